@@ -1,0 +1,307 @@
+// Loads TimeSharingProfile YAML into the core's Profile, checking every field. Errors name the file,
+// line, column and field path, and all of them are reported at once so one run fixes a file.
+
+import { readFileSync } from 'node:fs';
+import { DateTime, IANAZone } from 'luxon';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { parseDuration } from '../scheduler/core/duration.ts';
+import type { LevelSpec, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
+
+export const API_VERSION = 'tidal.io/v1alpha1';
+export const KIND = 'TimeSharingProfile';
+
+export interface ProfileIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted field path, e.g. spec.windows[1].batchShare */
+  field: string;
+  message: string;
+}
+
+export class ProfileError extends Error {
+  readonly issues: ProfileIssue[];
+
+  constructor(issues: ProfileIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ProfileError';
+    this.issues = issues;
+  }
+}
+
+export function formatIssue(i: ProfileIssue): string {
+  return `${i.file}:${i.line}:${i.column}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
+}
+
+const DAY_NAMES: Record<string, Weekday> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
+const DAY_SETS: Record<string, Weekday[]> = {
+  daily: [1, 2, 3, 4, 5, 6, 7],
+  weekdays: [1, 2, 3, 4, 5],
+  weekends: [6, 7],
+};
+const LEVEL_FIELDS = ['batchShare', 'onlineHeadroom', 'drainLeadTime', 'ramp'];
+const WINDOW_FIELDS = ['name', 'priority', 'schedule', 'start', 'end', ...LEVEL_FIELDS];
+const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
+
+type Path = (string | number)[];
+
+class Checker {
+  readonly issues: ProfileIssue[] = [];
+  readonly file: string;
+  readonly #doc: Document;
+  readonly #lines: LineCounter;
+
+  constructor(file: string, doc: Document, lines: LineCounter) {
+    this.file = file;
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  node(path: Path): YamlNode | undefined {
+    return (path.length === 0 ? this.#doc.contents : this.#doc.getIn(path, true)) as YamlNode | undefined;
+  }
+
+  /** Reports at the field's own position, or at its nearest present ancestor when it is missing. */
+  fail(path: Path, message: string): void {
+    let pos = { line: 1, col: 1 };
+    for (let k = path.length; k >= 0; k--) {
+      const n = this.node(path.slice(0, k));
+      if (n?.range) {
+        pos = this.#lines.linePos(n.range[0]);
+        break;
+      }
+    }
+    this.issues.push({ file: this.file, line: pos.line, column: pos.col, field: fieldName(path), message });
+  }
+
+  value(path: Path): unknown {
+    const n = this.node(path);
+    if (n === undefined) return undefined;
+    return isScalar(n) ? n.value : (n as { toJSON(): unknown }).toJSON();
+  }
+
+  /** Reports keys of the mapping at `path` that are not in `allowed` (typos such as batchshare). */
+  onlyKeys(path: Path, allowed: readonly string[]): void {
+    const n = this.node(path);
+    if (!isMap(n)) return;
+    for (const item of n.items) {
+      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+      if (allowed.includes(key)) continue;
+      const near = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
+      this.fail([...path, key], `unknown field${near ? ` (did you mean ${near}?)` : `; allowed: ${allowed.join(', ')}`}`);
+    }
+  }
+
+  isMapping(path: Path): boolean {
+    return isMap(this.node(path));
+  }
+
+  line(path: Path): number {
+    const n = this.node(path);
+    return n?.range ? this.#lines.linePos(n.range[0]).line : 0;
+  }
+}
+
+function fieldName(path: Path): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${p}` : p;
+  return s;
+}
+
+export function loadProfileFile(file: string): Profile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ProfileError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
+  }
+  return parseProfile(text, file);
+}
+
+export function parseProfile(text: string, file = '<profile>'): Profile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ProfileError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
+        return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const c = new Checker(file, doc, lines);
+  const profile = check(c);
+  if (c.issues.length > 0 || profile === null) throw new ProfileError(c.issues);
+  profile.source = file;
+  return profile;
+}
+
+function check(c: Checker): Profile | null {
+  if (!c.isMapping([])) {
+    c.fail([], 'a profile must be a YAML mapping with apiVersion, kind, metadata and spec');
+    return null;
+  }
+  c.onlyKeys([], ['apiVersion', 'kind', 'metadata', 'spec']);
+  if (c.value(['apiVersion']) !== API_VERSION) c.fail(['apiVersion'], `must be ${API_VERSION}`);
+  if (c.value(['kind']) !== KIND) c.fail(['kind'], `must be ${KIND}`);
+  const name = c.value(['metadata', 'name']);
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    c.fail(['metadata', 'name'], 'required: a lowercase DNS-1123 name such as daily-tidal');
+  }
+  c.onlyKeys(['metadata'], ['name', 'labels', 'annotations']);
+  if (!c.isMapping(['spec'])) {
+    c.fail(['spec'], 'required: a mapping with timeZone, default and windows');
+    return null;
+  }
+  c.onlyKeys(['spec'], ['timeZone', 'default', 'windows']);
+  const tz = c.value(['spec', 'timeZone']);
+  let timeZone = 'UTC';
+  if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) {
+    c.fail(['spec', 'timeZone'], `must be an IANA time zone such as Asia/Shanghai or UTC${tz === undefined ? '' : ` (got ${JSON.stringify(tz)})`}`);
+  } else {
+    timeZone = tz;
+  }
+  if (!c.isMapping(['spec', 'default'])) {
+    c.fail(['spec', 'default'], 'required: the level outside every window (batchShare, onlineHeadroom)');
+  }
+  c.onlyKeys(['spec', 'default'], LEVEL_FIELDS);
+  const def = checkLevel(c, ['spec', 'default'], true);
+  const windows: WindowSpec[] = [];
+  const seq = c.node(['spec', 'windows']);
+  if (seq !== undefined && !isSeq(seq)) c.fail(['spec', 'windows'], 'must be a list of windows');
+  const names = new Map<string, number>();
+  const count = isSeq(seq) ? seq.items.length : 0;
+  for (let i = 0; i < count; i++) {
+    const w = checkWindow(c, ['spec', 'windows', i], i, timeZone, def);
+    if (!w) continue;
+    const prev = names.get(w.name);
+    if (prev !== undefined) c.fail(['spec', 'windows', i, 'name'], `duplicate window name "${w.name}" (also spec.windows[${prev}])`);
+    names.set(w.name, i);
+    windows.push(w);
+  }
+  if (typeof name !== 'string') return null;
+  return { name, timeZone, default: def, windows };
+}
+
+function checkLevel(c: Checker, path: Path, required: boolean, inherit?: LevelSpec): LevelSpec {
+  const fraction = (field: string): number => {
+    const v = c.value([...path, field]);
+    if (v === undefined) {
+      if (required) c.fail([...path, field], 'required: a number between 0 and 1');
+      return inherit ? (inherit as unknown as Record<string, number>)[field]! : 0;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
+      c.fail([...path, field], `must be a number between 0 and 1 (got ${JSON.stringify(v)})`);
+      return 0;
+    }
+    return v;
+  };
+  const duration = (field: string): number => {
+    const v = c.value([...path, field]);
+    if (v === undefined) return 0;
+    if (typeof v !== 'string') {
+      c.fail([...path, field], `must be a duration string such as 30m or 1h30m (got ${JSON.stringify(v)})`);
+      return 0;
+    }
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      c.fail([...path, field], (e as Error).message);
+      return 0;
+    }
+  };
+  return {
+    batchShare: fraction('batchShare'),
+    onlineHeadroom: fraction('onlineHeadroom'),
+    drainLeadMs: duration('drainLeadTime'),
+    rampMs: duration('ramp'),
+  };
+}
+
+function checkWindow(c: Checker, path: Path, index: number, timeZone: string, def: LevelSpec): WindowSpec | null {
+  if (!c.isMapping(path)) {
+    c.fail(path, 'each window must be a mapping with name, a schedule or start/end, and its level');
+    return null;
+  }
+  c.onlyKeys(path, WINDOW_FIELDS);
+  const name = c.value([...path, 'name']);
+  if (typeof name !== 'string' || name.length === 0) c.fail([...path, 'name'], 'required: a name for messages and metrics');
+  const priority = c.value([...path, 'priority']) ?? 0;
+  if (typeof priority !== 'number' || !Number.isInteger(priority)) c.fail([...path, 'priority'], `must be an integer (got ${JSON.stringify(priority)})`);
+  if (c.value([...path, 'batchShare']) === undefined && c.value([...path, 'onlineHeadroom']) === undefined) {
+    c.fail(path, 'a window must set batchShare, onlineHeadroom or both (the other is taken from spec.default)');
+  }
+  const level = checkLevel(c, path, false, def);
+  const base = { name: String(name ?? ''), priority: typeof priority === 'number' ? priority : 0, index, line: c.line(path), ...level };
+  const hasSchedule = c.value([...path, 'schedule']) !== undefined;
+  const hasStart = c.value([...path, 'start']) !== undefined || c.value([...path, 'end']) !== undefined;
+  if (hasSchedule === hasStart) {
+    c.fail(path, 'a window needs exactly one of: schedule (recurring) or start and end (absolute)');
+    return null;
+  }
+  if (hasSchedule) {
+    const sp = [...path, 'schedule'];
+    if (!c.isMapping(sp)) {
+      c.fail(sp, 'must be a mapping with days, start and end');
+      return null;
+    }
+    c.onlyKeys(sp, ['days', 'start', 'end']);
+    const days = checkDays(c, [...sp, 'days']);
+    const startMinute = checkClock(c, [...sp, 'start']);
+    const endMinute = checkClock(c, [...sp, 'end']);
+    if (days === null || startMinute === null || endMinute === null) return null;
+    return { ...base, recurrence: { days, startMinute, endMinute: endMinute % 1440 } };
+  }
+  const start = checkInstant(c, [...path, 'start'], timeZone);
+  const end = checkInstant(c, [...path, 'end'], timeZone);
+  if (start === null || end === null) return null;
+  if (end <= start) {
+    c.fail([...path, 'end'], 'must be after start');
+    return null;
+  }
+  return { ...base, start, end };
+}
+
+function checkDays(c: Checker, path: Path): Weekday[] | null {
+  const v = c.value(path);
+  if (v === undefined) return DAY_SETS.daily!;
+  if (typeof v === 'string' && DAY_SETS[v.toLowerCase()]) return DAY_SETS[v.toLowerCase()]!;
+  if (!Array.isArray(v) || v.length === 0) {
+    c.fail(path, 'must be daily, weekdays, weekends or a list of days such as [Mon, Fri]');
+    return null;
+  }
+  const out: Weekday[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const d = DAY_NAMES[String(v[i]).slice(0, 3).toLowerCase()];
+    if (d === undefined || String(v[i]).length < 3) {
+      c.fail([...path, i], `unknown day ${JSON.stringify(v[i])}; use Mon, Tue, Wed, Thu, Fri, Sat, Sun`);
+      return null;
+    }
+    if (!out.includes(d)) out.push(d);
+  }
+  return out.sort();
+}
+
+function checkClock(c: Checker, path: Path): number | null {
+  const v = c.value(path);
+  if (typeof v !== 'string' || !HHMM.test(v)) {
+    c.fail(path, `required: a local time "HH:MM" (24-hour, quoted)${v === undefined ? '' : ` (got ${JSON.stringify(v)})`}`);
+    return null;
+  }
+  const [h, m] = v.split(':').map(Number);
+  return h! * 60 + m!;
+}
+
+function checkInstant(c: Checker, path: Path, timeZone: string): number | null {
+  const v = c.value(path);
+  if (typeof v !== 'string') {
+    c.fail(path, `required: an ISO 8601 time such as 2026-11-10T22:00 (local to spec.timeZone unless it has an offset)${v === undefined ? '' : ` (got ${JSON.stringify(v)})`}`);
+    return null;
+  }
+  const t = DateTime.fromISO(v, { zone: timeZone });
+  if (!t.isValid) {
+    c.fail(path, `not an ISO 8601 time: ${t.invalidExplanation ?? t.invalidReason}`);
+    return null;
+  }
+  return t.toMillis();
+}

@@ -1,0 +1,92 @@
+// A policy is a named configuration of the one core. The webhook, the descheduler and the simulator
+// all take a PolicyConfig; the simulator's baselines (kube-default, static-colocation) are presets.
+
+import { DEFAULT_CLASSIFICATION, type ClassificationConfig } from './classify.ts';
+import type { Resources } from './model.ts';
+import { DEFAULT_USAGE, type UsageConfig } from './usage.ts';
+
+export const ONLINE_SCORES = ['LoadAware', 'ZoneSpread', 'AvoidBatchEviction', 'LeastAllocated'] as const;
+export const BATCH_SCORES = ['BatchRoom', 'WindowSurvival', 'LeastAllocated'] as const;
+export type OnlineScoreName = (typeof ONLINE_SCORES)[number];
+export type BatchScoreName = (typeof BATCH_SCORES)[number];
+
+export interface PolicyConfig {
+  name: string;
+  classification: ClassificationConfig;
+  usage: UsageConfig;
+  /**
+   * true: batch borrows capacity that online leaves idle; online requests are checked against
+   * allocatable without batch, and batch against its own capacity (the formula in capacity.ts).
+   * false (kube-default): every pod's requests count against allocatable, usage is ignored.
+   */
+  colocation: boolean;
+  online: {
+    /** At most this many pods of one app on a node; 0 means no limit. */
+    maxPodsPerAppPerNode: number;
+    /**
+     * Refuse a node when predicted online-side usage plus the pod's estimate would exceed this fraction
+     * of allocatable (a LoadAware-style filter on what batch cannot give back); null disables.
+     */
+    loadThreshold: Resources | null;
+  };
+  batch: {
+    /** Check a non-checkpointable pod's declared runtime against the windows it would cross. */
+    durationAware: boolean;
+  };
+  /** Usage assumed for a pod that requests nothing (as Koordinator: 250m CPU, 200 MB). */
+  emptyRequestEstimate: Resources;
+  /** Relative weight of CPU and memory in usage-based scores. */
+  resourceWeights: Resources;
+  scoreWeights: {
+    online: Partial<Record<OnlineScoreName, number>>;
+    batch: Partial<Record<BatchScoreName, number>>;
+  };
+}
+
+export const TIME_SHARING: PolicyConfig = {
+  name: 'time-sharing',
+  classification: DEFAULT_CLASSIFICATION,
+  usage: DEFAULT_USAGE,
+  colocation: true,
+  online: {
+    maxPodsPerAppPerNode: 0,
+    loadThreshold: { cpu: 0.9, memory: 0.95 },
+  },
+  batch: { durationAware: true },
+  emptyRequestEstimate: { cpu: 250, memory: 200 * 1024 * 1024 },
+  resourceWeights: { cpu: 1, memory: 1 },
+  scoreWeights: {
+    online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1 },
+    batch: { BatchRoom: 2, WindowSurvival: 1 },
+  },
+};
+
+/** Batch borrows predicted idle capacity at one constant level: no windows, no duration awareness. */
+export const STATIC_COLOCATION: PolicyConfig = {
+  ...TIME_SHARING,
+  name: 'static-colocation',
+  batch: { durationAware: false },
+  scoreWeights: {
+    online: { LoadAware: 1 },
+    batch: { BatchRoom: 1 },
+  },
+};
+
+/** What an unmodified kube-scheduler does: requests only, least allocated, batch counts like online. */
+export const KUBE_DEFAULT: PolicyConfig = {
+  ...TIME_SHARING,
+  name: 'kube-default',
+  colocation: false,
+  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  batch: { durationAware: false },
+  scoreWeights: {
+    online: { LeastAllocated: 1 },
+    batch: { LeastAllocated: 1 },
+  },
+};
+
+export const PRESETS: Readonly<Record<string, PolicyConfig>> = {
+  'time-sharing': TIME_SHARING,
+  'static-colocation': STATIC_COLOCATION,
+  'kube-default': KUBE_DEFAULT,
+};

@@ -1,0 +1,256 @@
+// The policy engine: one pod, a set of nodes, a time -> which nodes pass, how each scores, where the
+// pod goes. The extender calls filter/score on the nodes kube-scheduler sends; the simulator calls
+// place(), which scans nodes the way kube-scheduler does (rotating start, stop after enough feasible).
+
+import { LRUCache } from 'lru-cache';
+import { usageEstimate } from './capacity.ts';
+import type { PolicyConfig } from './config.ts';
+import { MAX_SCORE, type FilterPlugin, type PodContext, type ScorePlugin } from './framework.ts';
+import type { PodSpec } from './model.ts';
+import type { Level, Profile } from './profile.ts';
+import type { ClusterState, NodeState } from './state.ts';
+import { ProfileTimeline } from './timeline.ts';
+import { AppStackingLimit } from './plugins/app-stacking.ts';
+import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
+import { BatchCapacityFit } from './plugins/batch-capacity.ts';
+import { BatchRoom } from './plugins/batch-room.ts';
+import { LeastAllocated } from './plugins/least-allocated.ts';
+import { LoadAware } from './plugins/load-aware.ts';
+import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
+import { OnlineLoadThreshold } from './plugins/online-load.ts';
+import { PodCountFit } from './plugins/pod-count.ts';
+import { RequestsFit } from './plugins/requests-fit.ts';
+import { WindowSurvival } from './plugins/window-survival.ts';
+import { ZoneSpread } from './plugins/zone-spread.ts';
+
+/** Filters in the order they run: cheap and decisive first. */
+export const FILTERS: readonly FilterPlugin[] = [
+  NodeUnschedulable,
+  PodCountFit,
+  RequestsFit,
+  AppStackingLimit,
+  OnlineLoadThreshold,
+  BatchCapacityFit,
+];
+
+export const SCORES: Readonly<Record<string, ScorePlugin<any>>> = {
+  LoadAware,
+  ZoneSpread,
+  AvoidBatchEviction,
+  LeastAllocated,
+  BatchRoom,
+  WindowSurvival,
+};
+
+/** Time spans are widened to whole minutes so that their worst levels can be cached (a conservative widening). */
+const SPAN_QUANTUM = 60_000;
+
+export interface FilterOutcome {
+  feasible: NodeState[];
+  /** Node -> reason, where evicting lower-priority pods might help. */
+  failed: Map<string, string>;
+  /** Node -> reason, where it cannot (kube-scheduler's UnschedulableAndUnresolvable). */
+  unresolvable: Map<string, string>;
+}
+
+export interface PlaceResult {
+  node: NodeState | null;
+  score: number;
+  /** How many nodes each filter rejected (for "0/N nodes are available" messages and reports). */
+  rejectedBy: Map<string, number>;
+  evaluated: number;
+}
+
+interface ActiveScore {
+  plugin: ScorePlugin<unknown>;
+  weight: number;
+}
+
+export interface EngineOptions {
+  config: PolicyConfig;
+  state: ClusterState;
+  profile: Profile | ProfileTimeline;
+  /** Extra plugins (for example the complementary-peak plugin) added after the built-in ones. */
+  filters?: readonly FilterPlugin[];
+  scores?: Readonly<Record<string, ScorePlugin<any>>>;
+}
+
+export class PolicyEngine {
+  readonly config: PolicyConfig;
+  readonly state: ClusterState;
+  readonly timeline: ProfileTimeline;
+  readonly filters: readonly FilterPlugin[];
+  readonly scorePlugins: Readonly<Record<string, ScorePlugin<any>>>;
+  readonly #spanCache = new LRUCache<string, Level>({ max: 4096 });
+  #nextStart = 0;
+
+  constructor(opts: EngineOptions) {
+    this.config = opts.config;
+    this.state = opts.state;
+    this.timeline = opts.profile instanceof ProfileTimeline ? opts.profile : new ProfileTimeline(opts.profile);
+    this.filters = [...FILTERS, ...(opts.filters ?? [])];
+    this.scorePlugins = { ...SCORES, ...opts.scores };
+    for (const cls of ['online', 'batch'] as const) {
+      for (const name of Object.keys(this.config.scoreWeights[cls])) {
+        if (!this.scorePlugins[name]) throw new Error(`policy ${this.config.name}: unknown ${cls} score plugin "${name}"`);
+      }
+    }
+  }
+
+  /** PreFilter: everything about the pod that does not depend on the node, computed once. */
+  context(pod: PodSpec, now: number): PodContext {
+    const level = this.timeline.at(now);
+    let spanLevel: Level = level;
+    let spanEnd = now;
+    if (pod.class === 'batch' && pod.expectedRuntimeMs > 0 && this.config.batch.durationAware) {
+      const remaining = Math.max(0, pod.expectedRuntimeMs - (pod.startedAt > 0 ? now - pod.startedAt : 0));
+      spanEnd = now + remaining;
+      spanLevel = this.#worstOver(now, spanEnd);
+    }
+    return {
+      pod,
+      now,
+      config: this.config,
+      state: this.state,
+      level,
+      spanLevel,
+      spanEnd,
+      mustHoldSpan: spanEnd > now && !pod.checkpointable,
+      estimate: usageEstimate(pod.requests, this.config.emptyRequestEstimate, { cpu: 0, memory: 0 }),
+      scratch: { cpu: 0, memory: 0 },
+      scratch2: { cpu: 0, memory: 0 },
+    };
+  }
+
+  activeFilters(ctx: PodContext): FilterPlugin[] {
+    return this.filters.filter((f) => f.appliesTo(ctx));
+  }
+
+  /** Runs the filters over the named nodes (all known nodes when `names` is null). */
+  filter(ctx: PodContext, names: Iterable<string> | null): FilterOutcome {
+    const filters = this.activeFilters(ctx);
+    const out: FilterOutcome = { feasible: [], failed: new Map(), unresolvable: new Map() };
+    const nodes = this.state.nodes;
+    for (const name of names ?? nodes.keys()) {
+      const node = nodes.get(name);
+      if (!node) {
+        out.unresolvable.set(name, 'node is unknown to Tidal (not in its informer cache yet)');
+        continue;
+      }
+      const failure = firstFailure(filters, ctx, node);
+      if (failure === null) out.feasible.push(node);
+      else (failure.plugin.unresolvable ? out.unresolvable : out.failed).set(name, `tidal/${failure.plugin.name}: ${failure.reason}`);
+    }
+    return out;
+  }
+
+  activeScores(ctx: PodContext): ActiveScore[] {
+    const weights: Partial<Record<string, number>> = this.config.scoreWeights[ctx.pod.class === 'batch' ? 'batch' : 'online'];
+    const out: ActiveScore[] = [];
+    if (ctx.pod.class === 'system') return out;
+    for (const [name, weight] of Object.entries(weights)) {
+      const plugin = this.scorePlugins[name]!;
+      if (weight && weight > 0 && plugin.appliesTo(ctx)) out.push({ plugin, weight });
+    }
+    return out;
+  }
+
+  /** Weighted score 0..100 per node, in the order given. System pods and pods no plugin scores get 0 everywhere. */
+  score(ctx: PodContext, nodes: readonly NodeState[]): Float64Array {
+    const scores = new Float64Array(nodes.length);
+    const active = this.activeScores(ctx);
+    let total = 0;
+    for (const a of active) total += a.weight;
+    if (total === 0) return scores;
+    for (const a of active) {
+      const prepared = a.plugin.prepare?.(ctx, nodes);
+      const w = a.weight / total;
+      for (let i = 0; i < nodes.length; i++) {
+        const s = a.plugin.score(ctx, nodes[i]!, prepared);
+        scores[i]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
+      }
+    }
+    return scores;
+  }
+
+  /**
+   * Chooses a node for the pod as kube-scheduler would with this policy as its plugins: filters from a
+   * rotating start until enough feasible nodes are found (percentageOfNodesToScore; 0 = adaptive as
+   * kube-scheduler), scores them, takes the best; ties break by a hash of pod and node, so that
+   * replays are deterministic without piling onto the first node.
+   */
+  place(pod: PodSpec, now: number, percentageOfNodesToScore = 0): PlaceResult {
+    const ctx = this.context(pod, now);
+    const all = this.state.nodeList;
+    const n = all.length;
+    const rejectedBy = new Map<string, number>();
+    const result: PlaceResult = { node: null, score: 0, rejectedBy, evaluated: 0 };
+    if (n === 0) return result;
+    const want = numFeasibleNodesToFind(n, percentageOfNodesToScore);
+    const filters = this.activeFilters(ctx);
+    const feasible: NodeState[] = [];
+    let i = 0;
+    for (; i < n && feasible.length < want; i++) {
+      const node = all[(this.#nextStart + i) % n]!;
+      const failure = firstFailure(filters, ctx, node);
+      if (failure === null) feasible.push(node);
+      else rejectedBy.set(failure.plugin.name, (rejectedBy.get(failure.plugin.name) ?? 0) + 1);
+    }
+    this.#nextStart = (this.#nextStart + i) % n;
+    result.evaluated = i;
+    if (feasible.length === 0) return result;
+    const scores = feasible.length === 1 ? new Float64Array(1) : this.score(ctx, feasible);
+    let best = 0;
+    let bestTie = tieBreak(pod.uid, feasible[0]!.name);
+    for (let k = 1; k < feasible.length; k++) {
+      if (scores[k]! < scores[best]!) continue;
+      const tie = tieBreak(pod.uid, feasible[k]!.name);
+      if (scores[k]! > scores[best]! || tie > bestTie) {
+        best = k;
+        bestTie = tie;
+      }
+    }
+    result.node = feasible[best]!;
+    result.score = scores[best]!;
+    return result;
+  }
+
+  #worstOver(a: number, b: number): Level {
+    const from = Math.floor(a / SPAN_QUANTUM) * SPAN_QUANTUM;
+    const to = Math.ceil(b / SPAN_QUANTUM) * SPAN_QUANTUM;
+    const key = `${from}:${to}`;
+    let l = this.#spanCache.get(key);
+    if (!l) {
+      l = this.timeline.over(from, to);
+      this.#spanCache.set(key, l);
+    }
+    return l;
+  }
+}
+
+function firstFailure(filters: readonly FilterPlugin[], ctx: PodContext, node: NodeState): { plugin: FilterPlugin; reason: string } | null {
+  for (const plugin of filters) {
+    const reason = plugin.filter(ctx, node);
+    if (reason !== null) return { plugin, reason };
+  }
+  return null;
+}
+
+/** kube-scheduler's numFeasibleNodesToFind (minFeasibleNodesToFind 100, adaptive 50% - n/125, floor 5%). */
+export function numFeasibleNodesToFind(numAllNodes: number, percentage: number): number {
+  const MIN = 100;
+  if (numAllNodes < MIN || percentage >= 100) return numAllNodes;
+  let pct = percentage;
+  if (pct <= 0) pct = Math.max(5, 50 - numAllNodes / 125);
+  const num = Math.floor((numAllNodes * pct) / 100);
+  return num < MIN ? MIN : num;
+}
+
+/** FNV-1a over pod uid and node name: a stable, well-spread tie breaker. */
+function tieBreak(a: string, b: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0x2f, 0x01000193);
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

@@ -1,0 +1,65 @@
+// Plugin shapes modelled on kube-scheduler's framework: per pod, a context is prepared once
+// (PreFilter), filters say pass or why not, scores say 0..100 per node and may normalise across the
+// feasible nodes (NormalizeScore). Each plugin is a small object in plugins/, named for what it decides.
+
+import type { PolicyConfig } from './config.ts';
+import type { PodSpec, Resources } from './model.ts';
+import type { Level } from './profile.ts';
+import type { ClusterState, NodeState } from './state.ts';
+import type { EffectiveLevel } from './timeline.ts';
+
+export const MAX_SCORE = 100;
+
+export interface PodContext {
+  readonly pod: PodSpec;
+  readonly now: number;
+  readonly config: PolicyConfig;
+  readonly state: ClusterState;
+  /** The effective profile level now. */
+  readonly level: EffectiveLevel;
+  /** The worst level over the pod's declared runtime [now, now + runtime]; `level` when it has none. */
+  readonly spanLevel: Level;
+  /** End of that span (ms), equal to now when the pod declares no runtime. */
+  readonly spanEnd: number;
+  /** Batch capacity must hold over the whole span (a non-checkpointable pod with a declared runtime). */
+  readonly mustHoldSpan: boolean;
+  /** Usage this pod is expected to add to a node. */
+  readonly estimate: Resources;
+  /** Scratch space reused per node so that the hot loop does not allocate. */
+  readonly scratch: Resources;
+  readonly scratch2: Resources;
+}
+
+export interface FilterPlugin {
+  readonly name: string;
+  /**
+   * True when evicting lower-priority pods could not make the node pass (kube-scheduler's
+   * UnschedulableAndUnresolvable): the extender reports such nodes as FailedAndUnresolvableNodes.
+   */
+  readonly unresolvable: boolean;
+  /** Whether this plugin has anything to say about the pod (checked once per decision). */
+  appliesTo(ctx: PodContext): boolean;
+  /** null when the node passes; otherwise the reason, phrased for a FailedScheduling event. */
+  filter(ctx: PodContext, node: NodeState): string | null;
+}
+
+export interface ScorePlugin<P = unknown> {
+  readonly name: string;
+  appliesTo(ctx: PodContext): boolean;
+  /** Per-decision preparation over the feasible nodes (PreScore); its result is passed to score. */
+  prepare?(ctx: PodContext, nodes: readonly NodeState[]): P;
+  /** 0..MAX_SCORE, higher is better. */
+  score(ctx: PodContext, node: NodeState, prepared: P): number;
+}
+
+export function clampScore(s: number): number {
+  if (!(s > 0)) return 0;
+  return s > MAX_SCORE ? MAX_SCORE : s;
+}
+
+/** Weighted mean of a per-resource fraction in [0, 1] (CPU and memory), as a 0..100 score. */
+export function weightedScore(cpuFraction: number, memFraction: number, w: Resources): number {
+  const total = w.cpu + w.memory;
+  if (total <= 0) return 0;
+  return clampScore((MAX_SCORE * (cpuFraction * w.cpu + memFraction * w.memory)) / total);
+}

@@ -1,0 +1,109 @@
+// The policy core's model of a cluster. Front ends (informers, trace readers) translate into these
+// shapes; nothing here knows about Kubernetes objects, HTTP or files.
+
+/** CPU in millicores, memory in bytes. */
+export interface Resources {
+  cpu: number;
+  memory: number;
+}
+
+export const ZERO: Readonly<Resources> = Object.freeze({ cpu: 0, memory: 0 });
+
+export const RESOURCE_NAMES = ['cpu', 'memory'] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+/**
+ * online: latency-sensitive services, never evicted by Tidal.
+ * batch: best-effort, preemptible work that borrows idle capacity.
+ * system: pods Tidal neither places nor evicts (DaemonSets, control plane, kube-system), but whose
+ *         requests and usage it still counts, because they occupy the node.
+ */
+export type WorkloadClass = 'online' | 'batch' | 'system';
+
+export interface NodeSpec {
+  name: string;
+  allocatable: Resources;
+  /** Maximum pods (status.allocatable.pods). */
+  maxPods: number;
+  labels: Readonly<Record<string, string>>;
+  /** topology.kubernetes.io/zone, or "" when the node has none. */
+  zone: string;
+  /** spec.unschedulable (cordoned); such nodes keep their pods but receive no new ones. */
+  unschedulable: boolean;
+}
+
+export interface PodSpec {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** The node the pod is bound to, or "" while pending. */
+  nodeName: string;
+  class: WorkloadClass;
+  /** Application identity used for stacking limits, spread and usage curves (owner workload or app label). */
+  app: string;
+  priority: number;
+  labels: Readonly<Record<string, string>>;
+  /** Sum of container requests (plus the largest init container, as kube-scheduler counts them). */
+  requests: Resources;
+  limits: Resources;
+  /**
+   * The requests are Tidal's extended batch resources (tidal.io/batch-cpu, tidal.io/batch-memory), which
+   * kube-scheduler is configured to ignore: such a pod does not count against native cpu/memory there.
+   */
+  extendedBatchResources: boolean;
+  /** Creation time, ms since epoch. */
+  createdAt: number;
+  /** status.startTime, ms since epoch, or 0 when not started. */
+  startedAt: number;
+  /** Declared expected runtime for batch pods (ms), 0 when unknown. */
+  expectedRuntimeMs: number;
+  /** Batch pods that can resume from a checkpoint lose little when evicted. */
+  checkpointable: boolean;
+  /** Reported progress of a batch pod in [0, 1], or -1 when unknown. */
+  progress: number;
+  /** Owner kind of the controlling owner reference ("ReplicaSet", "Job", "DaemonSet", ...), "" for bare pods. */
+  ownerKind: string;
+  ownerName: string;
+  /** Pods the descheduler must never touch regardless of class. */
+  isMirror: boolean;
+  terminating: boolean;
+  /** Uses emptyDir or hostPath volumes, whose data an eviction destroys. */
+  hasLocalStorage: boolean;
+}
+
+/** A Kubernetes label selector (matchLabels and matchExpressions). */
+export interface LabelSelector {
+  matchLabels?: Readonly<Record<string, string>>;
+  matchExpressions?: ReadonlyArray<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: readonly string[] }>;
+}
+
+/** A PodDisruptionBudget as far as eviction planning needs it: which pods, and how many may go now. */
+export interface PdbSpec {
+  namespace: string;
+  name: string;
+  selector: LabelSelector;
+  /** status.disruptionsAllowed as the disruption controller last computed it. */
+  disruptionsAllowed: number;
+}
+
+/** One observation of a node's usage, split by class. Usage of system pods counts on the online side. */
+export interface UsageSample {
+  /** ms since epoch. */
+  time: number;
+  /** Everything that is not batch: online pods, system pods and daemons, OS overhead. */
+  online: Resources;
+  batch: Resources;
+}
+
+export function addInto(target: Resources, r: Readonly<Resources>, sign = 1): void {
+  target.cpu += sign * r.cpu;
+  target.memory += sign * r.memory;
+}
+
+export function res(cpu: number, memory: number): Resources {
+  return { cpu, memory };
+}
+
+export function podKey(p: Pick<PodSpec, 'namespace' | 'name'>): string {
+  return `${p.namespace}/${p.name}`;
+}

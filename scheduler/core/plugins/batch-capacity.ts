@@ -1,0 +1,32 @@
+// A batch pod needs free batch capacity (capacity.ts). A non-checkpointable pod that declares its
+// runtime needs it at the worst level of every window it would cross, so that it is not placed where a
+// coming window would evict it; other batch pods need it now.
+
+import { batchFree, predictedOnline } from '../capacity.ts';
+import type { FilterPlugin, PodContext } from '../framework.ts';
+import { formatCpu, formatMemory } from '../quantity.ts';
+import { formatDuration } from '../duration.ts';
+
+function levelNote(ctx: PodContext): string {
+  const w = ctx.level.segment.window?.name ?? 'default';
+  if (ctx.mustHoldSpan) {
+    return ` over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime (worst batchShare ${ctx.spanLevel.batchShare.toFixed(2)}, headroom ${ctx.spanLevel.onlineHeadroom.toFixed(2)})`;
+  }
+  const drain = ctx.level.drainingFor ? `, draining for ${ctx.level.drainingFor.window?.name ?? 'default'}` : '';
+  return ` in window ${w} (batchShare ${ctx.level.batchShare.toFixed(2)}, headroom ${ctx.level.onlineHeadroom.toFixed(2)}${drain})`;
+}
+
+export const BatchCapacityFit: FilterPlugin = {
+  name: 'BatchCapacityFit',
+  unresolvable: true,
+  appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
+  filter(ctx, node) {
+    const level = ctx.mustHoldSpan ? ctx.spanLevel : ctx.level;
+    const online = predictedOnline(node, ctx.now, ctx.state.usageConfig);
+    const free = batchFree(node, level, online, ctx.scratch);
+    const req = ctx.pod.requests;
+    if (req.cpu > free.cpu) return `batch cpu free ${formatCpu(free.cpu)} < request ${formatCpu(req.cpu)}${levelNote(ctx)}`;
+    if (req.memory > free.memory) return `batch memory free ${formatMemory(free.memory)} < request ${formatMemory(req.memory)}${levelNote(ctx)}`;
+    return null;
+  },
+};

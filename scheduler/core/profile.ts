@@ -1,0 +1,76 @@
+// Time-sharing profiles as the core evaluates them: already parsed and validated (profiles/loader.ts
+// turns YAML into this shape and names the file, line and field of anything wrong).
+
+/** How much of a node batch may borrow, and how much online keeps free above its predicted usage. */
+export interface Level {
+  /** Fraction of a node's allocatable that batch may hold at most, in [0, 1]. */
+  batchShare: number;
+  /** Fraction of a node's allocatable kept free above predicted online usage, in [0, 1]. */
+  onlineHeadroom: number;
+}
+
+export interface LevelSpec extends Level {
+  /** When entering this level lowers batch capacity, batch must be down to it this long before it starts. */
+  drainLeadMs: number;
+  /** ...and the lowering is spread linearly over this span before that point, so that drains are gradual. */
+  rampMs: number;
+}
+
+/** ISO weekday numbers as luxon uses them: 1 = Monday ... 7 = Sunday. */
+export type Weekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+export interface Recurrence {
+  /** Days on which an occurrence STARTS (an occurrence that crosses midnight ends the next day). */
+  days: Weekday[];
+  /** Local start and end, minutes after midnight in the profile's time zone. end <= start crosses midnight. */
+  startMinute: number;
+  endMinute: number;
+}
+
+export interface WindowSpec extends LevelSpec {
+  name: string;
+  /** Explicit precedence; higher wins over lower. Ties: absolute beats recurring, then later in the file wins. */
+  priority: number;
+  recurrence?: Recurrence;
+  /** Absolute windows (a peak event): epoch ms, end exclusive. */
+  start?: number;
+  end?: number;
+  /** Position in the file; later wins ties. */
+  index: number;
+  /** Where it was declared, for messages. */
+  line?: number;
+}
+
+export interface Profile {
+  name: string;
+  /** IANA time zone the recurring windows and local absolute times are written in. */
+  timeZone: string;
+  /** The level outside every window. */
+  default: LevelSpec;
+  windows: WindowSpec[];
+  /** File it came from, for messages. */
+  source?: string;
+}
+
+/** A profile with one level at all times: `static-colocation` and tests. */
+export function constantProfile(level: Level, name = 'constant'): Profile {
+  return {
+    name,
+    timeZone: 'UTC',
+    default: { ...level, drainLeadMs: 0, rampMs: 0 },
+    windows: [],
+  };
+}
+
+export function isAbsolute(w: WindowSpec): boolean {
+  return w.recurrence === undefined;
+}
+
+/** Precedence between two windows active at the same instant: positive when a wins. */
+export function comparePrecedence(a: WindowSpec, b: WindowSpec): number {
+  if (a.priority !== b.priority) return a.priority - b.priority;
+  const aa = isAbsolute(a) ? 1 : 0;
+  const ba = isAbsolute(b) ? 1 : 0;
+  if (aa !== ba) return aa - ba;
+  return a.index - b.index;
+}

@@ -1,0 +1,238 @@
+// The cluster as the core sees it, with per-node aggregates kept up to date incrementally so that a
+// scheduling decision over thousands of nodes is a tight loop over numbers, not a walk over pods.
+// Front ends mutate it (informer events, simulator events); the core's decisions only read it.
+
+import type { NodeSpec, PdbSpec, PodSpec, Resources, UsageSample, WorkloadClass } from './model.ts';
+import { addInto } from './model.ts';
+import { matchesSelector } from './selector.ts';
+import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
+
+export class NodeState {
+  spec: NodeSpec;
+  readonly pods = new Map<string, PodSpec>();
+  /** Sum of requests of the node's pods, by class. Terminating pods count until they are gone, as in kube-scheduler. */
+  readonly requested: Record<WorkloadClass, Resources> = {
+    online: { cpu: 0, memory: 0 },
+    batch: { cpu: 0, memory: 0 },
+    system: { cpu: 0, memory: 0 },
+  };
+  /** Pods per app on this node (all classes). */
+  readonly appCounts = new Map<string, number>();
+  /** Non-batch pods bound after the latest usage sample: usage cannot show them yet, so they count at their request. */
+  readonly #unmetered = new Map<string, number>();
+  readonly unmeteredRequests: Resources = { cpu: 0, memory: 0 };
+  readonly usage: UsageHistory;
+  /** Bumped on every change to the node, its pods or its usage. */
+  version = 0;
+  /** Derived figures cached against `version` (see capacity.ts); never read them directly. */
+  readonly derived = { version: -1, fresh: false, online: { cpu: 0, memory: 0 } };
+
+  constructor(spec: NodeSpec, usage: UsageConfig) {
+    this.spec = spec;
+    this.usage = new UsageHistory(usage.maxSamples);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  appCount(app: string): number {
+    return this.appCounts.get(app) ?? 0;
+  }
+
+  /** @internal */
+  attach(pod: PodSpec, boundAt: number): void {
+    this.pods.set(pod.uid, pod);
+    addInto(this.requested[pod.class], pod.requests);
+    this.appCounts.set(pod.app, (this.appCounts.get(pod.app) ?? 0) + 1);
+    if (pod.class !== 'batch' && boundAt > this.usage.latestTime()) {
+      this.#unmetered.set(pod.uid, boundAt);
+      addInto(this.unmeteredRequests, pod.requests);
+    }
+    this.version++;
+  }
+
+  /** @internal */
+  detach(pod: PodSpec): void {
+    if (!this.pods.delete(pod.uid)) return;
+    addInto(this.requested[pod.class], pod.requests, -1);
+    const n = (this.appCounts.get(pod.app) ?? 1) - 1;
+    if (n === 0) this.appCounts.delete(pod.app);
+    else this.appCounts.set(pod.app, n);
+    if (this.#unmetered.delete(pod.uid)) addInto(this.unmeteredRequests, pod.requests, -1);
+    this.version++;
+  }
+
+  /** @internal */
+  addUsage(sample: UsageSample): void {
+    this.usage.add(sample);
+    for (const [uid, boundAt] of this.#unmetered) {
+      if (boundAt <= sample.time) {
+        this.#unmetered.delete(uid);
+        addInto(this.unmeteredRequests, this.pods.get(uid)!.requests, -1);
+      }
+    }
+    this.version++;
+  }
+}
+
+export class ClusterState {
+  readonly usageConfig: UsageConfig;
+  readonly nodes = new Map<string, NodeState>();
+  /** The same nodes in insertion order, for scans that start at a rotating index. */
+  readonly nodeList: NodeState[] = [];
+  /** Every pod Tidal knows of, bound or pending. */
+  readonly pods = new Map<string, PodSpec>();
+  /** Latest observed usage per pod, when a metrics source gives it. */
+  readonly podUsage = new Map<string, Resources>();
+  /** app -> zone -> bound pods, for zone spreading. */
+  readonly appZoneCounts = new Map<string, Map<string, number>>();
+  /** PodDisruptionBudgets by namespace, then name. */
+  readonly pdbs = new Map<string, Map<string, PdbSpec>>();
+  /** Pods bound to a node the state does not know yet (informer event order), by node name. */
+  readonly #waitingForNode = new Map<string, Set<string>>();
+  /** Bumped on every change. */
+  version = 0;
+
+  constructor(usageConfig: UsageConfig = DEFAULT_USAGE) {
+    this.usageConfig = usageConfig;
+  }
+
+  /** Adds or replaces a node. `now` matters only for pods that were waiting for it (see upsertPod). */
+  upsertNode(spec: NodeSpec, now: number): NodeState {
+    this.version++;
+    const existing = this.nodes.get(spec.name);
+    if (existing) {
+      if (existing.spec.zone !== spec.zone) {
+        for (const p of existing.pods.values()) this.#countZone(p, existing.spec.zone, -1);
+        for (const p of existing.pods.values()) this.#countZone(p, spec.zone, 1);
+      }
+      existing.spec = spec;
+      existing.version++;
+      return existing;
+    }
+    const node = new NodeState(spec, this.usageConfig);
+    this.nodes.set(spec.name, node);
+    this.nodeList.push(node);
+    const waiting = this.#waitingForNode.get(spec.name);
+    if (waiting) {
+      this.#waitingForNode.delete(spec.name);
+      for (const uid of waiting) {
+        const pod = this.pods.get(uid);
+        if (pod && pod.nodeName === spec.name) this.#attach(pod, node, pod.startedAt > 0 ? pod.startedAt : now);
+      }
+    }
+    return node;
+  }
+
+  /** Removes a node. Pods still bound to it stay known (the API deletes them separately) but no longer count anywhere. */
+  removeNode(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    this.version++;
+    for (const p of [...node.pods.values()]) {
+      this.#detach(p, node);
+      this.#wait(p);
+    }
+    this.nodes.delete(name);
+    this.nodeList.splice(this.nodeList.indexOf(node), 1);
+  }
+
+  /**
+   * Adds or replaces a pod. `now` is when the core learns of the binding; a pod that started earlier
+   * than the latest usage sample is assumed to be in that sample already.
+   */
+  upsertPod(pod: PodSpec, now: number): void {
+    this.version++;
+    const old = this.pods.get(pod.uid);
+    if (old) this.#unbind(old);
+    this.pods.set(pod.uid, pod);
+    if (!pod.nodeName) return;
+    const node = this.nodes.get(pod.nodeName);
+    if (node) this.#attach(pod, node, pod.startedAt > 0 ? pod.startedAt : now);
+    else this.#wait(pod);
+  }
+
+  removePod(uid: string): void {
+    const pod = this.pods.get(uid);
+    if (!pod) return;
+    this.version++;
+    this.#unbind(pod);
+    this.pods.delete(uid);
+    this.podUsage.delete(uid);
+  }
+
+  recordNodeUsage(nodeName: string, sample: UsageSample): void {
+    const node = this.nodes.get(nodeName);
+    if (!node) return;
+    this.version++;
+    node.addUsage(sample);
+  }
+
+  recordPodUsage(uid: string, usage: Resources): void {
+    if (this.pods.has(uid)) this.podUsage.set(uid, usage);
+  }
+
+  upsertPdb(pdb: PdbSpec): void {
+    let ns = this.pdbs.get(pdb.namespace);
+    if (!ns) this.pdbs.set(pdb.namespace, (ns = new Map()));
+    ns.set(pdb.name, pdb);
+    this.version++;
+  }
+
+  removePdb(namespace: string, name: string): void {
+    const ns = this.pdbs.get(namespace);
+    if (!ns?.delete(name)) return;
+    if (ns.size === 0) this.pdbs.delete(namespace);
+    this.version++;
+  }
+
+  /** The budgets that cover a pod (same namespace, selector matches its labels). */
+  pdbsFor(pod: PodSpec): PdbSpec[] {
+    const ns = this.pdbs.get(pod.namespace);
+    if (!ns) return [];
+    const out: PdbSpec[] = [];
+    for (const pdb of ns.values()) if (matchesSelector(pdb.selector, pod.labels)) out.push(pdb);
+    return out;
+  }
+
+  appZoneCount(app: string, zone: string): number {
+    return this.appZoneCounts.get(app)?.get(zone) ?? 0;
+  }
+
+  #unbind(pod: PodSpec): void {
+    if (!pod.nodeName) return;
+    const node = this.nodes.get(pod.nodeName);
+    if (node && node.pods.get(pod.uid) === pod) this.#detach(pod, node);
+    this.#waitingForNode.get(pod.nodeName)?.delete(pod.uid);
+  }
+
+  #attach(pod: PodSpec, node: NodeState, boundAt: number): void {
+    node.attach(pod, boundAt);
+    this.#countZone(pod, node.spec.zone, 1);
+  }
+
+  #detach(pod: PodSpec, node: NodeState): void {
+    node.detach(pod);
+    this.#countZone(pod, node.spec.zone, -1);
+  }
+
+  #wait(pod: PodSpec): void {
+    let set = this.#waitingForNode.get(pod.nodeName);
+    if (!set) this.#waitingForNode.set(pod.nodeName, (set = new Set()));
+    set.add(pod.uid);
+  }
+
+  #countZone(pod: PodSpec, zone: string, delta: number): void {
+    let zones = this.appZoneCounts.get(pod.app);
+    if (!zones) this.appZoneCounts.set(pod.app, (zones = new Map()));
+    const n = (zones.get(zone) ?? 0) + delta;
+    if (n <= 0) zones.delete(zone);
+    else zones.set(zone, n);
+    if (zones.size === 0) this.appZoneCounts.delete(pod.app);
+  }
+}
