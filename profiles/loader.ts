@@ -62,7 +62,12 @@ class Checker {
   }
 
   /** Reports at the field's own position, or at its nearest present ancestor when it is missing. */
-  fail(path: Path, message: string): void {
+  fail(path: Path, message: string, at?: YamlNode): void {
+    if (at?.range) {
+      const pos = this.#lines.linePos(at.range[0]);
+      this.issues.push({ file: this.file, line: pos.line, column: pos.col, field: fieldName(path), message });
+      return;
+    }
     let pos = { line: 1, col: 1 };
     for (let k = path.length; k >= 0; k--) {
       const n = this.node(path.slice(0, k));
@@ -88,7 +93,7 @@ class Checker {
       const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
       if (allowed.includes(key)) continue;
       const near = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
-      this.fail([...path, key], `unknown field${near ? ` (did you mean ${near}?)` : `; allowed: ${allowed.join(', ')}`}`);
+      this.fail([...path, key], `unknown field${near ? ` (did you mean ${near}?)` : `; allowed: ${allowed.join(', ')}`}`, item.key as YamlNode);
     }
   }
 

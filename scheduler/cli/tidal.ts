@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `tidal` command. Each subcommand lives in its own module and registers itself here.
+
+import { Command, CommanderError } from 'commander';
+import { register as registerProfile } from './profile.ts';
+
+const program = new Command('tidal')
+  .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerProfile(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  console.error(`tidal: ${(e as Error).message}`);
+  process.exit(1);
+}
