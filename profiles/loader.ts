@@ -3,35 +3,13 @@
 
 import { readFileSync } from 'node:fs';
 import { DateTime, IANAZone } from 'luxon';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isSeq } from 'yaml';
+import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue } from '../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../scheduler/core/duration.ts';
 import type { LevelSpec, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
 
 export const API_VERSION = 'tidal.io/v1alpha1';
 export const KIND = 'TimeSharingProfile';
-
-export interface ProfileIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** Dotted field path, e.g. spec.windows[1].batchShare */
-  field: string;
-  message: string;
-}
-
-export class ProfileError extends Error {
-  readonly issues: ProfileIssue[];
-
-  constructor(issues: ProfileIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
-    this.name = 'ProfileError';
-    this.issues = issues;
-  }
-}
-
-export function formatIssue(i: ProfileIssue): string {
-  return `${i.file}:${i.line}:${i.column}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
-}
 
 const DAY_NAMES: Record<string, Weekday> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
 const DAY_SETS: Record<string, Weekday[]> = {
@@ -43,75 +21,10 @@ const LEVEL_FIELDS = ['batchShare', 'onlineHeadroom', 'drainLeadTime', 'ramp'];
 const WINDOW_FIELDS = ['name', 'priority', 'schedule', 'start', 'end', ...LEVEL_FIELDS];
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 
-type Path = (string | number)[];
-
-class Checker {
-  readonly issues: ProfileIssue[] = [];
-  readonly file: string;
-  readonly #doc: Document;
-  readonly #lines: LineCounter;
-
-  constructor(file: string, doc: Document, lines: LineCounter) {
-    this.file = file;
-    this.#doc = doc;
-    this.#lines = lines;
-  }
-
-  node(path: Path): YamlNode | undefined {
-    return (path.length === 0 ? this.#doc.contents : this.#doc.getIn(path, true)) as YamlNode | undefined;
-  }
-
-  /** Reports at the field's own position, or at its nearest present ancestor when it is missing. */
-  fail(path: Path, message: string, at?: YamlNode): void {
-    if (at?.range) {
-      const pos = this.#lines.linePos(at.range[0]);
-      this.issues.push({ file: this.file, line: pos.line, column: pos.col, field: fieldName(path), message });
-      return;
-    }
-    let pos = { line: 1, col: 1 };
-    for (let k = path.length; k >= 0; k--) {
-      const n = this.node(path.slice(0, k));
-      if (n?.range) {
-        pos = this.#lines.linePos(n.range[0]);
-        break;
-      }
-    }
-    this.issues.push({ file: this.file, line: pos.line, column: pos.col, field: fieldName(path), message });
-  }
-
-  value(path: Path): unknown {
-    const n = this.node(path);
-    if (n === undefined) return undefined;
-    return isScalar(n) ? n.value : (n as { toJSON(): unknown }).toJSON();
-  }
-
-  /** Reports keys of the mapping at `path` that are not in `allowed` (typos such as batchshare). */
-  onlyKeys(path: Path, allowed: readonly string[]): void {
-    const n = this.node(path);
-    if (!isMap(n)) return;
-    for (const item of n.items) {
-      const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
-      if (allowed.includes(key)) continue;
-      const near = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
-      this.fail([...path, key], `unknown field${near ? ` (did you mean ${near}?)` : `; allowed: ${allowed.join(', ')}`}`, item.key as YamlNode);
-    }
-  }
-
-  isMapping(path: Path): boolean {
-    return isMap(this.node(path));
-  }
-
-  line(path: Path): number {
-    const n = this.node(path);
-    return n?.range ? this.#lines.linePos(n.range[0]).line : 0;
-  }
-}
-
-function fieldName(path: Path): string {
-  let s = '';
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${p}` : p;
-  return s;
-}
+/** Every problem found in a profile file, each with file, line, column and field. */
+export const ProfileError = YamlCheckError;
+export type ProfileError = YamlCheckError;
+export type ProfileIssue = YamlIssue;
 
 export function loadProfileFile(file: string): Profile {
   let text: string;
@@ -124,17 +37,7 @@ export function loadProfileFile(file: string): Profile {
 }
 
 export function parseProfile(text: string, file = '<profile>'): Profile {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ProfileError(
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
-        return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    );
-  }
-  const c = new Checker(file, doc, lines);
+  const c = parseChecked(text, file);
   const profile = check(c);
   if (c.issues.length > 0 || profile === null) throw new ProfileError(c.issues);
   profile.source = file;

@@ -1,6 +1,6 @@
 // Child processes in their own process groups, logging to files, plus readiness polling.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,11 +92,25 @@ export function startProcess(
     exited: () => exitState,
     exitPromise,
     async stop(graceMs = 15_000) {
+      const t0 = Date.now();
+      const note = (text: string): void => {
+        try {
+          appendFileSync(logPath, `===== ${new Date().toISOString()} harness: ${text}\n`);
+        } catch {
+          // folder already gone
+        }
+      };
+      if (exitState === undefined) note(`SIGTERM to process group ${pid}`);
       signalGroup('SIGTERM');
       const timedOut = await Promise.race([exitPromise.then(() => false), sleep(graceMs).then(() => true)]);
       // SIGKILL the group even after a clean leader exit: it reaps any stragglers it forked.
       signalGroup('SIGKILL');
-      if (timedOut) await Promise.race([exitPromise, sleep(5_000)]);
+      if (timedOut) {
+        note(`no exit ${graceMs}ms after SIGTERM: SIGKILL`);
+        await Promise.race([exitPromise, sleep(5_000)]);
+      } else {
+        note(`${name} ended (${exitState}) ${Date.now() - t0}ms after SIGTERM`);
+      }
     },
     killNow() {
       signalGroup('SIGKILL');
