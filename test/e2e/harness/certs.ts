@@ -28,6 +28,9 @@ export interface Pki {
   /** RSA key pair for service-account tokens (private signs, public verifies). */
   serviceAccountKey: string;
   serviceAccountPub: string;
+  /** Separate CA and client for the aggregation layer's request-header authentication. */
+  frontProxyCaCert: string;
+  frontProxyClient: ClientCert;
   clients: Record<'admin' | 'scheduler' | 'controllerManager', ClientCert>;
 }
 
@@ -37,18 +40,32 @@ async function ecKey(dir: string, name: string): Promise<string> {
   return join(dir, `${name}.key`);
 }
 
+async function selfSignedCa(dir: string, name: string, cn: string): Promise<{ cert: string; key: string }> {
+  const key = await ecKey(dir, name);
+  await openssl(
+    [
+      'req', '-x509', '-new', '-key', key, '-subj', `/CN=${cn}`, '-days', '30', '-sha256',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+      '-out', `${name}.crt`,
+    ],
+    dir,
+  );
+  return { cert: join(dir, `${name}.crt`), key };
+}
+
 async function signed(
   dir: string,
   name: string,
   subject: string,
   extensions: string,
+  ca = 'ca',
 ): Promise<{ cert: string; key: string }> {
   const key = await ecKey(dir, name);
   await openssl(['req', '-new', '-key', key, '-subj', subject, '-out', `${name}.csr`], dir);
   writeFileSync(join(dir, `${name}.ext`), extensions);
   await openssl(
     [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+      'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
       '-days', '30', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
     ],
     dir,
@@ -59,15 +76,7 @@ async function signed(
 const clientExt = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 export async function makePki(dir: string): Promise<Pki> {
-  const caKey = await ecKey(dir, 'ca');
-  await openssl(
-    [
-      'req', '-x509', '-new', '-key', caKey, '-subj', '/CN=tidal-e2e-ca', '-days', '30', '-sha256',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-      '-out', 'ca.crt',
-    ],
-    dir,
-  );
+  const ca = await selfSignedCa(dir, 'ca', 'tidal-e2e-ca');
   const serving = await signed(
     dir,
     'apiserver',
@@ -79,15 +88,19 @@ export async function makePki(dir: string): Promise<Pki> {
   const admin = await signed(dir, 'admin', '/O=system:masters/CN=tidal-e2e-admin', clientExt);
   const scheduler = await signed(dir, 'scheduler', '/CN=system:kube-scheduler', clientExt);
   const controllerManager = await signed(dir, 'controller-manager', '/CN=system:kube-controller-manager', clientExt);
+  const frontProxyCa = await selfSignedCa(dir, 'front-proxy-ca', 'tidal-e2e-front-proxy-ca');
+  const frontProxyClient = await signed(dir, 'front-proxy-client', '/CN=front-proxy-client', clientExt, 'front-proxy-ca');
   await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {
-    caCert: join(dir, 'ca.crt'),
-    caKey,
+    caCert: ca.cert,
+    caKey: ca.key,
     servingCert: serving.cert,
     servingKey: serving.key,
     serviceAccountKey: join(dir, 'sa.key'),
     serviceAccountPub: join(dir, 'sa.pub'),
+    frontProxyCaCert: frontProxyCa.cert,
+    frontProxyClient,
     clients: { admin, scheduler, controllerManager },
   };
 }
