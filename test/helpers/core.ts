@@ -1,0 +1,51 @@
+// Builders for core model objects in tests: terse defaults, override what a test is about.
+
+import type { NodeSpec, PodSpec } from '../../scheduler/core/model.ts';
+
+export const GiB = 2 ** 30;
+
+export function node(name: string, over: Partial<NodeSpec> = {}): NodeSpec {
+  return {
+    name,
+    allocatable: { cpu: 16_000, memory: 64 * GiB },
+    maxPods: 110,
+    labels: {},
+    zone: over.zone ?? 'zone-a',
+    unschedulable: false,
+    ...over,
+  };
+}
+
+let seq = 0;
+
+export function pod(over: Partial<PodSpec> = {}): PodSpec {
+  const n = ++seq;
+  return {
+    uid: over.uid ?? `uid-${n}`,
+    namespace: 'default',
+    name: over.name ?? `pod-${n}`,
+    nodeName: '',
+    class: 'online',
+    app: 'web',
+    priority: 0,
+    labels: {},
+    requests: { cpu: 1000, memory: 2 * GiB },
+    limits: { cpu: 0, memory: 0 },
+    extendedBatchResources: false,
+    createdAt: 0,
+    startedAt: 0,
+    expectedRuntimeMs: 0,
+    checkpointable: false,
+    progress: -1,
+    ownerKind: 'ReplicaSet',
+    ownerName: 'web-abc',
+    isMirror: false,
+    terminating: false,
+    hasLocalStorage: false,
+    ...over,
+  };
+}
+
+export function batch(over: Partial<PodSpec> = {}): PodSpec {
+  return pod({ class: 'batch', app: 'job', ownerKind: 'Job', ownerName: 'job', priority: 5000, ...over });
+}

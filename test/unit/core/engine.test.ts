@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
+import { PolicyEngine } from '../../../scheduler/core/engine.ts';
+import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../scheduler/core/state.ts';
+import { batch, GiB, node, pod } from '../../helpers/core.ts';
+
+const H = 3_600_000;
+const NOW = Date.parse('2026-11-10T12:00:00Z');
+
+function setup(profile: Profile = constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }), config: PolicyConfig = TIME_SHARING) {
+  const state = new ClusterState(config.usage);
+  const engine = new PolicyEngine({ config, state, profile });
+  return { state, engine };
+}
+
+describe('batch capacity', () => {
+  it('falls back to requests without usage, and follows the documented formula', () => {
+    const { state } = setup();
+    const n = state.upsertNode(node('n1'), NOW); // 16 cores, 64 GiB
+    state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 4000, memory: 8 * GiB } }), NOW);
+    const online = predictedOnline(n, NOW, state.usageConfig);
+    expect(online).toEqual({ cpu: 4000, memory: 8 * GiB });
+    // min(16*0.5, 16*(1-0.2) - 4) = min(8, 8.8) = 8 cores; memory min(32, 51.2-8) = 32 GiB
+    expect(batchCapacity(n, { batchShare: 0.5, onlineHeadroom: 0.2 }, online, { cpu: 0, memory: 0 })).toEqual({ cpu: 8000, memory: 32 * GiB });
+    // headroom binds: min(16*0.9, 16*(1-0.5) - 4) = 4 cores
+    expect(batchCapacity(n, { batchShare: 0.9, onlineHeadroom: 0.5 }, online, { cpu: 0, memory: 0 }).cpu).toBe(4000);
+    // never negative
+    expect(batchCapacity(n, { batchShare: 0.9, onlineHeadroom: 0.9 }, online, { cpu: 0, memory: 0 })).toEqual({ cpu: 0, memory: 0 });
+  });
+
+  it('predicts online usage from a percentile of samples, the latest sample, and pods not yet metered', () => {
+    const { state } = setup();
+    const n = state.upsertNode(node('n1'), NOW);
+    state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 8000, memory: 8 * GiB }, startedAt: NOW - 2 * H }), NOW);
+    for (let i = 0; i < 20; i++) {
+      state.recordNodeUsage('n1', { time: NOW - 20 * 60_000 + i * 60_000, online: { cpu: 1000 + i * 100, memory: GiB }, batch: { cpu: 0, memory: 0 } });
+    }
+    // p95 of 1000..2900 (step 100) is 2805; the latest (2900) is larger
+    expect(predictedOnline(n, NOW, state.usageConfig).cpu).toBeCloseTo(2900);
+    // A pod bound after the latest sample counts at its request until usage shows it.
+    state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 500, memory: GiB } }), NOW);
+    expect(predictedOnline(n, NOW, state.usageConfig).cpu).toBeCloseTo(3400);
+    state.recordNodeUsage('n1', { time: NOW + 1000, online: { cpu: 1500, memory: GiB }, batch: { cpu: 0, memory: 0 } });
+    // 21 samples now (1000..2900 and 1500): the p95 is the 20th smallest, 2800; the unmetered pod is metered.
+    expect(predictedOnline(n, NOW + 1000, state.usageConfig).cpu).toBe(2800);
+    // Stale usage falls back to requests.
+    expect(predictedOnline(n, NOW + 2 * H, state.usageConfig).cpu).toBe(8500);
+  });
+});
+
+describe('filters', () => {
+  it('places batch only within batch capacity, and explains refusals', () => {
+    const { state, engine } = setup();
+    state.upsertNode(node('n1'), NOW);
+    state.upsertNode(node('n2'), NOW);
+    state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 7000, memory: GiB } }), NOW);
+    const ctx = engine.context(batch({ requests: { cpu: 2000, memory: GiB } }), NOW);
+    const out = engine.filter(ctx, ['n1', 'n2', 'ghost']);
+    expect(out.feasible.map((n) => n.name)).toEqual(['n2']);
+    expect(out.unresolvable.get('n1')).toMatch(/^tidal\/BatchCapacityFit: batch cpu free 1 < request 2 in window default \(batchShare 0\.50/);
+    expect(out.unresolvable.get('ghost')).toMatch(/unknown to Tidal/);
+  });
+
+  it('refuses a non-checkpointable batch pod whose runtime crosses a window that would evict it', () => {
+    const peak: Profile = {
+      name: 'p',
+      timeZone: 'UTC',
+      default: { batchShare: 0.5, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
+      windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 0, rampMs: 0, start: NOW + 2 * H, end: NOW + 4 * H }],
+    };
+    const { state, engine } = setup(peak);
+    state.upsertNode(node('n1'), NOW);
+    const short = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 1 * H });
+    const long = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 3 * H });
+    const longCkpt = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 3 * H, checkpointable: true });
+    const unknown = batch({ requests: { cpu: 1000, memory: GiB } });
+    expect(engine.filter(engine.context(short, NOW), null).feasible).toHaveLength(1);
+    const refused = engine.filter(engine.context(long, NOW), null);
+    expect(refused.feasible).toHaveLength(0);
+    expect(refused.unresolvable.get('n1')).toMatch(/over its 3h runtime \(worst batchShare 0\.00/);
+    expect(engine.filter(engine.context(longCkpt, NOW), null).feasible).toHaveLength(1);
+    expect(engine.filter(engine.context(unknown, NOW), null).feasible).toHaveLength(1);
+    // ...and the checkpointable one prefers a node where it would survive: none here, so it scores 0 on WindowSurvival.
+    const ctx = engine.context(longCkpt, NOW);
+    expect(ctx.mustHoldSpan).toBe(false);
+    expect(engine.scorePlugins.WindowSurvival!.score(ctx, state.nodes.get('n1')!, undefined)).toBe(0);
+  });
+
+  it('checks online requests without batch under co-location, with batch under kube-default', () => {
+    for (const [config, feasible] of [
+      [TIME_SHARING, 1],
+      [KUBE_DEFAULT, 0],
+    ] as const) {
+      const { state, engine } = setup(undefined, config);
+      state.upsertNode(node('n1'), NOW);
+      state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 10_000, memory: GiB } }), NOW);
+      const out = engine.filter(engine.context(pod({ requests: { cpu: 8000, memory: GiB } }), NOW), null);
+      expect(out.feasible).toHaveLength(feasible);
+      if (!feasible) expect(out.failed.get('n1')).toMatch(/RequestsFit: insufficient cpu/);
+    }
+  });
+
+  it('limits app stacking, pod count and cordoned nodes', () => {
+    const { state, engine } = setup(undefined, { ...TIME_SHARING, online: { maxPodsPerAppPerNode: 2, loadThreshold: null } });
+    state.upsertNode(node('n1'), NOW);
+    state.upsertNode(node('n2', { maxPods: 1 }), NOW);
+    state.upsertNode(node('n3', { unschedulable: true }), NOW);
+    state.upsertPod(pod({ nodeName: 'n1', app: 'web' }), NOW);
+    state.upsertPod(pod({ nodeName: 'n1', app: 'web' }), NOW);
+    state.upsertPod(pod({ nodeName: 'n2', app: 'other' }), NOW);
+    const out = engine.filter(engine.context(pod({ app: 'web' }), NOW), null);
+    expect(out.feasible).toHaveLength(0);
+    expect(out.unresolvable.get('n1')).toMatch(/AppStackingLimit: app web already has 2 pods/);
+    expect(out.failed.get('n2')).toMatch(/PodCountFit: too many pods \(1 of 1\)/);
+    expect(out.unresolvable.get('n3')).toMatch(/cordoned/);
+  });
+
+  it('refuses online pods over the load threshold on predicted online usage only', () => {
+    const { state, engine } = setup();
+    state.upsertNode(node('n1'), NOW);
+    state.recordNodeUsage('n1', { time: NOW, online: { cpu: 14_000, memory: GiB }, batch: { cpu: 2000, memory: 0 } });
+    const out = engine.filter(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), null);
+    expect(out.unresolvable.get('n1')).toMatch(/predicted online cpu 94% of allocatable would exceed the 90% load threshold/);
+  });
+
+  it('leaves system pods to kube-scheduler', () => {
+    const { state, engine } = setup();
+    state.upsertNode(node('n1', { unschedulable: true }), NOW);
+    const ctx = engine.context(pod({ class: 'system' }), NOW);
+    expect(engine.filter(ctx, null).feasible).toHaveLength(1);
+    expect([...engine.score(ctx, [state.nodes.get('n1')!])]).toEqual([0]);
+  });
+});
+
+describe('scores', () => {
+  it('prefers, for online pods, the node with more predicted room and no batch to evict', () => {
+    const { state, engine } = setup();
+    state.upsertNode(node('busy'), NOW);
+    state.upsertNode(node('idle'), NOW);
+    state.upsertNode(node('batchy'), NOW);
+    state.upsertPod(pod({ nodeName: 'busy', requests: { cpu: 10_000, memory: 8 * GiB } }), NOW);
+    state.upsertPod(batch({ nodeName: 'batchy', requests: { cpu: 8000, memory: 8 * GiB } }), NOW);
+    const nodes = ['busy', 'idle', 'batchy'].map((n) => state.nodes.get(n)!);
+    // On batchy, 5 more online cores cut batch capacity to min(8, 16*0.8 - 5) = 7.8 < 8 held by batch.
+    const ctx = engine.context(pod({ requests: { cpu: 5000, memory: GiB } }), NOW);
+    const s = engine.score(ctx, nodes);
+    expect(s[1]).toBeGreaterThan(s[0]!);
+    expect(s[1]).toBeGreaterThan(s[2]!);
+    for (const x of s) expect(x).toBeGreaterThanOrEqual(0);
+    for (const x of s) expect(x).toBeLessThanOrEqual(100);
+  });
+
+  it('spreads an app across zones', () => {
+    const { state, engine } = setup();
+    state.upsertNode(node('a1', { zone: 'a' }), NOW);
+    state.upsertNode(node('b1', { zone: 'b' }), NOW);
+    state.upsertPod(pod({ nodeName: 'a1', app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
+    const ctx = engine.context(pod({ app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
+    const nodes = [state.nodes.get('a1')!, state.nodes.get('b1')!];
+    const prepared = engine.scorePlugins.ZoneSpread!.prepare!(ctx, nodes);
+    expect(engine.scorePlugins.ZoneSpread!.score(ctx, nodes[0]!, prepared)).toBe(0);
+    expect(engine.scorePlugins.ZoneSpread!.score(ctx, nodes[1]!, prepared)).toBe(100);
+  });
+
+  it('places deterministically and like kube-default when asked', () => {
+    const { state, engine } = setup(undefined, KUBE_DEFAULT);
+    for (let i = 0; i < 5; i++) state.upsertNode(node(`n${i}`), NOW);
+    state.upsertPod(batch({ nodeName: 'n0', requests: { cpu: 8000, memory: GiB } }), NOW);
+    const p = pod({ uid: 'fixed', requests: { cpu: 1000, memory: GiB } });
+    const first = engine.place(p, NOW).node!.name;
+    expect(first).not.toBe('n0');
+    const { state: s2, engine: e2 } = setup(undefined, KUBE_DEFAULT);
+    for (let i = 0; i < 5; i++) s2.upsertNode(node(`n${i}`), NOW);
+    s2.upsertPod(batch({ nodeName: 'n0', requests: { cpu: 8000, memory: GiB } }), NOW);
+    expect(e2.place(p, NOW).node!.name).toBe(first);
+  });
+
+  it('static co-location ignores durations', () => {
+    const { engine } = setup(undefined, STATIC_COLOCATION);
+    expect(engine.context(batch({ expectedRuntimeMs: H }), NOW).mustHoldSpan).toBe(false);
+  });
+
+  it('rejects unknown score plugins in a policy', () => {
+    expect(() => setup(undefined, { ...TIME_SHARING, scoreWeights: { online: { Nope: 1 } as never, batch: {} } })).toThrow(/unknown online score plugin "Nope"/);
+  });
+});
