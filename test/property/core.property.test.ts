@@ -51,15 +51,24 @@ const profileArb = fc.record({ def: level, windows: fc.array(windowArb, { maxLen
   }),
 );
 
-const nodeLoad = fc.record({
-  cpu: fc.integer({ min: 1000, max: 96_000 }),
-  memGi: fc.integer({ min: 1, max: 512 }),
-  onlineCpu: fc.integer({ min: 0, max: 120_000 }),
-  onlineMemGi: fc.integer({ min: 0, max: 600 }),
-  batchCpu: fc.integer({ min: 0, max: 60_000 }),
-  batchMemGi: fc.integer({ min: 0, max: 300 }),
-  usage: fc.option(fc.record({ cpu: fc.integer({ min: 0, max: 96_000 }), memGi: fc.integer({ min: 0, max: 512 }) }), { nil: undefined }),
-});
+// Loads as fractions of the node, so that empty, comfortable, full and over-committed nodes all occur.
+const nodeLoad = fc
+  .record({
+    cpu: fc.integer({ min: 1000, max: 96_000 }),
+    memGi: fc.integer({ min: 1, max: 512 }),
+    online: fc.double({ min: 0, max: 1.2, noNaN: true }),
+    batch: fc.double({ min: 0, max: 0.8, noNaN: true }),
+    usage: fc.option(fc.double({ min: 0, max: 1.1, noNaN: true }), { nil: undefined }),
+  })
+  .map((l) => ({
+    cpu: l.cpu,
+    memGi: l.memGi,
+    onlineCpu: Math.round(l.cpu * l.online),
+    onlineMemGi: Math.round(l.memGi * l.online),
+    batchCpu: Math.round(l.cpu * l.batch),
+    batchMemGi: Math.round(l.memGi * l.batch),
+    usage: l.usage === undefined ? undefined : { cpu: Math.round(l.cpu * l.usage), memGi: Math.round(l.memGi * l.usage) },
+  }));
 
 type NodeLoad = typeof nodeLoad extends fc.Arbitrary<infer T> ? T : never;
 
@@ -98,11 +107,11 @@ describe('policy core properties', () => {
   it('never places a non-checkpointable batch pod where its runtime crosses a window that would evict it', () => {
     let placements = 0;
     fc.assert(
-      fc.property(profileArb, fc.array(nodeLoad, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 48 }), fc.integer({ min: 100, max: 8000 }), (profile, loads, runtimeH, reqCpu) => {
+      fc.property(profileArb, fc.array(nodeLoad, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 48 }), fc.integer({ min: 100, max: 4000 }), (profile, loads, runtimeH, reqCpu) => {
         const state = build(loads);
         const timeline = new ProfileTimeline(profile);
         const engine = new PolicyEngine({ config: TIME_SHARING, state, profile: timeline });
-        const p = batch({ requests: { cpu: reqCpu, memory: GiB }, expectedRuntimeMs: runtimeH * H });
+        const p = batch({ requests: { cpu: reqCpu, memory: 256 * 2 ** 20 }, expectedRuntimeMs: runtimeH * H });
         const ctx = engine.context(p, NOW);
         for (const n of engine.filter(ctx, null).feasible) {
           placements++;
@@ -115,7 +124,7 @@ describe('policy core properties', () => {
           }
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
     expect(placements).toBeGreaterThan(0); // the property was exercised, not vacuously true
   });
