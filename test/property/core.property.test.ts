@@ -108,7 +108,8 @@ describe('policy core properties', () => {
     let placements = 0;
     fc.assert(
       fc.property(profileArb, fc.array(nodeLoad, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 48 }), fc.integer({ min: 100, max: 4000 }), (profile, loads, runtimeH, reqCpu) => {
-        const state = build(loads);
+        // Always include an empty 64-core node so that feasible placements are common.
+        const state = build([{ cpu: 64_000, memGi: 256, onlineCpu: 0, onlineMemGi: 0, batchCpu: 0, batchMemGi: 0, usage: undefined }, ...loads]);
         const timeline = new ProfileTimeline(profile);
         const engine = new PolicyEngine({ config: TIME_SHARING, state, profile: timeline });
         const p = batch({ requests: { cpu: reqCpu, memory: 256 * 2 ** 20 }, expectedRuntimeMs: runtimeH * H });
