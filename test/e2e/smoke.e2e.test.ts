@@ -1,13 +1,14 @@
 // Smoke test of the e2e tier itself: a real control plane with the default scheduler (no
 // extender) and kwok fake nodes runs a Deployment, honours evictions and PDBs, and survives an
 // apiserver restart.
-import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiserverGet,
   type ControlPlane,
   e2eSkipReason,
   K8S_VERSION,
+  RUN_DURATION_ANNOTATION,
   startControlPlane,
   waitFor,
 } from './harness/index.ts';
@@ -23,6 +24,7 @@ describe.skipIf(skip !== undefined)('e2e smoke: real control plane with kwok nod
   let core: CoreV1Api;
   let apps: AppsV1Api;
   let policy: PolicyV1Api;
+  let batch: BatchV1Api;
 
   const plane = (): ControlPlane => {
     if (!cp) throw new Error('control plane not started');
@@ -60,6 +62,7 @@ describe.skipIf(skip !== undefined)('e2e smoke: real control plane with kwok nod
     core = kc.makeApiClient(CoreV1Api);
     apps = kc.makeApiClient(AppsV1Api);
     policy = kc.makeApiClient(PolicyV1Api);
+    batch = kc.makeApiClient(BatchV1Api);
     await cp.addNodes([
       { name: NODES[0]!, cpu: '8', memory: '16Gi', labels: { 'topology.kubernetes.io/zone': 'zone-a' } },
       { name: NODES[1]!, cpu: '8', memory: '16Gi', labels: { 'topology.kubernetes.io/zone': 'zone-b' } },
@@ -153,6 +156,27 @@ describe.skipIf(skip !== undefined)('e2e smoke: real control plane with kwok nod
     expect(code).toBe(429);
     // And the pod is still there.
     expect(await runningPods(REPLICAS)).toContain(victim);
+  });
+
+  it('runs a Job pod for its run-duration annotation, then completes the Job', async () => {
+    const started = Date.now();
+    await batch.createNamespacedJob({
+      namespace: NS,
+      body: {
+        metadata: { name: 'smoke-batch' },
+        spec: {
+          template: {
+            metadata: { labels: { app: 'smoke-batch' }, annotations: { [RUN_DURATION_ANNOTATION]: '2s' } },
+            spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'registry.k8s.io/pause:3.10' }] },
+          },
+        },
+      },
+    });
+    await waitFor('the Job to succeed', async () => {
+      const job = await batch.readNamespacedJob({ name: 'smoke-batch', namespace: NS });
+      return job.status?.succeeded === 1;
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   });
 
   it('answers again after an apiserver restart, with its state kept in etcd', async () => {

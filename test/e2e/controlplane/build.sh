@@ -6,6 +6,8 @@
 #
 #   TIDAL_E2E_BIN_DIR  use pre-built binaries from this folder (only checked, never built)
 #   TIDAL_E2E_CACHE    cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/tidal-e2e)
+#   SOURCE_DATE_EPOCH  build date stamped into the Kubernetes binaries (default: now)
+#   GOMODCACHE, GOCACHE, GOPROXY   the usual Go settings apply
 #
 # Progress goes to stderr; the last (and only) line on stdout is the folder that holds
 # the five binaries.
@@ -85,7 +87,7 @@ trap 'rm -rf "$stage"' EXIT
 
 k8s_minor=${K8S_VERSION#v1.}
 k8s_minor=${k8s_minor%%.*}
-build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+build_date=$(date -u ${SOURCE_DATE_EPOCH:+-d "@$SOURCE_DATE_EPOCH"} +%Y-%m-%dT%H:%M:%SZ)
 kube_ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   kube_ldflags+=" -X ${pkg}.gitVersion=${K8S_VERSION}"
