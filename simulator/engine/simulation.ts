@@ -17,7 +17,7 @@ export interface SimulationInput {
   options?: Partial<SimOptions>;
   /** Stop at this time even if the trace goes on. */
   until?: number;
-  /** Only these nodes of the trace exist (capacity planning); others' node events are ignored. */
+  /** Consulted once per node-add: only nodes it accepts exist (capacity planning). */
   nodeFilter?: (name: string) => boolean;
   /** Called every few thousand events with the current virtual time (progress bars). */
   onProgress?: (now: number, events: number) => void;
@@ -117,11 +117,10 @@ function apply(e: TraceEvent, sims: PolicySim[], usage: TraceUsage, keep: (name:
     case 'node-remove':
       for (const s of sims) s.removeNode(e.name, now);
       return;
-    case 'pod-arrival': {
-      const pod = e.pod.nodeName && !keep(e.pod.nodeName) ? { ...e.pod, nodeName: '' } : e.pod;
-      for (const s of sims) s.arrive(pod, now);
+    case 'pod-arrival':
+      // A pod pinned to a node this run does not have is placed by the policy instead.
+      for (const s of sims) s.arrive(e.pod, now);
       return;
-    }
     case 'pod-end':
       for (const s of sims) s.end(e.uid, now);
       return;
