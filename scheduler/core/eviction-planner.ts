@@ -58,6 +58,11 @@ export interface PlanInput {
   hotStreaks: ReadonlyMap<string, number>;
   /** Pods already asked to leave (evicted but not yet terminating in the state): they count as gone. */
   inFlight?: ReadonlySet<string>;
+  /**
+   * Evaluate the profile at this instant instead of `now` (rehearsing a coming window with today's
+   * cluster and usage: `tidal deschedule --dry-run --at TIME`).
+   */
+  levelAt?: number;
 }
 
 export interface PlannedEviction {
@@ -93,7 +98,7 @@ export interface EvictionPlan {
 
 export function planEvictions(input: PlanInput): EvictionPlan {
   const { state, timeline, now, config } = input;
-  const lv = timeline.at(now);
+  const lv = timeline.at(input.levelAt ?? now);
   const plan: EvictionPlan = {
     now,
     evictions: [],

@@ -10,6 +10,7 @@ import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import { planEvictions } from '../../scheduler/core/eviction-planner.ts';
 import type { NodeSpec, PodSpec, Resources } from '../../scheduler/core/model.ts';
 import { selectVictims } from '../../scheduler/core/preemption.ts';
+import { TokenBucket } from '../../scheduler/core/rate.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -117,8 +118,7 @@ export class PolicySim {
   #seq = 0;
   readonly #census = { arrived: 0, completed: 0, ended: 0 };
   #hotStreaks = new Map<string, number>();
-  #tokens: number;
-  #lastRefill = -Infinity;
+  readonly #rate: TokenBucket;
   #evictionsSinceSample = 0;
   /** Set by events that may let unschedulable pods fit. */
   #capacityFreed = false;
@@ -151,7 +151,7 @@ export class PolicySim {
     this.state = new ClusterState(this.config.usage);
     this.timeline = new ProfileTimeline(policy.profileFor(profile));
     this.engine = new PolicyEngine({ config: this.config, state: this.state, profile: this.timeline });
-    this.#tokens = opts.evictionRate.burst;
+    this.#rate = new TokenBucket(opts.evictionRate.perMinute, opts.evictionRate.burst);
   }
 
   /**
@@ -343,16 +343,13 @@ export class PolicySim {
     const planner = this.policy.planner;
     if (!planner) return;
     const t0 = performance.now();
-    const rate = this.#opts.evictionRate;
-    if (this.#lastRefill > -Infinity) this.#tokens = Math.min(rate.burst, this.#tokens + ((now - this.#lastRefill) / 60_000) * rate.perMinute);
-    this.#lastRefill = now;
-    const plan = planEvictions({ state: this.state, timeline: this.timeline, now, config: planner, rateBudget: Math.floor(this.#tokens), hotStreaks: this.#hotStreaks });
+    const plan = planEvictions({ state: this.state, timeline: this.timeline, now, config: planner, rateBudget: this.#rate.available(now), hotStreaks: this.#hotStreaks });
     this.#hotStreaks = plan.hotStreaks;
     for (const e of plan.evictions) {
       const p = this.#pods.get(e.pod.uid);
       if (!p?.running) continue;
       this.#evict(p, now, e.reason);
-      this.#tokens -= 1;
+      this.#rate.take();
     }
     this.#totals.planningMs += performance.now() - t0;
   }
