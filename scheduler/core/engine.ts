@@ -42,6 +42,8 @@ export const SCORES: Readonly<Record<string, ScorePlugin<any>>> = {
   WindowSurvival,
 };
 
+export const UNKNOWN_NODE = 'tidal: node is unknown to Tidal (not in its informer cache yet)';
+
 /** Time spans are widened to whole minutes so that their worst levels can be cached (a conservative widening). */
 const SPAN_QUANTUM = 60_000;
 
@@ -117,6 +119,7 @@ export class PolicyEngine {
       spanEnd,
       mustHoldSpan: spanEnd > now && !pod.checkpointable,
       estimate: usageEstimate(pod.requests, this.config.emptyRequestEstimate, { cpu: 0, memory: 0 }),
+      memo: new Map(),
       scratch: { cpu: 0, memory: 0 },
       scratch2: { cpu: 0, memory: 0 },
     };
@@ -129,17 +132,34 @@ export class PolicyEngine {
   /** Runs the filters over the named nodes (all known nodes when `names` is null). */
   filter(ctx: PodContext, names: Iterable<string> | null): FilterOutcome {
     const filters = this.activeFilters(ctx);
+    const nf = filters.length;
     const out: FilterOutcome = { feasible: [], failed: new Map(), unresolvable: new Map() };
     const nodes = this.state.nodes;
+    // Full reasons ("tidal/Plugin: reason") are built once per distinct reason, not once per node.
+    const full = new Map<string, string>();
     for (const name of names ?? nodes.keys()) {
       const node = nodes.get(name);
       if (!node) {
-        out.unresolvable.set(name, 'node is unknown to Tidal (not in its informer cache yet)');
+        out.unresolvable.set(name, UNKNOWN_NODE);
         continue;
       }
-      const failure = firstFailure(filters, ctx, node);
-      if (failure === null) out.feasible.push(node);
-      else (failure.plugin.unresolvable ? out.unresolvable : out.failed).set(name, `tidal/${failure.plugin.name}: ${failure.reason}`);
+      let k = 0;
+      let reason: string | null = null;
+      for (; k < nf; k++) {
+        reason = filters[k]!.filter(ctx, node);
+        if (reason !== null) break;
+      }
+      if (reason === null) {
+        out.feasible.push(node);
+        continue;
+      }
+      const plugin = filters[k]!;
+      let text = full.get(reason);
+      if (text === undefined) {
+        text = `tidal/${plugin.name}: ${reason}`;
+        full.set(reason, text);
+      }
+      (plugin.unresolvable ? out.unresolvable : out.failed).set(name, text);
     }
     return out;
   }

@@ -25,6 +25,13 @@ export interface PodContext {
   readonly mustHoldSpan: boolean;
   /** Usage this pod is expected to add to a node. */
   readonly estimate: Resources;
+  /**
+   * Per-decision memo. Filter reasons are built once per decision and reused for every node they
+   * apply to: kube-scheduler groups identical reasons in its FailedScheduling event ("3000 ... ,
+   * 2000 ..."), so a reason must not carry per-node figures, and building one string per node would
+   * dominate the cost of a decision over thousands of nodes.
+   */
+  readonly memo: Map<string, string>;
   /** Scratch space reused per node so that the hot loop does not allocate. */
   readonly scratch: Resources;
   readonly scratch2: Resources;
@@ -39,7 +46,10 @@ export interface FilterPlugin {
   readonly unresolvable: boolean;
   /** Whether this plugin has anything to say about the pod (checked once per decision). */
   appliesTo(ctx: PodContext): boolean;
-  /** null when the node passes; otherwise the reason, phrased for a FailedScheduling event. */
+  /**
+   * null when the node passes; otherwise the reason, phrased for a FailedScheduling event, the same
+   * string for every node that fails for the same cause (memoReason).
+   */
   filter(ctx: PodContext, node: NodeState): string | null;
 }
 
@@ -50,6 +60,16 @@ export interface ScorePlugin<P = unknown> {
   prepare?(ctx: PodContext, nodes: readonly NodeState[]): P;
   /** 0..MAX_SCORE, higher is better. */
   score(ctx: PodContext, node: NodeState, prepared: P): number;
+}
+
+/** A reason built once per decision (see PodContext.memo). */
+export function memoReason(ctx: PodContext, key: string, build: () => string): string {
+  let r = ctx.memo.get(key);
+  if (r === undefined) {
+    r = build();
+    ctx.memo.set(key, r);
+  }
+  return r;
 }
 
 export function clampScore(s: number): number {

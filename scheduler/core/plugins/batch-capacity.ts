@@ -3,8 +3,7 @@
 // coming window would evict it; other batch pods need it now.
 
 import { batchFree, predictedOnline } from '../capacity.ts';
-import type { FilterPlugin, PodContext } from '../framework.ts';
-import { formatCpu, formatMemory } from '../quantity.ts';
+import { memoReason, type FilterPlugin, type PodContext } from '../framework.ts';
 import { formatDuration } from '../duration.ts';
 
 function levelNote(ctx: PodContext): string {
@@ -25,8 +24,8 @@ export const BatchCapacityFit: FilterPlugin = {
     const online = predictedOnline(node, ctx.now, ctx.state.usageConfig);
     const free = batchFree(node, level, online, ctx.scratch);
     const req = ctx.pod.requests;
-    if (req.cpu > free.cpu) return `batch cpu free ${formatCpu(free.cpu)} < request ${formatCpu(req.cpu)}${levelNote(ctx)}`;
-    if (req.memory > free.memory) return `batch memory free ${formatMemory(free.memory)} < request ${formatMemory(req.memory)}${levelNote(ctx)}`;
+    if (req.cpu > free.cpu) return memoReason(ctx, 'BatchCapacity/cpu', () => `not enough batch cpu${levelNote(ctx)}`);
+    if (req.memory > free.memory) return memoReason(ctx, 'BatchCapacity/memory', () => `not enough batch memory${levelNote(ctx)}`);
     return null;
   },
 };

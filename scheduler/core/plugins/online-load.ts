@@ -3,7 +3,7 @@
 // batch yields (the descheduler's hot-spot relief evicts it), and evicting it would not change this verdict.
 
 import { predictedOnline } from '../capacity.ts';
-import type { FilterPlugin } from '../framework.ts';
+import { memoReason, type FilterPlugin } from '../framework.ts';
 
 export const OnlineLoadThreshold: FilterPlugin = {
   name: 'OnlineLoadThreshold',
@@ -13,10 +13,12 @@ export const OnlineLoadThreshold: FilterPlugin = {
     const t = ctx.config.online.loadThreshold!;
     const a = node.spec.allocatable;
     const p = predictedOnline(node, ctx.now, ctx.state.usageConfig);
-    const cpu = (p.cpu + ctx.estimate.cpu) / a.cpu;
-    if (cpu > t.cpu) return `predicted online cpu ${(cpu * 100).toFixed(0)}% of allocatable would exceed the ${(t.cpu * 100).toFixed(0)}% load threshold`;
-    const mem = (p.memory + ctx.estimate.memory) / a.memory;
-    if (mem > t.memory) return `predicted online memory ${(mem * 100).toFixed(0)}% of allocatable would exceed the ${(t.memory * 100).toFixed(0)}% load threshold`;
+    if (p.cpu + ctx.estimate.cpu > t.cpu * a.cpu) {
+      return memoReason(ctx, 'OnlineLoad/cpu', () => `predicted online cpu usage would exceed the ${(t.cpu * 100).toFixed(0)}% load threshold`);
+    }
+    if (p.memory + ctx.estimate.memory > t.memory * a.memory) {
+      return memoReason(ctx, 'OnlineLoad/memory', () => `predicted online memory usage would exceed the ${(t.memory * 100).toFixed(0)}% load threshold`);
+    }
     return null;
   },
 };

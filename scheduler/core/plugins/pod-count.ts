@@ -6,5 +6,5 @@ export const PodCountFit: FilterPlugin = {
   name: 'PodCountFit',
   unresolvable: false,
   appliesTo: () => true,
-  filter: (_ctx, node) => (node.podCount + 1 > node.spec.maxPods ? `too many pods (${node.podCount} of ${node.spec.maxPods})` : null),
+  filter: (_ctx, node) => (node.podCount + 1 > node.spec.maxPods ? 'too many pods' : null),
 };

@@ -2,7 +2,6 @@
 // capacity online leaves idle and yields it (BatchCapacityFit governs batch). Without co-location
 // (kube-default) every pod counts, batch included, exactly as kube-scheduler's NodeResourcesFit.
 
-import { formatCpu, formatMemory } from '../quantity.ts';
 import type { FilterPlugin } from '../framework.ts';
 
 export const RequestsFit: FilterPlugin = {
@@ -17,8 +16,8 @@ export const RequestsFit: FilterPlugin = {
     const batchMem = ctx.config.colocation ? 0 : r.batch.memory;
     const cpu = r.online.cpu + r.system.cpu + batchCpu;
     const mem = r.online.memory + r.system.memory + batchMem;
-    if (cpu + req.cpu > a.cpu) return `insufficient cpu: requested ${formatCpu(cpu)} + ${formatCpu(req.cpu)} > allocatable ${formatCpu(a.cpu)}`;
-    if (mem + req.memory > a.memory) return `insufficient memory: requested ${formatMemory(mem)} + ${formatMemory(req.memory)} > allocatable ${formatMemory(a.memory)}`;
+    if (cpu + req.cpu > a.cpu) return ctx.config.colocation ? 'insufficient cpu (online and system requests; batch does not count)' : 'insufficient cpu';
+    if (mem + req.memory > a.memory) return ctx.config.colocation ? 'insufficient memory (online and system requests; batch does not count)' : 'insufficient memory';
     return null;
   },
 };

@@ -59,7 +59,7 @@ describe('filters', () => {
     const ctx = engine.context(batch({ requests: { cpu: 2000, memory: GiB } }), NOW);
     const out = engine.filter(ctx, ['n1', 'n2', 'ghost']);
     expect(out.feasible.map((n) => n.name)).toEqual(['n2']);
-    expect(out.unresolvable.get('n1')).toMatch(/^tidal\/BatchCapacityFit: batch cpu free 1 < request 2 in window default \(batchShare 0\.50/);
+    expect(out.unresolvable.get('n1')).toMatch(/^tidal\/BatchCapacityFit: not enough batch cpu in window default \(batchShare 0\.50/);
     expect(out.unresolvable.get('ghost')).toMatch(/unknown to Tidal/);
   });
 
@@ -98,7 +98,7 @@ describe('filters', () => {
       state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 10_000, memory: GiB } }), NOW);
       const out = engine.filter(engine.context(pod({ requests: { cpu: 8000, memory: GiB } }), NOW), null);
       expect(out.feasible).toHaveLength(feasible);
-      if (!feasible) expect(out.failed.get('n1')).toMatch(/RequestsFit: insufficient cpu/);
+      if (!feasible) expect(out.failed.get('n1')).toBe('tidal/RequestsFit: insufficient cpu');
     }
   });
 
@@ -112,8 +112,8 @@ describe('filters', () => {
     state.upsertPod(pod({ nodeName: 'n2', app: 'other' }), NOW);
     const out = engine.filter(engine.context(pod({ app: 'web' }), NOW), null);
     expect(out.feasible).toHaveLength(0);
-    expect(out.unresolvable.get('n1')).toMatch(/AppStackingLimit: app web already has 2 pods/);
-    expect(out.failed.get('n2')).toMatch(/PodCountFit: too many pods \(1 of 1\)/);
+    expect(out.unresolvable.get('n1')).toBe('tidal/AppStackingLimit: app web is at its limit of 2 pod(s) per node');
+    expect(out.failed.get('n2')).toBe('tidal/PodCountFit: too many pods');
     expect(out.unresolvable.get('n3')).toMatch(/cordoned/);
   });
 
@@ -122,7 +122,17 @@ describe('filters', () => {
     state.upsertNode(node('n1'), NOW);
     state.recordNodeUsage('n1', { time: NOW, online: { cpu: 14_000, memory: GiB }, batch: { cpu: 2000, memory: 0 } });
     const out = engine.filter(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), null);
-    expect(out.unresolvable.get('n1')).toMatch(/predicted online cpu 94% of allocatable would exceed the 90% load threshold/);
+    expect(out.unresolvable.get('n1')).toBe('tidal/OnlineLoadThreshold: predicted online cpu usage would exceed the 90% load threshold');
+  });
+
+  it('gives every node that fails for one cause the same reason, so kube-scheduler groups them', () => {
+    const { state, engine } = setup();
+    for (let i = 0; i < 3; i++) state.upsertNode(node(`n${i}`), NOW);
+    state.upsertPod(batch({ nodeName: 'n0', requests: { cpu: 8000, memory: GiB } }), NOW);
+    state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 7500, memory: GiB } }), NOW);
+    const out = engine.filter(engine.context(batch({ requests: { cpu: 1000, memory: GiB } }), NOW), ['n0', 'n1', 'n2']);
+    expect(out.unresolvable.get('n0')).toBe(out.unresolvable.get('n1'));
+    expect(out.feasible.map((n) => n.name)).toEqual(['n2']);
   });
 
   it('leaves system pods to kube-scheduler', () => {
