@@ -1,0 +1,113 @@
+// Line-by-line reading and writing of text files, streamed (memory does not grow with file size).
+// Files whose name ends in .gz are (de)compressed on the fly.
+
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Readable, Writable } from 'node:stream';
+
+const CHUNK = 1 << 20;
+
+function openRead(file: string): Readable {
+  const raw = createReadStream(file, { highWaterMark: CHUNK });
+  if (!file.endsWith('.gz')) return raw;
+  // pipeline destroys the whole chain on an error in any part, so the iterator below rejects.
+  return pipeline(raw, createGunzip(), () => {});
+}
+
+/**
+ * The lines of a file without their terminators ("\n" or "\r\n"), in order. The 1-based line number
+ * of each is its position in the sequence (empty lines included), so callers can count as they go.
+ */
+export async function* readLines(file: string): AsyncGenerator<string> {
+  const input = openRead(file);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of input) {
+      const s = rest + decoder.write(chunk as Buffer);
+      let from = 0;
+      for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', from)) {
+        const end = i > from && s.charCodeAt(i - 1) === 13 ? i - 1 : i;
+        yield s.slice(from, end);
+        from = i + 1;
+      }
+      rest = s.slice(from);
+    }
+    rest += decoder.end();
+    if (rest.length > 0) yield rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+  } finally {
+    input.destroy();
+  }
+}
+
+/** Buffered line writer with backpressure; `.gz` files are gzip-compressed. */
+export class LineWriter {
+  private readonly out: Writable;
+  private readonly sink: Writable;
+  private buf: string[] = [];
+  private bufLen = 0;
+  private failure: Error | null = null;
+  private readonly done: Promise<void>;
+
+  constructor(file: string) {
+    this.sink = createWriteStream(file);
+    if (file.endsWith('.gz')) {
+      const gz = createGzip();
+      this.out = gz;
+      this.done = new Promise((resolve, reject) => {
+        pipeline(gz, this.sink, (err) => (err ? reject(err) : resolve()));
+      });
+    } else {
+      this.out = this.sink;
+      this.done = new Promise((resolve, reject) => {
+        this.sink.on('finish', () => resolve());
+        this.sink.on('error', reject);
+      });
+    }
+    this.done.catch((e: Error) => {
+      this.failure = e;
+    });
+  }
+
+  async write(line: string): Promise<void> {
+    this.buf.push(line);
+    this.bufLen += line.length + 1;
+    if (this.bufLen >= CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.buf.length === 0) return;
+    const text = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.bufLen = 0;
+    if (!this.out.write(text)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.out.off('error', onError);
+          resolve();
+        };
+        const onError = (e: Error) => {
+          this.out.off('drain', onDrain);
+          reject(e);
+        };
+        this.out.once('drain', onDrain);
+        this.out.once('error', onError);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.out.end();
+    await this.done;
+  }
+
+  /** Abandon the file (on error); the caller removes it if it wants. */
+  destroy(): void {
+    this.out.destroy();
+    this.sink.destroy();
+  }
+}
