@@ -105,9 +105,14 @@ export class LineWriter {
     await this.done;
   }
 
-  /** Abandon the file (on error); the caller removes it if it wants. */
-  destroy(): void {
+  /** Abandon the file (on error) once its stream is closed; the caller removes it if it wants. */
+  async abort(): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      if (this.sink.closed) resolve();
+      else this.sink.once('close', () => resolve());
+    });
     this.out.destroy();
     this.sink.destroy();
+    await closed;
   }
 }
