@@ -45,12 +45,15 @@ table.compare { border: 1px solid #dde1e6; }
 th, td { padding: 6px 12px; border-bottom: 1px solid #eceef1; text-align: left; vertical-align: baseline; }
 thead th { background: #eef1f4; font-weight: 650; border-bottom: 2px solid #cfd5db; }
 thead th.policy { text-align: right; }
+table.compare thead th.policy { padding-right: 26px; }
 tbody th.section { background: #f7f8fa; font-size: 12.5px; text-transform: uppercase; letter-spacing: 0.04em; color: #4a5561; padding-top: 12px; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.unit { color: #66707a; white-space: nowrap; }
 td.better { white-space: nowrap; color: #4a5561; font-size: 13px; }
 td.best { background: #dcf3e3; font-weight: 700; color: #0f5323; }
-td.best::after { content: " \\2605"; font-size: 11px; color: #1c7a3a; }
+/* Every value cell keeps room for the best mark, so that digits line up down a column. */
+table.compare td.num::after { content: " \\2605"; font-size: 11px; visibility: hidden; }
+table.compare td.best::after { color: #1c7a3a; visibility: visible; }
 .legend-key { display: inline-block; padding: 0 6px; background: #dcf3e3; color: #0f5323; font-weight: 700; border-radius: 3px; }
 figure { margin: 0 0 20px; background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 14px 16px 6px; }
 figcaption h3 { font-size: 16px; margin: 0; font-weight: 650; }

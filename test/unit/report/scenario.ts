@@ -1,5 +1,6 @@
-// A small simulation for the report tests: 4 nodes, 8 online pods whose usage peaks at 09:00-12:00,
-// 60 batch pods over 20 hours, a profile that drains batch for a 10:00-12:00 peak. Every policy runs.
+// A small simulation for the report tests: 4 nodes, 8 online pods whose usage peaks at 09:00-12:00
+// (and daemons on two nodes with it), 60 batch pods over 20 hours, a profile that drains batch for a
+// 10:00-12:00 peak. Every policy runs.
 
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
@@ -25,6 +26,8 @@ export function scenario(hours = 20): TraceEvent[] {
   for (let h = 0; h <= hours; h++) {
     const hod = h % 24;
     ev.push({ type: 'app-usage', time: START + h * H, app: 'web', cpu: hod >= 9 && hod <= 12 ? 0.95 : 0.3, memory: 0.5 });
+    // Daemons on two nodes busy during the peak: with batch beside them those nodes run hot.
+    for (const n of ['n0', 'n1']) ev.push({ type: 'node-usage', time: START + h * H, name: n, cpu: hod >= 9 && hod <= 12 ? 5000 : 500, memory: GiB });
   }
   const batch = Math.round((60 * hours) / 20);
   for (let j = 0; j < batch; j++) {
