@@ -25,7 +25,7 @@ export interface ReportPaths {
 }
 
 /** Writes report.json, series.csv, totals.csv and report.html into dir (created if missing). */
-export async function writeReport(result: SimulationResult, dir: string, opts: HtmlReportOptions & ReportOptions = {}): Promise<ReportPaths> {
+export async function writeReport(result: SimulationResult, dir: string, opts: HtmlReportOptions = {}): Promise<ReportPaths> {
   await mkdir(dir, { recursive: true });
   const json = await writeJsonReport(result, dir, opts);
   const { series, totals } = await writeCsvSeries(result, dir);

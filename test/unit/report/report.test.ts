@@ -315,6 +315,22 @@ describe('report.html', () => {
     expect(() => renderHtmlReport(result, { timeZone: 'Mars/Olympus' })).toThrow(/unknown time zone "Mars\/Olympus"/);
   });
 
+  it('says when the zone changes its offset during the run', () => {
+    // Europe/Berlin goes from UTC+01:00 to UTC+02:00 on 2026-03-29 at 01:00 UTC.
+    const start = Date.parse('2026-03-28T12:00:00Z');
+    const moved: SimulationResult = {
+      ...result,
+      start,
+      end: start + (result.end - result.start),
+      policies: result.policies.map((p) => ({ ...p, series: p.series.map((x) => ({ ...x, time: x.time - result.start + start })) })),
+    };
+    const html = renderHtmlReport(moved, { timeZone: 'Europe/Berlin' });
+    expect(html).toContain('<dt>Start</dt><dd>2026-03-28 13:00</dd>');
+    expect(html).toContain('<dt>End</dt><dd>2026-03-29 10:00</dd>');
+    expect(html).toContain('Times at the zone&#39;s offset at the start (Europe/Berlin (UTC+01:00)); its offset changes during the run.');
+    expect(renderHtmlReport(result, { timeZone: 'Europe/Berlin' })).not.toContain('its offset changes');
+  });
+
   it('downsamples long series for drawing, says so, and stays fast', () => {
     const n = 12_000;
     const step = result.options.sampleIntervalMs;
