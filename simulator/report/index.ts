@@ -5,7 +5,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { SimulationResult } from '../engine/simulation.ts';
 import { writeCsvSeries } from './csv.ts';
-import type { ReportOptions } from './format.ts';
 import { writeHtmlReport, type HtmlReportOptions } from './html.ts';
 import { writeJsonReport } from './json.ts';
 
