@@ -33,6 +33,9 @@ export interface PolicyResult {
 }
 
 export interface SimulationResult {
+  /** Where the trace came from, and the profile's time zone (reports show local times in it). */
+  source: string;
+  timeZone: string;
   start: number;
   end: number;
   events: number;
@@ -98,6 +101,8 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const end = Math.min(lastEventTime, until);
   input.onProgress?.(end, events);
   return {
+    source: input.trace.info.source,
+    timeZone: input.profile.timeZone,
     start,
     end,
     events,

@@ -66,12 +66,11 @@ code { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, mono
 
 /** The report page as a string. */
 export function renderHtmlReport(result: SimulationResult, opts: HtmlReportOptions = {}): string {
-  const zone = reportZone(opts.timeZone);
-  const source = opts.source ?? 'trace source not given';
+  const zone = reportZone(opts.timeZone ?? result.timeZone);
+  const source = opts.source ?? result.source;
   const styles = result.policies.map((_, i) => policyStyle(i));
   const charts = renderCharts(result, { zone, width: opts.chartWidth, height: opts.chartHeight });
-  const zoneText = zoneLabel(zone, result.start);
-  const zoneNote = zone === 'UTC' && opts.timeZone === undefined ? 'UTC (no time zone given)' : zoneText;
+  const zoneNote = zoneLabel(zone, result.start);
   const skipped = Object.entries(result.skippedRows).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const skippedTotal = skipped.reduce((s, [, n]) => s + n, 0);
   const samples = Math.max(0, ...result.policies.map((p) => p.series.length));

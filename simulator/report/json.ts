@@ -25,8 +25,8 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export function jsonReport(result: SimulationResult, opts: ReportOptions = {}): Json {
   return {
     report: JSON_REPORT_FORMAT,
-    source: opts.source ?? null,
-    timeZone: reportZone(opts.timeZone),
+    source: opts.source ?? result.source,
+    timeZone: reportZone(opts.timeZone ?? result.timeZone),
     profile: result.profile,
     start: result.start,
     startIso: isoTime(result.start),

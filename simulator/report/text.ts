@@ -11,7 +11,7 @@ function plain(s: string): string {
 }
 
 export function formatTotalsTable(result: SimulationResult, opts: ReportOptions = {}): string {
-  const zone = reportZone(opts.timeZone);
+  const zone = reportZone(opts.timeZone ?? result.timeZone);
   const rows = comparisonRows(result);
   const names = result.policies.map((p) => plain(p.policy));
   const skipped = Object.entries(result.skippedRows).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -19,7 +19,7 @@ export function formatTotalsTable(result: SimulationResult, opts: ReportOptions 
   const samples = Math.max(0, ...result.policies.map((p) => p.series.length));
 
   const lines: string[] = [];
-  if (opts.source !== undefined) lines.push(`Trace:    ${plain(opts.source)}`);
+  lines.push(`Trace:    ${plain(opts.source ?? result.source)}`);
   lines.push(
     `Profile:  ${plain(result.profile)}`,
     `Span:     ${formatTime(result.start, zone)} to ${formatTime(result.end, zone)} ${zoneLabel(zone, result.start)} (${formatSpan(result.end - result.start)})`,
