@@ -6,8 +6,8 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { isTimeOrdered, readTable, type Row, type TableSpec } from './csv.ts';
-import { externalSort, Heap, mergeSorted } from './sort.ts';
+import { isTimeOrdered, readTableBatches, type Row, type TableSpec } from './csv.ts';
+import { BatchCursor, externalSortBatches, Heap, mergeSortedBatches } from './sort.ts';
 import type { NodeSpec } from '../../scheduler/core/model.ts';
 import type { Trace, TraceEvent, TraceEventType, TraceInfo, TracePod } from './events.ts';
 
@@ -198,36 +198,37 @@ export async function locateTables<N extends string>(
 }
 
 /**
- * Parsed rows of a table in time order: streamed as is when the file's time column never decreases,
- * otherwise through the external sort. `parse` returns a record with its time `t` (ms), or null.
+ * Parsed rows of a table in time order, in batches: streamed as is when the file's time column
+ * never decreases, otherwise through the external sort. `parse` returns a record with its time `t`
+ * (ms), or null.
  */
 export async function* timeOrderedRows<T extends { t: number }>(
   ctx: Ctx,
   file: string,
   spec: TableSpec,
   parse: (row: Row, line: number) => T | null,
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   const rows = countedRows(ctx, file, spec, parse);
   if (await isTimeOrdered(file, spec.timeColumn)) {
     yield* rows;
   } else {
     ctx.stats.sorted.push(file);
-    yield* externalSort(rows, { ...ctx.sort, compare: (a, b) => a.t - b.t });
+    yield* externalSortBatches(rows, { ...ctx.sort, compare: (a, b) => a.t - b.t });
   }
 }
 
-/** readTable with the row count kept in stats. */
-export function countedRows<T>(ctx: Ctx, file: string, spec: TableSpec, parse: (row: Row, line: number) => T | null): AsyncGenerator<T> {
+/** readTableBatches with the row count kept in stats. */
+export function countedRows<T>(ctx: Ctx, file: string, spec: TableSpec, parse: (row: Row, line: number) => T | null): AsyncGenerator<T[]> {
   ctx.stats.rows[file] = 0;
-  return readTable(file, spec, ctx, (row, line) => {
+  return readTableBatches(file, spec, ctx, (row, line) => {
     ctx.stats.rows[file]!++;
     return parse(row, line);
   });
 }
 
-/** Sort items of one source into the merge order. */
-export function sortItems(ctx: Ctx, items: AsyncIterable<Item>): AsyncGenerator<Item> {
-  return externalSort(items, { ...ctx.sort, compare: compareItems });
+/** Sort a source's item batches into the merge order. */
+export function sortItems(ctx: Ctx, items: AsyncIterable<Item[]>): AsyncGenerator<Item[]> {
+  return externalSortBatches(items, { ...ctx.sort, compare: compareItems });
 }
 
 export function batchPod(ctx: Ctx, uid: string, name: string, job: string, app: string, cpu: number, memory: number, runtimeMs: number): TracePod {
@@ -307,7 +308,8 @@ export class Resolver {
     this.defaultCpu = opts.defaultCpu;
   }
 
-  *resolve(item: Item): Generator<TraceEvent> {
+  /** Append the events an item makes (none, one, or several) to `out`. */
+  resolve(item: Item, out: TraceEvent[]): void {
     const ctx = this.ctx;
     if (this.residual) this.expire(item.t);
     switch (item.k) {
@@ -315,13 +317,13 @@ export class Resolver {
         const cur = this.nodes.get(item.node.name);
         if (cur?.announced) return drop(ctx, 'node-add of a live node');
         this.nodes.set(item.node.name, { cpu: item.node.allocatable.cpu, memory: item.node.allocatable.memory, announced: true });
-        yield this.count({ type: 'node-add', time: item.t, node: item.node });
+        out.push(this.count({ type: 'node-add', time: item.t, node: item.node }));
         return;
       }
       case 'node-remove': {
         if (!this.nodes.get(item.name)?.announced) return drop(ctx, 'node-remove of an unknown node');
         this.nodes.delete(item.name);
-        yield this.count({ type: 'node-remove', time: item.t, name: item.name });
+        out.push(this.count({ type: 'node-remove', time: item.t, name: item.name }));
         return;
       }
       case 'pod': {
@@ -334,9 +336,9 @@ export class Resolver {
           if (this.nodes.get(item.machine)?.announced) pod.nodeName = item.machine;
           else fallback(ctx, 'placement not replayed: machine not live');
         }
-        yield this.count({ type: 'pod-arrival', time: item.t, pod });
+        out.push(this.count({ type: 'pod-arrival', time: item.t, pod }));
         if (item.use) {
-          yield this.count({ type: 'pod-usage', time: item.t, uid: pod.uid, cpu: item.use.cpu, memory: item.use.memory });
+          out.push(this.count({ type: 'pod-usage', time: item.t, uid: pod.uid, cpu: item.use.cpu, memory: item.use.memory }));
           if (this.residual && item.machine && item.until !== undefined && item.until > item.t) {
             this.addLoad(item.machine, item.use.cpu, item.use.memory);
             this.expiries.push({ t: item.until, machine: item.machine, cpu: item.use.cpu, memory: item.use.memory });
@@ -348,7 +350,7 @@ export class Resolver {
         for (let i = 1; i <= item.n; i++) {
           const uid = `${item.job}/${item.task}/${i}`;
           const pod = batchPod(ctx, uid, `${item.task}-${i}`, item.job, `${item.job}/${item.task}`, item.cpu, item.memory, item.runtimeMs);
-          yield this.count({ type: 'pod-arrival', time: item.t, pod });
+          out.push(this.count({ type: 'pod-arrival', time: item.t, pod }));
         }
         return;
       }
@@ -357,7 +359,7 @@ export class Resolver {
         if (!p) return drop(ctx, 'pod-end of an unknown pod');
         if (this.residual) this.addLoad(p.machine, -p.useCpu, -p.useMem);
         this.pods.delete(item.uid);
-        yield this.count({ type: 'pod-end', time: item.t, uid: item.uid });
+        out.push(this.count({ type: 'pod-end', time: item.t, uid: item.uid }));
         return;
       }
       case 'pod-pct': {
@@ -371,7 +373,7 @@ export class Resolver {
         if (this.residual) this.addLoad(p.machine, cpu - p.useCpu, memory - p.useMem);
         p.useCpu = cpu;
         p.useMem = memory;
-        yield this.count({ type: 'pod-usage', time: item.t, uid: item.uid, cpu, memory });
+        out.push(this.count({ type: 'pod-usage', time: item.t, uid: item.uid, cpu, memory }));
         return;
       }
       case 'node-pct': {
@@ -393,7 +395,7 @@ export class Resolver {
             memory = Math.max(0, memory - l.memory);
           }
         }
-        yield this.count({ type: 'node-usage', time: item.t, name: item.name, cpu: Math.round(cpu), memory: Math.round(memory) });
+        out.push(this.count({ type: 'node-usage', time: item.t, name: item.name, cpu: Math.round(cpu), memory: Math.round(memory) }));
         return;
       }
     }
@@ -429,7 +431,7 @@ export function assemble(
   format: string,
   label: string,
   options: AlibabaOptions,
-  build: (ctx: Ctx) => { sources: Array<() => AsyncIterable<Item>>; residual: boolean; machineTable: boolean; defaultCpu: number },
+  build: (ctx: Ctx) => { sources: Array<() => AsyncIterable<Item[]>>; residual: boolean; machineTable: boolean; defaultCpu: number },
 ): AlibabaTrace {
   parseStart(options.start);
   const info: TraceInfo = { format, source: label, start: parseStart(options.start), skipped: new Map() };
@@ -443,8 +445,11 @@ export function assemble(
       const ctx = makeCtx(options, info, stats);
       const b = build(ctx);
       const resolver = new Resolver(ctx, { residual: b.residual, machineTable: b.machineTable, defaultCpu: b.defaultCpu });
-      for await (const item of mergeSorted(b.sources.map((s) => s()), compareItems)) {
-        yield* resolver.resolve(item);
+      const out: TraceEvent[] = [];
+      for await (const batch of mergeSortedBatches(b.sources.map((s) => s()), compareItems)) {
+        out.length = 0;
+        for (const item of batch) resolver.resolve(item, out);
+        yield* out;
       }
     },
   };
@@ -459,21 +464,25 @@ const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key
  */
 export async function* joinByKey<L extends { key: string }, R extends { key: string }>(
   ctx: Ctx,
-  left: AsyncIterable<L> | null,
-  right: AsyncIterable<R>,
+  left: AsyncIterable<L[]> | null,
+  right: AsyncIterable<R[]>,
   f: (r: R, l: L | undefined) => Item | null,
-): AsyncGenerator<Item> {
-  const it = left ? externalSort(left, { ...ctx.sort, compare: byKey })[Symbol.asyncIterator]() : null;
+): AsyncGenerator<Item[]> {
+  const cur = left ? new BatchCursor(externalSortBatches(left, { ...ctx.sort, compare: byKey })) : null;
   try {
-    let cur = it ? await it.next() : null;
-    for await (const r of externalSort(right, { ...ctx.sort, compare: byKey })) {
-      while (it && cur && !cur.done && cur.value.key < r.key) cur = await it.next();
-      const l = cur && !cur.done && cur.value.key === r.key ? cur.value : undefined;
-      const item = f(r, l);
-      if (item) yield item;
+    await cur?.fill();
+    for await (const batch of externalSortBatches(right, { ...ctx.sort, compare: byKey })) {
+      const out: Item[] = [];
+      for (const r of batch) {
+        while (cur && cur.value !== undefined && cur.value.key < r.key) if (!cur.step()) await cur.fill();
+        const l = cur?.value?.key === r.key ? cur.value : undefined;
+        const item = f(r, l);
+        if (item) out.push(item);
+      }
+      if (out.length > 0) yield out;
     }
   } finally {
-    await it?.return?.(undefined);
+    await cur?.close();
   }
 }
 

@@ -62,7 +62,7 @@ export async function readAlibaba2017(source: string | Partial<Record<Table2017,
   const { files, label } = await locateTables(source, TABLES_2017, 'alibaba-2017');
   const mode = resolveUsageMode(options.machineUsage ?? 'auto', files.container_usage !== undefined || files.batch_instance !== undefined);
   return assemble('alibaba-2017', label, options, (ctx) => {
-    const sources: Array<() => AsyncIterable<Item>> = [];
+    const sources: Array<() => AsyncIterable<Item[]>> = [];
     if (files.server_event) sources.push(() => servers(ctx, files.server_event!, options));
     if (files.container_event) sources.push(() => containers(ctx, files.container_event!));
     if (files.batch_instance) sources.push(() => batchInstances(ctx, files.batch_instance!, files.batch_task));
@@ -78,7 +78,7 @@ function time(ctx: Ctx, row: Row, col: number): number | undefined {
   return v === undefined ? undefined : toMs(ctx, v);
 }
 
-async function* servers(ctx: Ctx, file: string, o: Alibaba2017Options): AsyncGenerator<Item> {
+async function* servers(ctx: Ctx, file: string, o: Alibaba2017Options): AsyncGenerator<Item[]> {
   const removeOn = new Set((o.removeOn ?? ['harderror']).map(lower));
   const live = new Set<string>();
   const seen = new Set<string>();
@@ -93,34 +93,38 @@ async function* servers(ctx: Ctx, file: string, o: Alibaba2017Options): AsyncGen
     if (mem !== undefined) r.mem = mem;
     return r;
   };
-  for await (const r of timeOrderedRows(ctx, file, SERVER_EVENT, parse)) {
-    seen.add(r.id);
-    ctx.stats.machines = seen.size;
-    if (r.type === 'add') {
-      if (live.has(r.id)) continue;
-      if (r.cpus === undefined || r.mem === undefined) {
-        drop(ctx, 'machine without capacity');
-        continue;
+  for await (const batch of timeOrderedRows(ctx, file, SERVER_EVENT, parse)) {
+    const out: Item[] = [];
+    for (const r of batch) {
+      seen.add(r.id);
+      ctx.stats.machines = seen.size;
+      if (r.type === 'add') {
+        if (live.has(r.id)) continue;
+        if (r.cpus === undefined || r.mem === undefined) {
+          drop(ctx, 'machine without capacity');
+          continue;
+        }
+        live.add(r.id);
+        out.push({
+          k: 'node-add',
+          t: r.t,
+          node: {
+            name: r.id,
+            allocatable: { cpu: Math.round(r.cpus * 1000), memory: Math.round(r.mem * ctx.machineMemory) },
+            maxPods: ctx.maxPods,
+            labels: {},
+            zone: '',
+            unschedulable: false,
+          },
+        });
+      } else if (removeOn.has(r.type)) {
+        if (!live.delete(r.id)) continue;
+        out.push({ k: 'node-remove', t: r.t, name: r.id });
+      } else {
+        drop(ctx, `server event ${r.type || '(none)'} ignored`);
       }
-      live.add(r.id);
-      yield {
-        k: 'node-add',
-        t: r.t,
-        node: {
-          name: r.id,
-          allocatable: { cpu: Math.round(r.cpus * 1000), memory: Math.round(r.mem * ctx.machineMemory) },
-          maxPods: ctx.maxPods,
-          labels: {},
-          zone: '',
-          unschedulable: false,
-        },
-      };
-    } else if (removeOn.has(r.type)) {
-      if (!live.delete(r.id)) continue;
-      yield { k: 'node-remove', t: r.t, name: r.id };
-    } else {
-      drop(ctx, `server event ${r.type || '(none)'} ignored`);
     }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -133,11 +137,11 @@ function pctItem(kind: 'node-pct' | 'pod-pct', ctx: Ctx, t: number | undefined, 
   return it;
 }
 
-async function* serverUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
-  yield* timeOrderedRows(ctx, file, SERVER_USAGE, (row) => pctItem('node-pct', ctx, time(ctx, row, 1), named('m', row.str(2)), row.num(3, 'neg1'), row.num(4, 'neg1')));
+function serverUsage(ctx: Ctx, file: string): AsyncIterable<Item[]> {
+  return timeOrderedRows(ctx, file, SERVER_USAGE, (row) => pctItem('node-pct', ctx, time(ctx, row, 1), named('m', row.str(2)), row.num(3, 'neg1'), row.num(4, 'neg1')));
 }
 
-async function* containers(ctx: Ctx, file: string): AsyncGenerator<Item> {
+function containers(ctx: Ctx, file: string): AsyncIterable<Item[]> {
   const parse = (row: Row): Item | null => {
     const t = time(ctx, row, 1);
     const id = row.str(3);
@@ -153,11 +157,11 @@ async function* containers(ctx: Ctx, file: string): AsyncGenerator<Item> {
     const pod = onlinePod(ctx, uid, uid, Math.round(cpus * 1000), Math.round(mem * ctx.machineMemory));
     return { k: 'pod', t, pod, machine: named('m', row.str(4)) };
   };
-  yield* timeOrderedRows(ctx, file, CONTAINER_EVENT, parse);
+  return timeOrderedRows(ctx, file, CONTAINER_EVENT, parse);
 }
 
-async function* containerUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
-  yield* timeOrderedRows(ctx, file, CONTAINER_USAGE, (row) => pctItem('pod-pct', ctx, time(ctx, row, 1), named('c', row.str(2)), row.num(3, 'neg1'), row.num(4, 'neg1')));
+function containerUsage(ctx: Ctx, file: string): AsyncIterable<Item[]> {
+  return timeOrderedRows(ctx, file, CONTAINER_USAGE, (row) => pctItem('pod-pct', ctx, time(ctx, row, 1), named('c', row.str(2)), row.num(3, 'neg1'), row.num(4, 'neg1')));
 }
 
 interface TaskRow {
@@ -175,7 +179,7 @@ function parseTaskPlan(row: Row): TaskRow {
   return r;
 }
 
-async function* batchTasks(ctx: Ctx, file: string): AsyncGenerator<Item> {
+function batchTasks(ctx: Ctx, file: string): AsyncIterable<Item[]> {
   const parse = (row: Row): Item | null => {
     const cpu = row.num(7, 'neg1');
     const mem = row.num(8, 'neg1');
@@ -191,7 +195,7 @@ async function* batchTasks(ctx: Ctx, file: string): AsyncGenerator<Item> {
       mem === undefined ? undefined : mem * ctx.machineMemory,
     );
   };
-  yield* sortItems(ctx, countedRows(ctx, file, BATCH_TASK, parse));
+  return sortItems(ctx, countedRows(ctx, file, BATCH_TASK, parse));
 }
 
 interface InstanceRow {
@@ -208,7 +212,7 @@ interface InstanceRow {
   memAvg?: number;
 }
 
-async function* batchInstances(ctx: Ctx, instFile: string, taskFile: string | undefined): AsyncGenerator<Item> {
+function batchInstances(ctx: Ctx, instFile: string, taskFile: string | undefined): AsyncIterable<Item[]> {
   const parseInst = (row: Row, line: number): InstanceRow => {
     const job = named('j', row.str(3));
     const task = named('t', row.str(4));
@@ -229,7 +233,7 @@ async function* batchInstances(ctx: Ctx, instFile: string, taskFile: string | un
   };
   const tasks = taskFile ? countedRows(ctx, taskFile, BATCH_TASK, parseTaskPlan) : null;
   const insts = countedRows(ctx, instFile, BATCH_INSTANCE, parseInst);
-  yield* sortItems(ctx, joinByKey(ctx, tasks, insts, (r, plan) => instanceItem(ctx, r, plan)));
+  return sortItems(ctx, joinByKey(ctx, tasks, insts, (r, plan) => instanceItem(ctx, r, plan)));
 }
 
 function instanceItem(ctx: Ctx, r: InstanceRow, plan: TaskRow | undefined): Item | null {

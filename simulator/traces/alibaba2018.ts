@@ -4,7 +4,7 @@
 // README.md beside this file.
 
 import { lower, assemble, batchPod, countedRows, drop, fallback, joinByKey, locateTables, onlinePod, sortItems, taskItem, timeOrderedRows, toMs } from './alibaba-common.ts';
-import { externalSort } from './sort.ts';
+import { externalSortBatches } from './sort.ts';
 import type { AlibabaOptions, AlibabaTrace, Ctx, Item, MachineUsageMode } from './alibaba-common.ts';
 import type { Row, TableSpec } from './csv.ts';
 import type { NodeSpec } from '../../scheduler/core/model.ts';
@@ -72,7 +72,7 @@ export async function readAlibaba2018(source: string | Partial<Record<Table2018,
   const { files, label } = await locateTables(source, TABLES_2018, 'alibaba-2018');
   const mode = resolveUsageMode(options.machineUsage ?? 'auto', files.container_usage !== undefined || files.batch_instance !== undefined);
   return assemble('alibaba-2018', label, options, (ctx) => {
-    const sources: Array<() => AsyncIterable<Item>> = [];
+    const sources: Array<() => AsyncIterable<Item[]>> = [];
     if (files.machine_meta) sources.push(() => machines(ctx, files.machine_meta!, options));
     if (files.container_meta) sources.push(() => containers(ctx, files.container_meta!, options));
     if (files.batch_instance) sources.push(() => batchInstances(ctx, files.batch_instance!, files.batch_task));
@@ -107,7 +107,7 @@ interface MachineRow {
   status: string;
 }
 
-async function* machines(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGenerator<Item> {
+async function* machines(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGenerator<Item[]> {
   const up = new Set((o.upStatuses ?? ['USING']).map(lower));
   const zoneFrom = o.zoneFrom ?? 'failure_domain_2';
   const state = new Map<string, { up: boolean; cpu?: number; mem?: number; fd1: string; fd2: string }>();
@@ -125,30 +125,34 @@ async function* machines(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGe
     if (mem !== undefined) r.mem = mem;
     return r;
   };
-  for await (const r of timeOrderedRows(ctx, file, MACHINE_META, parse)) {
-    let s = state.get(r.id);
-    if (!s) {
-      s = { up: false, fd1: '', fd2: '' };
-      state.set(r.id, s);
-      ctx.stats.machines = state.size;
-    }
-    if (r.cpu !== undefined) s.cpu = r.cpu;
-    if (r.mem !== undefined) s.mem = r.mem;
-    if (r.fd1) s.fd1 = r.fd1;
-    if (r.fd2) s.fd2 = r.fd2;
-    if (r.status === '') continue;
-    const isUp = up.has(lower(r.status));
-    if (isUp && !s.up) {
-      if (s.cpu === undefined || s.mem === undefined) {
-        drop(ctx, 'machine without capacity');
-        continue;
+  for await (const batch of timeOrderedRows(ctx, file, MACHINE_META, parse)) {
+    const out: Item[] = [];
+    for (const r of batch) {
+      let s = state.get(r.id);
+      if (!s) {
+        s = { up: false, fd1: '', fd2: '' };
+        state.set(r.id, s);
+        ctx.stats.machines = state.size;
       }
-      s.up = true;
-      yield { k: 'node-add', t: r.t, node: machineNode(ctx, r.id, s.cpu, s.mem, s.fd1, s.fd2, zoneFrom) };
-    } else if (!isUp && s.up) {
-      s.up = false;
-      yield { k: 'node-remove', t: r.t, name: r.id };
+      if (r.cpu !== undefined) s.cpu = r.cpu;
+      if (r.mem !== undefined) s.mem = r.mem;
+      if (r.fd1) s.fd1 = r.fd1;
+      if (r.fd2) s.fd2 = r.fd2;
+      if (r.status === '') continue;
+      const isUp = up.has(lower(r.status));
+      if (isUp && !s.up) {
+        if (s.cpu === undefined || s.mem === undefined) {
+          drop(ctx, 'machine without capacity');
+          continue;
+        }
+        s.up = true;
+        out.push({ k: 'node-add', t: r.t, node: machineNode(ctx, r.id, s.cpu, s.mem, s.fd1, s.fd2, zoneFrom) });
+      } else if (!isUp && s.up) {
+        s.up = false;
+        out.push({ k: 'node-remove', t: r.t, name: r.id });
+      }
     }
+    if (out.length > 0) yield out;
   }
 }
 
@@ -168,7 +172,7 @@ function machineNode(ctx: Ctx, name: string, cores: number, mem: number, fd1: st
   };
 }
 
-async function* machineUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
+function machineUsage(ctx: Ctx, file: string): AsyncIterable<Item[]> {
   const parse = (row: Row): Item | null => {
     const t = time(ctx, row, 2);
     const name = row.str(1);
@@ -187,7 +191,7 @@ async function* machineUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
     if (memory !== undefined) it.memory = memory;
     return it;
   };
-  yield* timeOrderedRows(ctx, file, MACHINE_USAGE, parse);
+  return timeOrderedRows(ctx, file, MACHINE_USAGE, parse);
 }
 
 // ---- online containers ----
@@ -202,7 +206,7 @@ interface ContainerRow {
   mem?: number;
 }
 
-async function* containers(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGenerator<Item> {
+async function* containers(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGenerator<Item[]> {
   const endStatuses = new Set((o.containerEndStatuses ?? DEFAULT_END_STATUSES).map(lower));
   const lastSeen = (o.containerEnd ?? 'status') === 'last-seen';
   const graceMs = (o.lastSeenGraceSec ?? 3600) * 1000;
@@ -224,66 +228,76 @@ async function* containers(ctx: Ctx, file: string, o: Alibaba2018Options): Async
   };
   // Group each container's rows (sorted by id, then time), decide its arrival and end, then put the
   // resulting items in time order.
-  const byContainer = externalSort(countedRows(ctx, file, CONTAINER_META, parse), {
+  const byContainer = externalSortBatches(countedRows(ctx, file, CONTAINER_META, parse), {
     ...ctx.sort,
     compare: (a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.t - b.t),
   });
-  async function* lifetimes(): AsyncGenerator<Item> {
+  async function* lifetimes(): AsyncGenerator<Item[]> {
     let id: string | null = null;
     let arrived = false;
     let ended = false;
     let machine = '';
     let last = 0;
-    const close = function* (): Generator<Item> {
-      if (id !== null && arrived && !ended && lastSeen) yield { k: 'pod-end', t: last, uid: id, tentative: true };
+    const close = (out: Item[]): void => {
+      if (id !== null && arrived && !ended && lastSeen) out.push({ k: 'pod-end', t: last, uid: id, tentative: true });
     };
-    for await (const r of byContainer) {
-      if (r.id !== id) {
-        yield* close();
-        id = r.id;
-        arrived = false;
-        ended = false;
-      }
-      last = r.t;
-      if (ended) {
-        drop(ctx, 'container row after its end');
-        continue;
-      }
-      const isEnd = endStatuses.has(r.status);
-      if (!arrived) {
+    for await (const batch of byContainer) {
+      const out: Item[] = [];
+      for (const r of batch) {
+        if (r.id !== id) {
+          close(out);
+          id = r.id;
+          arrived = false;
+          ended = false;
+        }
+        last = r.t;
+        if (ended) {
+          drop(ctx, 'container row after its end');
+          continue;
+        }
+        const isEnd = endStatuses.has(r.status);
+        if (!arrived) {
+          if (isEnd) {
+            drop(ctx, 'container ends before it starts');
+            ended = true;
+            continue;
+          }
+          if (r.cpu === undefined || r.mem === undefined) {
+            drop(ctx, 'container row without requests');
+            continue;
+          }
+          arrived = true;
+          machine = r.machine;
+          const pod = onlinePod(ctx, r.id, r.app || r.id, Math.round(r.cpu * 10), Math.round((r.mem / 100) * ctx.machineMemory));
+          out.push({ k: 'pod', t: r.t, pod, machine });
+          continue;
+        }
+        if (r.machine && r.machine !== machine) fallback(ctx, 'container moved (first placement kept)');
         if (isEnd) {
-          drop(ctx, 'container ends before it starts');
           ended = true;
-          continue;
+          out.push({ k: 'pod-end', t: r.t, uid: r.id });
         }
-        if (r.cpu === undefined || r.mem === undefined) {
-          drop(ctx, 'container row without requests');
-          continue;
-        }
-        arrived = true;
-        machine = r.machine;
-        const pod = onlinePod(ctx, r.id, r.app || r.id, Math.round(r.cpu * 10), Math.round((r.mem / 100) * ctx.machineMemory));
-        yield { k: 'pod', t: r.t, pod, machine };
-        continue;
       }
-      if (r.machine && r.machine !== machine) fallback(ctx, 'container moved (first placement kept)');
-      if (isEnd) {
-        ended = true;
-        yield { k: 'pod-end', t: r.t, uid: r.id };
-      }
+      if (out.length > 0) yield out;
     }
-    yield* close();
+    const out: Item[] = [];
+    close(out);
+    if (out.length > 0) yield out;
   }
-  for await (const it of sortItems(ctx, lifetimes())) {
-    if (it.k === 'pod-end' && it.tentative) {
-      if (it.t >= tableMax - graceMs) continue;
-      delete it.tentative;
+  for await (const batch of sortItems(ctx, lifetimes())) {
+    const out: Item[] = [];
+    for (const it of batch) {
+      if (it.k === 'pod-end' && it.tentative) {
+        if (it.t >= tableMax - graceMs) continue;
+        delete it.tentative;
+      }
+      out.push(it);
     }
-    yield it;
+    if (out.length > 0) yield out;
   }
 }
 
-async function* containerUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
+function containerUsage(ctx: Ctx, file: string): AsyncIterable<Item[]> {
   const parse = (row: Row): Item | null => {
     const t = time(ctx, row, 3);
     const uid = row.str(1);
@@ -302,7 +316,7 @@ async function* containerUsage(ctx: Ctx, file: string): AsyncGenerator<Item> {
     if (memory !== undefined) it.memory = memory;
     return it;
   };
-  yield* timeOrderedRows(ctx, file, CONTAINER_USAGE, parse);
+  return timeOrderedRows(ctx, file, CONTAINER_USAGE, parse);
 }
 
 // ---- batch ----
@@ -337,12 +351,12 @@ function parseTask(row: Row): TaskRow | null {
 }
 
 /** Pods from batch_task alone: instance_num pods (capped) of the task's duration each. */
-async function* batchTasks(ctx: Ctx, file: string): AsyncGenerator<Item> {
+function batchTasks(ctx: Ctx, file: string): AsyncIterable<Item[]> {
   const parse = (row: Row): Item | null => {
     const r = parseTask(row)!;
     return taskItem(ctx, r.job, r.task, r.status, r.n, r.start, r.end, r.cpu === undefined ? undefined : r.cpu * 10, r.mem === undefined ? undefined : (r.mem / 100) * ctx.machineMemory);
   };
-  yield* sortItems(ctx, countedRows(ctx, file, BATCH_TASK, parse));
+  return sortItems(ctx, countedRows(ctx, file, BATCH_TASK, parse));
 }
 
 interface InstanceRow {
@@ -364,7 +378,7 @@ interface InstanceRow {
  * One pod per batch_instance row, its requests from the task's plan (a merge join of both tables
  * sorted by job and task, so neither is held in memory), its usage the row's averages.
  */
-async function* batchInstances(ctx: Ctx, instFile: string, taskFile: string | undefined): AsyncGenerator<Item> {
+function batchInstances(ctx: Ctx, instFile: string, taskFile: string | undefined): AsyncIterable<Item[]> {
   const parseInst = (row: Row, line: number): InstanceRow | null => {
     const inst = row.str(1);
     const task = row.str(2);
@@ -386,7 +400,7 @@ async function* batchInstances(ctx: Ctx, instFile: string, taskFile: string | un
   };
   const tasks = taskFile ? countedRows(ctx, taskFile, BATCH_TASK, parseTask) : null;
   const insts = countedRows(ctx, instFile, BATCH_INSTANCE, parseInst);
-  yield* sortItems(ctx, joinByKey(ctx, tasks, insts, (r, plan) => instanceItem(ctx, r, plan)));
+  return sortItems(ctx, joinByKey(ctx, tasks, insts, (r, plan) => instanceItem(ctx, r, plan)));
 }
 
 function instanceItem(ctx: Ctx, r: InstanceRow, plan: TaskRow | undefined): Item | null {

@@ -3,7 +3,7 @@
 // that a bad value is reported with its 1-based line and column; invalid-value markers of the trace
 // schema (empty, -1, 101) read as "missing", which is not an error.
 
-import { readLines } from './lines.ts';
+import { readLineChunks } from './lines.ts';
 import { TraceError } from './events.ts';
 
 /** A bad value in a row; the table reader turns it into a TraceError (strict) or a skip (lenient). */
@@ -101,39 +101,51 @@ export interface SkipCounter {
 }
 
 /**
- * Parse every row of a table with `parse`; rows for which it returns null are dropped silently
- * (missing values), rows that throw RowError fail the read (strict) or are counted in
- * `skipped` (lenient). A first line that is a header (a non-numeric time column) is ignored.
+ * Parse every row of a table with `parse`, a batch (one chunk of lines) at a time; rows for which
+ * it returns null are dropped silently (missing values), rows that throw RowError fail the read
+ * (strict) or are counted in `skipped` (lenient). A first line that is a header (a non-numeric time
+ * column) is ignored.
  */
-export async function* readTable<T>(
+export async function* readTableBatches<T>(
   file: string,
   spec: TableSpec,
   mode: SkipCounter,
   parse: (row: Row, line: number) => T | null,
-): AsyncGenerator<T> {
+): AsyncGenerator<T[]> {
   const row = new Row();
   row.names = spec.columns;
   let line = 0;
-  for await (const text of readLines(file)) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      row.fields = splitCsv(text);
-      if (line === 1 && isHeader(row, spec.timeColumn)) continue;
-      if (row.fields.length < spec.minColumns) {
-        throw new RowError(
-          row.fields.length + 1,
-          `expected ${spec.minColumns} columns (${spec.columns.slice(0, spec.minColumns).join(',')}), got ${row.fields.length}`,
-        );
+  for await (const chunk of readLineChunks(file)) {
+    const out: T[] = [];
+    for (const text of chunk) {
+      line++;
+      if (text === '' || text.trim() === '') continue;
+      let v: T | null;
+      try {
+        row.fields = splitCsv(text);
+        if (line === 1 && isHeader(row, spec.timeColumn)) continue;
+        if (row.fields.length < spec.minColumns) {
+          throw new RowError(
+            row.fields.length + 1,
+            `expected ${spec.minColumns} columns (${spec.columns.slice(0, spec.minColumns).join(',')}), got ${row.fields.length}`,
+          );
+        }
+        v = parse(row, line);
+      } catch (e) {
+        if (!(e instanceof RowError)) throw e;
+        if (mode.strict) throw new TraceError(file, line, e.column, e.message);
+        mode.skipped.set(file, (mode.skipped.get(file) ?? 0) + 1);
+        continue;
       }
-      const v = parse(row, line);
-      if (v !== null) yield v;
-    } catch (e) {
-      if (!(e instanceof RowError)) throw e;
-      if (mode.strict) throw new TraceError(file, line, e.column, e.message);
-      mode.skipped.set(file, (mode.skipped.get(file) ?? 0) + 1);
+      if (v !== null) out.push(v);
     }
+    if (out.length > 0) yield out;
   }
+}
+
+/** readTableBatches, row by row. */
+export async function* readTable<T>(file: string, spec: TableSpec, mode: SkipCounter, parse: (row: Row, line: number) => T | null): AsyncGenerator<T> {
+  for await (const b of readTableBatches(file, spec, mode, parse)) yield* b;
 }
 
 function isHeader(row: Row, timeColumn: number): boolean {
@@ -147,34 +159,37 @@ function isHeader(row: Row, timeColumn: number): boolean {
  */
 export async function isTimeOrdered(file: string, timeColumn: number): Promise<boolean> {
   let prev = -Infinity;
-  for await (const text of readLines(file)) {
-    if (text === '') continue;
-    if (text.indexOf('"') !== -1) {
-      let f: string;
-      try {
-        f = (splitCsv(text)[timeColumn - 1] ?? '').trim();
-      } catch {
-        continue;
-      }
-      const t = Number(f);
-      if (f === '' || !Number.isFinite(t)) continue;
+  for await (const chunk of readLineChunks(file)) {
+    for (const text of chunk) {
+      const t = timeOf(text, timeColumn);
+      if (t === undefined) continue;
       if (t < prev) return false;
       prev = t;
-      continue;
     }
+  }
+  return true;
+}
+
+/** The number in a line's time column, or undefined when it has none (headers, bad rows). */
+function timeOf(text: string, timeColumn: number): number | undefined {
+  let s: string;
+  if (text.indexOf('"') !== -1) {
+    try {
+      s = (splitCsv(text)[timeColumn - 1] ?? '').trim();
+    } catch {
+      return undefined;
+    }
+  } else {
     let from = 0;
     for (let c = 1; c < timeColumn && from !== -1; c++) {
       from = text.indexOf(',', from);
       if (from !== -1) from++;
     }
-    if (from === -1) continue;
+    if (from === -1) return undefined;
     const to = text.indexOf(',', from);
-    const s = (to === -1 ? text.slice(from) : text.slice(from, to)).trim();
-    if (s === '') continue;
-    const t = Number(s);
-    if (!Number.isFinite(t)) continue;
-    if (t < prev) return false;
-    prev = t;
+    s = (to === -1 ? text.slice(from) : text.slice(from, to)).trim();
   }
-  return true;
+  if (s === '') return undefined;
+  const t = Number(s);
+  return Number.isFinite(t) ? t : undefined;
 }

@@ -5,7 +5,7 @@
 import { mkdtemp, open, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLines } from './lines.ts';
+import { readLineChunks } from './lines.ts';
 
 export type Compare<T> = (a: T, b: T) => number;
 
@@ -71,41 +71,106 @@ export class Heap<T> {
   }
 }
 
-interface Cursor<T> {
-  value: T;
+/** Items flow between stages in arrays of up to this many: one await per batch, not per item. */
+export const BATCH = 4096;
+
+/** Group a stream of items into batches. */
+export async function* batched<T>(src: AsyncIterable<T> | Iterable<T>, size = BATCH): AsyncGenerator<T[]> {
+  let out: T[] = [];
+  for await (const x of src) {
+    out.push(x);
+    if (out.length >= size) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
+/** Flatten a stream of batches. */
+export async function* flatten<T>(src: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const b of src) for (const x of b) yield x;
+}
+
+/** Reads a stream of batches item by item, awaiting only when a batch runs out. */
+export class BatchCursor<T> {
+  private buf: T[] = [];
+  private i = 0;
+  private done = false;
+  private readonly it: AsyncIterator<T[]>;
+
+  constructor(src: AsyncIterable<T[]>) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+
+  /** The current item (after fill()), undefined at the end. */
+  get value(): T | undefined {
+    return this.done ? undefined : this.buf[this.i];
+  }
+
+  /** Make value current: reads batches until one is non-empty or the stream ends. */
+  async fill(): Promise<void> {
+    while (!this.done && this.i >= this.buf.length) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else {
+        this.buf = r.value;
+        this.i = 0;
+      }
+    }
+  }
+
+  /** Step to the next item; true when it is already in memory (no fill() needed). */
+  step(): boolean {
+    this.i++;
+    return this.i < this.buf.length;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.(undefined);
+  }
+}
+
+interface Head<T> {
+  cursor: BatchCursor<T>;
   source: number;
-  it: AsyncIterator<T> | Iterator<T>;
 }
 
 /**
- * Merge streams each sorted under `compare` into one sorted stream. Ties go to the earlier source,
- * so merging the consecutive parts of a stably sorted sequence is stable. Sources are opened one
- * after another (not concurrently), and all are closed when the consumer stops early or fails.
+ * Merge batch streams, each sorted under `compare`, into one sorted batch stream. Ties go to the
+ * earlier source, so merging the consecutive parts of a stably sorted sequence is stable. Sources
+ * are opened one after another (not concurrently), and all are closed when the consumer stops
+ * early or fails.
  */
-export async function* mergeSorted<T>(
-  sources: ReadonlyArray<AsyncIterable<T> | Iterable<T>>,
-  compare: Compare<T>,
-): AsyncGenerator<T> {
-  const heap = new Heap<Cursor<T>>((a, b) => compare(a.value, b.value) || a.source - b.source);
-  const open: Array<AsyncIterator<T> | Iterator<T>> = [];
+export async function* mergeSortedBatches<T>(sources: ReadonlyArray<AsyncIterable<T[]>>, compare: Compare<T>): AsyncGenerator<T[]> {
+  const heap = new Heap<Head<T>>((a, b) => compare(a.cursor.value!, b.cursor.value!) || a.source - b.source);
+  const cursors = sources.map((s) => new BatchCursor(s));
   try {
-    for (let i = 0; i < sources.length; i++) {
-      const src = sources[i]!;
-      const it = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
-      open.push(it);
-      const r = await it.next();
-      if (!r.done) heap.push({ value: r.value, source: i, it });
+    for (let i = 0; i < cursors.length; i++) {
+      await cursors[i]!.fill();
+      if (cursors[i]!.value !== undefined) heap.push({ cursor: cursors[i]!, source: i });
     }
+    let out: T[] = [];
     while (heap.size > 0) {
       const top = heap.peek()!;
-      yield top.value;
-      const r = await top.it.next();
-      if (r.done) heap.pop();
-      else heap.replaceTop({ value: r.value, source: top.source, it: top.it });
+      out.push(top.cursor.value!);
+      if (!top.cursor.step()) await top.cursor.fill();
+      if (top.cursor.value === undefined) heap.pop();
+      else heap.replaceTop(top);
+      if (out.length >= BATCH) {
+        yield out;
+        out = [];
+      }
     }
+    if (out.length > 0) yield out;
   } finally {
-    for (const it of open) await it.return?.();
+    for (const c of cursors) await c.close();
   }
+}
+
+/** mergeSortedBatches for item streams. */
+export function mergeSorted<T>(sources: ReadonlyArray<AsyncIterable<T> | Iterable<T>>, compare: Compare<T>): AsyncGenerator<T> {
+  return flatten(mergeSortedBatches(sources.map((s) => batched(s)), compare));
 }
 
 export interface SortOptions<T> {
@@ -128,7 +193,7 @@ const jsonDecode = (s: string): unknown => JSON.parse(s);
  * Sort a stream stably in bounded memory. Input that fits in one run is sorted in memory and never
  * touches the disk; otherwise runs of `runSize` items are sorted and spilled, then merged.
  */
-export async function* externalSort<T>(input: AsyncIterable<T> | Iterable<T>, options: SortOptions<T>): AsyncGenerator<T> {
+export async function* externalSortBatches<T>(input: AsyncIterable<T[]>, options: SortOptions<T>): AsyncGenerator<T[]> {
   const { compare } = options;
   const runSize = Math.max(1, options.runSize ?? 200_000);
   const maxFanIn = Math.max(2, options.maxFanIn ?? 64);
@@ -146,17 +211,19 @@ export async function* externalSort<T>(input: AsyncIterable<T> | Iterable<T>, op
       await writeRun(file, items, encode);
       runs.push(file);
     };
-    for await (const x of input) {
-      buf.push(x);
-      if (buf.length >= runSize) {
-        const full = buf;
-        buf = [];
-        await spill(full);
+    for await (const chunk of input) {
+      for (const x of chunk) {
+        buf.push(x);
+        if (buf.length >= runSize) {
+          const full = buf;
+          buf = [];
+          await spill(full);
+        }
       }
     }
     if (runs.length === 0) {
       buf.sort(compare);
-      yield* buf;
+      for (let i = 0; i < buf.length; i += BATCH) yield buf.slice(i, i + BATCH);
       return;
     }
     if (buf.length > 0) await spill(buf);
@@ -170,16 +237,21 @@ export async function* externalSort<T>(input: AsyncIterable<T> | Iterable<T>, op
           continue;
         }
         const file = join(dir!, `run-${nextRun++}`);
-        await writeRunStream(file, mergeSorted(group.map((f) => readRun(f, decode)), compare), encode);
+        await writeRunStream(file, mergeSortedBatches(group.map((f) => readRun(f, decode)), compare), encode);
         for (const f of group) await unlink(f);
         next.push(file);
       }
       runs = next;
     }
-    yield* mergeSorted(runs.map((f) => readRun(f, decode)), compare);
+    yield* mergeSortedBatches(runs.map((f) => readRun(f, decode)), compare);
   } finally {
     if (dir !== null) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** externalSortBatches for item streams. */
+export function externalSort<T>(input: AsyncIterable<T> | Iterable<T>, options: SortOptions<T>): AsyncGenerator<T> {
+  return flatten(externalSortBatches(batched(input), options));
 }
 
 async function writeRun<T>(file: string, items: readonly T[], encode: (x: T) => string): Promise<void> {
@@ -198,12 +270,12 @@ async function writeRun<T>(file: string, items: readonly T[], encode: (x: T) => 
   }
 }
 
-async function writeRunStream<T>(file: string, items: AsyncIterable<T>, encode: (x: T) => string): Promise<void> {
+async function writeRunStream<T>(file: string, batches: AsyncIterable<T[]>, encode: (x: T) => string): Promise<void> {
   const fh = await open(file, 'w');
   try {
     let text = '';
-    for await (const x of items) {
-      text += encode(x) + '\n';
+    for await (const b of batches) {
+      for (const x of b) text += encode(x) + '\n';
       if (text.length >= 1 << 20) {
         await fh.write(text);
         text = '';
@@ -215,8 +287,10 @@ async function writeRunStream<T>(file: string, items: AsyncIterable<T>, encode: 
   }
 }
 
-async function* readRun<T>(file: string, decode: (s: string) => T): AsyncGenerator<T> {
-  for await (const line of readLines(file)) {
-    if (line !== '') yield decode(line);
+async function* readRun<T>(file: string, decode: (s: string) => T): AsyncGenerator<T[]> {
+  for await (const lines of readLineChunks(file)) {
+    const out: T[] = [];
+    for (const line of lines) if (line !== '') out.push(decode(line));
+    if (out.length > 0) yield out;
   }
 }
