@@ -80,10 +80,11 @@ export class LineWriter {
     });
   }
 
-  async write(line: string): Promise<void> {
+  /** Buffer a line; returns a promise (to await) only when the buffer was flushed to the stream. */
+  write(line: string): Promise<void> | undefined {
     this.buf.push(line);
     this.bufLen += line.length + 1;
-    if (this.bufLen >= CHUNK) await this.flush();
+    return this.bufLen >= CHUNK ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {

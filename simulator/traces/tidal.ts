@@ -332,7 +332,8 @@ export async function writeTrace(trace: Trace, file: string, options: WriteOptio
     for await (const e of trace.events()) {
       if (check && e.time < last) throw new Error(`writeTrace: event ${n + 1} (${e.type}) at ${e.time} is earlier than the previous one at ${last}`);
       last = e.time;
-      await w.write(serializeEvent(e));
+      const flushing = w.write(serializeEvent(e));
+      if (flushing) await flushing;
       n++;
     }
     await w.close();
