@@ -62,7 +62,10 @@ export interface AlibabaStats {
   dropped: Record<string, number>;
   /** Values that were missing and replaced by a documented substitute, by reason. */
   fallbacks: Record<string, number>;
-  /** Files that were not time-ordered and went through the external sort. */
+  /**
+   * Tables found out of time order, which went through the external sort before use (container_meta
+   * and the batch tables are always sorted, by container or by job and task, and are not listed).
+   */
   sorted: string[];
 }
 
@@ -433,7 +436,6 @@ export function assemble(
   options: AlibabaOptions,
   build: (ctx: Ctx) => { sources: Array<() => AsyncIterable<Item[]>>; residual: boolean; machineTable: boolean; defaultCpu: number },
 ): AlibabaTrace {
-  parseStart(options.start);
   const info: TraceInfo = { format, source: label, start: parseStart(options.start), skipped: new Map() };
   const trace: AlibabaTrace = {
     info,

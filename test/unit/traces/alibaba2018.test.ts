@@ -104,6 +104,25 @@ describe('Alibaba 2018 reader', () => {
     expect(await readdir(tmp)).toEqual([]);
   });
 
+  it('removes every temporary file when a read fails mid-way or is abandoned', async () => {
+    const tmp = await tempDir();
+    const usage = Array.from({ length: 40 }, (_, i) => `m_${(i % 4) + 1},${(40 - i) * 10},${i},${i},,,,,`);
+    const meta = Array.from({ length: 20 }, (_, i) => `m_${(i % 4) + 1},${(20 - i) * 5},1,2,96,100,USING`);
+    const bad = await writeTables({ 'machine_meta.csv': meta, 'machine_usage.csv': [...usage.slice(0, 30), 'm_1,5,oops,1,,,,,', ...usage.slice(30)] });
+    const err = await collect((await readAlibaba2018(bad, { sort: { runSize: 3, maxFanIn: 2, tmpDir: tmp } })).events()).catch((e) => e);
+    expect(err).toBeInstanceOf(TraceError);
+    expect(err).toMatchObject({ line: 31, column: 3 });
+    expect(await readdir(tmp)).toEqual([]);
+    // Abandoned: large enough that the first batch is yielded while both sorts still merge runs.
+    const many = Array.from({ length: 12_000 }, (_, i) => `m_${(i % 4) + 1},${12_000 - i},${i % 90},1,,,,,`);
+    const good = await writeTables({ 'machine_meta.csv': meta, 'machine_usage.csv': many });
+    const it = (await readAlibaba2018(good, { sort: { runSize: 1000, maxFanIn: 4, tmpDir: tmp } })).events()[Symbol.asyncIterator]();
+    expect((await it.next()).done).toBe(false);
+    expect((await readdir(tmp)).length).toBe(1); // machine_usage is being merged from spilled runs
+    await it.return!(undefined);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
   it('maps units: cores x 1000, normalised memory x machineMemory (default 384 GiB), trace seconds onto start', async () => {
     const d = await writeTables({
       'machine_meta.csv': ['m_1,0,1,2,96,100,USING', 'm_2,10,1,2,48,50,USING'],
