@@ -339,7 +339,7 @@ function parseTask(row: Row): TaskRow | null {
   const n = row.num(2, 'neg1');
   const start = row.num(6, 'none');
   const end = row.num(7, 'none');
-  const cpu = row.num(8);
+  const cpu = row.num(8, 'neg1'); // 100 = 1 core: 101 is a value, not a marker
   const mem = row.num(9);
   const r: TaskRow = { key: `${job}\u0000${task}`, job, task, status: row.str(5) };
   if (n !== undefined) r.n = n;
@@ -386,8 +386,8 @@ function batchInstances(ctx: Ctx, instFile: string, taskFile: string | undefined
     const r: InstanceRow = { key: `${job}\u0000${task}`, line, inst, job, task, machine: row.str(8) };
     const start = row.num(6, 'none');
     const end = row.num(7, 'none');
-    const cpuAvg = row.num(11);
-    const cpuMax = row.num(12);
+    const cpuAvg = row.num(11, 'neg1');
+    const cpuMax = row.num(12, 'neg1');
     const memAvg = row.num(13);
     const memMax = row.num(14);
     if (start !== undefined) r.start = start;

@@ -210,14 +210,15 @@ describe('Alibaba 2018 reader', () => {
 
   it('derives pods from batch_task when batch_instance is absent, capped per task', async () => {
     const d = await writeTables({
-      'batch_task.csv': ['M1,3,j_1,1,Terminated,100,160,50,1', 'M2_1,100,j_1,1,Terminated,200,500,100,2', 'M3,1,j_2,1,Waiting,0,0,100,1', 'M4,1,j_3,1,Running,300,400,,'],
+      'batch_task.csv': ['M1,3,j_1,1,Terminated,100,160,50,1', 'M2_1,100,j_1,1,Terminated,200,500,101,2', 'M3,1,j_2,1,Waiting,0,0,100,1', 'M4,1,j_3,1,Running,300,400,,'],
     });
     const t = await readAlibaba2018(d, { machineMemory: 100 * GiB, maxInstancesPerTask: 2 });
     expect((await collect(t.events())).map(brief)).toEqual([
       `100 pod-arrival j_1/M1/1 batch j_1/M1 500 ${GiB} 60000`,
       `100 pod-arrival j_1/M1/2 batch j_1/M1 500 ${GiB} 60000`,
-      `200 pod-arrival j_1/M2_1/1 batch j_1/M2_1 1000 ${2 * GiB} 300000`,
-      `200 pod-arrival j_1/M2_1/2 batch j_1/M2_1 1000 ${2 * GiB} 300000`,
+      // plan_cpu 101 is 1.01 cores (the 101 marker is for normalised 0..100 columns only).
+      `200 pod-arrival j_1/M2_1/1 batch j_1/M2_1 1010 ${2 * GiB} 300000`,
+      `200 pod-arrival j_1/M2_1/2 batch j_1/M2_1 1010 ${2 * GiB} 300000`,
     ]);
     expect(t.stats.dropped).toEqual({ 'instances over maxInstancesPerTask': 99, 'task without start or end': 1, 'task without requests': 1 });
   });
