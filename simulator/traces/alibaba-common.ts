@@ -52,7 +52,7 @@ export interface AlibabaOptions {
 }
 
 export interface AlibabaStats {
-  /** Data rows read, per file (header lines and blank lines excluded, skipped rows included). */
+  /** Data rows parsed, per file (header and blank lines excluded; malformed rows are in info.skipped or fail the read). */
   rows: Record<string, number>;
   /** Distinct machines in the machine table (machine_meta / server_event). */
   machines: number;
