@@ -1,0 +1,340 @@
+// Loads a TidalConfig YAML file: a base PolicyConfig preset with parts of it overridden. Every problem
+// is reported at once with file, line, column and field (the shared Checker), so one run fixes a file.
+// scheduler/config/example-config.yaml documents each field.
+//
+// Merge rules: a field that is absent keeps the preset's value; a mapping merges field by field
+// (classification, usage, online, batch, emptyRequestEstimate, resourceWeights, each class of
+// classification.priorityClassNames / priorityRanges); the score weights of a class REPLACE the
+// preset's weights for that class (list every plugin the class should use).
+
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isWorkloadClass, type ClassificationConfig, type PriorityRange } from '../core/classify.ts';
+import { BATCH_SCORES, ONLINE_SCORES, PRESETS, type PolicyConfig } from '../core/config.ts';
+import { parseDuration } from '../core/duration.ts';
+import type { Resources, WorkloadClass } from '../core/model.ts';
+import { parseCpuMilli, parseMemoryBytes } from '../core/quantity.ts';
+import { Checker, parseChecked, YamlCheckError, type Path } from './yaml-checker.ts';
+
+export const CONFIG_API_VERSION = 'tidal.io/v1alpha1';
+export const CONFIG_KIND = 'TidalConfig';
+
+/** Every problem found in a config file, each with file, line, column and field. */
+export const ConfigError = YamlCheckError;
+export type ConfigError = YamlCheckError;
+
+const TOP = ['apiVersion', 'kind', 'name', 'base', 'classification', 'usage', 'online', 'batch', 'emptyRequestEstimate', 'resourceWeights', 'scoreWeights'];
+const CLASSES: readonly WorkloadClass[] = ['online', 'batch', 'system'];
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+// A Kubernetes label/annotation key: optional DNS prefix and "/", then a name.
+const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export function loadPolicyConfigFile(file: string): PolicyConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
+  }
+  return parsePolicyConfig(text, file);
+}
+
+export function parsePolicyConfig(text: string, file = '<config>'): PolicyConfig {
+  const c = parseLocated(text, file);
+  const config = check(c);
+  if (c.issues.length > 0 || config === null) throw new ConfigError(c.issues);
+  return config;
+}
+
+/** The preset itself when no file is given, else the file's configuration. */
+export function resolvePolicyConfig(file: string | undefined, preset = 'time-sharing'): PolicyConfig {
+  if (file) return loadPolicyConfigFile(file);
+  const p = PRESETS[preset];
+  if (!p) throw new Error(`unknown policy preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(', ')}`);
+  return p;
+}
+
+/**
+ * parseChecked, with YAML syntax errors located: the shared checker reads the yaml library's linePos,
+ * which it only fills with prettyErrors on, so syntax errors would otherwise all say line 0.
+ */
+function parseLocated(text: string, file: string): Checker {
+  try {
+    return parseChecked(text, file);
+  } catch (e) {
+    if (!(e instanceof YamlCheckError) || e.issues.every((i) => i.line > 0)) throw e;
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length === 0) throw e;
+    throw new ConfigError(
+      doc.errors.map((err) => {
+        const pos = lines.linePos(err.pos[0]);
+        return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${err.message.split('\n')[0]}` };
+      }),
+    );
+  }
+}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+function check(c: Checker): PolicyConfig | null {
+  if (!c.isMapping([])) {
+    c.fail([], `a TidalConfig must be a YAML mapping with apiVersion: ${CONFIG_API_VERSION} and kind: ${CONFIG_KIND}`);
+    return null;
+  }
+  c.onlyKeys([], TOP);
+  if (c.value(['apiVersion']) !== CONFIG_API_VERSION) c.fail(['apiVersion'], `must be ${CONFIG_API_VERSION}`);
+  if (c.value(['kind']) !== CONFIG_KIND) c.fail(['kind'], `must be ${CONFIG_KIND}`);
+  const baseName = c.value(['base']) ?? 'time-sharing';
+  let base = PRESETS['time-sharing']!;
+  if (typeof baseName !== 'string' || !PRESETS[baseName]) {
+    c.fail(['base'], `must be one of ${Object.keys(PRESETS).join(', ')} (got ${show(baseName)})`);
+  } else {
+    base = PRESETS[baseName]!;
+  }
+  const name = c.value(['name']);
+  if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) c.fail(['name'], `must be a lowercase name such as prod-colocation (got ${show(name)})`);
+
+  const out: PolicyConfig = {
+    ...base,
+    name: typeof name === 'string' ? name : base.name,
+    classification: checkClassification(c, base.classification),
+    usage: { ...base.usage },
+    online: { ...base.online },
+    batch: { ...base.batch },
+    emptyRequestEstimate: { ...base.emptyRequestEstimate },
+    resourceWeights: { ...base.resourceWeights },
+    scoreWeights: { online: { ...base.scoreWeights.online }, batch: { ...base.scoreWeights.batch } },
+  };
+
+  if (section(c, ['usage'], ['percentile', 'window', 'staleAfter', 'maxSamples'])) {
+    const p = num(c, ['usage', 'percentile'], (v) => v > 0 && v <= 1, 'a number in (0, 1], e.g. 0.95');
+    if (p !== undefined) out.usage.percentile = p;
+    const w = duration(c, ['usage', 'window']);
+    if (w !== undefined) out.usage.windowMs = w;
+    const s = duration(c, ['usage', 'staleAfter']);
+    if (s !== undefined) out.usage.staleAfterMs = s;
+    const m = num(c, ['usage', 'maxSamples'], (v) => Number.isInteger(v) && v >= 1 && v <= 100_000, 'an integer between 1 and 100000');
+    if (m !== undefined) out.usage.maxSamples = m;
+  }
+
+  if (section(c, ['online'], ['maxPodsPerAppPerNode', 'loadThreshold'])) {
+    const m = num(c, ['online', 'maxPodsPerAppPerNode'], (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer (0: no limit)');
+    if (m !== undefined) out.online.maxPodsPerAppPerNode = m;
+    const lt = c.node(['online', 'loadThreshold']);
+    if (lt !== undefined) {
+      if (c.value(['online', 'loadThreshold']) === null) {
+        out.online.loadThreshold = null;
+      } else if (!isMap(lt)) {
+        c.fail(['online', 'loadThreshold'], 'must be {cpu, memory} fractions of allocatable, or null to disable');
+      } else {
+        c.onlyKeys(['online', 'loadThreshold'], ['cpu', 'memory']);
+        const t = { ...(base.online.loadThreshold ?? { cpu: 1, memory: 1 }) };
+        for (const r of ['cpu', 'memory'] as const) {
+          const v = num(c, ['online', 'loadThreshold', r], (x) => x > 0 && x <= 1, 'a fraction of allocatable in (0, 1], e.g. 0.9');
+          if (v !== undefined) t[r] = v;
+        }
+        out.online.loadThreshold = t;
+      }
+    }
+  }
+
+  if (section(c, ['batch'], ['durationAware'])) {
+    const d = c.value(['batch', 'durationAware']);
+    if (d !== undefined) {
+      if (typeof d !== 'boolean') c.fail(['batch', 'durationAware'], `must be true or false (got ${show(d)})`);
+      else out.batch.durationAware = d;
+    }
+  }
+
+  if (section(c, ['emptyRequestEstimate'], ['cpu', 'memory'])) {
+    const cpu = qty(c, ['emptyRequestEstimate', 'cpu'], parseCpuMilli, 'a CPU quantity such as 250m');
+    if (cpu !== undefined) out.emptyRequestEstimate.cpu = cpu;
+    const mem = qty(c, ['emptyRequestEstimate', 'memory'], parseMemoryBytes, 'a memory quantity such as 200Mi');
+    if (mem !== undefined) out.emptyRequestEstimate.memory = mem;
+  }
+
+  if (section(c, ['resourceWeights'], ['cpu', 'memory'])) {
+    const w: Resources = { ...out.resourceWeights };
+    for (const r of ['cpu', 'memory'] as const) {
+      const v = num(c, ['resourceWeights', r], (x) => x >= 0, 'a non-negative number');
+      if (v !== undefined) w[r] = v;
+    }
+    if (w.cpu + w.memory <= 0) c.fail(['resourceWeights'], 'cpu and memory cannot both be 0');
+    out.resourceWeights = w;
+  }
+
+  if (section(c, ['scoreWeights'], ['online', 'batch'])) {
+    for (const [cls, allowed] of [['online', ONLINE_SCORES], ['batch', BATCH_SCORES]] as const) {
+      const path = ['scoreWeights', cls];
+      if (c.node(path) === undefined) continue;
+      if (!c.isMapping(path)) {
+        c.fail(path, `must be a mapping of score plugin to weight; plugins for ${cls} pods: ${allowed.join(', ')}`);
+        continue;
+      }
+      c.onlyKeys(path, allowed);
+      const weights: Record<string, number> = {};
+      for (const plugin of allowed) {
+        const v = num(c, [...path, plugin], (x) => x >= 0, 'a non-negative weight');
+        if (v !== undefined) weights[plugin] = v;
+      }
+      if (Object.values(weights).every((w) => w === 0)) c.fail(path, `give at least one ${cls} score plugin a positive weight`);
+      out.scoreWeights[cls] = weights;
+    }
+  }
+  return out;
+}
+
+/** True when the section is present and a mapping (checking its keys); reports it otherwise. */
+function section(c: Checker, path: Path, keys: string[]): boolean {
+  if (c.node(path) === undefined) return false;
+  if (!c.isMapping(path)) {
+    c.fail(path, `must be a mapping with ${keys.join(', ')}`);
+    return false;
+  }
+  c.onlyKeys(path, keys);
+  return true;
+}
+
+function num(c: Checker, path: Path, ok: (v: number) => boolean, what: string): number | undefined {
+  const v = c.value(path);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    c.fail(path, `must be ${what} (got ${show(v)})`);
+    return undefined;
+  }
+  return v;
+}
+
+function duration(c: Checker, path: Path): number | undefined {
+  const v = c.value(path);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') {
+    c.fail(path, `must be a duration string such as 30m or 1h30m (got ${show(v)})`);
+    return undefined;
+  }
+  try {
+    const ms = parseDuration(v);
+    if (ms <= 0) {
+      c.fail(path, 'must be longer than 0');
+      return undefined;
+    }
+    return ms;
+  } catch (e) {
+    c.fail(path, (e as Error).message);
+    return undefined;
+  }
+}
+
+function qty(c: Checker, path: Path, parse: (t: string | number) => number, what: string): number | undefined {
+  const v = c.value(path);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' && typeof v !== 'number') {
+    c.fail(path, `must be ${what} (got ${show(v)})`);
+    return undefined;
+  }
+  try {
+    const q = parse(v);
+    if (q < 0) throw new Error('must not be negative');
+    return q;
+  } catch (e) {
+    c.fail(path, `must be ${what}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function stringList(c: Checker, path: Path, what: string, item: (s: string) => string | null = () => null): string[] | undefined {
+  const n = c.node(path);
+  if (n === undefined) return undefined;
+  if (!isSeq(n)) {
+    c.fail(path, `must be a list of ${what}`);
+    return undefined;
+  }
+  const out: string[] = [];
+  n.items.forEach((_, i) => {
+    const v = c.value([...path, i]);
+    if (typeof v !== 'string' || v === '') {
+      c.fail([...path, i], `must be ${what.replace(/s$/, '')} (got ${show(v)})`);
+      return;
+    }
+    const problem = item(v);
+    if (problem) c.fail([...path, i], problem);
+    else out.push(v);
+  });
+  return out;
+}
+
+function checkClassification(c: Checker, base: ClassificationConfig): ClassificationConfig {
+  const path = ['classification'];
+  const out: ClassificationConfig = {
+    ...base,
+    priorityClassNames: { online: [...base.priorityClassNames.online], batch: [...base.priorityClassNames.batch], system: [...base.priorityClassNames.system] },
+    priorityRanges: { online: [...base.priorityRanges.online], batch: [...base.priorityRanges.batch], system: [...base.priorityRanges.system] },
+    systemNamespaces: [...base.systemNamespaces],
+  };
+  if (!section(c, path, ['label', 'annotation', 'priorityClassNames', 'priorityRanges', 'systemNamespaces', 'defaultClass'])) return out;
+  for (const k of ['label', 'annotation'] as const) {
+    const v = c.value([...path, k]);
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || (v !== '' && !KEY.test(v))) {
+      c.fail([...path, k], `must be a Kubernetes ${k} key such as tidal.io/class, or "" to disable (got ${show(v)})`);
+    } else {
+      out[k] = v;
+    }
+  }
+  if (section(c, [...path, 'priorityClassNames'], [...CLASSES])) {
+    const seen = new Map<string, WorkloadClass>();
+    for (const cls of CLASSES) {
+      const names = stringList(c, [...path, 'priorityClassNames', cls], 'PriorityClass names');
+      if (names === undefined) continue;
+      out.priorityClassNames[cls] = names;
+    }
+    for (const cls of CLASSES) {
+      out.priorityClassNames[cls].forEach((n, i) => {
+        const other = seen.get(n);
+        if (other && other !== cls) c.fail([...path, 'priorityClassNames', cls, i], `PriorityClass ${n} is also listed for ${other}`);
+        seen.set(n, cls);
+      });
+    }
+  }
+  if (section(c, [...path, 'priorityRanges'], [...CLASSES])) {
+    for (const cls of CLASSES) {
+      const rp = [...path, 'priorityRanges', cls];
+      const n = c.node(rp);
+      if (n === undefined) continue;
+      if (!isSeq(n)) {
+        c.fail(rp, 'must be a list of {min, max} priority ranges (inclusive)');
+        continue;
+      }
+      const ranges: PriorityRange[] = [];
+      n.items.forEach((_, i) => {
+        const ip = [...rp, i];
+        if (!c.isMapping(ip)) {
+          c.fail(ip, 'must be {min, max} (inclusive integers)');
+          return;
+        }
+        c.onlyKeys(ip, ['min', 'max']);
+        const isInt = (v: number): boolean => Number.isInteger(v) && Math.abs(v) <= 2 ** 31;
+        const min = num(c, [...ip, 'min'], isInt, 'an integer priority');
+        const max = num(c, [...ip, 'max'], isInt, 'an integer priority');
+        if (c.value([...ip, 'min']) === undefined) c.fail([...ip, 'min'], 'required: an integer priority');
+        if (c.value([...ip, 'max']) === undefined) c.fail([...ip, 'max'], 'required: an integer priority');
+        if (min === undefined || max === undefined) return;
+        if (min > max) {
+          c.fail([...ip, 'max'], `must not be below min (${min})`);
+          return;
+        }
+        ranges.push({ min, max });
+      });
+      out.priorityRanges[cls] = ranges;
+    }
+  }
+  const ns = stringList(c, [...path, 'systemNamespaces'], 'namespace names', (s) => (/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s) ? null : `${show(s)} is not a namespace name`));
+  if (ns !== undefined) out.systemNamespaces = ns;
+  const def = c.value([...path, 'defaultClass']);
+  if (def !== undefined) {
+    if (!isWorkloadClass(def)) c.fail([...path, 'defaultClass'], `must be online, batch or system (got ${show(def)})`);
+    else out.defaultClass = def;
+  }
+  return out;
+}
