@@ -1,0 +1,189 @@
+// tidal extender: the kube-scheduler extender webhook, over a live cluster (informers and
+// metrics.k8s.io) or a static snapshot (--state).
+
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { loadProfileFile } from '../../profiles/loader.ts';
+import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
+import { parseDuration } from '../core/duration.ts';
+import { PolicyEngine } from '../core/engine.ts';
+import { parseMemoryBytes } from '../core/quantity.ts';
+import { ClusterState } from '../core/state.ts';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_URL_PREFIX, createExtenderApp, startExtender, type RunningExtender } from '../extender/server.ts';
+import type { NotReadyMode } from '../extender/handlers.ts';
+import { loadSnapshotFile, StaticStateSource } from '../kube/snapshot.ts';
+import type { StateSource } from '../kube/source.ts';
+import { ClusterWatcher, kubeInformers, kubeMetrics } from '../kube/watcher.ts';
+import { formatTime, parseTime } from './time.ts';
+
+export interface ExtenderCliOptions {
+  address: string;
+  port: string;
+  urlPrefix: string;
+  kubeconfig?: string;
+  profile: string;
+  config?: string;
+  state?: string;
+  maxBodyBytes: string;
+  metricsInterval: string;
+  onlineWhenNotReady: string;
+  batchWhenNotReady: string;
+  at?: string;
+  logLevel: string;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export function register(program: Command): void {
+  program
+    .command('extender')
+    .description('serve the kube-scheduler extender webhook (filter, prioritize, preempt) over a live cluster or a snapshot')
+    .requiredOption('--profile <file>', 'time-sharing profile YAML (e.g. profiles/daily-tidal.yaml)')
+    .option('--config <file>', 'TidalConfig YAML overriding parts of the time-sharing policy (see scheduler/config/example-config.yaml)')
+    .option('--address <host>', 'address to listen on', '0.0.0.0')
+    .option('--port <port>', 'port to listen on', '8888')
+    .option('--url-prefix <path>', 'path prefix of the verbs (POST <prefix>/filter, /prioritize, /preempt)', DEFAULT_URL_PREFIX)
+    .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster config, $KUBECONFIG or ~/.kube/config)')
+    .option('--state <file>', 'serve a static cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List) instead of watching a cluster')
+    .option('--max-body-bytes <size>', 'largest request body accepted (bytes, or a quantity such as 16Mi)', String(DEFAULT_MAX_BODY_BYTES))
+    .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io for node and pod usage', '15s')
+    .option('--online-when-not-ready <mode>', 'before the state has synced, online pods pass every node (open) or none (closed)', 'open')
+    .option('--batch-when-not-ready <mode>', 'before the state has synced, batch pods pass every node (open) or none (closed)', 'closed')
+    .option('--at <time>', 'rehearse: evaluate the profile as if it were this instant (ISO 8601, local to the profile time zone without an offset); time still flows')
+    .option('--log-level <level>', `log level (${LEVELS.join(', ')}); debug logs one line per decision`, 'info')
+    .action(async (opts: ExtenderCliOptions) => {
+      const running = await runExtender(opts);
+      await running.done;
+    });
+}
+
+function mode(v: string, flag: string): NotReadyMode {
+  if (v !== 'open' && v !== 'closed') throw new Error(`${flag} must be open or closed (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+export interface ExtenderProcess {
+  server: RunningExtender;
+  source: StateSource;
+  log: Logger;
+  /** Resolves after a graceful shutdown (SIGTERM/SIGINT or shutdown()). */
+  done: Promise<void>;
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Starts the extender as the CLI does; exported for the demo and tests. */
+export async function runExtender(opts: ExtenderCliOptions, installSignals = true): Promise<ExtenderProcess> {
+  if (!LEVELS.includes(opts.logLevel)) throw new Error(`--log-level must be one of ${LEVELS.join(', ')} (got ${opts.logLevel})`);
+  const log = pino({ level: opts.logLevel, base: { component: 'tidal-extender' } });
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer 0..65535 (got ${opts.port})`);
+  let maxBody: number;
+  try {
+    maxBody = parseMemoryBytes(opts.maxBodyBytes);
+  } catch {
+    throw new Error(`--max-body-bytes must be a size such as 16777216 or 16Mi (got ${opts.maxBodyBytes})`);
+  }
+  if (!(maxBody > 0)) throw new Error(`--max-body-bytes must be positive (got ${opts.maxBodyBytes})`);
+  const metricsIntervalMs = parseDuration(opts.metricsInterval);
+  if (!(metricsIntervalMs >= 1000)) throw new Error(`--metrics-interval must be at least 1s (got ${opts.metricsInterval})`);
+  const whenNotReady = { online: mode(opts.onlineWhenNotReady, '--online-when-not-ready'), batch: mode(opts.batchWhenNotReady, '--batch-when-not-ready') };
+
+  const profile = loadProfileFile(opts.profile);
+  const policy = resolvePolicyConfig(opts.config);
+  const clock: Clock = opts.at ? new OffsetClock(parseTime(opts.at, profile.timeZone)) : realClock;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const state = new ClusterState(policy.usage);
+
+  let source: StateSource;
+  if (opts.state) {
+    const summary = loadSnapshotFile(opts.state, state, {
+      clock,
+      classification: policy.classification,
+      file: opts.state,
+      onIssue: (i) => log.warn({ object: i.object, field: i.field }, `cannot read ${i.field}: ${i.message}`),
+    });
+    log.info({ file: opts.state, ...summary }, 'loaded cluster snapshot');
+    source = new StaticStateSource(state, { clock, refreshMs: metricsIntervalMs, description: `snapshot ${opts.state}` });
+  } else {
+    const kc = new KubeConfig();
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig (use --kubeconfig, or --state FILE for a snapshot)');
+    log.info({ server: cluster.server, context: kc.getCurrentContext() }, 'watching cluster');
+    source = new ClusterWatcher({
+      state,
+      clock,
+      classification: policy.classification,
+      informers: kubeInformers(kc),
+      metrics: kubeMetrics(kc),
+      metricsIntervalMs,
+      log,
+      registry,
+    });
+  }
+
+  const engine = new PolicyEngine({ config: policy, state, profile });
+  const app = createExtenderApp({ engine, source, clock, urlPrefix: opts.urlPrefix, maxBodyBytes: maxBody, whenNotReady, log, registry });
+  const server = await startExtender(app, { host: opts.address, port });
+  const level = engine.timeline.at(clock.now());
+  log.info(
+    {
+      url: server.url,
+      urlPrefix: opts.urlPrefix,
+      profile: profile.name,
+      policy: policy.name,
+      source: opts.state ? `snapshot ${opts.state}` : 'cluster',
+      now: formatTime(clock.now(), profile.timeZone),
+      window: level.segment.window?.name ?? 'default',
+      batchShare: level.batchShare,
+      onlineHeadroom: level.onlineHeadroom,
+    },
+    `tidal extender listening on ${server.url}${opts.urlPrefix}`,
+  );
+
+  // Never let a stray rejection (a client library callback, a timer) take the webhook down.
+  const unhandled = new Counter({ name: 'tidal_unhandled_rejections_total', help: 'Promise rejections nobody handled (logged, not fatal)', registers: [registry] });
+  const onRejection = (reason: unknown): void => {
+    unhandled.inc();
+    log.error({ err: reason }, 'unhandled promise rejection (ignored)');
+  };
+  process.on('unhandledRejection', onRejection);
+
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let stopping: Promise<void> | null = null;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'shutting down');
+      // Exit even if a connection or a watch lingers past the grace period.
+      setTimeout(() => {
+        log.warn('shutdown took longer than 10 s; exiting');
+        process.exit(0);
+      }, 10_000).unref();
+      await Promise.allSettled([server.close(), source.stop()]);
+      process.off('unhandledRejection', onRejection);
+      if (installSignals) {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+      }
+      log.info('stopped');
+      resolveDone();
+    })();
+    return stopping;
+  };
+  const onTerm = (): void => void shutdown('SIGTERM');
+  const onInt = (): void => void shutdown('SIGINT');
+  if (installSignals) {
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  }
+
+  // Serve /healthz and /readyz (503 until synced) while the informers list the cluster.
+  await source.start();
+  return { server, source, log, done, shutdown };
+}
