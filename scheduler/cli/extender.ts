@@ -71,6 +71,8 @@ export interface ExtenderProcess {
   log: Logger;
   /** Resolves after a graceful shutdown (SIGTERM/SIGINT or shutdown()). */
   done: Promise<void>;
+  /** Resolves once the state source's first start attempt is over (synced or not). */
+  started: Promise<void>;
   shutdown(reason: string): Promise<void>;
 }
 
@@ -183,7 +185,8 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
     process.on('SIGINT', onInt);
   }
 
-  // Serve /healthz and /readyz (503 until synced) while the informers list the cluster.
-  await source.start();
-  return { server, source, log, done, shutdown };
+  // Serve /healthz and /readyz (503 until synced) while the informers list the cluster; the first
+  // sync is not awaited here, so that signals and shutdown work however long the lists take.
+  const started = source.start().catch((e: unknown) => log.error({ err: e }, 'state source failed to start'));
+  return { server, source, log, done, started, shutdown };
 }

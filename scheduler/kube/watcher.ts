@@ -67,15 +67,27 @@ export interface MetricsSource {
 /** Pods that have finished are of no interest; kube-scheduler's own pod informer filters alike. */
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
 
+/**
+ * Rejects when `p` takes longer than `ms`: client-node's list calls have no timeout of their own, and
+ * ListWatch only retries after an error, so a hung list would stall an informer for good.
+ */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Informers on the cluster of a KubeConfig, through client-node's ListWatch. */
-export function kubeInformers(kc: KubeConfig): InformerFactory {
+export function kubeInformers(kc: KubeConfig, listTimeoutMs = 180_000): InformerFactory {
   const core = kc.makeApiClient(CoreV1Api);
   const policy = kc.makeApiClient(PolicyV1Api);
   const watch = new Watch(kc);
   return {
     nodes: (onListed) =>
       new ListWatch<V1Node>('/api/v1/nodes', watch, async () => {
-        const list = await core.listNode();
+        const list = await within(core.listNode(), listTimeoutMs, 'listing nodes');
         onListed();
         return list;
       }, false),
@@ -84,7 +96,7 @@ export function kubeInformers(kc: KubeConfig): InformerFactory {
         '/api/v1/pods',
         watch,
         async () => {
-          const list = await core.listPodForAllNamespaces({ fieldSelector: POD_FIELD_SELECTOR });
+          const list = await within(core.listPodForAllNamespaces({ fieldSelector: POD_FIELD_SELECTOR }), listTimeoutMs, 'listing pods');
           onListed();
           return list;
         },
@@ -94,7 +106,7 @@ export function kubeInformers(kc: KubeConfig): InformerFactory {
       ),
     pdbs: (onListed) =>
       new ListWatch<V1PodDisruptionBudget>('/apis/policy/v1/poddisruptionbudgets', watch, async () => {
-        const list = await policy.listPodDisruptionBudgetForAllNamespaces();
+        const list = await within(policy.listPodDisruptionBudgetForAllNamespaces(), listTimeoutMs, 'listing poddisruptionbudgets');
         onListed();
         return list;
       }, false),

@@ -47,6 +47,7 @@ describe('tidal extender', () => {
   it('starts unready against an unreachable cluster, answering as configured', async () => {
     const p = await runExtender(opts({ state: undefined, kubeconfig: fileURLToPath(new URL('../../fixtures/extender/unreachable.kubeconfig', import.meta.url)) }), false);
     try {
+      await p.started;
       const ready = await fetch(`${p.server.url}/readyz`);
       expect(ready.status).toBe(503);
       const nodes = [{ metadata: { name: 'n1' } }];

@@ -18,6 +18,8 @@ interface Fake {
   watches: Map<string, ServerResponse[]>;
   /** Status to fail the next list of a path with. */
   failNextList: Map<string, number>;
+  /** Paths whose next list never answers. */
+  hangNextList: Set<string>;
   lists: string[];
   fieldSelectors: string[];
   push(path: string, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: unknown): void;
@@ -30,6 +32,7 @@ async function fakeApiserver(): Promise<Fake> {
   const app = express();
   const watches = new Map<string, ServerResponse[]>();
   const failNextList = new Map<string, number>();
+  const hangNextList = new Set<string>();
   const lists: string[] = [];
   const fieldSelectors: string[] = [];
   const data: Record<string, unknown[]> = {
@@ -52,6 +55,7 @@ async function fakeApiserver(): Promise<Fake> {
         return;
       }
       lists.push(path);
+      if (hangNextList.delete(path)) return;
       if (typeof req.query.fieldSelector === 'string') fieldSelectors.push(req.query.fieldSelector);
       const fail = failNextList.get(path);
       if (fail) {
@@ -87,6 +91,7 @@ async function fakeApiserver(): Promise<Fake> {
     url,
     watches,
     failNextList,
+    hangNextList,
     lists,
     fieldSelectors,
     push(path, type, obj) {
@@ -162,6 +167,18 @@ describe('kubeInformers and kubeMetrics against an apiserver', () => {
     await until(() => !state.nodes.has('n2'));
     expect(api.lists.length).toBe(before);
     expect(watcher.isSynced()).toBe(true);
+  });
+
+  it('gives up on a list that never answers, and lists again', async () => {
+    const api = await fakeApiserver();
+    cleanup.push(() => api.close());
+    api.hangNextList.add('/api/v1/nodes');
+    const watcher = new ClusterWatcher({ state: new ClusterState(), clock: realClock, classification: DEFAULT_CLASSIFICATION, informers: kubeInformers(kubeConfig(api.url), 100), metrics: null, backoffInitialMs: 10, backoffMaxMs: 20 });
+    cleanup.push(() => watcher.stop());
+    await watcher.start();
+    expect(watcher.readiness().reason).toMatch(/nodes \(last error: listing nodes took longer than 0\.1 s\)/);
+    await until(() => watcher.isSynced());
+    expect(api.lists.filter((p) => p === '/api/v1/nodes')).toHaveLength(2);
   });
 
   it('reports not synced, with the error, while the apiserver is unreachable', async () => {
