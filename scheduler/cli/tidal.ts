@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { register as registerProfile } from './profile.ts';
+import { register as registerSimulate } from './simulate.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
@@ -10,6 +11,7 @@ const program = new Command('tidal')
   .exitOverride();
 
 registerProfile(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,10 +3,10 @@
 // place(), which scans nodes the way kube-scheduler does (rotating start, stop after enough feasible).
 
 import { LRUCache } from 'lru-cache';
-import { usageEstimate } from './capacity.ts';
+import { batchFree, predictedOnline, usageEstimate } from './capacity.ts';
 import type { PolicyConfig } from './config.ts';
 import { MAX_SCORE, type FilterPlugin, type PodContext, type ScorePlugin } from './framework.ts';
-import type { PodSpec } from './model.ts';
+import type { PodSpec, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import { ProfileTimeline } from './timeline.ts';
@@ -233,6 +233,37 @@ export class PolicyEngine {
     result.node = feasible[best]!;
     result.score = scores[best]!;
     return result;
+  }
+
+  /**
+   * An upper bound on what one pod of a class could get on any node now: the largest free CPU and the
+   * largest free memory over all schedulable nodes with a free pod slot (each maximised separately, so
+   * a pod asking for more of either fits nowhere). Callers with many pending pods use it to skip
+   * placement attempts that cannot succeed; it never rules out a pod that would fit.
+   */
+  freeBound(cls: WorkloadClass, now: number): Resources {
+    const out = { cpu: 0, memory: 0 };
+    const level = this.timeline.at(now);
+    const scratch = { cpu: 0, memory: 0 };
+    for (const node of this.state.nodeList) {
+      if (node.spec.unschedulable || node.podCount >= node.spec.maxPods) continue;
+      const a = node.spec.allocatable;
+      const r = node.requested;
+      let cpu: number;
+      let memory: number;
+      if (cls === 'batch' && this.config.colocation) {
+        const free = batchFree(node, level, predictedOnline(node, now, this.state.usageConfig), scratch);
+        cpu = free.cpu;
+        memory = free.memory;
+      } else {
+        const batchCounts = this.config.colocation ? 0 : 1;
+        cpu = a.cpu - r.online.cpu - r.system.cpu - batchCounts * r.batch.cpu;
+        memory = a.memory - r.online.memory - r.system.memory - batchCounts * r.batch.memory;
+      }
+      if (cpu > out.cpu) out.cpu = cpu;
+      if (memory > out.memory) out.memory = memory;
+    }
+    return out;
   }
 
   #worstOver(a: number, b: number): Level {

@@ -285,11 +285,17 @@ export class PolicySim {
     const failures = { online: 0, batch: 0 };
     // Pods that failed this pass, for dominance: a pod asking at least as much, under at least as strict
     // a span, cannot fit either (the failed attempt scanned every node).
-    const failed: Array<{ cls: string; app: string; cpu: number; memory: number; spanEnd: number }> = [];
+    const failed: Failed[] = [];
+    // What any node could still give a pod of each class (computed once per pass; placements only lower
+    // it, so a stale bound prunes less but never wrongly).
+    const bounds: Partial<Record<'online' | 'batch', Resources>> = {};
     for (const p of queue) {
       if (p.gone) continue;
       const cls = p.spec.class === 'batch' ? 'batch' : 'online';
-      if (failures[cls] >= this.#opts.maxFailuresPerPass || dominated(p, failed, now)) {
+      const bound = (bounds[cls] ??= this.engine.freeBound(p.spec.class, now));
+      const req = p.spec.requests;
+      const hopeless = cls === 'batch' && (req.cpu > bound.cpu || req.memory > bound.memory);
+      if (hopeless || failures[cls] >= this.#opts.maxFailuresPerPass || dominated(p, failed, now)) {
         this.#unschedulable.push(p);
         continue;
       }
@@ -301,7 +307,7 @@ export class PolicySim {
       this.#totals.failedAttempts++;
       if (cls === 'online' && this.#preempt(p, now)) continue;
       failures[cls]++;
-      failed.push({ cls, app: p.spec.app, cpu: p.spec.requests.cpu, memory: p.spec.requests.memory, spanEnd: spanEndOf(p, now) });
+      addFailed(failed, { cls, app: p.spec.app, cpu: p.spec.requests.cpu, memory: p.spec.requests.memory, spanEnd: spanEndOf(p, now) });
       this.#unschedulable.push(p);
     }
     this.#totals.placementMs += performance.now() - t0;
@@ -609,16 +615,34 @@ function spanEndOf(p: SimPod, now: number): number {
   return p.spec.class === 'batch' && p.spec.expectedRuntimeMs > 0 && !p.spec.checkpointable ? now + p.spec.expectedRuntimeMs : 0;
 }
 
-function dominated(p: SimPod, failed: ReadonlyArray<{ cls: string; app: string; cpu: number; memory: number; spanEnd: number }>, now: number): boolean {
-  const isBatch = p.spec.class === 'batch';
+interface Failed {
+  cls: string;
+  app: string;
+  cpu: number;
+  memory: number;
+  /** 0 when the pod needed capacity now only; else the end of the span it needed it over. */
+  spanEnd: number;
+}
+
+/** Whether failure of f implies failure of a pod asking (cls, app, cpu, memory, spanEnd). */
+function implies(f: Failed, cls: string, app: string, cpu: number, memory: number, spanEnd: number): boolean {
+  if (f.cls !== cls || cpu < f.cpu || memory < f.memory) return false;
+  if (cls === 'batch') return f.spanEnd === 0 || (spanEnd !== 0 && spanEnd >= f.spanEnd);
+  return f.app === app;
+}
+
+function dominated(p: SimPod, failed: readonly Failed[], now: number): boolean {
   const span = spanEndOf(p, now);
-  for (const f of failed) {
-    if (p.spec.requests.cpu < f.cpu || p.spec.requests.memory < f.memory) continue;
-    if (isBatch) {
-      if (f.cls === 'batch' && (f.spanEnd === 0 || (span !== 0 && span >= f.spanEnd))) return true;
-    } else if (f.cls === 'online' && f.app === p.spec.app) {
-      return true;
-    }
-  }
+  const cls = p.spec.class === 'batch' ? 'batch' : 'online';
+  for (const f of failed) if (implies(f, cls, p.spec.app, p.spec.requests.cpu, p.spec.requests.memory, span)) return true;
   return false;
+}
+
+/** Keeps the failed set minimal (a Pareto frontier): entries implied by the new one are dropped. */
+function addFailed(failed: Failed[], f: Failed): void {
+  for (let i = failed.length - 1; i >= 0; i--) {
+    const g = failed[i]!;
+    if (implies(f, g.cls, g.app, g.cpu, g.memory, g.spanEnd)) failed.splice(i, 1);
+  }
+  failed.push(f);
 }

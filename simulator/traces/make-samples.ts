@@ -17,15 +17,19 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../samples/', import.meta.url)
 
 /** File name -> generator options. */
 export const SAMPLES: Record<string, SyntheticInput> = {
-  // 50 nodes (32 cores, 128 GiB, 3 zones) and 16 online apps (~700 cores requested) as in the
-  // defaults, 8 days from 2026-11-04T00:00+08:00 with the Double 11 peak (x4, scale-out x2) at
-  // 2026-11-11T00:00+08:00. Batch is heavier than the defaults (2-16 cores a pod, median runtime
-  // 1 h: ~400 cores busy on average, a quarter of the cluster) so that it competes with the surge.
-  // Usage every 10 minutes instead of 5 keeps the file near 3.5 MB.
+  // A co-location cluster as operators see one: 40 nodes (32 cores, 128 GiB, 3 zones) whose 20 online
+  // apps request ~70% of the CPU but use 15-30% of what they request, and a batch backlog that always
+  // wants more than is idle (~12 jobs an hour, 2-12 pods of 2-12 cores, median runtime 45 min).
+  // 8 days from 2026-11-04T00:00+08:00; at 00:00 on 11 November (Asia/Shanghai) online demand jumps
+  // 5x within 10 minutes (the flash-sale spike) with 15% more replicas from 22:00. The policy
+  // comparison in the demo and the README runs on this trace. Usage every 10 minutes keeps it small.
   'double11-small.jsonl': {
     seed: 11,
     usageStepMs: 10 * MINUTE,
-    batch: { cpu: { min: 2000, max: 16_000 }, runtime: { medianMs: 60 * MINUTE } },
+    nodes: { count: 40 },
+    online: { apps: 20, replicas: { min: 8, max: 18 }, cpu: { min: 2000, max: 6000 }, level: { min: 0.15, max: 0.3 } },
+    double11: { factor: 5, scaleOut: 1.15, rampMs: 10 * MINUTE },
+    batch: { jobsPerHour: 12, podsPerJob: { min: 2, max: 12 }, cpu: { min: 2000, max: 12_000 }, runtime: { medianMs: 45 * MINUTE } },
   },
 };
 

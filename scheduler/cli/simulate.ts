@@ -1,0 +1,161 @@
+// tidal simulate | tidal plan | tidal trace generate | tidal trace convert
+
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { parseDuration } from '../core/duration.ts';
+import type { Profile } from '../core/profile.ts';
+import { loadProfileFile } from '../../profiles/loader.ts';
+import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
+import { simulate } from '../../simulator/engine/simulation.ts';
+import { planCapacity, type PlanProbe } from '../../simulator/plan.ts';
+import { POLICIES, policyByName } from '../../simulator/policies.ts';
+import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
+import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
+import { parseTime } from './time.ts';
+
+interface SimFlags {
+  trace: string;
+  profile: string;
+  policy: string[];
+  lenient?: boolean;
+  until?: string;
+  sampleInterval: string;
+  deschedulerInterval: string;
+  riskThreshold: string;
+  progress: boolean;
+}
+
+function simOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
+    .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)')
+    .option('--lenient', 'skip malformed trace rows and count them in the report (default: fail on the first, naming file, line and column)')
+    .option('--until <time>', 'stop the replay at this instant (ISO 8601)')
+    .option('--sample-interval <duration>', 'usage sampling and report resolution', '5m')
+    .option('--descheduler-interval <duration>', 'descheduler cycle period', '2m')
+    .option('--risk-threshold <fraction>', 'a node above this usage fraction counts towards online risk', String(DEFAULT_SIM_OPTIONS.riskThreshold))
+    .option('--no-progress', 'no progress bar');
+}
+
+function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOptions>; until?: number } {
+  const risk = Number(f.riskThreshold);
+  if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
+  return {
+    options: { sampleIntervalMs: parseDuration(f.sampleInterval), deschedulerIntervalMs: parseDuration(f.deschedulerInterval), riskThreshold: risk },
+    until: f.until ? parseTime(f.until, profile.timeZone) : undefined,
+  };
+}
+
+/** A progress bar over virtual time when the trace knows its span, over events otherwise. */
+function progressBar(trace: Trace, enabled: boolean, label: string) {
+  if (!enabled || !process.stderr.isTTY) return { update: (_now: number, _events: number) => {}, stop: () => {} };
+  const { start, end } = trace.info;
+  const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {events} events | {clock}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(span > 0 ? 1000 : 1, 0, { events: 0, clock: '' });
+  return {
+    update: (now: number, events: number) => bar.update(span > 0 ? Math.min(1000, Math.round(((now - start!) / span) * 1000)) : 0, { events, clock: new Date(now).toISOString().slice(0, 16) }),
+    stop: () => bar.stop(),
+  };
+}
+
+export function register(program: Command): void {
+  simOptions(
+    program
+      .command('simulate')
+      .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
+      .addOption(new Option('--policy <name...>', 'policies to compare').choices(Object.keys(POLICIES)).default(Object.keys(POLICIES)))
+      .option('--out <dir>', 'report folder', 'out/simulation'),
+  ).action(async (f: SimFlags & { out: string }) => {
+    const profile = loadProfileFile(f.profile);
+    const { options, until } = parseSimFlags(f, profile);
+    const trace = await openTrace(f.trace, { strict: !f.lenient });
+    const policies = f.policy.map(policyByName);
+    const bar = progressBar(trace, f.progress, 'simulating');
+    const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
+    bar.stop();
+    const paths = await writeReport(result, f.out);
+    console.log(formatTotalsTable(result));
+    console.log(`\n${result.events} events in ${result.wallSeconds.toFixed(1)} s; report: ${paths.html}`);
+  });
+
+  simOptions(
+    program
+      .command('plan')
+      .description('capacity planning: the fewest nodes of the trace that carry its workload with online risk under --max-risk')
+      .requiredOption('--max-risk <fraction>', 'largest acceptable share of node-minutes above the risk threshold (e.g. 0.01)')
+      .option('--max-delayed-online <n>', 'online pods allowed to wait longer than a minute or never be placed', '0')
+      .addOption(new Option('--policy <name...>', 'policies to plan for').choices(Object.keys(POLICIES)).default(['time-sharing'])),
+  ).action(async (f: SimFlags & { maxRisk: string; maxDelayedOnline: string }) => {
+    const profile = loadProfileFile(f.profile);
+    const { options, until } = parseSimFlags(f, profile);
+    const maxRisk = Number(f.maxRisk);
+    if (!(maxRisk >= 0 && maxRisk <= 1)) throw new Error(`--max-risk must be a fraction between 0 and 1 (got ${f.maxRisk})`);
+    const maxDelayed = Number(f.maxDelayedOnline);
+    if (!Number.isInteger(maxDelayed) || maxDelayed < 0) throw new Error(`--max-delayed-online must be a whole number (got ${f.maxDelayedOnline})`);
+    for (const name of f.policy) {
+      const trace = await openTrace(f.trace, { strict: !f.lenient });
+      const show = (p: PlanProbe) => console.log(`  ${name}: ${String(p.nodes).padStart(5)} nodes -> risk ${(p.totals.onlineRisk.hotFraction * 100).toFixed(2)}%, online delayed ${p.totals.onlineRisk.onlinePodsDelayed}: ${p.ok ? 'meets the bound' : 'too few'}`);
+      const r = await planCapacity({ trace, profile, policy: policyByName(name), maxRisk, maxDelayedOnline: maxDelayed, options, until, onProbe: f.progress ? show : undefined });
+      console.log(planSummary(r.policy, r.totalNodes, r.nodesNeeded, maxRisk, r.full, r.atNeeded));
+    }
+  });
+
+  const trace = program.command('trace').description('make and convert traces');
+  trace
+    .command('generate')
+    .description('write a seeded synthetic trace (diurnal online services, a Double 11 surge, heavy-tailed batch) as Tidal JSON Lines')
+    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--nodes <n>', 'cluster size', '50')
+    .option('--days <n>', 'days to generate', '8')
+    .option('--start <time>', 'first instant (ISO 8601 with offset)', '2026-11-04T00:00:00+08:00')
+    .option('--alibaba-density', 'online apps and batch arrivals at Alibaba 2018 density for the node count (96-core nodes)')
+    .action(async (f: { out: string; seed: string; nodes: string; days: string; start: string; alibabaDensity?: boolean }) => {
+      const nodes = positiveInt(f.nodes, '--nodes');
+      const input: SyntheticInput = { seed: positiveInt(f.seed, '--seed'), days: positiveInt(f.days, '--days'), start: f.start };
+      const t = generate(f.alibabaDensity ? alibabaDensity(nodes, input) : { ...input, nodes: { count: nodes } });
+      const n = await writeTrace(t, f.out);
+      console.log(`wrote ${n} events to ${f.out}`);
+    });
+  trace
+    .command('convert')
+    .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')
+    .requiredOption('--in <path>', 'input trace')
+    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
+    .option('--lenient', 'skip malformed rows (counted) instead of failing')
+    .action(async (f: { in: string; out: string; lenient?: boolean }) => {
+      const t = await openTrace(f.in, { strict: !f.lenient });
+      const n = await writeTrace(t, f.out);
+      const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
+      console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}`);
+    });
+}
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive whole number (got ${v})`);
+  return n;
+}
+
+type Totals = Awaited<ReturnType<typeof planCapacity>>['full'];
+
+function planSummary(policy: string, total: number, needed: number | null, maxRisk: number, full: Totals, at: Totals | null): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const lines = [`\n${policy}: ${total} nodes in the trace; bound: online risk <= ${pct(maxRisk)} of node-minutes`];
+  if (needed === null || at === null) {
+    lines.push(`  even all ${total} nodes do not meet the bound (risk ${pct(full.onlineRisk.hotFraction)}, online delayed ${full.onlineRisk.onlinePodsDelayed}).`);
+    return lines.join('\n');
+  }
+  lines.push(`  fewest nodes: ${needed} (risk ${pct(at.onlineRisk.hotFraction)}, online pods delayed ${at.onlineRisk.onlinePodsDelayed})`);
+  lines.push(`  what batch gives up at ${needed} nodes compared with all ${total}:`);
+  lines.push(`    completed batch pods   ${at.batch.completed} vs ${full.batch.completed}`);
+  lines.push(`    throughput             ${at.batch.throughputPerHour.toFixed(1)}/h vs ${full.batch.throughputPerHour.toFixed(1)}/h`);
+  lines.push(`    completion delay p95   ${(at.batch.completionDelay.p95 / 3_600_000).toFixed(2)} h vs ${(full.batch.completionDelay.p95 / 3_600_000).toFixed(2)} h`);
+  lines.push(`    evictions              ${at.evictions.total} vs ${full.evictions.total}`);
+  return lines.join('\n');
+}
+
