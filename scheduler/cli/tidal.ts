@@ -2,6 +2,9 @@
 // The `tidal` command. Each subcommand lives in its own module and registers itself here.
 
 import { Command, CommanderError } from 'commander';
+import { register as registerConfigScheduler } from './config-scheduler.ts';
+import { register as registerDemoExtender } from './demo.ts';
+import { register as registerExtender } from './extender.ts';
 import { register as registerProfile } from './profile.ts';
 import { register as registerSimulate } from './simulate.ts';
 
@@ -10,8 +13,11 @@ const program = new Command('tidal')
   .showHelpAfterError()
   .exitOverride();
 
+registerExtender(program);
+registerConfigScheduler(program);
 registerProfile(program);
 registerSimulate(program);
+registerDemoExtender(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@
 // preset's weights for that class (list every plugin the class should use).
 
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isSeq } from 'yaml';
 import { isWorkloadClass, type ClassificationConfig, type PriorityRange } from '../core/classify.ts';
 import { BATCH_SCORES, ONLINE_SCORES, PRESETS, type PolicyConfig } from '../core/config.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -40,7 +40,7 @@ export function loadPolicyConfigFile(file: string): PolicyConfig {
 }
 
 export function parsePolicyConfig(text: string, file = '<config>'): PolicyConfig {
-  const c = parseLocated(text, file);
+  const c = parseChecked(text, file);
   const config = check(c);
   if (c.issues.length > 0 || config === null) throw new ConfigError(c.issues);
   return config;
@@ -52,27 +52,6 @@ export function resolvePolicyConfig(file: string | undefined, preset = 'time-sha
   const p = PRESETS[preset];
   if (!p) throw new Error(`unknown policy preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(', ')}`);
   return p;
-}
-
-/**
- * parseChecked, with YAML syntax errors located: the shared checker reads the yaml library's linePos,
- * which it only fills with prettyErrors on, so syntax errors would otherwise all say line 0.
- */
-function parseLocated(text: string, file: string): Checker {
-  try {
-    return parseChecked(text, file);
-  } catch (e) {
-    if (!(e instanceof YamlCheckError) || e.issues.every((i) => i.line > 0)) throw e;
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length === 0) throw e;
-    throw new ConfigError(
-      doc.errors.map((err) => {
-        const pos = lines.linePos(err.pos[0]);
-        return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${err.message.split('\n')[0]}` };
-      }),
-    );
-  }
 }
 
 const show = (v: unknown): string => JSON.stringify(v);

@@ -104,7 +104,8 @@ export function parseChecked(text: string, file: string): Checker {
   if (doc.errors.length > 0) {
     throw new YamlCheckError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 0, col: 0 };
+        // linePos is only filled with prettyErrors on; the offset always is.
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
         return { file, line: pos.line, column: pos.col, field: '', message: `YAML: ${e.message.split('\n')[0]}` };
       }),
     );

@@ -1,11 +1,13 @@
 // Which workload class a pod belongs to. The rules are evaluated in a fixed order, first match wins:
 //   1. the class label (default tidal.io/class: online | batch | system)
 //   2. the class annotation (same key)
-//   3. the PriorityClass name lists
-//   4. DaemonSet-owned and mirror (static) pods are system
-//   5. the priority value ranges
-//   6. the system namespaces
-//   7. the default class
+//   3. pods requesting Tidal's batch resources (tidal.io/batch-cpu, tidal.io/batch-memory) are batch:
+//      kube-scheduler ignores those resources, so if Tidal did not count them nothing would
+//   4. the PriorityClass name lists
+//   5. DaemonSet-owned and mirror (static) pods are system
+//   6. the priority value ranges
+//   7. the system namespaces
+//   8. the default class
 // Defaults follow Koordinator's priority bands so that clusters already labelled for it classify alike:
 // koord-batch (5000-5999) and koord-free (3000-3999) are batch; system-critical priorities (>= 1e9,
 // the range Kubernetes reserves for system PriorityClasses) are system.
@@ -53,6 +55,8 @@ export interface PodClassInput {
   priority?: number | undefined;
   ownerKind?: string | undefined;
   isMirror?: boolean | undefined;
+  /** Requests or limits name tidal.io/batch-cpu or tidal.io/batch-memory. */
+  requestsBatchResources?: boolean | undefined;
 }
 
 const CLASSES: readonly WorkloadClass[] = ['online', 'batch', 'system'];
@@ -76,6 +80,7 @@ export function classifyPod(pod: PodClassInput, cfg: ClassificationConfig = DEFA
     const v = pod.annotations?.[cfg.annotation];
     if (isWorkloadClass(v)) return { class: v, rule: `annotation ${cfg.annotation}=${v}` };
   }
+  if (pod.requestsBatchResources) return { class: 'batch', rule: 'requests tidal.io batch resources' };
   if (pod.priorityClassName) {
     for (const c of CLASSES) {
       if (cfg.priorityClassNames[c].includes(pod.priorityClassName)) {

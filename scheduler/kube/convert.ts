@@ -296,6 +296,15 @@ const TEMPLATE_HASH_SUFFIX = /-[bcdfghjklmnpqrstvwxz2456789]{5,10}$/;
  * workload (a ReplicaSet stands for its Deployment: the pod-template-hash suffix is stripped), else
  * the pod's own name.
  */
+/** Whether any container's requests or limits name Tidal's batch resources. */
+export function namesBatchResources(pod: V1Pod): boolean {
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  return containers.some((c) => {
+    const r = c.resources;
+    return [r?.requests, r?.limits].some((l) => l !== undefined && l !== null && (BATCH_CPU in l || BATCH_MEMORY in l));
+  });
+}
+
 export function appOf(pod: V1Pod): string {
   const labels = pod.metadata?.labels ?? {};
   if (labels[LABEL_APP_NAME]) return labels[LABEL_APP_NAME];
@@ -360,6 +369,7 @@ export function podFromKube(pod: V1Pod, opts: PodConvertOptions = {}): PodSpec {
       priority: specPriority,
       ownerKind: owner?.kind,
       isMirror,
+      requestsBatchResources: namesBatchResources(pod),
     },
     opts.classification ?? DEFAULT_CLASSIFICATION,
   ).class;
@@ -370,7 +380,8 @@ export function podFromKube(pod: V1Pod, opts: PodConvertOptions = {}): PodSpec {
     name,
     nodeName: pod.spec?.nodeName ?? '',
     class: cls,
-    app: appOf(pod),
+    // Namespaced: two teams' "web" are different services for stacking, spread and usage curves.
+    app: `${namespace}/${appOf(pod)}`,
     priority: specPriority ?? 0,
     labels,
     requests: r.requests,

@@ -25,3 +25,10 @@ describe('classification', () => {
     expect(classifyPod({ namespace: 'kube-system' }, cfg).class).toBe('batch');
   });
 });
+
+describe('classification of pods on Tidal batch resources', () => {
+  it('makes a pod that requests tidal.io batch resources batch unless its label says otherwise', () => {
+    expect(classifyPod({ namespace: 'x', priority: 0, requestsBatchResources: true })).toEqual({ class: 'batch', rule: 'requests tidal.io batch resources' });
+    expect(classifyPod({ namespace: 'x', labels: { 'tidal.io/class': 'online' }, requestsBatchResources: true }).class).toBe('online');
+  });
+});

@@ -166,7 +166,7 @@ describe('podFromKube', () => {
       name: 'train-x',
       nodeName: 'n1',
       class: 'batch',
-      app: 'train',
+      app: 'ml/train',
       priority: 5000,
       labels: { 'tidal.io/class': 'batch' },
       requests: { cpu: 1000, memory: GiB },
@@ -187,7 +187,7 @@ describe('podFromKube', () => {
 
   it('defaults what is absent', () => {
     const p = podFromKube({ metadata: { name: 'bare' }, spec: { containers: [] } });
-    expect(p).toMatchObject({ uid: 'default/bare', namespace: 'default', nodeName: '', class: 'online', app: 'bare', priority: 0, createdAt: 0, startedAt: 0, expectedRuntimeMs: 0, checkpointable: false, progress: -1, ownerKind: '', ownerName: '', isMirror: false, terminating: false, hasLocalStorage: false });
+    expect(p).toMatchObject({ uid: 'default/bare', namespace: 'default', nodeName: '', class: 'online', app: 'default/bare', priority: 0, createdAt: 0, startedAt: 0, expectedRuntimeMs: 0, checkpointable: false, progress: -1, ownerKind: '', ownerName: '', isMirror: false, terminating: false, hasLocalStorage: false });
   });
 
   it('classifies with the configured rules: priority class, DaemonSet, mirror, namespace', () => {
