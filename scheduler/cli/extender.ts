@@ -1,7 +1,6 @@
 // tidal extender: the kube-scheduler extender webhook, over a live cluster (informers and
 // metrics.k8s.io) or a static snapshot (--state).
 
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
@@ -14,9 +13,8 @@ import { parseMemoryBytes } from '../core/quantity.ts';
 import { ClusterState } from '../core/state.ts';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_URL_PREFIX, createExtenderApp, startExtender, type RunningExtender } from '../extender/server.ts';
 import type { NotReadyMode } from '../extender/handlers.ts';
-import { loadSnapshotFile, StaticStateSource } from '../kube/snapshot.ts';
 import type { StateSource } from '../kube/source.ts';
-import { ClusterWatcher, kubeInformers, kubeMetrics } from '../kube/watcher.ts';
+import { openStateSource } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
 
 export interface ExtenderCliOptions {
@@ -100,34 +98,7 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   collectDefaultMetrics({ register: registry });
   const state = new ClusterState(policy.usage);
 
-  let source: StateSource;
-  if (opts.state) {
-    const summary = loadSnapshotFile(opts.state, state, {
-      clock,
-      classification: policy.classification,
-      file: opts.state,
-      onIssue: (i) => log.warn({ object: i.object, field: i.field }, `cannot read ${i.field}: ${i.message}`),
-    });
-    log.info({ file: opts.state, ...summary }, 'loaded cluster snapshot');
-    source = new StaticStateSource(state, { clock, refreshMs: metricsIntervalMs, description: `snapshot ${opts.state}` });
-  } else {
-    const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('no current cluster in the kubeconfig (use --kubeconfig, or --state FILE for a snapshot)');
-    log.info({ server: cluster.server, context: kc.getCurrentContext() }, 'watching cluster');
-    source = new ClusterWatcher({
-      state,
-      clock,
-      classification: policy.classification,
-      informers: kubeInformers(kc),
-      metrics: kubeMetrics(kc),
-      metricsIntervalMs,
-      log,
-      registry,
-    });
-  }
+  const { source } = openStateSource({ stateFile: opts.state, kubeconfig: opts.kubeconfig, state, clock, policy, metricsIntervalMs, log, registry });
 
   const engine = new PolicyEngine({ config: policy, state, profile });
   const app = createExtenderApp({ engine, source, clock, urlPrefix: opts.urlPrefix, maxBodyBytes: maxBody, whenNotReady, log, registry });

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerConfigScheduler } from './config-scheduler.ts';
 import { register as registerDemoExtender } from './demo.ts';
+import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
 import { register as registerProfile } from './profile.ts';
 import { register as registerSimulate } from './simulate.ts';
@@ -15,6 +16,7 @@ const program = new Command('tidal')
 
 registerExtender(program);
 registerConfigScheduler(program);
+registerDeschedule(program);
 registerProfile(program);
 registerSimulate(program);
 registerDemoExtender(program);

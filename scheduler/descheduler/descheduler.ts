@@ -6,20 +6,15 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { planEvictions, type EvictionPlan, type PlannerConfig } from '../core/eviction-planner.ts';
 import type { TokenBucket } from '../core/rate.ts';
-import type { ClusterState } from '../core/state.ts';
 import type { ProfileTimeline } from '../core/timeline.ts';
 import { executePlan, type EvictionClient, type ExecutionResult } from './executor.ts';
 import type { LeaderElector } from './leader.ts';
 import type { DeschedulerMetrics } from './metrics.ts';
-
-/** Where the cluster state comes from: the shared informers (scheduler/kube) or a static snapshot. */
-export interface StateSource {
-  readonly state: ClusterState;
-  isSynced(): boolean;
-}
+import type { StateSource } from '../kube/source.ts';
 
 export interface DeschedulerOptions {
-  source: StateSource;
+  /** The shared informers (scheduler/kube) or a static snapshot; only the state and isSynced are used. */
+  source: Pick<StateSource, 'state' | 'isSynced'>;
   timeline: ProfileTimeline;
   planner: PlannerConfig;
   /** null in dry-run: nothing is ever sent. */

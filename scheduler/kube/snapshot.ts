@@ -352,6 +352,8 @@ export class StaticStateSource implements StateSource {
     return true;
   }
 
+  async waitForSync(): Promise<void> {}
+
   readiness(): Readiness {
     return {
       ready: true,

@@ -15,6 +15,8 @@ export interface StateSource {
   readonly state: ClusterState;
   /** True once every initial list has been loaded into the state. */
   isSynced(): boolean;
+  /** Resolves once synced; rejects with the readiness reason after timeoutMs. */
+  waitForSync(timeoutMs: number): Promise<void>;
   readiness(): Readiness;
   start(): Promise<void>;
   stop(): Promise<void>;

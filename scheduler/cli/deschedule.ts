@@ -1,0 +1,209 @@
+// tidal deschedule: hand capacity back to online before and during peaks. Loop mode (leader-elected,
+// a cycle every --interval) or --once (a Job/CronJob); --dry-run prints the plan and changes nothing;
+// --at rehearses a coming window with today's cluster and usage.
+
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import express from 'express';
+import { pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { loadProfileFile } from '../../profiles/loader.ts';
+import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { realClock } from '../core/clock.ts';
+import { parseDuration } from '../core/duration.ts';
+import { DEFAULT_PLANNER, type PlannerConfig } from '../core/eviction-planner.ts';
+import { TokenBucket } from '../core/rate.ts';
+import { ClusterState } from '../core/state.ts';
+import { ProfileTimeline } from '../core/timeline.ts';
+import { Descheduler } from '../descheduler/descheduler.ts';
+import { formatPlan } from '../descheduler/format.ts';
+import { kubeEvictionClient, kubeLeaseStore } from '../descheduler/kube-client.ts';
+import { DEFAULT_ELECTION, LeaderElector } from '../descheduler/leader.ts';
+import { DeschedulerMetrics } from '../descheduler/metrics.ts';
+import { openStateSource } from './state-source.ts';
+import { formatTime, parseTime } from './time.ts';
+
+interface Flags {
+  profile: string;
+  config?: string;
+  kubeconfig?: string;
+  state?: string;
+  once?: boolean;
+  dryRun?: boolean;
+  at?: string;
+  interval: string;
+  syncTimeout: string;
+  maxPerNode: string;
+  maxPerNamespace: string;
+  maxTotal: string;
+  ratePerMinute: string;
+  burst: string;
+  priorityThreshold?: string;
+  evictLocalStorage?: boolean;
+  evictBarePods?: boolean;
+  minPodAge: string;
+  drain: boolean;
+  hotSpot: boolean;
+  hotCpu: string;
+  hotMemory: string;
+  targetCpu: string;
+  targetMemory: string;
+  hotConsecutive: string;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  identity: string;
+  metricsAddress: string;
+  metricsPort: string;
+  metricsInterval: string;
+  logLevel: string;
+}
+
+export function register(program: Command): void {
+  const d = DEFAULT_PLANNER;
+  program
+    .command('deschedule')
+    .description('evict batch pods through the Eviction API ahead of windows that shrink batch capacity, and from online hot spots')
+    .requiredOption('--profile <file>', 'time-sharing profile YAML')
+    .option('--config <file>', 'TidalConfig YAML (classification, usage prediction) shared with the extender')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, $KUBECONFIG or ~/.kube/config)')
+    .option('--state <file>', 'plan over a static cluster snapshot instead of a live cluster (implies --dry-run)')
+    .option('--once', 'run one cycle and exit (for a Job or CronJob)')
+    .option('--dry-run', 'print the plan per node and namespace; evict nothing')
+    .option('--at <time>', 'with --dry-run: plan for the profile level at this instant (ISO 8601; local to the profile zone without an offset), with the current cluster and usage')
+    .option('--interval <duration>', 'cycle period in loop mode', '1m')
+    .option('--sync-timeout <duration>', 'how long to wait for the first informer sync', '3m')
+    .option('--max-per-node <n>', 'evictions per node per cycle (0: no limit)', String(d.limits.maxPerNode))
+    .option('--max-per-namespace <n>', 'evictions per namespace per cycle (0: no limit)', String(d.limits.maxPerNamespace))
+    .option('--max-total <n>', 'evictions per cycle (0: no limit)', String(d.limits.maxTotal))
+    .option('--rate-per-minute <n>', 'eviction rate limit across cycles', '10')
+    .option('--burst <n>', 'eviction burst allowed by the rate limit', '20')
+    .option('--priority-threshold <n>', 'only evict pods with priority below this')
+    .option('--evict-local-storage', 'also evict pods with emptyDir or hostPath volumes')
+    .option('--evict-bare-pods', 'also evict pods that no controller would recreate')
+    .option('--min-pod-age <duration>', 'leave pods younger than this alone', '0')
+    .option('--no-drain', 'no peak drain (hot-spot relief only)')
+    .option('--no-hot-spot', 'no hot-spot relief (peak drain only)')
+    .option('--hot-cpu <fraction>', 'a node is hot above this CPU usage fraction', String(d.hotSpot!.threshold.cpu))
+    .option('--hot-memory <fraction>', 'a node is hot above this memory usage fraction', String(d.hotSpot!.threshold.memory))
+    .option('--target-cpu <fraction>', 'relieve a hot node down to this CPU usage fraction', String(d.hotSpot!.target.cpu))
+    .option('--target-memory <fraction>', 'relieve a hot node down to this memory usage fraction', String(d.hotSpot!.target.memory))
+    .option('--hot-consecutive <n>', 'consecutive hot observations before acting', String(d.hotSpot!.consecutive))
+    .option('--no-leader-elect', 'act without a Lease (only ever one replica)')
+    .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', DEFAULT_ELECTION.namespace)
+    .option('--lease-name <name>', 'name of the leader-election Lease', DEFAULT_ELECTION.leaseName)
+    .option('--identity <id>', 'this replica in the Lease', `${hostname()}-${process.pid}`)
+    .option('--metrics-address <host>', 'address for /metrics and /healthz in loop mode', '0.0.0.0')
+    .option('--metrics-port <port>', 'port for /metrics and /healthz in loop mode (0: off)', '8889')
+    .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io', '15s')
+    .option('--log-level <level>', 'trace, debug, info, warn, error, silent', 'info')
+    .action(async (f: Flags) => {
+      await runDeschedule(f);
+    });
+}
+
+function count(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number (got ${v})`);
+  return n;
+}
+
+function fraction(v: string, flag: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new Error(`${flag} must be a fraction in (0, 1] (got ${v})`);
+  return n;
+}
+
+export function plannerFromFlags(f: Flags): PlannerConfig {
+  return {
+    rules: {
+      priorityThreshold: f.priorityThreshold === undefined ? null : Number.isFinite(Number(f.priorityThreshold)) ? Number(f.priorityThreshold) : badFlag('--priority-threshold', f.priorityThreshold),
+      evictLocalStorage: !!f.evictLocalStorage,
+      evictBarePods: !!f.evictBarePods,
+      minPodAgeMs: parseDuration(f.minPodAge),
+    },
+    limits: { maxPerNode: count(f.maxPerNode, '--max-per-node'), maxPerNamespace: count(f.maxPerNamespace, '--max-per-namespace'), maxTotal: count(f.maxTotal, '--max-total') },
+    drain: f.drain,
+    hotSpot: f.hotSpot
+      ? {
+          threshold: { cpu: fraction(f.hotCpu, '--hot-cpu'), memory: fraction(f.hotMemory, '--hot-memory') },
+          target: { cpu: fraction(f.targetCpu, '--target-cpu'), memory: fraction(f.targetMemory, '--target-memory') },
+          consecutive: Math.max(1, count(f.hotConsecutive, '--hot-consecutive')),
+        }
+      : null,
+  };
+}
+
+function badFlag(flag: string, v: string): never {
+  throw new Error(`${flag} must be a number (got ${v})`);
+}
+
+export async function runDeschedule(f: Flags): Promise<void> {
+  const log = pino({ level: f.logLevel, base: { component: 'tidal-descheduler' } });
+  const profile = loadProfileFile(f.profile);
+  const policy = resolvePolicyConfig(f.config);
+  const planner = plannerFromFlags(f);
+  const dryRun = !!f.dryRun || !!f.state;
+  if (f.at && !dryRun) throw new Error('--at rehearses a coming window: use it with --dry-run');
+  const levelAt = f.at ? parseTime(f.at, profile.timeZone) : undefined;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = new DeschedulerMetrics(registry);
+  const clock = realClock;
+  const state = new ClusterState(policy.usage);
+  const { source, kubeConfig } = openStateSource({ stateFile: f.state, kubeconfig: f.kubeconfig, state, clock, policy, metricsIntervalMs: parseDuration(f.metricsInterval), log, registry });
+  const loop = !f.once;
+  const elect = loop && !dryRun && f.leaderElect;
+  const elector =
+    elect && kubeConfig
+      ? new LeaderElector(kubeLeaseStore(kubeConfig, f.leaseNamespace, f.leaseName), { ...DEFAULT_ELECTION, identity: f.identity, namespace: f.leaseNamespace, leaseName: f.leaseName }, clock, (leading) => {
+          metrics.leading(leading);
+          log.info({ identity: f.identity }, leading ? 'became leader' : 'stopped leading');
+        })
+      : null;
+  const descheduler = new Descheduler({
+    source,
+    timeline: new ProfileTimeline(profile),
+    planner,
+    client: dryRun || !kubeConfig ? null : kubeEvictionClient(kubeConfig, f.identity),
+    clock,
+    rate: new TokenBucket(count(f.ratePerMinute, '--rate-per-minute'), count(f.burst, '--burst')),
+    elector,
+    log,
+    metrics,
+    levelAt: levelAt === undefined ? undefined : () => levelAt,
+  });
+
+  await source.start();
+  await source.waitForSync(parseDuration(f.syncTimeout));
+  const abort = new AbortController();
+  const stop = (): void => abort.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  try {
+    if (!loop) {
+      const r = await descheduler.cycle();
+      const when = formatTime(levelAt ?? clock.now(), profile.timeZone);
+      if (r.skipped) throw new Error(`cycle skipped: ${r.skipped}`);
+      if (dryRun) console.log(formatPlan(r.plan!, `${when}${levelAt !== undefined ? ' (rehearsal: current cluster and usage)' : ''} [dry run: nothing evicted]`));
+      else console.log(formatPlan(r.plan!, when) + `\nEvictions: ${JSON.stringify(r.execution?.outcomes ?? {})}`);
+      return;
+    }
+    const port = Number(f.metricsPort);
+    let server: ReturnType<ReturnType<typeof express>['listen']> | null = null;
+    if (port > 0) {
+      const app = express();
+      app.get('/healthz', (_req, res) => void res.send('ok'));
+      app.get('/readyz', (_req, res) => void (source.isSynced() ? res.send('ok') : res.status(503).send(source.readiness().reason)));
+      app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
+      server = app.listen(port, f.metricsAddress);
+    }
+    log.info({ dryRun, leaderElection: !!elector, interval: f.interval, profile: profile.name }, 'descheduler running');
+    await Promise.all([elector?.run(abort.signal), descheduler.run(parseDuration(f.interval), abort.signal)]);
+    server?.close();
+  } finally {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    await source.stop();
+  }
+}
