@@ -11,6 +11,13 @@ import { planCapacity, type PlanProbe } from '../../simulator/plan.ts';
 import { POLICIES, policyByName } from '../../simulator/policies.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { realClock } from '../core/clock.ts';
+import { ClusterState } from '../core/state.ts';
+import { ClusterRecorder } from '../../simulator/traces/record.ts';
+import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
 interface SimFlags {
@@ -122,6 +129,17 @@ export function register(program: Command): void {
       console.log(`wrote ${n} events to ${f.out}`);
     });
   trace
+    .command('record')
+    .description('snapshot a live cluster (nodes, pods, usage) through the Kubernetes API into a Tidal trace, optionally sampling changes and usage for a while')
+    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, $KUBECONFIG or ~/.kube/config)')
+    .option('--config <file>', 'TidalConfig YAML (how pods are classified)')
+    .option('--duration <duration>', 'keep recording changes and usage this long after the snapshot (0: snapshot only)', '0')
+    .option('--interval <duration>', 'sampling period while recording', '1m')
+    .option('--default-batch-runtime <duration>', 'runtime assumed for batch pods that declare none (tidal.io/expected-runtime)', '1h')
+    .option('--no-pin', 'let the replayed policy place the recorded pods instead of pinning them where they run')
+    .action(record);
+  trace
     .command('convert')
     .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')
     .requiredOption('--in <path>', 'input trace')
@@ -133,6 +151,32 @@ export function register(program: Command): void {
       const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
       console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}`);
     });
+}
+
+async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean }): Promise<void> {
+  const policy = resolvePolicyConfig(f.config);
+  const durationMs = parseDuration(f.duration);
+  const intervalMs = parseDuration(f.interval);
+  if (durationMs > 0 && intervalMs < 1000) throw new Error(`--interval must be at least 1s (got ${f.interval})`);
+  const log = pino({ level: 'warn', base: { component: 'tidal-trace-record' } });
+  const state = new ClusterState(policy.usage);
+  const { source, kubeConfig } = openStateSource({ kubeconfig: f.kubeconfig, state, clock: realClock, policy, metricsIntervalMs: Math.max(1000, Math.min(intervalMs, 15_000)), log, registry: new Registry() });
+  const recorder = new ClusterRecorder({ defaultBatchRuntimeMs: parseDuration(f.defaultBatchRuntime), pin: f.pin });
+  await source.start();
+  try {
+    await source.waitForSync(180_000);
+    const end = Date.now() + durationMs;
+    for (;;) {
+      recorder.observe(state, Date.now());
+      if (Date.now() + intervalMs > end) break;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  } finally {
+    await source.stop();
+  }
+  const server = kubeConfig?.getCurrentCluster()?.server ?? 'cluster';
+  const n = await writeTrace(recorder.trace(`recorded from ${server}`), f.out, { meta: { recorder: 'tidal trace record', cluster: server } });
+  console.log(`wrote ${n} events (${state.nodes.size} nodes, ${state.pods.size} pods) to ${f.out}`);
 }
 
 function positiveInt(v: string, flag: string): number {

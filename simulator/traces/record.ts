@@ -1,0 +1,119 @@
+// Records a live cluster into Tidal's trace format: a snapshot of its nodes and pods (bound pods
+// pinned where they run, so that a replay starts from the cluster as it is), then, for a chosen
+// duration, what changes (nodes and pods coming and going) and usage samples from metrics.k8s.io.
+// It reads the cluster through the same informers and classification as the extender, so a recorded
+// trace replays the cluster as Tidal sees it.
+//
+// Limits: a batch pod's total runtime is not known when it is first seen; it is its declared
+// expected runtime (tidal.io/expected-runtime) or the default given, less what it has already run.
+// Events are kept in memory until the recording ends (a snapshot plus samples, not a long trace).
+
+import type { NodeSpec, PodSpec } from '../../scheduler/core/model.ts';
+import type { ClusterState } from '../../scheduler/core/state.ts';
+import type { Trace, TraceEvent, TracePod } from './events.ts';
+
+export interface RecordOptions {
+  /** Runtime assumed for a batch pod that declares none (ms). */
+  defaultBatchRuntimeMs: number;
+  /** Pin bound pods to their nodes in the replay (true), or let the replayed policy place them. */
+  pin: boolean;
+}
+
+export const DEFAULT_RECORD: RecordOptions = { defaultBatchRuntimeMs: 3_600_000, pin: true };
+
+/** Turns successive looks at a ClusterState into trace events. */
+export class ClusterRecorder {
+  readonly events: TraceEvent[] = [];
+  readonly #o: RecordOptions;
+  readonly #nodes = new Map<string, NodeSpec>();
+  readonly #pods = new Set<string>();
+  #start = Infinity;
+  #last = -Infinity;
+
+  constructor(options: Partial<RecordOptions> = {}) {
+    this.#o = { ...DEFAULT_RECORD, ...options };
+  }
+
+  /** Records what changed since the previous look, and the usage now. */
+  observe(state: ClusterState, now: number): void {
+    this.#start = Math.min(this.#start, now);
+    this.#last = now;
+    const push = (e: TraceEvent): void => void this.events.push(e);
+    for (const node of state.nodeList) {
+      const known = this.#nodes.get(node.name);
+      if (!known) push({ type: 'node-add', time: now, node: node.spec });
+      this.#nodes.set(node.name, node.spec);
+    }
+    const podsNow = new Set<string>();
+    for (const pod of state.pods.values()) {
+      if (pod.terminating) continue;
+      podsNow.add(pod.uid);
+      if (this.#pods.has(pod.uid)) continue;
+      // A pod bound to a node the trace does not have yet would break the format's rule 2.
+      if (pod.nodeName && !this.#nodes.has(pod.nodeName)) continue;
+      this.#pods.add(pod.uid);
+      push({ type: 'pod-arrival', time: now, pod: this.#tracePod(pod, now) });
+    }
+    for (const node of state.nodeList) {
+      let podCpu = 0;
+      let podMem = 0;
+      for (const pod of node.pods.values()) {
+        const u = state.podUsage.get(pod.uid);
+        if (!u || !this.#pods.has(pod.uid)) continue;
+        push({ type: 'pod-usage', time: now, uid: pod.uid, cpu: Math.round(u.cpu), memory: Math.round(u.memory) });
+        podCpu += u.cpu;
+        podMem += u.memory;
+      }
+      // What the node uses beyond its pods (daemons, the OS): the trace's node-usage.
+      const s = node.usage.latest();
+      if (s) {
+        const cpu = Math.max(0, s.online.cpu + s.batch.cpu - podCpu);
+        const memory = Math.max(0, s.online.memory + s.batch.memory - podMem);
+        push({ type: 'node-usage', time: now, name: node.name, cpu: Math.round(cpu), memory: Math.round(memory) });
+      }
+    }
+    for (const uid of [...this.#pods]) {
+      if (podsNow.has(uid)) continue;
+      this.#pods.delete(uid);
+      push({ type: 'pod-end', time: now, uid });
+    }
+    for (const name of [...this.#nodes.keys()]) {
+      if (state.nodes.has(name)) continue;
+      this.#nodes.delete(name);
+      push({ type: 'node-remove', time: now, name });
+    }
+  }
+
+  /** The recording as a Trace (to write with writeTrace). */
+  trace(source: string): Trace {
+    const events = this.events;
+    return {
+      info: { format: 'tidal-trace', source, start: this.#start, end: this.#last + 1, skipped: new Map() },
+      async *events() {
+        yield* events;
+      },
+    };
+  }
+
+  #tracePod(p: PodSpec, now: number): TracePod {
+    const batch = p.class === 'batch';
+    const ran = p.startedAt > 0 ? Math.max(0, now - p.startedAt) : 0;
+    const total = p.expectedRuntimeMs > 0 ? p.expectedRuntimeMs : this.#o.defaultBatchRuntimeMs;
+    const out: TracePod = {
+      uid: p.uid,
+      namespace: p.namespace,
+      name: p.name,
+      // System pods occupy nodes like online ones and are never Tidal's to move.
+      class: batch ? 'batch' : 'online',
+      app: p.app,
+      priority: p.priority,
+      requests: { cpu: p.requests.cpu, memory: p.requests.memory },
+      runtimeMs: batch ? Math.max(60_000, total - ran) : 0,
+      declaredRuntimeMs: batch ? p.expectedRuntimeMs : 0,
+      checkpointable: p.checkpointable,
+      job: batch ? p.ownerName || p.app : '',
+    };
+    if (this.#o.pin && p.nodeName) out.nodeName = p.nodeName;
+    return out;
+  }
+}
