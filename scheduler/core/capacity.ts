@@ -10,45 +10,55 @@
 // (A - A*(1 - reclaimThreshold) - systemUsed - HP used), the headroom plays the safety margin's part but
 // varies with time, the usage is a percentile rather than the latest figure, and the share caps what
 // batch may hold however idle the node is, so that a profile can keep batch small in the day.
-// All functions write into caller-owned objects: they run per node per decision.
+// The *At functions work on a row of the node table (node-table.ts) and write into caller-owned
+// objects: they run per node per decision. The others take a NodeState, for code off the hot path.
 
 import type { Level } from './profile.ts';
 import type { Resources } from './model.ts';
+import type { NodeTable } from './node-table.ts';
 import type { NodeState } from './state.ts';
-import type { UsageConfig } from './usage.ts';
 
 /** True when the node's usage history is fresh enough to predict from. */
-export function hasFreshUsage(node: NodeState, now: number, cfg: UsageConfig): boolean {
-  return node.usage.size > 0 && now - node.usage.latestTime() <= cfg.staleAfterMs;
+export function hasFreshUsage(node: NodeState, now: number): boolean {
+  return now <= node.table.freshUntil[node.index]!;
 }
 
 /**
- * Predicted online-side usage of the node. The result is cached on the node against its version and
- * freshness; callers must not modify it.
+ * Makes row i's predicted online-side usage (table.predCpu / predMem) current: recomputed only when
+ * the node changed or its usage went stale since it was cached. The hot path of every decision.
  */
-export function predictedOnline(node: NodeState, now: number, cfg: UsageConfig): Readonly<Resources> {
-  const fresh = hasFreshUsage(node, now, cfg);
-  const d = node.derived;
-  if (d.version === node.version && d.fresh === fresh) return d.online;
-  const r = node.requested;
-  const p = fresh ? node.usage.predictOnline(cfg.windowMs, cfg.percentile) : null;
+export function refreshPredicted(t: NodeTable, i: number, now: number): void {
+  const fresh = now <= t.freshUntil[i]! ? 1 : 0;
+  if (t.predVersion[i] === t.version[i] && t.predFresh[i] === fresh) return;
+  const p = fresh ? t.histories[i]!.predictOnline(t.usage.windowMs, t.usage.percentile) : null;
   if (p === null) {
-    d.online.cpu = r.online.cpu + r.system.cpu;
-    d.online.memory = r.online.memory + r.system.memory;
+    t.predCpu[i] = t.nonBatchCpu[i]!;
+    t.predMem[i] = t.nonBatchMem[i]!;
   } else {
-    d.online.cpu = p.cpu + node.unmeteredRequests.cpu;
-    d.online.memory = p.memory + node.unmeteredRequests.memory;
+    t.predCpu[i] = p.cpu + t.unmeteredCpu[i]!;
+    t.predMem[i] = p.memory + t.unmeteredMem[i]!;
   }
-  d.version = node.version;
-  d.fresh = fresh;
-  return d.online;
+  t.predVersion[i] = t.version[i]!;
+  t.predFresh[i] = fresh;
 }
 
-/** Capacity batch may hold in total on the node at `level` (before subtracting batch already there). */
+/** Predicted online-side usage of the node, as an object (for code off the hot path). */
+export function predictedOnline(node: NodeState, now: number): Resources {
+  const t = node.table;
+  refreshPredicted(t, node.index, now);
+  return { cpu: t.predCpu[node.index]!, memory: t.predMem[node.index]! };
+}
+
+/** The formula, for one resource: what batch may hold in total. */
+function capacityOf(allocatable: number, level: Level, online: number): number {
+  return Math.max(0, Math.min(allocatable * level.batchShare, allocatable * (1 - level.onlineHeadroom) - online));
+}
+
+/** Capacity batch may hold in total on the node at `level`, given its online-side usage (before subtracting batch already there). */
 export function batchCapacity(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
   const a = node.spec.allocatable;
-  out.cpu = Math.max(0, Math.min(a.cpu * level.batchShare, a.cpu * (1 - level.onlineHeadroom) - online.cpu));
-  out.memory = Math.max(0, Math.min(a.memory * level.batchShare, a.memory * (1 - level.onlineHeadroom) - online.memory));
+  out.cpu = capacityOf(a.cpu, level, online.cpu);
+  out.memory = capacityOf(a.memory, level, online.memory);
   return out;
 }
 
@@ -57,6 +67,13 @@ export function batchFree(node: NodeState, level: Level, online: Readonly<Resour
   batchCapacity(node, level, online, out);
   out.cpu = Math.max(0, out.cpu - node.requested.batch.cpu);
   out.memory = Math.max(0, out.memory - node.requested.batch.memory);
+  return out;
+}
+
+/** batchFree for row i of the table, from its cached prediction (call refreshPredicted first). */
+export function batchFreeAt(t: NodeTable, i: number, level: Level, out: Resources): Resources {
+  out.cpu = Math.max(0, capacityOf(t.allocCpu[i]!, level, t.predCpu[i]!) - t.batchCpu[i]!);
+  out.memory = Math.max(0, capacityOf(t.allocMem[i]!, level, t.predMem[i]!) - t.batchMem[i]!);
   return out;
 }
 

@@ -3,7 +3,7 @@
 // place(), which scans nodes the way kube-scheduler does (rotating start, stop after enough feasible).
 
 import { LRUCache } from 'lru-cache';
-import { batchFree, predictedOnline, usageEstimate } from './capacity.ts';
+import { batchFreeAt, refreshPredicted, usageEstimate } from './capacity.ts';
 import type { PolicyConfig } from './config.ts';
 import { MAX_SCORE, type FilterPlugin, type PodContext, type ScorePlugin } from './framework.ts';
 import type { PodSpec, Resources, WorkloadClass } from './model.ts';
@@ -55,6 +55,14 @@ export interface FilterOutcome {
   unresolvable: Map<string, string>;
 }
 
+export interface Verdicts {
+  /** Per input node: null when it passes, else the reason. */
+  reasons: Array<string | null>;
+  /** Per input node: 1 when no eviction could make it pass. */
+  unresolvable: Uint8Array;
+  passed: number;
+}
+
 export interface PlaceResult {
   node: NodeState | null;
   score: number;
@@ -85,6 +93,8 @@ export class PolicyEngine {
   readonly scorePlugins: Readonly<Record<string, ScorePlugin<any>>>;
   readonly #spanCache = new LRUCache<string, Level>({ max: 4096 });
   #nextStart = 0;
+  /** Reused buffer of feasible rows for place(). */
+  #rows = new Int32Array(0);
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -114,6 +124,8 @@ export class PolicyEngine {
       now,
       config: this.config,
       state: this.state,
+      t: this.state.table,
+      nodes: this.state.nodeList,
       level,
       spanLevel,
       spanEnd,
@@ -129,28 +141,97 @@ export class PolicyEngine {
     return this.filters.filter((f) => f.appliesTo(ctx));
   }
 
+  /**
+   * The filters' verdict for each named node, aligned with `names`: reasons[k] is null when node k
+   * passes, else its reason ("tidal/Plugin: reason", one string object per distinct reason), and
+   * unresolvable[k] says whether evicting pods could not help. The webhook's fast path: no maps.
+   */
+  verdicts(ctx: PodContext, names: readonly string[]): Verdicts {
+    const filters = this.activeFilters(ctx);
+    const nf = filters.length;
+    const n = names.length;
+    const out: Verdicts = { reasons: new Array<string | null>(n), unresolvable: new Uint8Array(n), passed: 0 };
+    const rowOf = this.state.rows;
+    const t = ctx.t;
+    const now = ctx.now;
+    const full = new Map<string, string>();
+    for (let k = 0; k < n; k++) {
+      const i = rowOf.get(names[k]!);
+      if (i === undefined) {
+        out.reasons[k] = UNKNOWN_NODE;
+        out.unresolvable[k] = 1;
+        continue;
+      }
+      refreshPredicted(t, i, now);
+      let f = 0;
+      let reason: string | null = null;
+      for (; f < nf; f++) {
+        reason = filters[f]!.filter(ctx, i);
+        if (reason !== null) break;
+      }
+      if (reason === null) {
+        out.reasons[k] = null;
+        out.passed++;
+        continue;
+      }
+      const plugin = filters[f]!;
+      let text = full.get(reason);
+      if (text === undefined) {
+        text = `tidal/${plugin.name}: ${reason}`;
+        full.set(reason, text);
+      }
+      out.reasons[k] = text;
+      if (plugin.unresolvable) out.unresolvable[k] = 1;
+    }
+    return out;
+  }
+
+  /** Scores aligned with `names` (0..100); a node Tidal does not know scores 0. */
+  scoreNames(ctx: PodContext, names: readonly string[]): Float64Array {
+    const rowOf = this.state.rows;
+    const n = names.length;
+    const rows = new Int32Array(n);
+    const at = new Int32Array(n);
+    let m = 0;
+    for (let k = 0; k < n; k++) {
+      const i = rowOf.get(names[k]!);
+      if (i === undefined) continue;
+      refreshPredicted(ctx.t, i, ctx.now);
+      rows[m] = i;
+      at[m++] = k;
+    }
+    const scored = this.scoreRows(ctx, rows, m);
+    const out = new Float64Array(n);
+    for (let j = 0; j < m; j++) out[at[j]!] = scored[j]!;
+    return out;
+  }
+
   /** Runs the filters over the named nodes (all known nodes when `names` is null). */
   filter(ctx: PodContext, names: Iterable<string> | null): FilterOutcome {
     const filters = this.activeFilters(ctx);
     const nf = filters.length;
     const out: FilterOutcome = { feasible: [], failed: new Map(), unresolvable: new Map() };
-    const nodes = this.state.nodes;
+    const rowOf = this.state.rows;
+    const all = this.state.nodeList;
+    const t = ctx.t;
+    const now = ctx.now;
     // Full reasons ("tidal/Plugin: reason") are built once per distinct reason, not once per node.
     const full = new Map<string, string>();
-    for (const name of names ?? nodes.keys()) {
-      const node = nodes.get(name);
-      if (!node) {
+    for (const name of names ?? rowOf.keys()) {
+      const i = rowOf.get(name);
+      if (i === undefined) {
         out.unresolvable.set(name, UNKNOWN_NODE);
         continue;
       }
+      refreshPredicted(t, i, now);
       let k = 0;
       let reason: string | null = null;
       for (; k < nf; k++) {
-        reason = filters[k]!.filter(ctx, node);
+        reason = filters[k]!.filter(ctx, i);
         if (reason !== null) break;
       }
       if (reason === null) {
-        out.feasible.push(node);
+        out.feasible.push(all[i]!);
         continue;
       }
       const plugin = filters[k]!;
@@ -177,17 +258,29 @@ export class PolicyEngine {
 
   /** Weighted score 0..100 per node, in the order given. System pods and pods no plugin scores get 0 everywhere. */
   score(ctx: PodContext, nodes: readonly NodeState[]): Float64Array {
-    const scores = new Float64Array(nodes.length);
+    const rows = new Int32Array(nodes.length);
+    for (let k = 0; k < nodes.length; k++) {
+      rows[k] = nodes[k]!.index;
+      refreshPredicted(ctx.t, rows[k]!, ctx.now);
+    }
+    return this.scoreRows(ctx, rows, rows.length);
+  }
+
+  /** score() over the first n table rows given (their predictions already refreshed). */
+  scoreRows(ctx: PodContext, rows: Int32Array, n: number): Float64Array {
+    const scores = new Float64Array(n);
     const active = this.activeScores(ctx);
     let total = 0;
     for (const a of active) total += a.weight;
     if (total === 0) return scores;
+    const view = n === rows.length ? rows : rows.subarray(0, n);
     for (const a of active) {
-      const prepared = a.plugin.prepare?.(ctx, nodes);
+      const plugin = a.plugin;
+      const prepared = plugin.prepare?.(ctx, view);
       const w = a.weight / total;
-      for (let i = 0; i < nodes.length; i++) {
-        const s = a.plugin.score(ctx, nodes[i]!, prepared);
-        scores[i]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
+      for (let k = 0; k < n; k++) {
+        const s = plugin.score(ctx, rows[k]!, prepared);
+        scores[k]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
       }
     }
     return scores;
@@ -208,29 +301,35 @@ export class PolicyEngine {
     if (n === 0) return result;
     const want = numFeasibleNodesToFind(n, percentageOfNodesToScore);
     const filters = this.activeFilters(ctx);
-    const feasible: NodeState[] = [];
+    const nf = filters.length;
+    const t = ctx.t;
+    if (this.#rows.length < n) this.#rows = new Int32Array(n);
+    const rows = this.#rows;
+    let found = 0;
     let i = 0;
-    for (; i < n && feasible.length < want; i++) {
-      const node = all[(this.#nextStart + i) % n]!;
-      const failure = firstFailure(filters, ctx, node);
-      if (failure === null) feasible.push(node);
-      else rejectedBy.set(failure.plugin.name, (rejectedBy.get(failure.plugin.name) ?? 0) + 1);
+    for (; i < n && found < want; i++) {
+      const row = (this.#nextStart + i) % n;
+      refreshPredicted(t, row, now);
+      let k = 0;
+      for (; k < nf; k++) if (filters[k]!.filter(ctx, row) !== null) break;
+      if (k === nf) rows[found++] = row;
+      else rejectedBy.set(filters[k]!.name, (rejectedBy.get(filters[k]!.name) ?? 0) + 1);
     }
     this.#nextStart = (this.#nextStart + i) % n;
     result.evaluated = i;
-    if (feasible.length === 0) return result;
-    const scores = feasible.length === 1 ? new Float64Array(1) : this.score(ctx, feasible);
+    if (found === 0) return result;
+    const scores = found === 1 ? new Float64Array(1) : this.scoreRows(ctx, rows, found);
     let best = 0;
-    let bestTie = tieBreak(pod.uid, feasible[0]!.name);
-    for (let k = 1; k < feasible.length; k++) {
+    let bestTie = tieBreak(pod.uid, all[rows[0]!]!.name);
+    for (let k = 1; k < found; k++) {
       if (scores[k]! < scores[best]!) continue;
-      const tie = tieBreak(pod.uid, feasible[k]!.name);
+      const tie = tieBreak(pod.uid, all[rows[k]!]!.name);
       if (scores[k]! > scores[best]! || tie > bestTie) {
         best = k;
         bestTie = tie;
       }
     }
-    result.node = feasible[best]!;
+    result.node = all[rows[best]!]!;
     result.score = scores[best]!;
     return result;
   }
@@ -245,20 +344,21 @@ export class PolicyEngine {
     const out = { cpu: 0, memory: 0 };
     const level = this.timeline.at(now);
     const scratch = { cpu: 0, memory: 0 };
-    for (const node of this.state.nodeList) {
-      if (node.spec.unschedulable || node.podCount >= node.spec.maxPods) continue;
-      const a = node.spec.allocatable;
-      const r = node.requested;
+    const t = this.state.table;
+    const batchOwn = cls === 'batch' && this.config.colocation;
+    const batchCounts = this.config.colocation ? 0 : 1;
+    for (let i = 0; i < t.size; i++) {
+      if (t.unschedulable[i] || t.pods[i]! >= t.maxPods[i]!) continue;
       let cpu: number;
       let memory: number;
-      if (cls === 'batch' && this.config.colocation) {
-        const free = batchFree(node, level, predictedOnline(node, now, this.state.usageConfig), scratch);
+      if (batchOwn) {
+        refreshPredicted(t, i, now);
+        const free = batchFreeAt(t, i, level, scratch);
         cpu = free.cpu;
         memory = free.memory;
       } else {
-        const batchCounts = this.config.colocation ? 0 : 1;
-        cpu = a.cpu - r.online.cpu - r.system.cpu - batchCounts * r.batch.cpu;
-        memory = a.memory - r.online.memory - r.system.memory - batchCounts * r.batch.memory;
+        cpu = t.allocCpu[i]! - t.nonBatchCpu[i]! - batchCounts * t.batchCpu[i]!;
+        memory = t.allocMem[i]! - t.nonBatchMem[i]! - batchCounts * t.batchMem[i]!;
       }
       if (cpu > out.cpu) out.cpu = cpu;
       if (memory > out.memory) out.memory = memory;
@@ -277,14 +377,6 @@ export class PolicyEngine {
     }
     return l;
   }
-}
-
-function firstFailure(filters: readonly FilterPlugin[], ctx: PodContext, node: NodeState): { plugin: FilterPlugin; reason: string } | null {
-  for (const plugin of filters) {
-    const reason = plugin.filter(ctx, node);
-    if (reason !== null) return { plugin, reason };
-  }
-  return null;
 }
 
 /** kube-scheduler's numFeasibleNodesToFind (minFeasibleNodesToFind 100, adaptive 50% - n/125, floor 5%). */

@@ -131,7 +131,7 @@ export function planEvictions(input: PlanInput): EvictionPlan {
     }
     const drainExcess = { cpu: 0, memory: 0 };
     if (config.drain) {
-      batchCapacity(node, lv, predictedOnline(node, now, state.usageConfig), cap);
+      batchCapacity(node, lv, predictedOnline(node, now), cap);
       const b = node.requested.batch;
       drainExcess.cpu = Math.max(0, b.cpu - leaving.cpu - cap.cpu);
       drainExcess.memory = Math.max(0, b.memory - leaving.memory - cap.memory);

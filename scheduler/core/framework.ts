@@ -1,10 +1,14 @@
 // Plugin shapes modelled on kube-scheduler's framework: per pod, a context is prepared once
 // (PreFilter), filters say pass or why not, scores say 0..100 per node and may normalise across the
 // feasible nodes (NormalizeScore). Each plugin is a small object in plugins/, named for what it decides.
+// Plugins address a node by its row i in the node table (ctx.t), where the figures they read sit
+// column-wise; ctx.nodes[i] is the NodeState for what is not a number (app counts, zone). The engine
+// refreshes row i's predicted online usage (t.predCpu[i], t.predMem[i]) before any plugin sees it.
 
 import type { PolicyConfig } from './config.ts';
 import type { PodSpec, Resources } from './model.ts';
 import type { Level } from './profile.ts';
+import type { NodeTable } from './node-table.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import type { EffectiveLevel } from './timeline.ts';
 
@@ -15,6 +19,10 @@ export interface PodContext {
   readonly now: number;
   readonly config: PolicyConfig;
   readonly state: ClusterState;
+  /** state.table: per-node figures, row i for node i. */
+  readonly t: NodeTable;
+  /** state.nodeList: nodes[i] owns row i. */
+  readonly nodes: readonly NodeState[];
   /** The effective profile level now. */
   readonly level: EffectiveLevel;
   /** The worst level over the pod's declared runtime [now, now + runtime]; `level` when it has none. */
@@ -50,16 +58,16 @@ export interface FilterPlugin {
    * null when the node passes; otherwise the reason, phrased for a FailedScheduling event, the same
    * string for every node that fails for the same cause (memoReason).
    */
-  filter(ctx: PodContext, node: NodeState): string | null;
+  filter(ctx: PodContext, i: number): string | null;
 }
 
 export interface ScorePlugin<P = unknown> {
   readonly name: string;
   appliesTo(ctx: PodContext): boolean;
-  /** Per-decision preparation over the feasible nodes (PreScore); its result is passed to score. */
-  prepare?(ctx: PodContext, nodes: readonly NodeState[]): P;
+  /** Per-decision preparation over the feasible nodes' rows (PreScore); its result is passed to score. */
+  prepare?(ctx: PodContext, rows: ArrayLike<number>): P;
   /** 0..MAX_SCORE, higher is better. */
-  score(ctx: PodContext, node: NodeState, prepared: P): number;
+  score(ctx: PodContext, i: number, prepared: P): number;
 }
 
 /** A reason built once per decision (see PodContext.memo). */

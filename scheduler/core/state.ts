@@ -4,11 +4,15 @@
 
 import type { NodeSpec, PdbSpec, PodSpec, Resources, UsageSample, WorkloadClass } from './model.ts';
 import { addInto } from './model.ts';
+import { NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
 
 export class NodeState {
-  spec: NodeSpec;
+  #spec: NodeSpec;
+  /** This node's row in the table (changes when another node is removed). */
+  index: number;
+  readonly table: NodeTable;
   readonly pods = new Map<string, PodSpec>();
   /** Sum of requests of the node's pods, by class. Terminating pods count until they are gone, as in kube-scheduler. */
   readonly requested: Record<WorkloadClass, Resources> = {
@@ -24,16 +28,33 @@ export class NodeState {
   readonly usage: UsageHistory;
   /** Bumped on every change to the node, its pods or its usage. */
   version = 0;
-  /** Derived figures cached against `version` (see capacity.ts); never read them directly. */
-  readonly derived = { version: -1, fresh: false, online: { cpu: 0, memory: 0 } };
 
-  constructor(spec: NodeSpec, usage: UsageConfig) {
-    this.spec = spec;
-    this.usage = new UsageHistory(usage.maxSamples);
+  /** Interned zone id (ClusterState.zoneNames), -1 for none. */
+  #zoneId: number;
+
+  constructor(spec: NodeSpec, table: NodeTable, zoneId: number) {
+    this.#spec = spec;
+    this.#zoneId = zoneId;
+    this.table = table;
+    this.usage = new UsageHistory(table.usage.maxSamples);
+    this.index = table.add(this.usage);
+    this.#sync();
+  }
+
+  get spec(): NodeSpec {
+    return this.#spec;
+  }
+
+  /** @internal Replaces the spec (ClusterState.upsertNode, which interns the zone). */
+  setSpec(spec: NodeSpec, zoneId: number): void {
+    this.#spec = spec;
+    this.#zoneId = zoneId;
+    this.version++;
+    this.#sync();
   }
 
   get name(): string {
-    return this.spec.name;
+    return this.#spec.name;
   }
 
   get podCount(): number {
@@ -54,6 +75,7 @@ export class NodeState {
       addInto(this.unmeteredRequests, pod.requests);
     }
     this.version++;
+    this.#sync();
   }
 
   /** @internal */
@@ -65,9 +87,10 @@ export class NodeState {
     else this.appCounts.set(pod.app, n);
     if (this.#unmetered.delete(pod.uid)) addInto(this.unmeteredRequests, pod.requests, -1);
     this.version++;
+    this.#sync();
   }
 
-  /** @internal */
+  /** @internal Samples must come in time order (UsageHistory refuses an older one). */
   addUsage(sample: UsageSample): void {
     this.usage.add(sample);
     for (const [uid, boundAt] of this.#unmetered) {
@@ -77,14 +100,44 @@ export class NodeState {
       }
     }
     this.version++;
+    this.#sync();
+  }
+
+  /** Writes this node's row of the table (after every change). */
+  #sync(): void {
+    const t = this.table;
+    const i = this.index;
+    const a = this.#spec.allocatable;
+    const r = this.requested;
+    t.allocCpu[i] = a.cpu;
+    t.allocMem[i] = a.memory;
+    t.maxPods[i] = this.#spec.maxPods;
+    t.pods[i] = this.pods.size;
+    t.nonBatchCpu[i] = r.online.cpu + r.system.cpu;
+    t.nonBatchMem[i] = r.online.memory + r.system.memory;
+    t.batchCpu[i] = r.batch.cpu;
+    t.batchMem[i] = r.batch.memory;
+    t.unmeteredCpu[i] = this.unmeteredRequests.cpu;
+    t.unmeteredMem[i] = this.unmeteredRequests.memory;
+    t.version[i] = this.version;
+    t.freshUntil[i] = this.usage.size > 0 ? this.usage.latestTime() + t.usage.staleAfterMs : -Infinity;
+    t.unschedulable[i] = this.#spec.unschedulable ? 1 : 0;
+    t.zone[i] = this.#zoneId;
   }
 }
 
 export class ClusterState {
   readonly usageConfig: UsageConfig;
   readonly nodes = new Map<string, NodeState>();
-  /** The same nodes in insertion order, for scans that start at a rotating index. */
+  /** The same nodes, nodeList[i] owning row i of the table (removal moves the last node into the hole). */
   readonly nodeList: NodeState[] = [];
+  /** Per-node figures column-wise, for the hot loops of decisions. */
+  readonly table: NodeTable;
+  /** Node name -> its row in the table (the same as nodes.get(name).index, without loading the node). */
+  readonly rows = new Map<string, number>();
+  /** Zone names by interned id (table.zone); ids are never reused. */
+  readonly zoneNames: string[] = [];
+  readonly #zoneIds = new Map<string, number>();
   /** Every pod Tidal knows of, bound or pending. */
   readonly pods = new Map<string, PodSpec>();
   /** Latest observed usage per pod, when a metrics source gives it. */
@@ -100,6 +153,7 @@ export class ClusterState {
 
   constructor(usageConfig: UsageConfig = DEFAULT_USAGE) {
     this.usageConfig = usageConfig;
+    this.table = new NodeTable(usageConfig);
   }
 
   /** Adds or replaces a node. `now` matters only for pods that were waiting for it (see upsertPod). */
@@ -111,11 +165,11 @@ export class ClusterState {
         for (const p of existing.pods.values()) this.#countZone(p, existing.spec.zone, -1);
         for (const p of existing.pods.values()) this.#countZone(p, spec.zone, 1);
       }
-      existing.spec = spec;
-      existing.version++;
+      existing.setSpec(spec, this.zoneId(spec.zone));
       return existing;
     }
-    const node = new NodeState(spec, this.usageConfig);
+    const node = new NodeState(spec, this.table, this.zoneId(spec.zone));
+    this.rows.set(spec.name, node.index);
     this.nodes.set(spec.name, node);
     this.nodeList.push(node);
     const waiting = this.#waitingForNode.get(spec.name);
@@ -139,7 +193,27 @@ export class ClusterState {
       this.#wait(p);
     }
     this.nodes.delete(name);
-    this.nodeList.splice(this.nodeList.indexOf(node), 1);
+    this.rows.delete(name);
+    const i = node.index;
+    const moved = this.table.swapRemove(i);
+    const last = this.nodeList.pop()!;
+    if (moved >= 0) {
+      this.nodeList[i] = last;
+      last.index = i;
+      this.rows.set(last.name, i);
+    }
+  }
+
+  /** The interned id of a zone name ("" -> -1). */
+  zoneId(zone: string): number {
+    if (!zone) return -1;
+    let id = this.#zoneIds.get(zone);
+    if (id === undefined) {
+      id = this.zoneNames.length;
+      this.zoneNames.push(zone);
+      this.#zoneIds.set(zone, id);
+    }
+    return id;
   }
 
   /**

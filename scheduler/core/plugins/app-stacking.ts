@@ -7,9 +7,9 @@ export const AppStackingLimit: FilterPlugin = {
   name: 'AppStackingLimit',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.config.online.maxPodsPerAppPerNode > 0,
-  filter(ctx, node) {
+  filter(ctx, i) {
     const max = ctx.config.online.maxPodsPerAppPerNode;
-    if (node.appCount(ctx.pod.app) < max) return null;
+    if (ctx.nodes[i]!.appCount(ctx.pod.app) < max) return null;
     return memoReason(ctx, 'AppStackingLimit', () => `app ${ctx.pod.app} is at its limit of ${max} pod(s) per node`);
   },
 };

@@ -2,7 +2,7 @@
 // runtime needs it at the worst level of every window it would cross, so that it is not placed where a
 // coming window would evict it; other batch pods need it now.
 
-import { batchFree, predictedOnline } from '../capacity.ts';
+import { batchFreeAt } from '../capacity.ts';
 import { memoReason, type FilterPlugin, type PodContext } from '../framework.ts';
 import { formatDuration } from '../duration.ts';
 
@@ -19,10 +19,8 @@ export const BatchCapacityFit: FilterPlugin = {
   name: 'BatchCapacityFit',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
-  filter(ctx, node) {
-    const level = ctx.mustHoldSpan ? ctx.spanLevel : ctx.level;
-    const online = predictedOnline(node, ctx.now, ctx.state.usageConfig);
-    const free = batchFree(node, level, online, ctx.scratch);
+  filter(ctx, i) {
+    const free = batchFreeAt(ctx.t, i, ctx.mustHoldSpan ? ctx.spanLevel : ctx.level, ctx.scratch);
     const req = ctx.pod.requests;
     if (req.cpu > free.cpu) return memoReason(ctx, 'BatchCapacity/cpu', () => `not enough batch cpu${levelNote(ctx)}`);
     if (req.memory > free.memory) return memoReason(ctx, 'BatchCapacity/memory', () => `not enough batch memory${levelNote(ctx)}`);

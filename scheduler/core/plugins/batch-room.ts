@@ -1,17 +1,16 @@
 // Batch pods prefer nodes with the most batch capacity left after placement, at the worst level of
 // their runtime span: the fuller a node's batch share, the likelier a drain or hot spot evicts from it.
 
-import { batchFree, predictedOnline } from '../capacity.ts';
+import { batchFreeAt } from '../capacity.ts';
 import { weightedScore, type ScorePlugin } from '../framework.ts';
 
 export const BatchRoom: ScorePlugin = {
   name: 'BatchRoom',
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
-  score(ctx, node) {
-    const a = node.spec.allocatable;
-    const online = predictedOnline(node, ctx.now, ctx.state.usageConfig);
-    const free = batchFree(node, ctx.spanLevel, online, ctx.scratch);
+  score(ctx, i) {
+    const t = ctx.t;
+    const free = batchFreeAt(t, i, ctx.spanLevel, ctx.scratch);
     const req = ctx.pod.requests;
-    return weightedScore((free.cpu - req.cpu) / a.cpu, (free.memory - req.memory) / a.memory, ctx.config.resourceWeights);
+    return weightedScore((free.cpu - req.cpu) / t.allocCpu[i]!, (free.memory - req.memory) / t.allocMem[i]!, ctx.config.resourceWeights);
   },
 };

@@ -5,12 +5,11 @@ import { weightedScore, type ScorePlugin } from '../framework.ts';
 export const LeastAllocated: ScorePlugin = {
   name: 'LeastAllocated',
   appliesTo: () => true,
-  score(ctx, node) {
-    const a = node.spec.allocatable;
-    const r = node.requested;
+  score(ctx, i) {
+    const t = ctx.t;
     const req = ctx.pod.requests;
-    const cpu = r.online.cpu + r.batch.cpu + r.system.cpu + req.cpu;
-    const mem = r.online.memory + r.batch.memory + r.system.memory + req.memory;
-    return weightedScore(1 - cpu / a.cpu, 1 - mem / a.memory, ctx.config.resourceWeights);
+    const cpu = t.nonBatchCpu[i]! + t.batchCpu[i]! + req.cpu;
+    const mem = t.nonBatchMem[i]! + t.batchMem[i]! + req.memory;
+    return weightedScore(1 - cpu / t.allocCpu[i]!, 1 - mem / t.allocMem[i]!, ctx.config.resourceWeights);
   },
 };

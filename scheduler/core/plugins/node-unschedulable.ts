@@ -7,5 +7,5 @@ export const NodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class !== 'system',
-  filter: (_ctx, node) => (node.spec.unschedulable ? 'node is cordoned (spec.unschedulable)' : null),
+  filter: (ctx, i) => (ctx.t.unschedulable[i] ? 'node is cordoned (spec.unschedulable)' : null),
 };

@@ -6,5 +6,5 @@ export const PodCountFit: FilterPlugin = {
   name: 'PodCountFit',
   unresolvable: false,
   appliesTo: () => true,
-  filter: (_ctx, node) => (node.podCount + 1 > node.spec.maxPods ? 'too many pods' : null),
+  filter: (ctx, i) => (ctx.t.pods[i]! + 1 > ctx.t.maxPods[i]! ? 'too many pods' : null),
 };

@@ -8,16 +8,14 @@ export const RequestsFit: FilterPlugin = {
   name: 'RequestsFit',
   unresolvable: false,
   appliesTo: (ctx) => !ctx.config.colocation || ctx.pod.class !== 'batch',
-  filter(ctx, node) {
-    const r = node.requested;
-    const a = node.spec.allocatable;
+  filter(ctx, i) {
+    const t = ctx.t;
     const req = ctx.pod.requests;
-    const batchCpu = ctx.config.colocation ? 0 : r.batch.cpu;
-    const batchMem = ctx.config.colocation ? 0 : r.batch.memory;
-    const cpu = r.online.cpu + r.system.cpu + batchCpu;
-    const mem = r.online.memory + r.system.memory + batchMem;
-    if (cpu + req.cpu > a.cpu) return ctx.config.colocation ? 'insufficient cpu (online and system requests; batch does not count)' : 'insufficient cpu';
-    if (mem + req.memory > a.memory) return ctx.config.colocation ? 'insufficient memory (online and system requests; batch does not count)' : 'insufficient memory';
+    const colocation = ctx.config.colocation;
+    const cpu = t.nonBatchCpu[i]! + (colocation ? 0 : t.batchCpu[i]!);
+    const mem = t.nonBatchMem[i]! + (colocation ? 0 : t.batchMem[i]!);
+    if (cpu + req.cpu > t.allocCpu[i]!) return colocation ? 'insufficient cpu (online and system requests; batch does not count)' : 'insufficient cpu';
+    if (mem + req.memory > t.allocMem[i]!) return colocation ? 'insufficient memory (online and system requests; batch does not count)' : 'insufficient memory';
     return null;
   },
 };

@@ -2,15 +2,14 @@
 // it (it loses little), but prefers nodes where it would run to the end: full score where it fits at
 // the worst level of its span, none where it does not.
 
-import { batchFree, predictedOnline } from '../capacity.ts';
+import { batchFreeAt } from '../capacity.ts';
 import { MAX_SCORE, type ScorePlugin } from '../framework.ts';
 
 export const WindowSurvival: ScorePlugin = {
   name: 'WindowSurvival',
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation && ctx.spanEnd > ctx.now,
-  score(ctx, node) {
-    const online = predictedOnline(node, ctx.now, ctx.state.usageConfig);
-    const free = batchFree(node, ctx.spanLevel, online, ctx.scratch);
+  score(ctx, i) {
+    const free = batchFreeAt(ctx.t, i, ctx.spanLevel, ctx.scratch);
     const req = ctx.pod.requests;
     return req.cpu <= free.cpu && req.memory <= free.memory ? MAX_SCORE : 0;
   },

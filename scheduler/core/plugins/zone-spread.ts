@@ -7,26 +7,36 @@ import { MAX_SCORE, type ScorePlugin } from '../framework.ts';
 interface Prepared {
   min: number;
   max: number;
+  /** The app's pods per zone id (table.zone). */
+  counts: Float64Array;
 }
 
 export const ZoneSpread: ScorePlugin<Prepared> = {
   name: 'ZoneSpread',
   appliesTo: (ctx) => ctx.pod.class === 'online',
-  prepare(ctx, nodes) {
+  prepare(ctx, rows) {
+    const zoneNames = ctx.state.zoneNames;
+    const counts = new Float64Array(zoneNames.length);
+    const byZone = ctx.state.appZoneCounts.get(ctx.pod.app);
+    if (byZone) for (const [zone, n] of byZone) counts[ctx.state.zoneId(zone)] = n;
+    // Zones present among the feasible nodes: few zones, many nodes.
+    const present = new Uint8Array(zoneNames.length);
+    const zone = ctx.t.zone;
     let min = Infinity;
     let max = 0;
-    const zones = ctx.state.appZoneCounts.get(ctx.pod.app);
-    for (const n of nodes) {
-      if (!n.spec.zone) continue;
-      const c = zones?.get(n.spec.zone) ?? 0;
+    for (let k = 0; k < rows.length; k++) {
+      const z = zone[rows[k]!]!;
+      if (z < 0 || present[z]) continue;
+      present[z] = 1;
+      const c = counts[z]!;
       if (c < min) min = c;
       if (c > max) max = c;
     }
-    return { min: min === Infinity ? 0 : min, max };
+    return { min: min === Infinity ? 0 : min, max, counts };
   },
-  score(ctx, node, p) {
-    if (!node.spec.zone || p.max === p.min) return MAX_SCORE;
-    const c = ctx.state.appZoneCount(ctx.pod.app, node.spec.zone);
-    return (MAX_SCORE * (p.max - c)) / (p.max - p.min);
+  score(ctx, i, p) {
+    const z = ctx.t.zone[i]!;
+    if (z < 0 || p.max === p.min) return MAX_SCORE;
+    return (MAX_SCORE * (p.max - p.counts[z]!)) / (p.max - p.min);
   },
 };

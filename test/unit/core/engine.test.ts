@@ -20,7 +20,7 @@ describe('batch capacity', () => {
     const { state } = setup();
     const n = state.upsertNode(node('n1'), NOW); // 16 cores, 64 GiB
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 4000, memory: 8 * GiB } }), NOW);
-    const online = predictedOnline(n, NOW, state.usageConfig);
+    const online = predictedOnline(n, NOW);
     expect(online).toEqual({ cpu: 4000, memory: 8 * GiB });
     // min(16*0.5, 16*(1-0.2) - 4) = min(8, 8.8) = 8 cores; memory min(32, 51.2-8) = 32 GiB
     expect(batchCapacity(n, { batchShare: 0.5, onlineHeadroom: 0.2 }, online, { cpu: 0, memory: 0 })).toEqual({ cpu: 8000, memory: 32 * GiB });
@@ -38,15 +38,15 @@ describe('batch capacity', () => {
       state.recordNodeUsage('n1', { time: NOW - 20 * 60_000 + i * 60_000, online: { cpu: 1000 + i * 100, memory: GiB }, batch: { cpu: 0, memory: 0 } });
     }
     // p95 of 1000..2900 (step 100) is 2805; the latest (2900) is larger
-    expect(predictedOnline(n, NOW, state.usageConfig).cpu).toBeCloseTo(2900);
+    expect(predictedOnline(n, NOW).cpu).toBeCloseTo(2900);
     // A pod bound after the latest sample counts at its request until usage shows it.
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 500, memory: GiB } }), NOW);
-    expect(predictedOnline(n, NOW, state.usageConfig).cpu).toBeCloseTo(3400);
+    expect(predictedOnline(n, NOW).cpu).toBeCloseTo(3400);
     state.recordNodeUsage('n1', { time: NOW + 1000, online: { cpu: 1500, memory: GiB }, batch: { cpu: 0, memory: 0 } });
     // 21 samples now (1000..2900 and 1500): the p95 is the 20th smallest, 2800; the unmetered pod is metered.
-    expect(predictedOnline(n, NOW + 1000, state.usageConfig).cpu).toBe(2800);
+    expect(predictedOnline(n, NOW + 1000).cpu).toBe(2800);
     // Stale usage falls back to requests.
-    expect(predictedOnline(n, NOW + 2 * H, state.usageConfig).cpu).toBe(8500);
+    expect(predictedOnline(n, NOW + 2 * H).cpu).toBe(8500);
   });
 });
 
@@ -85,7 +85,8 @@ describe('filters', () => {
     // ...and the checkpointable one prefers a node where it would survive: none here, so it scores 0 on WindowSurvival.
     const ctx = engine.context(longCkpt, NOW);
     expect(ctx.mustHoldSpan).toBe(false);
-    expect(engine.scorePlugins.WindowSurvival!.score(ctx, state.nodes.get('n1')!, undefined)).toBe(0);
+    expect(engine.score(ctx, [state.nodes.get('n1')!])[0]).toBeLessThan(100); // room, but no survival
+    expect(engine.scorePlugins.WindowSurvival!.score(ctx, state.nodes.get('n1')!.index, undefined)).toBe(0);
   });
 
   it('checks online requests without batch under co-location, with batch under kube-default', () => {
@@ -168,10 +169,10 @@ describe('scores', () => {
     state.upsertNode(node('b1', { zone: 'b' }), NOW);
     state.upsertPod(pod({ nodeName: 'a1', app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
     const ctx = engine.context(pod({ app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
-    const nodes = [state.nodes.get('a1')!, state.nodes.get('b1')!];
-    const prepared = engine.scorePlugins.ZoneSpread!.prepare!(ctx, nodes);
-    expect(engine.scorePlugins.ZoneSpread!.score(ctx, nodes[0]!, prepared)).toBe(0);
-    expect(engine.scorePlugins.ZoneSpread!.score(ctx, nodes[1]!, prepared)).toBe(100);
+    const rows = [state.nodes.get('a1')!.index, state.nodes.get('b1')!.index];
+    const prepared = engine.scorePlugins.ZoneSpread!.prepare!(ctx, rows);
+    expect(engine.scorePlugins.ZoneSpread!.score(ctx, rows[0]!, prepared)).toBe(0);
+    expect(engine.scorePlugins.ZoneSpread!.score(ctx, rows[1]!, prepared)).toBe(100);
   });
 
   it('places deterministically and like kube-default when asked', () => {
@@ -194,5 +195,43 @@ describe('scores', () => {
 
   it('rejects unknown score plugins in a policy', () => {
     expect(() => setup(undefined, { ...TIME_SHARING, scoreWeights: { online: { Nope: 1 } as never, batch: {} } })).toThrow(/unknown online score plugin "Nope"/);
+  });
+});
+
+describe('name-aligned verdicts and scores (the webhook fast path)', () => {
+  it('agree with filter() and score()', () => {
+    const state = new ClusterState(TIME_SHARING.usage);
+    const engine = new PolicyEngine({ config: TIME_SHARING, state, profile: constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) });
+    for (let i = 0; i < 6; i++) state.upsertNode(node(`n${i}`, { zone: `z${i % 2}`, unschedulable: i === 5 }), NOW);
+    state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 7500, memory: GiB } }), NOW);
+    state.upsertPod(pod({ nodeName: 'n2', requests: { cpu: 15_500, memory: GiB } }), NOW);
+    const names = ['n3', 'ghost', 'n1', 'n2', 'n0', 'n5', 'n4'];
+    for (const p of [batch({ requests: { cpu: 1000, memory: GiB } }), pod({ requests: { cpu: 1000, memory: GiB } })]) {
+      const ctx = engine.context(p, NOW);
+      const v = engine.verdicts(ctx, names);
+      const f = engine.filter(ctx, names);
+      names.forEach((name, k) => {
+        const reason = f.failed.get(name) ?? f.unresolvable.get(name) ?? null;
+        expect(v.reasons[k]).toBe(reason);
+        expect(v.unresolvable[k] === 1).toBe(f.unresolvable.has(name));
+      });
+      expect(v.passed).toBe(f.feasible.length);
+      const byName = engine.scoreNames(ctx, names);
+      const direct = engine.score(ctx, f.feasible);
+      f.feasible.forEach((n, j) => expect(byName[names.indexOf(n.name)]).toBeCloseTo(direct[j]!));
+      expect(byName[names.indexOf('ghost')]).toBe(0);
+    }
+  });
+
+  it('keeps working after nodes are removed (rows move)', () => {
+    const state = new ClusterState(TIME_SHARING.usage);
+    const engine = new PolicyEngine({ config: TIME_SHARING, state, profile: constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) });
+    for (let i = 0; i < 4; i++) state.upsertNode(node(`n${i}`), NOW);
+    state.upsertPod(pod({ nodeName: 'n3', requests: { cpu: 16_000, memory: GiB } }), NOW);
+    state.removeNode('n0');
+    const v = engine.verdicts(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), ['n0', 'n1', 'n2', 'n3']);
+    expect(v.reasons[0]).toMatch(/unknown to Tidal/);
+    expect(v.reasons.slice(1, 3)).toEqual([null, null]);
+    expect(v.reasons[3]).toBe('tidal/RequestsFit: insufficient cpu (online and system requests; batch does not count)');
   });
 });
