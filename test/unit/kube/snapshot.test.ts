@@ -30,7 +30,7 @@ describe('cluster snapshots', () => {
     expect(state.nodes.get('node-d')!.spec.unschedulable).toBe(true);
     // Usage is fresh at load time, so the core predicts from it rather than from requests.
     const a = state.nodes.get('node-a')!;
-    expect(predictedOnline(a, NOW, state.usageConfig).cpu).toBeGreaterThan(4000);
+    expect(predictedOnline(a, NOW).cpu).toBeGreaterThan(4000);
     expect(a.usage.latestTime()).toBe(NOW - 60_000);
   });
 

@@ -64,7 +64,7 @@ describe('simulator engine', () => {
         if (sim.policy.name === 'time-sharing' && phase === 'deschedule') {
           const level = sim.timeline.at(now);
           for (const n of sim.state.nodeList) {
-            const cap = batchCapacity(n, level, predictedOnline(n, now, sim.state.usageConfig), { cpu: 0, memory: 0 });
+            const cap = batchCapacity(n, level, predictedOnline(n, now), { cpu: 0, memory: 0 });
             expect(n.requested.batch.cpu).toBeLessThanOrEqual(cap.cpu + 1e-6);
             expect(n.requested.batch.memory).toBeLessThanOrEqual(cap.memory + 1e-6);
             checkedDrains++;
