@@ -14,6 +14,11 @@ export interface SchedulerConfigOptions {
   ignorable: boolean;
   https: boolean;
   caFile?: string;
+  /** kube-scheduler's client certificate and key, for an extender that verifies clients (mTLS). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  /** Name to verify the extender's certificate against, when it differs from the URL's host. */
+  serverName?: string;
   preempt: boolean;
   /** Add the NodeResourcesFit pluginConfig with ignoredResourceGroups [tidal.io]. */
   ignoreBatchResources: boolean;
@@ -100,9 +105,25 @@ export function schedulerConfigYaml(o: SchedulerConfigOptions): string {
     `    ignorable: ${o.ignorable}`,
   );
   if (o.https) {
-    L.push(`    enableHTTPS: true`);
-    if (o.caFile) L.push('    tlsConfig:', `      caFile: ${q(o.caFile)}`);
-    else L.push('    # No caFile: kube-scheduler will NOT verify the extender\'s certificate.');
+    L.push(
+      '    # The extender serves HTTPS: tidal extender --tls-cert-file FILE --tls-key-file FILE; its certificate must',
+      `    # name ${new URL(o.urlPrefix).hostname}${o.serverName ? ` (or ${o.serverName}, below)` : ' (the URL\'s host)'} and be signed by the CA in caFile.`,
+      '    enableHTTPS: true',
+    );
+    const tls: string[] = [];
+    if (o.caFile) tls.push(`      caFile: ${q(o.caFile)}`);
+    if (o.clientCertFile) {
+      tls.push(
+        '      # kube-scheduler\'s client certificate: the extender runs with --client-ca-file set to the CA that signed it',
+        '      # (mTLS) and answers the verbs only to clients that present such a certificate.',
+        `      certFile: ${q(o.clientCertFile)}`,
+        `      keyFile: ${q(o.clientKeyFile!)}`,
+      );
+    }
+    if (o.serverName) tls.push(`      serverName: ${q(o.serverName)}`);
+    if (tls.length > 0) L.push('    tlsConfig:', ...tls);
+    if (!o.caFile) L.push('    # No caFile: kube-scheduler will NOT verify the extender\'s certificate.');
+    if (!o.clientCertFile) L.push('    # No certFile/keyFile: the extender cannot tell kube-scheduler from any other client (see docs/security.md).');
   } else if (scheme === 'https:') {
     L.push('    # https URL without enableHTTPS: kube-scheduler verifies the certificate against the system roots.');
   }
@@ -122,6 +143,8 @@ function checkOptions(o: SchedulerConfigOptions): string[] {
   if (!Number.isInteger(o.weight) || o.weight <= 0) p.push(`--weight must be a positive integer (got ${o.weight})`);
   if (!GO_DURATION.test(o.httpTimeout)) p.push(`--http-timeout must be a Go duration such as 2s or 500ms (got ${o.httpTimeout})`);
   if (o.caFile && !o.https) p.push('--ca-file needs --https');
+  if (!!o.clientCertFile !== !!o.clientKeyFile) p.push('--client-cert-file and --client-key-file go together');
+  if ((o.clientCertFile || o.serverName) && !o.https) p.push(`${o.clientCertFile ? '--client-cert-file' : '--server-name'} needs --https`);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.schedulerName)) p.push(`--scheduler-name must be a lowercase name (got ${o.schedulerName})`);
   return p;
 }
@@ -210,6 +233,9 @@ interface CliOpts {
   ignorable: boolean;
   https: boolean;
   caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  serverName?: string;
   preempt: boolean;
   ignoreBatchResources: boolean;
   schedulerName: string;
@@ -231,6 +257,9 @@ export function register(program: Command): void {
     .option('--ignorable', 'schedule without Tidal when it fails (default: fail the cycle and retry)', false)
     .option('--https', 'call the extender over HTTPS', false)
     .option('--ca-file <file>', 'CA bundle to verify the extender\'s certificate (with --https)')
+    .option('--client-cert-file <file>', 'kube-scheduler\'s client certificate, for an extender run with --client-ca-file (mTLS; with --https)')
+    .option('--client-key-file <file>', 'the key of --client-cert-file')
+    .option('--server-name <name>', 'verify the extender\'s certificate for this name instead of the URL\'s host (with --https)')
     .option('--no-preempt', 'leave out the preempt verb')
     .option('--no-ignore-batch-resources', 'leave out the NodeResourcesFit pluginConfig that ignores tidal.io resources')
     .option('--scheduler-name <name>', 'the scheduler profile the pluginConfig applies to', 'default-scheduler')
@@ -247,6 +276,9 @@ export function register(program: Command): void {
         ignorable: opts.ignorable,
         https: opts.https,
         caFile: opts.caFile,
+        clientCertFile: opts.clientCertFile,
+        clientKeyFile: opts.clientKeyFile,
+        serverName: opts.serverName,
         preempt: opts.preempt,
         ignoreBatchResources: opts.ignoreBatchResources,
         schedulerName: opts.schedulerName,

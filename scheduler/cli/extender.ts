@@ -1,5 +1,10 @@
 // tidal extender: the kube-scheduler extender webhook, over a live cluster (informers and
 // metrics.k8s.io) or a static snapshot (--state).
+//
+// Transport: HTTPS with --tls-cert-file and --tls-key-file (reloaded when they change), plus client
+// certificate verification with --client-ca-file. Plain HTTP only when chosen: --plain-http, or
+// implicitly with --state (a rehearsal over a snapshot file, no cluster data). Against a live cluster
+// without either, the command refuses to start. See docs/security.md.
 
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
@@ -11,8 +16,18 @@ import { parseDuration } from '../core/duration.ts';
 import { PolicyEngine } from '../core/engine.ts';
 import { parseMemoryBytes } from '../core/quantity.ts';
 import { ClusterState } from '../core/state.ts';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_URL_PREFIX, createExtenderApp, startExtender, type RunningExtender } from '../extender/server.ts';
+import {
+  DEFAULT_DECISION_BUDGET_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_URL_PREFIX,
+  createExtenderApp,
+  startExtender,
+  type ExtenderLocals,
+  type RunningExtender,
+} from '../extender/server.ts';
 import type { NotReadyMode } from '../extender/handlers.ts';
+import { TlsReloader } from '../extender/tls.ts';
 import type { StateSource } from '../kube/source.ts';
 import { openStateSource } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
@@ -31,6 +46,16 @@ export interface ExtenderCliOptions {
   batchWhenNotReady: string;
   at?: string;
   logLevel: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  clientCaFile?: string;
+  plainHttp?: boolean;
+  /** Duration; default 500ms, 0 disables. */
+  decisionBudget?: string;
+  onlineWhenOverloaded?: string;
+  batchWhenOverloaded?: string;
+  /** Duration; default 10s. */
+  requestTimeout?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -52,10 +77,43 @@ export function register(program: Command): void {
     .option('--batch-when-not-ready <mode>', 'before the state has synced, batch pods pass every node (open) or none (closed)', 'closed')
     .option('--at <time>', 'rehearse: evaluate the profile as if it were this instant (ISO 8601, local to the profile time zone without an offset); time still flows')
     .option('--log-level <level>', `log level (${LEVELS.join(', ')}); debug logs one line per decision`, 'info')
+    .option('--tls-cert-file <file>', 'serve HTTPS with this PEM certificate (chain); reloaded when it changes')
+    .option('--tls-key-file <file>', 'PEM private key of --tls-cert-file')
+    .option('--client-ca-file <file>', 'mTLS: the verbs answer only clients whose certificate this PEM CA bundle verifies (401 otherwise); /healthz, /readyz, /metrics stay open')
+    .option('--plain-http', 'serve plain HTTP (no TLS flags): for a loopback or mesh-encrypted setup; implied by --state')
+    .option('--decision-budget <duration>', 'answer within this from arrival; a request that would not is answered in degraded mode at once (0: off)', `${DEFAULT_DECISION_BUDGET_MS}ms`)
+    .option('--online-when-overloaded <mode>', 'degraded mode for online (and system) pods: pass every node (open) or none (closed)', 'open')
+    .option('--batch-when-overloaded <mode>', 'degraded mode for batch pods: pass every node (open) or none (closed, with a reason)', 'closed')
+    .option('--request-timeout <duration>', 'a request must arrive whole (headers and body) within this, else 408 and the connection is closed', `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`)
     .action(async (opts: ExtenderCliOptions) => {
       const running = await runExtender(opts);
       await running.done;
     });
+}
+
+function durationFlag(v: string, flag: string, min: number): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch {
+    throw new Error(`${flag} must be a duration such as 500ms or 2s (got ${v})`);
+  }
+  if (!(ms >= min)) throw new Error(`${flag} must be at least ${min} ms (got ${v})`);
+  return ms;
+}
+
+/** plain, tls or mtls, from the flags; refuses contradictions and an implicit plain HTTP against a cluster. */
+export function checkTransport(o: Pick<ExtenderCliOptions, 'tlsCertFile' | 'tlsKeyFile' | 'clientCaFile' | 'plainHttp' | 'state'>): 'plain' | 'tls' | 'mtls' {
+  const tls = !!(o.tlsCertFile || o.tlsKeyFile);
+  if (tls && !(o.tlsCertFile && o.tlsKeyFile)) throw new Error('--tls-cert-file and --tls-key-file go together: give both');
+  if (o.clientCaFile && !tls) throw new Error('--client-ca-file needs --tls-cert-file and --tls-key-file (client certificates are verified over TLS)');
+  if (tls && o.plainHttp) throw new Error('--plain-http contradicts --tls-cert-file/--tls-key-file: choose one');
+  if (tls) return o.clientCaFile ? 'mtls' : 'tls';
+  if (o.plainHttp || o.state) return 'plain';
+  throw new Error(
+    'choose the transport: --tls-cert-file FILE --tls-key-file FILE (HTTPS; add --client-ca-file FILE to verify kube-scheduler\'s certificate), ' +
+      'or --plain-http (unencrypted, unauthenticated: only on loopback or inside an encrypting mesh). See docs/security.md',
+  );
 }
 
 function mode(v: string, flag: string): NotReadyMode {
@@ -90,6 +148,11 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   const metricsIntervalMs = parseDuration(opts.metricsInterval);
   if (!(metricsIntervalMs >= 1000)) throw new Error(`--metrics-interval must be at least 1s (got ${opts.metricsInterval})`);
   const whenNotReady = { online: mode(opts.onlineWhenNotReady, '--online-when-not-ready'), batch: mode(opts.batchWhenNotReady, '--batch-when-not-ready') };
+  const online = mode(opts.onlineWhenOverloaded ?? 'open', '--online-when-overloaded');
+  const whenOverloaded = { online, system: online, batch: mode(opts.batchWhenOverloaded ?? 'closed', '--batch-when-overloaded') };
+  const decisionBudgetMs = durationFlag(opts.decisionBudget ?? `${DEFAULT_DECISION_BUDGET_MS}ms`, '--decision-budget', 0);
+  const requestTimeoutMs = durationFlag(opts.requestTimeout ?? `${DEFAULT_REQUEST_TIMEOUT_MS}ms`, '--request-timeout', 100);
+  const transport = checkTransport(opts);
 
   const profile = loadProfileFile(opts.profile);
   const policy = resolvePolicyConfig(opts.config);
@@ -101,13 +164,40 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   const { source } = openStateSource({ stateFile: opts.state, kubeconfig: opts.kubeconfig, state, clock, policy, metricsIntervalMs, log, registry });
 
   const engine = new PolicyEngine({ config: policy, state, profile });
-  const app = createExtenderApp({ engine, source, clock, urlPrefix: opts.urlPrefix, maxBodyBytes: maxBody, whenNotReady, log, registry });
-  const server = await startExtender(app, { host: opts.address, port });
+  const app = createExtenderApp({
+    engine,
+    source,
+    clock,
+    urlPrefix: opts.urlPrefix,
+    maxBodyBytes: maxBody,
+    whenNotReady,
+    whenOverloaded,
+    decisionBudgetMs,
+    requireClientCert: transport === 'mtls',
+    log,
+    registry,
+  });
+  const locals = app.locals.tidal as ExtenderLocals;
+  // Invalid TLS files stop the start here, naming the file and the problem.
+  const tls =
+    transport === 'plain'
+      ? undefined
+      : new TlsReloader({ certFile: opts.tlsCertFile!, keyFile: opts.tlsKeyFile!, clientCaFile: opts.clientCaFile }, { log, metrics: locals.metrics });
+  if (transport === 'plain') {
+    log.warn(
+      { reason: opts.plainHttp ? '--plain-http' : '--state (snapshot rehearsal)' },
+      'serving plain HTTP: anyone who can reach this port can call the verbs and read the answers (see docs/security.md)',
+    );
+  }
+  const server = await startExtender(app, { host: opts.address, port, tls, requestTimeoutMs });
   const level = engine.timeline.at(clock.now());
   log.info(
     {
       url: server.url,
       urlPrefix: opts.urlPrefix,
+      transport,
+      ...(tls ? { certificate: tls.current.subject, notAfter: tls.current.notAfter.toISOString() } : {}),
+      decisionBudgetMs,
       profile: profile.name,
       policy: policy.name,
       source: opts.state ? `snapshot ${opts.state}` : 'cluster',

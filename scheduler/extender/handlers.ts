@@ -36,12 +36,26 @@ export const DEFAULT_NOT_READY: NotReadyPolicy = { online: 'open', batch: 'close
 
 export const NOT_SYNCED_REASON = 'tidal: cluster state not synced yet';
 
+/** What to answer when a decision would leave the decision budget (see deadline.ts); default as when not ready. */
+export type OverloadPolicy = Record<WorkloadClass, NotReadyMode>;
+
+export const DEFAULT_OVERLOAD: OverloadPolicy = { online: 'open', batch: 'closed', system: 'open' };
+
+/**
+ * The reason a closed class gets for every node when the extender is overloaded. Constant (the
+ * figures go to the log and metrics) so that kube-scheduler's FailedScheduling event groups it.
+ * Unresolvable: preemption would only add load and could not make the extender faster.
+ */
+export const OVERLOADED_REASON = 'tidal: extender overloaded, placement deferred (decision budget exceeded); retried in a later scheduling cycle';
+
 export interface HandlerOptions {
   engine: PolicyEngine;
   /** Readiness of the state the engine reads (engine.state must be source.state). */
   source: StateSource;
   clock?: Clock;
   whenNotReady?: Partial<NotReadyPolicy>;
+  /** Answers when over the decision budget; default online open, batch closed, system open. */
+  whenOverloaded?: Partial<OverloadPolicy>;
   log?: Logger;
   metrics?: ExtenderMetrics;
 }
@@ -53,6 +67,7 @@ export class ExtenderHandlers {
   readonly source: StateSource;
   readonly clock: Clock;
   readonly notReady: NotReadyPolicy;
+  readonly overloaded: OverloadPolicy;
   readonly metrics: ExtenderMetrics;
   readonly log: Logger;
   /** "tidal/<Plugin>:" prefixes of the engine's filter reasons, to count failures by plugin without parsing. */
@@ -66,6 +81,7 @@ export class ExtenderHandlers {
     this.source = opts.source;
     this.clock = opts.clock ?? realClock;
     this.notReady = { ...DEFAULT_NOT_READY, ...opts.whenNotReady };
+    this.overloaded = { ...DEFAULT_OVERLOAD, ...opts.whenOverloaded };
     this.metrics = opts.metrics ?? new ExtenderMetrics();
     this.log = opts.log ?? pino({ level: 'silent' });
     this.#prefixes = opts.engine.filters.map((f) => ({ prefix: `tidal/${f.name}:`, plugin: f.name }));
@@ -199,6 +215,43 @@ export class ExtenderHandlers {
     this.metrics.preemptNodes.inc({ result: 'dropped' }, candidates.length - kept);
     this.#logDecision('preempt', pod, candidates.length, kept, { victims }, started);
     return { NodeNameToMetaVictims: answer };
+  }
+
+  /**
+   * The filter answer without a decision, when the decision budget is exceeded: an open class passes
+   * every node, a closed one fails every node with OVERLOADED_REASON. Costs one pass over the names.
+   */
+  degradedFilter(args: ExtenderArgs, pod: PodSpec = this.pod(args.Pod)): ExtenderFilterResult {
+    const cacheMode = args.NodeNames !== null;
+    const items: readonly WireNode[] = cacheMode ? [] : (args.Nodes!.items ?? []);
+    const pass = this.overloaded[pod.class] === 'open';
+    const unresolvable: FailedNodesMap = {};
+    if (!pass) {
+      if (cacheMode) for (const n of args.NodeNames!) unresolvable[n] = OVERLOADED_REASON;
+      else for (const n of items) unresolvable[n.metadata!.name!] = OVERLOADED_REASON;
+    }
+    return {
+      NodeNames: cacheMode ? (pass ? args.NodeNames!.slice() : []) : null,
+      Nodes: cacheMode ? null : { ...args.Nodes!, items: pass ? items.slice() : [] },
+      FailedNodes: {},
+      FailedAndUnresolvableNodes: unresolvable,
+      Error: '',
+    };
+  }
+
+  /** Prioritize without a decision: every node scores 0, so Tidal leaves the choice to the other scores. */
+  degradedPrioritize(args: ExtenderArgs): HostPriorityList {
+    const cacheMode = args.NodeNames !== null;
+    const items = cacheMode ? [] : (args.Nodes!.items ?? []);
+    const n = cacheMode ? args.NodeNames!.length : items.length;
+    const result: HostPriorityList = new Array(n);
+    for (let i = 0; i < n; i++) result[i] = { Host: cacheMode ? args.NodeNames![i]! : items[i]!.metadata!.name!, Score: 0 };
+    return result;
+  }
+
+  /** Preempt without a decision: no victims (Tidal cannot check they are batch without deciding). */
+  degradedPreempt(): ExtenderPreemptionResult {
+    return { NodeNameToMetaVictims: {} };
   }
 
   #countReason(byPlugin: Map<string, number>, reason: string): void {

@@ -1,6 +1,6 @@
 // Prometheus metrics of the extender (prom-client).
 
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class ExtenderMetrics {
   readonly registry: Registry;
@@ -11,6 +11,14 @@ export class ExtenderMetrics {
   readonly preemptNodes: Counter<'result'>;
   readonly notReady: Counter<'verb' | 'class' | 'mode'>;
   readonly podIssues: Counter<'field'>;
+  readonly degraded: Counter<'verb' | 'class' | 'mode' | 'cause'>;
+  readonly waited: Histogram<'verb'>;
+  readonly abandoned: Counter<'verb'>;
+  readonly clientErrors: Counter<'code'>;
+  readonly unauthenticated: Counter<'verb'>;
+  readonly tlsReloads: Counter<'result'>;
+  readonly tlsNotAfter: Gauge;
+  readonly tlsHandshakeErrors: Counter;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -18,7 +26,7 @@ export class ExtenderMetrics {
     this.requests = new Counter({ name: 'tidal_extender_requests_total', help: 'Extender HTTP requests by verb (filter, prioritize, preempt, healthz, readyz, metrics, other) and status code', labelNames: ['verb', 'code'], registers });
     this.duration = new Histogram({
       name: 'tidal_extender_request_duration_seconds',
-      help: 'Extender HTTP request latency (body parsing, decision and response) by verb and status code',
+      help: 'Extender HTTP request latency by verb and status code: from arrival (including the time it waited, estimated, while the event loop was busy) through body parsing and the decision to the answer',
       labelNames: ['verb', 'code'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
@@ -28,5 +36,24 @@ export class ExtenderMetrics {
     this.preemptNodes = new Counter({ name: 'tidal_extender_preemption_nodes_total', help: 'Candidate nodes in preempt calls by result (kept, dropped)', labelNames: ['result'], registers });
     this.notReady = new Counter({ name: 'tidal_extender_not_ready_answers_total', help: 'Answers given before the cluster state synced, by verb, pod class and mode (open, closed)', labelNames: ['verb', 'class', 'mode'], registers });
     this.podIssues = new Counter({ name: 'tidal_extender_pod_issues_total', help: 'Fields of incoming pods that could not be read and fell back to defaults', labelNames: ['field'], registers });
+    this.degraded = new Counter({
+      name: 'tidal_extender_degraded_answers_total',
+      help: 'Answers given without a decision because it would have left the decision budget, by verb, pod class, mode (open: every node passes; closed: every node fails) and cause (queued: the request waited too long; slow: the decision itself was predicted too slow)',
+      labelNames: ['verb', 'class', 'mode', 'cause'],
+      registers,
+    });
+    this.waited = new Histogram({
+      name: 'tidal_extender_wait_before_decision_seconds',
+      help: 'Time from a request\'s arrival (estimated) to the start of its decision: body transfer, parsing and queueing behind a busy event loop',
+      labelNames: ['verb'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.abandoned = new Counter({ name: 'tidal_extender_abandoned_requests_total', help: 'Requests whose client had gone (kube-scheduler timed out) before the decision: not decided', labelNames: ['verb'], registers });
+    this.clientErrors = new Counter({ name: 'tidal_extender_client_errors_total', help: 'Connections closed for a protocol error or timeout before a request reached the app, by code (ERR_HTTP_REQUEST_TIMEOUT: slower than --request-timeout)', labelNames: ['code'], registers });
+    this.unauthenticated = new Counter({ name: 'tidal_extender_unauthenticated_requests_total', help: 'Verb requests refused (401) because the client presented no certificate that verifies against --client-ca-file', labelNames: ['verb'], registers });
+    this.tlsReloads = new Counter({ name: 'tidal_extender_tls_reloads_total', help: 'Certificate reloads after the files changed, by result (success, error: the new files were refused and the previous certificate is still served)', labelNames: ['result'], registers });
+    this.tlsNotAfter = new Gauge({ name: 'tidal_extender_tls_certificate_not_after_seconds', help: 'Expiry (Unix time) of the serving certificate in use', registers });
+    this.tlsHandshakeErrors = new Counter({ name: 'tidal_extender_tls_handshake_errors_total', help: 'TLS handshakes that failed (wrong protocol, bad certificate, timeout)', registers });
   }
 }

@@ -1,28 +1,44 @@
 // The kube-scheduler extender webhook (express): POST {urlPrefix}/filter, /prioritize and /preempt as
 // kube-scheduler calls them (see wire.ts), plus GET /healthz, /readyz and /metrics.
 //
-// Error answers: a body that is not JSON, not application/json, or not the wire shape is a 400 whose
-// `Error` names what is wrong; a body over the limit is a 413; an unknown path is a 404; an exception
-// inside Tidal is a 500 (for filter with the full ExtenderFilterResult shape, the message in `Error`)
-// and the server keeps serving. kube-scheduler treats every non-200 as an error of that extender
-// (it does not read the body then: Tidal's own log and metrics carry the message).
+// Error answers: a body that is not JSON, not application/json, nested deeper than MAX_JSON_DEPTH or
+// not the wire shape is a 400 whose `Error` names what is wrong; a compressed body is a 415; a body
+// over the limit is a 413; an unknown path is a 404; under mTLS a verb without a verified client
+// certificate is a 401; an exception inside Tidal is a 500 (for filter with the full
+// ExtenderFilterResult shape, the message in `Error`) and the server keeps serving. A request that
+// does not arrive whole within --request-timeout is answered 408 by Node and its connection closed.
+// kube-scheduler treats every non-200 as an error of that extender (it does not read the body then:
+// Tidal's own log and metrics carry the message).
+//
+// Deadlines (deadline.ts): each request is stamped on arrival; a request that would be answered
+// outside the decision budget is answered at once in degraded mode instead (handlers.ts).
 
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { PolicyEngine } from '../core/engine.ts';
 import type { StateSource } from '../kube/source.ts';
-import { ExtenderHandlers, type NotReadyPolicy } from './handlers.ts';
+import { DecisionBudget, sharedLoopMonitor, type LoopMonitor } from './deadline.ts';
+import { ExtenderHandlers, type NotReadyPolicy, type OverloadPolicy } from './handlers.ts';
 import { ExtenderMetrics } from './metrics.ts';
-import { parseExtenderArgs, parsePreemptionArgs, WireError, type ExtenderFilterResult } from './wire.ts';
+import type { TlsReloader } from './tls.ts';
+import { parseExtenderArgs, parsePreemptionArgs, WireError, type ExtenderArgs, type ExtenderFilterResult, type ExtenderPreemptionArgs } from './wire.ts';
 
 export const DEFAULT_URL_PREFIX = '/scheduler';
 /** kube-scheduler sends whole NodeLists when nodeCacheCapable is false: thousands of nodes are megabytes. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Well inside kube-scheduler's httpTimeout (default 5 s; `tidal config scheduler` suggests 2 s). */
+export const DEFAULT_DECISION_BUDGET_MS = 500;
+/** A request (headers and body) must arrive whole within this; slower clients get 408 and are disconnected. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Kubernetes objects nest about 10 deep; anything far deeper is hostile (and would overflow JSON.stringify's stack when echoed). */
+export const MAX_JSON_DEPTH = 64;
 
 export interface ExtenderAppOptions {
   engine: PolicyEngine;
@@ -35,9 +51,55 @@ export interface ExtenderAppOptions {
   maxBodyBytes?: number;
   /** Answers before the state has synced; default online open, batch closed, system open. */
   whenNotReady?: Partial<NotReadyPolicy>;
+  /** From a request's arrival to its answer (ms); over it, degraded answers. Default 500; 0 disables. */
+  decisionBudgetMs?: number;
+  /** Answers when over budget; default online open, batch closed, system open. */
+  whenOverloaded?: Partial<OverloadPolicy>;
+  /** Verbs answer 401 unless the TLS client presented a certificate that verified (mTLS). */
+  requireClientCert?: boolean;
+  /** The event-loop stall monitor (the process-wide one by default; tests pass their own). */
+  loopMonitor?: LoopMonitor;
   log?: Logger;
   /** Where to register the extender's metrics (also served on /metrics); a private one when absent. */
   registry?: Registry;
+}
+
+/** What createExtenderApp leaves in app.locals for startExtender. */
+export interface ExtenderLocals {
+  metrics: ExtenderMetrics;
+  log: Logger;
+  handlers: ExtenderHandlers;
+  budget: DecisionBudget;
+}
+
+type Stamped = Request & { tidalArrivedAt?: number };
+
+/** Whether the JSON text nests objects/arrays deeper than `max` (a byte scan that skips strings). */
+export function jsonDepthExceeds(buf: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+function nodeCount(args: ExtenderArgs): number {
+  return args.NodeNames !== null ? args.NodeNames.length : (args.Nodes?.items?.length ?? 0);
+}
+
+function victimNodeCount(args: ExtenderPreemptionArgs): number {
+  const m = args.NodeNameToMetaVictims ?? args.NodeNameToVictims ?? {};
+  let n = 0;
+  for (const k in m) if (Object.hasOwn(m, k)) n++;
+  return n;
 }
 
 /** "/scheduler/" -> "/scheduler", "scheduler" -> "/scheduler", "/" -> "". */
@@ -68,7 +130,9 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   const log = opts.log ?? pino({ level: 'silent' });
   const registry = opts.registry ?? new Registry();
   const metrics = new ExtenderMetrics(registry);
-  const handlers = new ExtenderHandlers({ engine: opts.engine, source: opts.source, clock: opts.clock, whenNotReady: opts.whenNotReady, log, metrics });
+  const handlers = new ExtenderHandlers({ engine: opts.engine, source: opts.source, clock: opts.clock, whenNotReady: opts.whenNotReady, whenOverloaded: opts.whenOverloaded, log, metrics });
+  const budget = new DecisionBudget({ budgetMs: opts.decisionBudgetMs ?? DEFAULT_DECISION_BUDGET_MS });
+  const loop = opts.loopMonitor ?? sharedLoopMonitor();
   const routes = new Map<string, string>([
     ...VERBS.map((v) => [`${prefix}/${v}`, v] as [string, string]),
     ['/healthz', 'healthz'],
@@ -79,15 +143,18 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.locals.tidal = { metrics, log, handlers, budget } satisfies ExtenderLocals;
 
-  // Count and time every request, by verb and status.
+  // Stamp arrival (backdated by the time it may have waited unseen behind a busy event loop), and
+  // count and time every request, by verb and status.
   app.use((req, res, next) => {
-    const started = performance.now();
+    const arrived = performance.now() - loop.unseenWaitMs();
+    (req as Stamped).tidalArrivedAt = arrived;
     const verb = routes.get(req.path) ?? 'other';
     res.on('finish', () => {
       const code = String(res.statusCode);
       metrics.requests.inc({ verb, code });
-      metrics.duration.observe({ verb, code }, (performance.now() - started) / 1000);
+      metrics.duration.observe({ verb, code }, (performance.now() - arrived) / 1000);
     });
     next();
   });
@@ -114,7 +181,16 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     }
   });
 
-  const json = express.json({ limit, strict: true, type: 'application/json' });
+  const json = express.json({
+    limit,
+    strict: true,
+    type: 'application/json',
+    // kube-scheduler never compresses; an inflated body could be far larger than what was sent.
+    inflate: false,
+    verify: (_req: IncomingMessage, _res: unknown, buf: Buffer) => {
+      if (jsonDepthExceeds(buf, MAX_JSON_DEPTH)) throw new WireError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels: not a Kubernetes object`);
+    },
+  });
   const requireJson: RequestHandler = (req, _res, next) => {
     if (!req.is('application/json')) {
       next(new WireError(`Content-Type must be application/json (got ${JSON.stringify(req.get('content-type') ?? '')})`));
@@ -122,10 +198,67 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     }
     next();
   };
-  const verb = (name: Verb, run: (body: unknown) => unknown): RequestHandler => (req, res) => {
+  // Under mTLS, refuse before reading the body: only a verified client may make Tidal parse anything.
+  const clientAuth: RequestHandler = (req, res, next) => {
+    const socket = req.socket as TLSSocket;
+    if (!opts.requireClientCert || socket.authorized === true) {
+      next();
+      return;
+    }
+    const name = routes.get(req.path) ?? 'other';
+    const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+    const why = !presented ? 'no client certificate' : `client certificate refused: ${String(socket.authorizationError ?? 'not verified')}`;
+    metrics.unauthenticated.inc({ verb: name });
+    log.warn({ verb: name, remote: req.socket.remoteAddress, why }, 'refused an unauthenticated request');
+    const message = `${why}: this extender accepts only clients with a certificate signed by its --client-ca-file`;
+    res.set('Connection', 'close');
+    sendJson(res, 401, name === 'filter' ? emptyFilterResult(message) : { Error: message });
+  };
+
+  let lastDegradeLog = 0;
+  let quietDegrades = 0;
+  const noteDegrade = (name: Verb, cls: string, mode: string, cause: string, waitedMs: number, predictedMs: number): void => {
+    const now = performance.now();
+    if (now - lastDegradeLog < 1000) {
+      quietDegrades++;
+      return;
+    }
+    log.warn(
+      { verb: name, class: cls, mode, cause, waitedMs: Math.round(waitedMs), predictedMs: Math.round(predictedMs * 10) / 10, budgetMs: budget.budgetMs, alsoDegradedSinceLastLog: quietDegrades },
+      `decision budget exceeded: answered ${name} in degraded mode (${mode})`,
+    );
+    lastDegradeLog = now;
+    quietDegrades = 0;
+  };
+
+  interface VerbSpec<A> {
+    parse(body: unknown): A;
+    nodes(args: A): number;
+    decide(args: A): unknown;
+    degrade(args: A): { answer: unknown; cls: string; mode: string };
+  }
+  const verb = <A,>(name: Verb, spec: VerbSpec<A>): RequestHandler => (req, res) => {
+    // kube-scheduler gave up on this request (timed out and closed the connection): do not decide.
+    if (req.socket.destroyed || res.closed) {
+      metrics.abandoned.inc({ verb: name });
+      return;
+    }
     let answer: unknown;
     try {
-      answer = run(req.body);
+      const args = spec.parse(req.body);
+      const nodes = spec.nodes(args);
+      const v = budget.check(name, nodes, (req as Stamped).tidalArrivedAt ?? performance.now());
+      metrics.waited.observe({ verb: name }, v.waitedMs / 1000);
+      if (v.cause !== null) {
+        const d = spec.degrade(args);
+        answer = d.answer;
+        metrics.degraded.inc({ verb: name, class: d.cls, mode: d.mode, cause: v.cause });
+        noteDegrade(name, d.cls, d.mode, v.cause, v.waitedMs, v.predictedMs);
+      } else {
+        const t0 = performance.now();
+        answer = spec.decide(args);
+        budget.observe(name, nodes, performance.now() - t0);
+      }
     } catch (e) {
       if (e instanceof WireError) {
         log.info({ verb: name, err: e.message }, `rejected a malformed ${name} request`);
@@ -139,9 +272,28 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     }
     sendJson(res, 200, answer);
   };
-  app.post(`${prefix}/filter`, requireJson, json, verb('filter', (b) => handlers.filter(parseExtenderArgs(b))));
-  app.post(`${prefix}/prioritize`, requireJson, json, verb('prioritize', (b) => handlers.prioritize(parseExtenderArgs(b))));
-  app.post(`${prefix}/preempt`, requireJson, json, verb('preempt', (b) => handlers.preempt(parsePreemptionArgs(b))));
+  const modeOf = (cls: keyof OverloadPolicy): string => handlers.overloaded[cls];
+  app.post(`${prefix}/filter`, clientAuth, requireJson, json, verb('filter', {
+    parse: parseExtenderArgs,
+    nodes: nodeCount,
+    decide: (a) => handlers.filter(a),
+    degrade: (a) => {
+      const pod = handlers.pod(a.Pod);
+      return { answer: handlers.degradedFilter(a, pod), cls: pod.class, mode: modeOf(pod.class) };
+    },
+  }));
+  app.post(`${prefix}/prioritize`, clientAuth, requireJson, json, verb('prioritize', {
+    parse: parseExtenderArgs,
+    nodes: nodeCount,
+    decide: (a) => handlers.prioritize(a),
+    degrade: (a) => ({ answer: handlers.degradedPrioritize(a), cls: handlers.pod(a.Pod).class, mode: 'zero' }),
+  }));
+  app.post(`${prefix}/preempt`, clientAuth, requireJson, json, verb('preempt', {
+    parse: parsePreemptionArgs,
+    nodes: victimNodeCount,
+    decide: (a) => handlers.preempt(a),
+    degrade: (a) => ({ answer: handlers.degradedPreempt(), cls: handlers.pod(a.Pod).class, mode: 'none' }),
+  }));
   for (const v of VERBS) {
     app.all(`${prefix}/${v}`, (req, res) => {
       res.set('Allow', 'POST');
@@ -165,8 +317,13 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       return reply(413, `request body of ${(err as { length?: number }).length ?? 'unknown'} bytes exceeds the limit of ${limit} bytes (raise --max-body-bytes, or use nodeCacheCapable: true so that only node names are sent)`);
     }
     if (type === 'entity.parse.failed') return reply(400, `malformed JSON: ${(err as Error).message}`);
-    if (type === 'charset.unsupported' || type === 'encoding.unsupported') return reply(400, `unsupported body encoding: ${(err as Error).message}`);
-    if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') return reply(400, (err as Error).message);
+    if (type === 'encoding.unsupported') return reply(415, `unsupported Content-Encoding (send the JSON uncompressed): ${(err as Error).message}`);
+    if (type === 'charset.unsupported') return reply(415, `unsupported charset (send UTF-8): ${(err as Error).message}`);
+    if (type === 'request.aborted') {
+      metrics.abandoned.inc({ verb: routes.get(req.path) ?? 'other' });
+      return;
+    }
+    if (type === 'request.size.invalid' || type === 'stream.encoding.set') return reply(400, (err as Error).message);
     const message = `tidal extender internal error: ${(err as Error)?.message ?? String(err)}`;
     log.error({ err, path: req.path }, message);
     reply(500, message);
@@ -179,33 +336,94 @@ export interface RunningExtender {
   server: Server;
   host: string;
   port: number;
-  /** http://host:port */
+  /** http(s)://host:port */
   url: string;
+  /** Whether it serves HTTPS. */
+  tls: boolean;
   close(): Promise<void>;
 }
 
-/** Binds the app (host 127.0.0.1 and port 0 in tests: a free port is chosen). */
-export function startExtender(app: Express, opts: { host?: string; port?: number } = {}): Promise<RunningExtender> {
+export interface StartOptions {
+  host?: string;
+  port?: number;
+  /** Serve HTTPS with these (reloaded) credentials; plain HTTP without. */
+  tls?: TlsReloader;
+  /** Headers and body must arrive within this (ms); default 10 s. Slower clients get 408 and are disconnected. */
+  requestTimeoutMs?: number;
+  /** Idle keep-alive connections are closed after this (ms); default 95 s, above Go's 90 s idle timeout. */
+  keepAliveTimeoutMs?: number;
+  /** Connections beyond this are refused at accept; default 1024 (kube-scheduler keeps a handful). */
+  maxConnections?: number;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' };
+
+/**
+ * Binds the app (host 127.0.0.1 and port 0 in tests: a free port is chosen), over HTTPS when `tls`
+ * is given (its reloads swap the server's certificate in place; connections stay up).
+ */
+export function startExtender(app: Express, opts: StartOptions = {}): Promise<RunningExtender> {
   const host = opts.host ?? '0.0.0.0';
-  const server = createServer(app);
-  // kube-scheduler keeps connections alive between cycles; keep them a little longer than Go's idle timeout.
-  server.keepAliveTimeout = 95_000;
-  server.headersTimeout = 96_000;
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  if (!(requestTimeout >= 100)) throw new Error(`request timeout must be at least 100 ms (got ${requestTimeout})`);
+  const locals = app.locals.tidal as ExtenderLocals | undefined;
+  const timeouts = {
+    requestTimeout,
+    // Node counts the first request's headers from the moment the connection opens.
+    headersTimeout: requestTimeout,
+    // How often Node checks the two timeouts above (its default, 30 s, would let a slow client hold a connection that long).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(requestTimeout / 10))),
+    keepAliveTimeout: opts.keepAliveTimeoutMs ?? 95_000,
+  };
+  const tls = opts.tls;
+  const server: Server = tls
+    ? (createHttpsServer({ ...timeouts, ...tls.current.context, requestCert: tls.requestsClientCert, rejectUnauthorized: false, handshakeTimeout: requestTimeout }, app) as unknown as Server)
+    : createServer(timeouts, app);
+  server.maxConnections = opts.maxConnections ?? 1024;
+  // Protocol errors and timeouts before the app sees a request: count them and answer as Node would.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const code = err.code ?? 'unknown';
+    locals?.metrics.clientErrors.inc({ code });
+    if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+    const body = JSON.stringify({ Error: status === 408 ? `request not received within ${requestTimeout} ms` : `malformed HTTP request (${code})` });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // A client that keeps sending after our answer would hold the half-open socket: cut it.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
+  if (tls) {
+    server.on('tlsClientError', (err: Error) => {
+      locals?.metrics.tlsHandshakeErrors.inc();
+      locals?.log.debug({ err: err.message }, 'TLS handshake failed');
+    });
+    tls.start((m) => (server as unknown as { setSecureContext(o: object): void }).setSecureContext(m.context), { log: locals?.log, metrics: locals?.metrics });
+  }
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => {
+      tls?.stop();
+      reject(e);
+    });
     server.listen(opts.port ?? 8888, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', (e) => locals?.log.error({ err: e }, 'extender server error'));
       const addr = server.address() as AddressInfo;
       const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
       resolve({
         server,
         host: addr.address,
         port: addr.port,
-        url: `http://${shown}:${addr.port}`,
+        url: `${tls ? 'https' : 'http'}://${shown}:${addr.port}`,
+        tls: !!tls,
         close: () =>
           new Promise<void>((done, fail) => {
+            tls?.stop();
             server.close((e) => (e ? fail(e) : done()));
             server.closeIdleConnections();
+            // Requests in progress get a few seconds to finish; then their connections are cut.
+            setTimeout(() => server.closeAllConnections(), 5000).unref();
           }),
       });
     });

@@ -45,7 +45,10 @@ describe('tidal extender', () => {
   });
 
   it('starts unready against an unreachable cluster, answering as configured', async () => {
-    const p = await runExtender(opts({ state: undefined, kubeconfig: fileURLToPath(new URL('../../fixtures/extender/unreachable.kubeconfig', import.meta.url)) }), false);
+    const kubeconfig = fileURLToPath(new URL('../../fixtures/extender/unreachable.kubeconfig', import.meta.url));
+    // Against a cluster, plain HTTP must be chosen explicitly.
+    await expect(runExtender(opts({ state: undefined, kubeconfig }), false)).rejects.toThrow(/choose the transport/);
+    const p = await runExtender(opts({ state: undefined, kubeconfig, plainHttp: true }), false);
     try {
       await p.started;
       const ready = await fetch(`${p.server.url}/readyz`);
@@ -66,6 +69,11 @@ describe('tidal extender', () => {
     await expect(runExtender(opts({ logLevel: 'loud' }), false)).rejects.toThrow(/--log-level must be one of/);
     await expect(runExtender(opts({ urlPrefix: '/a/:b' }), false)).rejects.toThrow(/url prefix/);
     await expect(runExtender(opts({ profile: '/nonexistent.yaml' }), false)).rejects.toThrow(/cannot read/);
+    await expect(runExtender(opts({ decisionBudget: 'soon' }), false)).rejects.toThrow(/--decision-budget must be a duration such as 500ms or 2s \(got soon\)/);
+    await expect(runExtender(opts({ requestTimeout: '10ms' }), false)).rejects.toThrow(/--request-timeout must be at least 100 ms/);
+    await expect(runExtender(opts({ onlineWhenOverloaded: 'half' }), false)).rejects.toThrow(/--online-when-overloaded must be open or closed/);
+    await expect(runExtender(opts({ batchWhenOverloaded: 'ajar' }), false)).rejects.toThrow(/--batch-when-overloaded must be open or closed/);
+    await expect(runExtender(opts({ tlsCertFile: '/nonexistent.crt', tlsKeyFile: '/nonexistent.key' }), false)).rejects.toThrow(/^--tls-cert-file \/nonexistent\.crt: cannot read/);
   });
 });
 
