@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the control-plane programs the e2e tier runs (kube-apiserver, kube-scheduler,
-# kube-controller-manager, etcd, kwok) from their Go modules, with the Go toolchain and
+# kube-controller-manager, etcd, kwok) and kubectl (kustomize rendering, apply) from their Go modules, with the Go toolchain and
 # the module proxy only. Idempotent: the binaries land in a cache outside the repository,
-# keyed by the upstream versions, and an existing complete set is reused as it is.
+# keyed by the upstream versions, and an existing complete set is reused as it is. When only some
+# are missing (e.g. a cache made before kubectl joined the set), only those are built.
 #
 #   TIDAL_E2E_BIN_DIR  use pre-built binaries from this folder (only checked, never built)
 #   TIDAL_E2E_CACHE    cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/tidal-e2e)
@@ -10,13 +11,13 @@
 #   GOMODCACHE, GOCACHE, GOPROXY   the usual Go settings apply
 #
 # Progress goes to stderr; the last (and only) line on stdout is the folder that holds
-# the five binaries.
+# the binaries.
 set -euo pipefail
 
 K8S_VERSION=v1.37.2
 ETCD_VERSION=v3.7.3
 KWOK_VERSION=v0.8.0
-BINARIES=(kube-apiserver kube-scheduler kube-controller-manager etcd kwok)
+BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl etcd kwok)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -79,6 +80,9 @@ if command -v flock >/dev/null 2>&1; then
     exit 0
   fi
 fi
+# Only what is missing gets built (all of it on a cold cache).
+todo=" $(missing_in "$bin") "
+wanted() { [[ $todo == *" $1 "* ]]; }
 
 stage="$out/bin.partial.$$"
 rm -rf "$stage"
@@ -107,19 +111,29 @@ step() {
 }
 
 # Sequential on purpose: each go build already uses every core.
-step etcd "$stage/etcd" "-s -w" go.etcd.io/etcd/server/v3
-step kwok "$stage/kwok" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok
-step kube "$stage/" "$kube_ldflags" \
-  k8s.io/kubernetes/cmd/kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-scheduler \
-  k8s.io/kubernetes/cmd/kube-controller-manager
+if wanted etcd; then step etcd "$stage/etcd" "-s -w" go.etcd.io/etcd/server/v3; fi
+if wanted kwok; then step kwok "$stage/kwok" "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" sigs.k8s.io/kwok/cmd/kwok; fi
+kube_pkgs=()
+for name in kube-apiserver kube-scheduler kube-controller-manager kubectl; do
+  if wanted "$name"; then kube_pkgs+=("k8s.io/kubernetes/cmd/$name"); fi
+done
+if ((${#kube_pkgs[@]} == 1)); then
+  step kube "$stage/${kube_pkgs[0]##*/}" "$kube_ldflags" "${kube_pkgs[@]}"
+elif ((${#kube_pkgs[@]} > 1)); then
+  step kube "$stage/" "$kube_ldflags" "${kube_pkgs[@]}"
+fi
 
-missing=$(missing_in "$stage")
-[[ -z $missing ]] || die "build produced no: $missing"
+built=()
+for name in "${BINARIES[@]}"; do
+  if wanted "$name"; then
+    [[ -x "$stage/$name" && -f "$stage/$name" ]] || die "build produced no $name"
+    built+=("$name")
+  fi
+done
 
 mkdir -p "$bin"
-for name in "${BINARIES[@]}"; do
+for name in "${built[@]}"; do
   mv -f "$stage/$name" "$bin/$name"
 done
-log "built ${BINARIES[*]} in $((SECONDS - start))s into $bin"
+log "built ${built[*]} in $((SECONDS - start))s into $bin"
 echo "$bin"

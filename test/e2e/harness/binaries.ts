@@ -9,7 +9,7 @@ export const K8S_VERSION = 'v1.37.2';
 export const ETCD_VERSION = 'v3.7.3';
 export const KWOK_VERSION = 'v0.8.0';
 
-export const BINARIES = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'etcd', 'kwok'] as const;
+export const BINARIES = ['kube-apiserver', 'kube-scheduler', 'kube-controller-manager', 'kubectl', 'etcd', 'kwok'] as const;
 export type Binary = (typeof BINARIES)[number];
 
 export const BUILD_SCRIPT = resolve(fileURLToPath(new URL('../controlplane/build.sh', import.meta.url)));
@@ -59,7 +59,7 @@ export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined
 }
 
 /**
- * Returns a folder holding all five binaries. Uses TIDAL_E2E_BIN_DIR or the cache as they
+ * Returns a folder holding all the binaries (BINARIES). Uses TIDAL_E2E_BIN_DIR or the cache as they
  * are; otherwise runs build.sh (a cold build takes many minutes), streaming its progress to
  * `log` (stderr by default).
  */

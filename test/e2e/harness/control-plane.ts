@@ -35,6 +35,8 @@ export interface ControlPlane {
   /** A fresh @kubernetes/client-node KubeConfig loaded from kubeconfigPath. */
   kubeConfig(): KubeConfig;
   apiserverUrl: string;
+  /** https://127.0.0.1:<port> of kube-scheduler's secure port (/readyz, /metrics, /configz as the admin). */
+  schedulerUrl: string;
   /** Folder the binaries ran from. */
   binDir: string;
   /**
@@ -46,6 +48,22 @@ export interface ControlPlane {
   stopScheduler(): Promise<void>;
   /** Stops and starts kube-apiserver on the same port and etcd; resolves once /readyz answers. */
   restartApiserver(): Promise<void>;
+  /** Stops kube-apiserver (etcd keeps running); startApiserver() brings it back on the same port. */
+  stopApiserver(): Promise<void>;
+  startApiserver(): Promise<void>;
+  /** Stops kube-controller-manager (no ReplicaSets, Jobs, PDB status, GC… until it is started again). */
+  stopControllerManager(): Promise<void>;
+  /** (Re)starts kube-controller-manager; resolves once /healthz answers. */
+  startControllerManager(): Promise<void>;
+  /**
+   * Starts any program (e.g. \`node scheduler/cli/tidal.ts extender …\`) as a child in its own process
+   * group, logging to logs(name). The plane owns it: stop() ends it first (before the control plane),
+   * and the exit hooks and the reaper kill it like the components. A running one of that name is
+   * stopped first.
+   */
+  startChild(name: string, command: string, args: string[], opts?: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<ManagedProcess>;
+  /** SIGTERM (SIGKILL after graceMs) to a child started with startChild; no-op if not running. */
+  stopChild(name: string, graceMs?: number): Promise<void>;
   /** Creates kwok-managed fake nodes and waits until each is Ready and free of not-ready taints. */
   addNodes(nodes: FakeNodeSpec[]): Promise<void>;
   /** Creates a namespace (if missing) and waits for its default ServiceAccount, so pods can be created. */
@@ -55,6 +73,8 @@ export interface ControlPlane {
   /** Kills every process group and removes dir (kept when KEEP_E2E_DIR=1). Safe to call twice. */
   stop(): Promise<void>;
 }
+
+export type { ManagedProcess } from './process.ts';
 
 export interface StartOptions {
   /** Scheduler configuration for the first start; the default profile when left out. */
@@ -97,7 +117,7 @@ const CONTROLLERS = [
 const KEEP_DIR = (): boolean => process.env.KEEP_E2E_DIR === '1';
 
 /** Free loopback ports, all held open until every one is picked so none repeats. */
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -154,9 +174,12 @@ class ControlPlaneImpl implements ControlPlane {
   dir: string;
   kubeconfigPath: string;
   apiserverUrl: string;
+  schedulerUrl: string;
   binDir: string;
 
-  private readonly procs = new Map<Component, ManagedProcess>();
+  private readonly procs = new Map<string, ManagedProcess>();
+  /** Names of the processes started with startChild (stopped first on tear-down). */
+  private readonly children = new Set<string>();
   private readonly ports: Record<'etcdClient' | 'etcdPeer' | 'apiserver' | 'controllerManager' | 'scheduler' | 'kwok', number>;
   private pki: Pki | undefined;
   private adminTls: TlsOptions | undefined;
@@ -172,6 +195,7 @@ class ControlPlaneImpl implements ControlPlane {
     ];
     this.ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok };
     this.apiserverUrl = `https://127.0.0.1:${apiserver}`;
+    this.schedulerUrl = `https://127.0.0.1:${scheduler}`;
     this.kubeconfigPath = join(dir, 'admin.kubeconfig');
   }
 
@@ -205,12 +229,34 @@ class ControlPlaneImpl implements ControlPlane {
     return proc;
   }
 
-  private async halt(component: Component): Promise<void> {
+  private async halt(component: string, graceMs?: number): Promise<void> {
     const proc = this.procs.get(component);
     if (!proc) return;
-    await proc.stop();
+    await proc.stop(graceMs);
     this.procs.delete(component);
     this.recordPgids();
+  }
+
+  async startChild(
+    name: string,
+    command: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ): Promise<ManagedProcess> {
+    if (this.stopping) throw new Error(`control plane stopping: cannot start ${name}`);
+    if ((['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as string[]).includes(name)) {
+      throw new Error(`${name} is a control-plane component name; pick another for a child process`);
+    }
+    await this.halt(name);
+    const proc = startProcess(name, command, args, this.logs(name), { env: opts.env, cwd: opts.cwd ?? this.dir });
+    this.procs.set(name, proc);
+    this.children.add(name);
+    this.recordPgids();
+    return proc;
+  }
+
+  async stopChild(name: string, graceMs?: number): Promise<void> {
+    await this.halt(name, graceMs);
   }
 
   async setUp(opts: StartOptions): Promise<void> {
@@ -310,7 +356,8 @@ class ControlPlaneImpl implements ControlPlane {
     return this.pki;
   }
 
-  private async startApiserver(): Promise<void> {
+  async startApiserver(): Promise<void> {
+    await this.halt('kube-apiserver');
     const proc = this.launch('kube-apiserver', this.apiserverArgs());
     await waitHealthy(proc, `${this.apiserverUrl}/readyz`, { tls: this.adminTls, timeoutMs: 120_000 });
   }
@@ -320,7 +367,16 @@ class ControlPlaneImpl implements ControlPlane {
     await this.startApiserver();
   }
 
-  private async startControllerManager(): Promise<void> {
+  async stopApiserver(): Promise<void> {
+    await this.halt('kube-apiserver');
+  }
+
+  async stopControllerManager(): Promise<void> {
+    await this.halt('kube-controller-manager');
+  }
+
+  async startControllerManager(): Promise<void> {
+    await this.halt('kube-controller-manager');
     const pki = this.requirePki();
     const kubeconfig = join(this.dir, 'controller-manager.kubeconfig');
     const proc = this.launch('kube-controller-manager', [
@@ -499,7 +555,8 @@ class ControlPlaneImpl implements ControlPlane {
   }
 
   private async tearDown(): Promise<void> {
-    // Clients first, storage last.
+    // Children (Tidal's processes) first, then the clients, storage last.
+    await Promise.all([...this.children].map((name) => this.halt(name)));
     for (const c of ['kube-scheduler', 'kube-controller-manager', 'kwok', 'kube-apiserver', 'etcd'] as const) {
       await this.halt(c);
     }
@@ -548,4 +605,14 @@ export async function apiserverGet(cp: ControlPlane, path: string): Promise<{ st
     cert: fromB64(user?.certData),
     key: fromB64(user?.keyData),
   });
+}
+
+/**
+ * GET a URL of another component's secure port (kube-scheduler's /configz, /metrics) with the admin
+ * client certificate. Those ports serve a self-signed certificate, which is not verified.
+ */
+export async function componentGet(cp: ControlPlane, url: string): Promise<{ status: number; body: string }> {
+  const user = cp.kubeConfig().getCurrentUser();
+  const fromB64 = (s: string | undefined): Buffer | undefined => (s ? Buffer.from(s, 'base64') : undefined);
+  return httpGet(url, { cert: fromB64(user?.certData), key: fromB64(user?.keyData), rejectUnauthorized: false });
 }

@@ -2,7 +2,7 @@
 // the control-plane binaries exist (building them from Go modules on first use).
 //
 //   TIDAL_E2E=0           explicit opt-out: the tier is skipped, also in CI
-//   TIDAL_E2E_BIN_DIR     pre-built binaries to use (must hold all five)
+//   TIDAL_E2E_BIN_DIR     pre-built binaries to use (must hold all of BINARIES, kubectl included)
 //   CI=true               a missing prerequisite (Go toolchain, openssl) fails the run
 //                         instead of skipping the tier
 import type { TestProject } from 'vitest/node';
