@@ -2,8 +2,10 @@
 // validated wire arguments (wire.ts) and return wire answers. server.ts puts them behind express; the
 // benchmark calls them in process.
 //
-// Each call converts the pod once, asks the engine once (context + filter, or context + score) and
-// builds the answer; per node it only looks names up and writes the answer.
+// Each call converts the pod once, asks the engine once (context + verdicts, or context + scoreNames:
+// the engine's array fast paths, aligned with the request's names) and builds the answer. The server
+// sends filterJson/prioritizeJson, which write the wire JSON directly (no per-node objects, no
+// serialisation of a 5000-key map); filter/prioritize give the same answer as objects.
 
 import type { Logger } from 'pino';
 import pino from 'pino';
@@ -11,7 +13,6 @@ import { realClock, type Clock } from '../core/clock.ts';
 import type { PolicyEngine } from '../core/engine.ts';
 import type { PodSpec, WorkloadClass } from '../core/model.ts';
 import { selectVictims, type PreemptionCandidate } from '../core/preemption.ts';
-import type { NodeState } from '../core/state.ts';
 import { podFromKube, type ConvertIssue } from '../kube/convert.ts';
 import type { StateSource } from '../kube/source.ts';
 import { ExtenderMetrics } from './metrics.ts';
@@ -93,97 +94,150 @@ export class ExtenderHandlers {
     return podFromKube(wire, { classification: this.engine.config.classification, onIssue: (i) => this.#issue(i) });
   }
 
+  /** The filter answer as an object (tests, the demo); the server sends filterJson's text instead. */
   filter(args: ExtenderArgs): ExtenderFilterResult {
+    const d = this.#filter(args);
+    const failed: FailedNodesMap = {};
+    const unresolvable: FailedNodesMap = {};
+    const passed: string[] = [];
+    const items: WireNode[] = [];
+    for (let k = 0; k < d.names.length; k++) {
+      const reason = d.reasons === null ? (d.pass ? null : NOT_SYNCED_REASON) : d.reasons[k]!;
+      if (reason === null) {
+        if (d.items) items.push(d.items[k]!);
+        else passed.push(d.names[k]!);
+      } else if (d.unresolvable !== null && d.unresolvable[k] === 1) defineKey(unresolvable, d.names[k]!, reason);
+      else defineKey(failed, d.names[k]!, reason);
+    }
+    return {
+      NodeNames: d.items ? null : passed,
+      Nodes: d.items ? { ...args.Nodes!, items } : null,
+      FailedNodes: failed,
+      FailedAndUnresolvableNodes: unresolvable,
+      Error: '',
+    };
+  }
+
+  /**
+   * The filter answer as the JSON text filter() would serialise to, written directly: no per-node
+   * objects, node names quoted once, each distinct reason quoted once.
+   */
+  filterJson(args: ExtenderArgs): string {
+    const d = this.#filter(args);
+    const n = d.names.length;
+    // Passing names (or items) go through the native serialiser as one array; refusals are written
+    // as "name":"reason" pairs, each distinct reason quoted once.
+    const passed: unknown[] = [];
+    let failed = '';
+    let unresolvable = '';
+    let lastReason: string | null = null;
+    let lastQuoted = '';
+    for (let k = 0; k < n; k++) {
+      const reason = d.reasons === null ? (d.pass ? null : NOT_SYNCED_REASON) : d.reasons[k]!;
+      if (reason === null) {
+        passed.push(d.items ? d.items[k] : d.names[k]);
+        continue;
+      }
+      if (reason !== lastReason) {
+        lastReason = reason;
+        lastQuoted = JSON.stringify(reason);
+      }
+      const entry = `${quote(d.names[k]!)}:${lastQuoted}`;
+      if (d.unresolvable !== null && d.unresolvable[k] === 1) unresolvable = unresolvable === '' ? entry : `${unresolvable},${entry}`;
+      else failed = failed === '' ? entry : `${failed},${entry}`;
+    }
+    const list = JSON.stringify(passed.length === n && !d.items ? d.names : passed);
+    let nodes = 'null';
+    if (d.items) {
+      // The input NodeList with only the passing items (its other fields as sent).
+      const { items: _items, ...rest } = args.Nodes!;
+      const head = JSON.stringify(rest);
+      nodes = head === '{}' ? `{"items":${list}}` : `${head.slice(0, -1)},"items":${list}}`;
+    }
+    return `{"NodeNames":${d.items ? 'null' : list},"Nodes":${nodes},"FailedNodes":{${failed}},"FailedAndUnresolvableNodes":{${unresolvable}},"Error":""}`;
+  }
+
+  /** One filter decision: per node null (passes) or a reason; counted in metrics and logged. */
+  #filter(args: ExtenderArgs): FilterDecision {
     const started = performance.now();
     const pod = this.pod(args.Pod);
-    const cacheMode = args.NodeNames !== null;
-    const items: readonly WireNode[] = cacheMode ? [] : (args.Nodes!.items ?? []);
-    const names: readonly string[] = cacheMode ? args.NodeNames! : items.map((n) => n.metadata!.name!);
+    const items: readonly WireNode[] | null = args.NodeNames !== null ? null : (args.Nodes!.items ?? []);
+    const names: readonly string[] = items === null ? args.NodeNames! : nodeNames(items);
 
     if (!this.source.isSynced()) {
       const mode = this.notReady[pod.class];
       this.metrics.notReady.inc({ verb: 'filter', class: pod.class, mode });
-      const failed: FailedNodesMap = {};
-      if (mode === 'closed') for (const n of names) failed[n] = NOT_SYNCED_REASON;
       const pass = mode === 'open';
       this.#logDecision('filter', pod, names.length, pass ? names.length : 0, pass ? {} : { NotSynced: names.length }, started);
-      return {
-        NodeNames: cacheMode ? (pass ? [...names] : []) : null,
-        Nodes: cacheMode ? null : { ...args.Nodes!, items: pass ? [...items] : [] },
-        FailedNodes: failed,
-        FailedAndUnresolvableNodes: {},
-        Error: '',
-      };
+      return { names, items, reasons: null, unresolvable: null, pass };
     }
 
-    const ctx = this.engine.context(pod, this.clock.now());
-    const out = this.engine.filter(ctx, names);
-    const failed: FailedNodesMap = {};
-    const unresolvable: FailedNodesMap = {};
-    const byPlugin = new Map<string, number>();
-    out.failed.forEach((reason, node) => {
-      failed[node] = reason;
-      this.#countReason(byPlugin, reason);
-    });
-    out.unresolvable.forEach((reason, node) => {
-      unresolvable[node] = reason;
-      this.#countReason(byPlugin, reason);
-    });
-    this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, out.feasible.length);
-    byPlugin.forEach((n, plugin) => this.metrics.decisions.inc({ class: pod.class, result: this.#unresolvable.has(plugin) ? 'unresolvable' : 'failed', plugin }, n));
-    let result: ExtenderFilterResult;
-    if (cacheMode) {
-      const passed = new Array<string>(out.feasible.length);
-      for (let i = 0; i < out.feasible.length; i++) passed[i] = out.feasible[i]!.name;
-      result = { NodeNames: passed, Nodes: null, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' };
-    } else {
-      const passed: WireNode[] = [];
-      for (let i = 0; i < items.length; i++) {
-        const name = names[i]!;
-        if (!out.failed.has(name) && !out.unresolvable.has(name)) passed.push(items[i]!);
+    const v = this.engine.verdicts(this.engine.context(pod, this.clock.now()), names);
+    // Count refusals per distinct reason (the engine hands out one string per distinct reason, and
+    // neighbours usually share it), then per plugin.
+    const byReason = new Map<string, number>();
+    let last: string | null = null;
+    let run = 0;
+    for (let k = 0; k < v.reasons.length; k++) {
+      const r = v.reasons[k]!;
+      if (r === null) continue;
+      if (r === last) {
+        run++;
+        continue;
       }
-      result = { NodeNames: null, Nodes: { ...args.Nodes!, items: passed }, FailedNodes: failed, FailedAndUnresolvableNodes: unresolvable, Error: '' };
+      if (last !== null) byReason.set(last, (byReason.get(last) ?? 0) + run);
+      last = r;
+      run = 1;
     }
-    this.#logDecision('filter', pod, names.length, out.feasible.length, byPlugin, started);
+    if (last !== null) byReason.set(last, (byReason.get(last) ?? 0) + run);
+    const byPlugin = new Map<string, number>();
+    byReason.forEach((count, reason) => {
+      const plugin = this.#pluginOf(reason);
+      byPlugin.set(plugin, (byPlugin.get(plugin) ?? 0) + count);
+    });
+    if (v.passed > 0) this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, v.passed);
+    byPlugin.forEach((count, plugin) => this.metrics.decisions.inc({ class: pod.class, result: this.#unresolvable.has(plugin) ? 'unresolvable' : 'failed', plugin }, count));
+    this.#logDecision('filter', pod, names.length, v.passed, byPlugin, started);
+    return { names, items, reasons: v.reasons, unresolvable: v.unresolvable, pass: true };
+  }
+
+  /** The prioritize answer as an object (tests, the demo); the server sends prioritizeJson's text. */
+  prioritize(args: ExtenderArgs): HostPriorityList {
+    const d = this.#prioritize(args);
+    const result: HostPriorityList = new Array(d.names.length);
+    for (let k = 0; k < d.names.length; k++) result[k] = { Host: d.names[k]!, Score: d.scores ? toExtenderScore(d.scores[k]!) : 0 };
     return result;
   }
 
-  prioritize(args: ExtenderArgs): HostPriorityList {
+  /** The prioritize answer as JSON text, written directly. */
+  prioritizeJson(args: ExtenderArgs): string {
+    const d = this.#prioritize(args);
+    let out = '';
+    for (let k = 0; k < d.names.length; k++) {
+      const entry = `{"Host":${quote(d.names[k]!)},"Score":${d.scores ? toExtenderScore(d.scores[k]!) : 0}}`;
+      out = k === 0 ? entry : `${out},${entry}`;
+    }
+    return `[${out}]`;
+  }
+
+  #prioritize(args: ExtenderArgs): { names: readonly string[]; scores: Float64Array | null } {
     const started = performance.now();
     const pod = this.pod(args.Pod);
-    const cacheMode = args.NodeNames !== null;
-    const items = cacheMode ? [] : (args.Nodes!.items ?? []);
-    const n = cacheMode ? args.NodeNames!.length : items.length;
-    const nameAt = cacheMode ? (i: number) => args.NodeNames![i]! : (i: number) => items[i]!.metadata!.name!;
-    const result: HostPriorityList = new Array(n);
+    const names: readonly string[] = args.NodeNames !== null ? args.NodeNames : nodeNames(args.Nodes!.items ?? []);
     if (!this.source.isSynced()) {
       this.metrics.notReady.inc({ verb: 'prioritize', class: pod.class, mode: this.notReady[pod.class] });
-      for (let i = 0; i < n; i++) result[i] = { Host: nameAt(i), Score: 0 };
-      this.#logDecision('prioritize', pod, n, n, {}, started);
-      return result;
+      this.#logDecision('prioritize', pod, names.length, names.length, {}, started);
+      return { names, scores: null };
     }
-    const nodes = this.engine.state.nodes;
-    const known: NodeState[] = [];
-    for (let i = 0; i < n; i++) {
-      const node = nodes.get(nameAt(i));
-      if (node) known.push(node);
-    }
-    const scores = known.length > 0 ? this.engine.score(this.engine.context(pod, this.clock.now()), known) : new Float64Array(0);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      const name = nameAt(i);
-      // `known` follows the input order, so the k-th known node is the next one that exists.
-      const s = k < known.length && known[k]!.name === name ? scores[k++]! : 0;
-      result[i] = { Host: name, Score: toExtenderScore(s) };
-    }
-    this.#logDecision('prioritize', pod, n, known.length, {}, started);
-    return result;
+    const scores = names.length > 0 ? this.engine.scoreNames(this.engine.context(pod, this.clock.now()), names) : null;
+    this.#logDecision('prioritize', pod, names.length, names.length, {}, started);
+    return { names, scores };
   }
 
   preempt(args: ExtenderPreemptionArgs): ExtenderPreemptionResult {
     const started = performance.now();
     const pod = this.pod(args.Pod);
-    const answer: Record<string, MetaVictims> = {};
+    const answer: Record<string, MetaVictims> = Object.create(null); // a node named __proto__ stays a key
     const candidates: PreemptionCandidate[] = [];
     if (args.NodeNameToMetaVictims) {
       for (const [nodeName, v] of Object.entries(args.NodeNameToMetaVictims)) {
@@ -227,8 +281,8 @@ export class ExtenderHandlers {
     const pass = this.overloaded[pod.class] === 'open';
     const unresolvable: FailedNodesMap = {};
     if (!pass) {
-      if (cacheMode) for (const n of args.NodeNames!) unresolvable[n] = OVERLOADED_REASON;
-      else for (const n of items) unresolvable[n.metadata!.name!] = OVERLOADED_REASON;
+      if (cacheMode) for (const n of args.NodeNames!) defineKey(unresolvable, n, OVERLOADED_REASON);
+      else for (const n of items) defineKey(unresolvable, n.metadata!.name!, OVERLOADED_REASON);
     }
     return {
       NodeNames: cacheMode ? (pass ? args.NodeNames!.slice() : []) : null,
@@ -254,15 +308,9 @@ export class ExtenderHandlers {
     return { NodeNameToMetaVictims: {} };
   }
 
-  #countReason(byPlugin: Map<string, number>, reason: string): void {
-    let plugin = UNKNOWN_NODE;
-    for (const p of this.#prefixes) {
-      if (reason.startsWith(p.prefix)) {
-        plugin = p.plugin;
-        break;
-      }
-    }
-    byPlugin.set(plugin, (byPlugin.get(plugin) ?? 0) + 1);
+  #pluginOf(reason: string): string {
+    for (const p of this.#prefixes) if (reason.startsWith(p.prefix)) return p.plugin;
+    return UNKNOWN_NODE;
   }
 
   #issue(i: ConvertIssue): void {
@@ -286,6 +334,37 @@ export class ExtenderHandlers {
       `${verb} ${pod.namespace}/${pod.name}`,
     );
   }
+}
+
+interface FilterDecision {
+  names: readonly string[];
+  /** The request's NodeList items (nodeCacheCapable false), aligned with names; null with NodeNames. */
+  items: readonly WireNode[] | null;
+  /** Per node: null passes, else the reason; null before the state synced (then `pass` says all or none). */
+  reasons: ReadonlyArray<string | null> | null;
+  /** Per node: 1 when the reason is unresolvable. */
+  unresolvable: Uint8Array | null;
+  pass: boolean;
+}
+
+function nodeNames(items: readonly WireNode[]): string[] {
+  const names = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) names[i] = items[i]!.metadata!.name!;
+  return names;
+}
+
+/** Kubernetes node names are DNS subdomains: those need no escaping in JSON. */
+const PLAIN_NAME = /^[a-z0-9][a-z0-9.-]*$/;
+
+/** A JSON string literal for a node name. */
+function quote(name: string): string {
+  return PLAIN_NAME.test(name) ? `"${name}"` : JSON.stringify(name);
+}
+
+/** Sets an own key, even "__proto__" (plain assignment would change the object's prototype). */
+function defineKey(o: Record<string, string>, k: string, v: string): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Engine score 0..100 -> extender score 0..10 (integer; the scheduler multiplies by weight * 10). */

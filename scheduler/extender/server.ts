@@ -234,6 +234,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   interface VerbSpec<A> {
     parse(body: unknown): A;
     nodes(args: A): number;
+    /** The answer: an object to serialise, or (filter, prioritize) its JSON text already written. */
     decide(args: A): unknown;
     degrade(args: A): { answer: unknown; cls: string; mode: string };
   }
@@ -270,13 +271,14 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       sendJson(res, 500, name === 'filter' ? emptyFilterResult(message) : { Error: message });
       return;
     }
-    sendJson(res, 200, answer);
+    if (typeof answer === 'string') res.status(200).type('application/json').send(answer);
+    else sendJson(res, 200, answer);
   };
   const modeOf = (cls: keyof OverloadPolicy): string => handlers.overloaded[cls];
   app.post(`${prefix}/filter`, clientAuth, requireJson, json, verb('filter', {
     parse: parseExtenderArgs,
     nodes: nodeCount,
-    decide: (a) => handlers.filter(a),
+    decide: (a) => handlers.filterJson(a),
     degrade: (a) => {
       const pod = handlers.pod(a.Pod);
       return { answer: handlers.degradedFilter(a, pod), cls: pod.class, mode: modeOf(pod.class) };
@@ -285,7 +287,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   app.post(`${prefix}/prioritize`, clientAuth, requireJson, json, verb('prioritize', {
     parse: parseExtenderArgs,
     nodes: nodeCount,
-    decide: (a) => handlers.prioritize(a),
+    decide: (a) => handlers.prioritizeJson(a),
     degrade: (a) => ({ answer: handlers.degradedPrioritize(a), cls: handlers.pod(a.Pod).class, mode: 'zero' }),
   }));
   app.post(`${prefix}/preempt`, clientAuth, requireJson, json, verb('preempt', {

@@ -245,7 +245,7 @@ export function parsePreemptionArgs(body: unknown): ExtenderPreemptionArgs {
   }
   if (hasMeta) {
     const map = expectObject(rawMeta, 'NodeNameToMetaVictims', 'an object mapping node names to MetaVictims');
-    const out: Record<string, MetaVictims | null> = {};
+    const out: Record<string, MetaVictims | null> = Object.create(null); // a node named __proto__ stays a key
     for (const node of Object.keys(map)) {
       const path = `NodeNameToMetaVictims[${node}]`;
       const v = map[node];
@@ -268,7 +268,7 @@ export function parsePreemptionArgs(body: unknown): ExtenderPreemptionArgs {
     return { Pod: pod, NodeNameToMetaVictims: out, NodeNameToVictims: null };
   }
   const map = expectObject(rawFull, 'NodeNameToVictims', 'an object mapping node names to Victims');
-  const out: Record<string, Victims | null> = {};
+  const out: Record<string, Victims | null> = Object.create(null);
   for (const node of Object.keys(map)) {
     const path = `NodeNameToVictims[${node}]`;
     const v = map[node];

@@ -234,8 +234,8 @@ describe('errors', () => {
   });
 
   it('answers 500 with the error in Error when Tidal fails inside, and keeps serving', async () => {
-    const original = ext.engine.filter;
-    ext.engine.filter = () => {
+    const original = ext.engine.verdicts;
+    ext.engine.verdicts = () => {
       throw new Error('injected failure');
     };
     try {
@@ -243,7 +243,7 @@ describe('errors', () => {
       expect(r.status).toBe(500);
       expect(r.json).toEqual({ Nodes: null, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: 'tidal extender internal error in filter: injected failure' });
     } finally {
-      ext.engine.filter = original;
+      ext.engine.verdicts = original;
     }
     const ok = await post(`${ext.base}/filter`, extenderArgs(onlinePod('x', { cpu: '1' }), [ext.cluster.nodes.n1], true));
     expect(ok.status).toBe(200);

@@ -155,10 +155,10 @@ describe('slow decisions', () => {
   /** 20 filter requests at once against decisions that take 30 ms each: latencies and answers. */
   async function burst(budgetMs: number): Promise<{ ms: number[]; degraded: number }> {
     ext = await startHardened({ decisionBudgetMs: budgetMs });
-    const filter = ext.engine.filter.bind(ext.engine);
-    ext.engine.filter = (ctx, nodeNames) => {
+    const verdicts = ext.engine.verdicts.bind(ext.engine);
+    ext.engine.verdicts = (ctx, nodeNames) => {
       stall(30);
-      return filter(ctx, nodeNames);
+      return verdicts(ctx, nodeNames);
     };
     // Raw sockets, so that all 20 requests are in the kernel before the server reads the first (an
     // in-process fetch would only send the next one when the loop is free: no queue would build up).
@@ -188,8 +188,8 @@ describe('slow decisions', () => {
 
   it('degrade a verb whose decisions alone exceed the budget (cause slow)', async () => {
     ext = await startHardened({ decisionBudgetMs: 50 });
-    const score = ext.engine.score.bind(ext.engine);
-    ext.engine.score = (ctx, ns) => {
+    const score = ext.engine.scoreNames.bind(ext.engine);
+    ext.engine.scoreNames = (ctx, ns) => {
       stall(80);
       return score(ctx, ns);
     };

@@ -41,22 +41,48 @@ describe('wire parsing', () => {
 });
 
 describe('ExtenderHandlers', () => {
-  it('calls the engine once per request: one context and one filter or score pass', async () => {
+  it('calls the engine once per request: one context and one verdicts or scoreNames pass', async () => {
     const ext = await startTestExtender();
     try {
       const h = new ExtenderHandlers({ engine: ext.engine, source: ext.source, clock: ext.clock, metrics: new ExtenderMetrics() });
       const context = vi.spyOn(ext.engine, 'context');
-      const filter = vi.spyOn(ext.engine, 'filter');
-      const score = vi.spyOn(ext.engine, 'score');
+      const verdicts = vi.spyOn(ext.engine, 'verdicts');
+      const score = vi.spyOn(ext.engine, 'scoreNames');
       const nodes = Object.values(ext.cluster.nodes);
-      h.filter(parseExtenderArgs(extenderArgs(onlinePod('w', { cpu: '1' }), nodes, true)));
-      expect([context.mock.calls.length, filter.mock.calls.length, score.mock.calls.length]).toEqual([1, 1, 0]);
-      h.prioritize(parseExtenderArgs(extenderArgs(batchPod('b', { 'tidal.io/batch-cpu': '100' }), nodes, false)));
-      expect([context.mock.calls.length, filter.mock.calls.length, score.mock.calls.length]).toEqual([2, 1, 1]);
+      h.filterJson(parseExtenderArgs(extenderArgs(onlinePod('w', { cpu: '1' }), nodes, true)));
+      expect([context.mock.calls.length, verdicts.mock.calls.length, score.mock.calls.length]).toEqual([1, 1, 0]);
+      h.prioritizeJson(parseExtenderArgs(extenderArgs(batchPod('b', { 'tidal.io/batch-cpu': '100' }), nodes, false)));
+      expect([context.mock.calls.length, verdicts.mock.calls.length, score.mock.calls.length]).toEqual([2, 1, 1]);
       // The node names handed to the engine are the request's own array (no copy per request).
       const args = parseExtenderArgs(extenderArgs(onlinePod('w', { cpu: '1' }), nodes, true));
-      h.filter(args);
-      expect(filter.mock.calls[1]![1]).toBe(args.NodeNames);
+      h.filterJson(args);
+      expect(verdicts.mock.calls[1]![1]).toBe(args.NodeNames);
+    } finally {
+      await ext.close();
+    }
+  });
+
+  it('writes the same answer as JSON text as it builds as objects, in both modes, synced or not', async () => {
+    const ext = await startTestExtender();
+    try {
+      const h = new ExtenderHandlers({ engine: ext.engine, source: ext.source, clock: ext.clock, metrics: new ExtenderMetrics() });
+      const nodes = [...Object.values(ext.cluster.nodes), { metadata: { name: 'gone' } }, { metadata: { name: '__proto__' } }, { metadata: { name: 'we"ird\\name' } }];
+      const pods = [onlinePod('w', { cpu: '1' }), onlinePod('big', { cpu: '15' }), batchPod('b', { 'tidal.io/batch-cpu': '100' }), batchPod('huge', { 'tidal.io/batch-cpu': '64000' })];
+      for (const synced of [true, false]) {
+        ext.source.synced = synced;
+        for (const pod of pods) {
+          for (const cache of [true, false]) {
+            const args = parseExtenderArgs(JSON.parse(JSON.stringify(extenderArgs(pod, nodes, cache))));
+            expect(JSON.parse(h.filterJson(args))).toEqual(JSON.parse(JSON.stringify(h.filter(args))));
+            expect(JSON.parse(h.prioritizeJson(args))).toEqual(h.prioritize(args));
+          }
+        }
+      }
+      // A node named __proto__ is an ordinary key of the answer.
+      ext.source.synced = true;
+      const a = JSON.parse(h.filterJson(parseExtenderArgs(JSON.parse(JSON.stringify(extenderArgs(pods[0], nodes, true))))));
+      expect(Object.hasOwn(a.FailedAndUnresolvableNodes, '__proto__')).toBe(true);
+      expect(Object.hasOwn(a.FailedAndUnresolvableNodes, 'we"ird\\name')).toBe(true);
     } finally {
       await ext.close();
     }
