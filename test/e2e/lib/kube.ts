@@ -8,8 +8,10 @@ import {
   CoreV1Api,
   type CoreV1Event,
   type KubeConfig,
+  PatchStrategy,
   PolicyV1Api,
   SchedulingV1Api,
+  setHeaderOptions,
   type V1Pod,
   type V1PodSpec,
   type V1PodTemplateSpec,
@@ -170,6 +172,8 @@ export interface PodHistory {
   nodeName: string;
   deleted: boolean;
   deletedAt: number | undefined;
+  /** When the watch first showed it with a deletionTimestamp (an eviction or a delete was accepted). */
+  terminatingAt: number | undefined;
 }
 
 /**
@@ -204,10 +208,11 @@ export class PodRecorder {
   #see(phase: string, p: V1Pod): void {
     const uid = podUid(p);
     if (!uid) return;
-    const h = this.byUid.get(uid) ?? { pod: p, annotations: {}, nodeName: '', deleted: false, deletedAt: undefined };
+    const h = this.byUid.get(uid) ?? { pod: p, annotations: {}, nodeName: '', deleted: false, deletedAt: undefined, terminatingAt: undefined };
     h.pod = p;
     Object.assign(h.annotations, p.metadata?.annotations ?? {});
     if (p.spec?.nodeName) h.nodeName = p.spec.nodeName;
+    if ((p.metadata?.deletionTimestamp || phase === 'DELETED') && h.terminatingAt === undefined) h.terminatingAt = Date.now();
     if (phase === 'DELETED') {
       h.deleted = true;
       h.deletedAt = Date.now();
@@ -253,4 +258,31 @@ export function quantity(q: string | number | undefined): number {
 /** Sum over a pod's containers of one requested resource (as a number, cpu in cores). */
 export function podRequest(p: V1Pod, resource: string): number {
   return (p.spec?.containers ?? []).reduce((s, c) => s + quantity(c.resources?.requests?.[resource]), 0);
+}
+
+/** A pod's PodScheduled=False reason says it waits: bound (Running) or refused, a verdict either way. */
+export const hasVerdict = (p: V1Pod): boolean => isRunning(p) || unschedulableMessage(p) !== undefined;
+
+/**
+ * Scales a ReplicaSet up one replica at a time, each new pod bound or refused by the scheduler before
+ * the next is asked for. (The Tidal extender counts a pod against a node once its informer sees the
+ * binding; pods created together can be admitted against the same free capacity: a product bug reported
+ * with the e2e tier. Scenarios that are not about that race fill nodes this way.)
+ */
+export async function scaleUpOneByOne(k: Kube, namespace: string, name: string, labelSelector: string, replicas: number): Promise<void> {
+  for (let n = 1; n <= replicas; n++) {
+    await k.apps.patchNamespacedReplicaSetScale(
+      { name, namespace, body: { spec: { replicas: n } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitForPods(k, namespace, labelSelector, `${name}: ${n} pods with a scheduling verdict`, (ps) => {
+      const live = ps.filter((p) => !p.metadata?.deletionTimestamp);
+      return live.length === n && live.every(hasVerdict);
+    });
+  }
+}
+
+/** The condition the apiserver puts on a pod it deletes through the Eviction API (policy/v1). */
+export function evictedByApi(p: V1Pod): boolean {
+  return (p.status?.conditions ?? []).some((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'EvictionByEvictionAPI');
 }

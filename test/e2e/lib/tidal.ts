@@ -424,3 +424,18 @@ export function writeProfile(cp: ControlPlane, file: string, yaml: string): stri
   writeFileSync(path, yaml);
   return path;
 }
+
+/**
+ * The setup of a Tidal cluster: `tidal extender` with this profile (waited on until its informers have
+ * synced), then kube-scheduler restarted with the configuration `tidal config scheduler --full` prints
+ * for it. Returns the extender.
+ */
+export async function startTidalScheduling(
+  cp: ControlPlane,
+  opts: ExtenderOptions & { nodeCacheCapable?: boolean },
+): Promise<TidalExtender> {
+  const ext = await TidalExtender.start(cp, opts);
+  await ext.waitReady();
+  await cp.startScheduler(await tidalSchedulerConfig(cp, ext.urlPrefix, { nodeCacheCapable: opts.nodeCacheCapable }));
+  return ext;
+}
