@@ -3,7 +3,7 @@
 // scheduler/config/example-config.yaml documents each field.
 //
 // Merge rules: a field that is absent keeps the preset's value; a mapping merges field by field
-// (classification, usage, online, batch, emptyRequestEstimate, resourceWeights, each class of
+// (classification, usage, online, batch, complementaryPeak, emptyRequestEstimate, resourceWeights, each class of
 // classification.priorityClassNames / priorityRanges); the score weights of a class REPLACE the
 // preset's weights for that class (list every plugin the class should use).
 
@@ -23,7 +23,7 @@ export const CONFIG_KIND = 'TidalConfig';
 export const ConfigError = YamlCheckError;
 export type ConfigError = YamlCheckError;
 
-const TOP = ['apiVersion', 'kind', 'name', 'base', 'classification', 'usage', 'online', 'batch', 'emptyRequestEstimate', 'resourceWeights', 'scoreWeights'];
+const TOP = ['apiVersion', 'kind', 'name', 'base', 'classification', 'usage', 'online', 'batch', 'complementaryPeak', 'emptyRequestEstimate', 'resourceWeights', 'scoreWeights'];
 const CLASSES: readonly WorkloadClass[] = ['online', 'batch', 'system'];
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 // A Kubernetes label/annotation key: optional DNS prefix and "/", then a name.
@@ -81,6 +81,7 @@ function check(c: Checker): PolicyConfig | null {
     usage: { ...base.usage },
     online: { ...base.online },
     batch: { ...base.batch },
+    complementaryPeak: { ...base.complementaryPeak },
     emptyRequestEstimate: { ...base.emptyRequestEstimate },
     resourceWeights: { ...base.resourceWeights },
     scoreWeights: { online: { ...base.scoreWeights.online }, batch: { ...base.scoreWeights.batch } },
@@ -123,6 +124,15 @@ function check(c: Checker): PolicyConfig | null {
     if (d !== undefined) {
       if (typeof d !== 'boolean') c.fail(['batch', 'durationAware'], `must be true or false (got ${show(d)})`);
       else out.batch.durationAware = d;
+    }
+  }
+
+  if (section(c, ['complementaryPeak'], ['enabled', 'filter', 'batchCapacity'])) {
+    for (const k of ['enabled', 'filter', 'batchCapacity'] as const) {
+      const v = c.value(['complementaryPeak', k]);
+      if (v === undefined) continue;
+      if (typeof v !== 'boolean') c.fail(['complementaryPeak', k], `must be true or false (got ${show(v)})`);
+      else out.complementaryPeak[k] = v;
     }
   }
 

@@ -5,7 +5,7 @@ import { DEFAULT_CLASSIFICATION, type ClassificationConfig } from './classify.ts
 import type { Resources } from './model.ts';
 import { DEFAULT_USAGE, type UsageConfig } from './usage.ts';
 
-export const ONLINE_SCORES = ['LoadAware', 'ZoneSpread', 'AvoidBatchEviction', 'LeastAllocated'] as const;
+export const ONLINE_SCORES = ['LoadAware', 'ZoneSpread', 'AvoidBatchEviction', 'LeastAllocated', 'ComplementaryPeak'] as const;
 export const BATCH_SCORES = ['BatchRoom', 'WindowSurvival', 'LeastAllocated'] as const;
 export type OnlineScoreName = (typeof ONLINE_SCORES)[number];
 export type BatchScoreName = (typeof BATCH_SCORES)[number];
@@ -33,6 +33,26 @@ export interface PolicyConfig {
     /** Check a non-checkpointable pod's declared runtime against the windows it would cross. */
     durationAware: boolean;
   };
+  /**
+   * Complementary-peak placement (docs/complementary-peak.md): each online app's learned daily and
+   * weekly usage curve, summed per node over its tenants. `enabled` is the switch for all of it: the
+   * ComplementaryPeak score (weighted in scoreWeights.online) and the options below.
+   */
+  complementaryPeak: {
+    enabled: boolean;
+    /**
+     * Refuse an online pod on a node where the predicted peak of the summed curves, the pod's
+     * included, would cross allocatable x (1 - onlineHeadroom) in any slot of the coming day (the
+     * headroom of the profile level in force in that slot).
+     */
+    filter: boolean;
+    /**
+     * Batch pods with a declared runtime (duration-aware placement): batch capacity must hold in every
+     * slot of the runtime given the rise of the node's summed online curve over it, so that a long pod
+     * is not placed where a tenant's coming peak squeezes it out.
+     */
+    batchCapacity: boolean;
+  };
   /** Usage assumed for a pod that requests nothing (as Koordinator: 250m CPU, 200 MB). */
   emptyRequestEstimate: Resources;
   /** Relative weight of CPU and memory in usage-based scores. */
@@ -53,10 +73,11 @@ export const TIME_SHARING: PolicyConfig = {
     loadThreshold: { cpu: 0.9, memory: 0.95 },
   },
   batch: { durationAware: true },
+  complementaryPeak: { enabled: true, filter: true, batchCapacity: true },
   emptyRequestEstimate: { cpu: 250, memory: 200 * 1024 * 1024 },
   resourceWeights: { cpu: 1, memory: 1 },
   scoreWeights: {
-    online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1 },
+    online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1, ComplementaryPeak: 2 },
     batch: { BatchRoom: 2, WindowSurvival: 1 },
   },
 };
@@ -66,6 +87,7 @@ export const STATIC_COLOCATION: PolicyConfig = {
   ...TIME_SHARING,
   name: 'static-colocation',
   batch: { durationAware: false },
+  complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   scoreWeights: {
     online: { LoadAware: 1 },
     batch: { BatchRoom: 1 },
@@ -79,6 +101,7 @@ export const KUBE_DEFAULT: PolicyConfig = {
   colocation: false,
   online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
   batch: { durationAware: false },
+  complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   scoreWeights: {
     online: { LeastAllocated: 1 },
     batch: { LeastAllocated: 1 },

@@ -3,9 +3,10 @@
 // place(), which scans nodes the way kube-scheduler does (rotating start, stop after enough feasible).
 
 import { LRUCache } from 'lru-cache';
+import { SLOT_MS, SLOTS_PER_DAY } from './app-curves.ts';
 import { batchFreeAt, refreshPredicted, usageEstimate } from './capacity.ts';
 import type { PolicyConfig } from './config.ts';
-import { MAX_SCORE, type FilterPlugin, type PodContext, type ScorePlugin } from './framework.ts';
+import { MAX_SCORE, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin, type SlotLevels } from './framework.ts';
 import type { PodSpec, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { ClusterState, NodeState } from './state.ts';
@@ -14,6 +15,7 @@ import { AppStackingLimit } from './plugins/app-stacking.ts';
 import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
 import { BatchCapacityFit } from './plugins/batch-capacity.ts';
 import { BatchRoom } from './plugins/batch-room.ts';
+import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
 import { LeastAllocated } from './plugins/least-allocated.ts';
 import { LoadAware } from './plugins/load-aware.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
@@ -30,6 +32,7 @@ export const FILTERS: readonly FilterPlugin[] = [
   RequestsFit,
   AppStackingLimit,
   OnlineLoadThreshold,
+  CombinedPeakFit,
   BatchCapacityFit,
 ];
 
@@ -40,6 +43,7 @@ export const SCORES: Readonly<Record<string, ScorePlugin<any>>> = {
   LeastAllocated,
   BatchRoom,
   WindowSurvival,
+  ComplementaryPeak,
 };
 
 export const UNKNOWN_NODE = 'tidal: node is unknown to Tidal (not in its informer cache yet)';
@@ -95,6 +99,8 @@ export class PolicyEngine {
   #nextStart = 0;
   /** Reused buffer of feasible rows for place(). */
   #rows = new Int32Array(0);
+  /** The coming day's levels slot by slot, for the slot that contains the last decision's time. */
+  #levels: SlotLevels | null = null;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -134,7 +140,30 @@ export class PolicyEngine {
       memo: new Map(),
       scratch: { cpu: 0, memory: 0 },
       scratch2: { cpu: 0, memory: 0 },
+      curves: this.config.complementaryPeak.enabled && pod.class !== 'system' ? this.curveContext(now) : null,
     };
+  }
+
+  /** The nodes' combined curves synced to `now`, with the coming day's levels (complementary-peak placement). */
+  curveContext(now: number): CurveContext {
+    const table = this.state.nodeCurves;
+    table.sync(now);
+    const start = this.state.curves.slotStart(now);
+    let lv = this.#levels;
+    if (!lv || lv.start !== start) {
+      const epoch = this.state.curves.slotOf(now);
+      const headroom = new Float64Array(SLOTS_PER_DAY);
+      const share = new Float64Array(SLOTS_PER_DAY);
+      for (let k = 0; k < SLOTS_PER_DAY; k++) {
+        const a = start + k * SLOT_MS;
+        const l = this.timeline.over(Math.max(a, now), a + SLOT_MS - 1);
+        const d = (epoch + k) % SLOTS_PER_DAY;
+        headroom[d] = l.onlineHeadroom;
+        share[d] = l.batchShare;
+      }
+      lv = this.#levels = { epoch, slot0: epoch % SLOTS_PER_DAY, start, headroom, share };
+    }
+    return { table, levels: lv };
   }
 
   activeFilters(ctx: PodContext): FilterPlugin[] {

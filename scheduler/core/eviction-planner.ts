@@ -5,11 +5,16 @@
 //               already includes each window's drain lead time and ramp (timeline.ts), so a coming
 //               peak is drained ahead of time and gradually, a few pods per cycle.
 //   hot-spot:   the node's observed usage stays above a threshold for N consecutive cycles; batch
-//               is evicted until the usage it frees brings the node under the target.
+//               is evicted until the usage it frees brings the node under the target. With a
+//               lookahead, usage predicted for the next slots counts too: the observed usage plus
+//               the rise of the node's summed online curves (curves-table.ts) over those slots, so
+//               that batch makes way before a tenant's learned peak rather than after it.
 // Victims are batch pods only, cheapest first (victims.ts); limits per node, per namespace, per cycle
 // and a rate budget across cycles bound every plan, so that a profile change never becomes a storm.
 
+import { SLOTS_PER_DAY } from './app-curves.ts';
 import { batchCapacity, predictedOnline } from './capacity.ts';
+import type { NodeCurves } from './curves-table.ts';
 import type { PodSpec, Resources } from './model.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import type { ProfileTimeline } from './timeline.ts';
@@ -31,6 +36,12 @@ export interface HotSpotConfig {
   target: Resources;
   /** Act only after this many consecutive hot observations (anomaly gating, against flapping). */
   consecutive: number;
+  /**
+   * Also count a node as hot when its usage predicted for any of the next this-many 15-minute slots
+   * crosses the threshold: observed usage plus the rise of its tenants' summed usage curves from
+   * now's slot (a curve that has not been learned adds nothing). 0 or absent: observed usage only.
+   */
+  lookaheadSlots?: number;
 }
 
 export interface PlannerConfig {
@@ -44,7 +55,7 @@ export const DEFAULT_PLANNER: PlannerConfig = {
   rules: { priorityThreshold: null, evictLocalStorage: false, evictBarePods: false, minPodAgeMs: 0 },
   limits: { maxPerNode: 5, maxPerNamespace: 20, maxTotal: 50 },
   drain: true,
-  hotSpot: { threshold: { cpu: 0.85, memory: 0.9 }, target: { cpu: 0.75, memory: 0.85 }, consecutive: 3 },
+  hotSpot: { threshold: { cpu: 0.85, memory: 0.9 }, target: { cpu: 0.75, memory: 0.85 }, consecutive: 3, lookaheadSlots: 2 },
 };
 
 export interface PlanInput {
@@ -115,6 +126,15 @@ export function planEvictions(input: PlanInput): EvictionPlan {
   const inFlight = input.inFlight ?? new Set<string>();
   const needs: Array<{ node: NodeState; need: NodeNeed; severity: number }> = [];
   const cap = { cpu: 0, memory: 0 };
+  const look = Math.min(SLOTS_PER_DAY - 1, Math.max(0, Math.floor(config.hotSpot?.lookaheadSlots ?? 0)));
+  let curves: NodeCurves | null = null;
+  let slot0 = 0;
+  if (look > 0) {
+    curves = state.nodeCurves;
+    curves.sync(now);
+    slot0 = state.curves.slotOf(now) % SLOTS_PER_DAY;
+  }
+  const predictedHot = new Set<string>();
 
   for (const node of state.nodeList) {
     const a = node.spec.allocatable;
@@ -140,9 +160,26 @@ export function planEvictions(input: PlanInput): EvictionPlan {
     const hs = config.hotSpot;
     const sample = node.usage.latest();
     if (hs && sample && now - sample.time <= state.usageConfig.staleAfterMs) {
-      const cpu = sample.online.cpu + sample.batch.cpu;
-      const mem = sample.online.memory + sample.batch.memory;
-      const hot = cpu > hs.threshold.cpu * a.cpu || mem > hs.threshold.memory * a.memory;
+      let cpu = sample.online.cpu + sample.batch.cpu;
+      let mem = sample.online.memory + sample.batch.memory;
+      let hot = cpu > hs.threshold.cpu * a.cpu || mem > hs.threshold.memory * a.memory;
+      if (curves) {
+        const i = node.index;
+        const p0c = curves.pCpu(i, slot0);
+        const p0m = curves.pMem(i, slot0);
+        let riseCpu = 0;
+        let riseMem = 0;
+        for (let k = 1; k <= look; k++) {
+          const d = (slot0 + k) % SLOTS_PER_DAY;
+          riseCpu = Math.max(riseCpu, curves.pCpu(i, d) - p0c);
+          riseMem = Math.max(riseMem, curves.pMem(i, d) - p0m);
+        }
+        const soon = cpu + riseCpu > hs.threshold.cpu * a.cpu || mem + riseMem > hs.threshold.memory * a.memory;
+        if (soon && !hot) predictedHot.add(node.name);
+        hot ||= soon;
+        cpu += riseCpu;
+        mem += riseMem;
+      }
       const streak = hot ? (input.hotStreaks.get(node.name) ?? 0) + 1 : 0;
       if (streak > 0) plan.hotStreaks.set(node.name, streak);
       if (hot && streak >= hs.consecutive) {
@@ -205,7 +242,7 @@ export function planEvictions(input: PlanInput): EvictionPlan {
       perNamespace.set(v.namespace, (perNamespace.get(v.namespace) ?? 0) + 1);
       need.planned++;
       const reason: EvictionReason = needDrain ? 'peak-drain' : 'hot-spot';
-      plan.evictions.push({ pod: v, node: node.name, reason, message: message(reason, node, plan.level, input.config) });
+      plan.evictions.push({ pod: v, node: node.name, reason, message: message(reason, node, plan.level, input.config, predictedHot.has(node.name)) });
       drain.cpu -= v.requests.cpu;
       drain.memory -= v.requests.memory;
       hot.cpu -= usage.cpu;
@@ -217,11 +254,14 @@ export function planEvictions(input: PlanInput): EvictionPlan {
   return plan;
 }
 
-function message(reason: EvictionReason, node: NodeState, level: EvictionPlan['level'], cfg: PlannerConfig): string {
+function message(reason: EvictionReason, node: NodeState, level: EvictionPlan['level'], cfg: PlannerConfig, predicted: boolean): string {
   if (reason === 'peak-drain') {
     const why = level.drainingFor ? `draining ahead of window ${level.drainingFor}` : `window ${level.window}`;
     return `Tidal peak drain: batch on ${node.name} exceeds its capacity at batchShare ${level.batchShare.toFixed(2)}, onlineHeadroom ${level.onlineHeadroom.toFixed(2)} (${why})`;
   }
   const t = cfg.hotSpot!.threshold;
+  if (predicted) {
+    return `Tidal hot-spot relief: ${node.name} usage predicted above ${Math.round(t.cpu * 100)}% cpu or ${Math.round(t.memory * 100)}% memory within ${(cfg.hotSpot!.lookaheadSlots ?? 0) * 15} minutes (its tenants' usage curves) for ${cfg.hotSpot!.consecutive} consecutive observations`;
+  }
   return `Tidal hot-spot relief: ${node.name} usage above ${Math.round(t.cpu * 100)}% cpu or ${Math.round(t.memory * 100)}% memory for ${cfg.hotSpot!.consecutive} consecutive observations`;
 }

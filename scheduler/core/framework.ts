@@ -6,6 +6,7 @@
 // refreshes row i's predicted online usage (t.predCpu[i], t.predMem[i]) before any plugin sees it.
 
 import type { PolicyConfig } from './config.ts';
+import type { NodeCurves } from './curves-table.ts';
 import type { PodSpec, Resources } from './model.ts';
 import type { Level } from './profile.ts';
 import type { NodeTable } from './node-table.ts';
@@ -43,6 +44,27 @@ export interface PodContext {
   /** Scratch space reused per node so that the hot loop does not allocate. */
   readonly scratch: Resources;
   readonly scratch2: Resources;
+  /** The nodes' combined online curves and the coming day's levels, when complementary-peak placement is on. */
+  readonly curves: CurveContext | null;
+}
+
+/** The profile over the coming 24 hours, slot by slot (15 minutes), indexed by slot of day. */
+export interface SlotLevels {
+  /** Week slot that contains now (the horizon's first slot). */
+  readonly epoch: number;
+  /** Slot of day that contains now. */
+  readonly slot0: number;
+  /** Start of now's slot (ms). */
+  readonly start: number;
+  /** The worst level in force at any instant of each slot (slot of day d = the next occurrence of that time). */
+  readonly headroom: Float64Array;
+  readonly share: Float64Array;
+}
+
+export interface CurveContext {
+  /** Synced to the decision's time. */
+  readonly table: NodeCurves;
+  readonly levels: SlotLevels;
 }
 
 export interface FilterPlugin {

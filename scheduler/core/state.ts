@@ -2,6 +2,8 @@
 // scheduling decision over thousands of nodes is a tight loop over numbers, not a walk over pods.
 // Front ends mutate it (informer events, simulator events); the core's decisions only read it.
 
+import { AppCurves } from './app-curves.ts';
+import { NodeCurves } from './curves-table.ts';
 import type { NodeSpec, PdbSpec, PodSpec, Resources, UsageSample, WorkloadClass } from './model.ts';
 import { addInto } from './model.ts';
 import { NodeTable } from './node-table.ts';
@@ -150,10 +152,33 @@ export class ClusterState {
   readonly #waitingForNode = new Map<string, Set<string>>();
   /** Bumped on every change. */
   version = 0;
+  /**
+   * Each online app's usage curve over the day and the week, learned from every node usage sample
+   * (recordNodeUsage), so that every front end that records usage feeds it without code of its own.
+   */
+  readonly curves: AppCurves;
+  #nodeCurves: NodeCurves | null = null;
 
   constructor(usageConfig: UsageConfig = DEFAULT_USAGE) {
     this.usageConfig = usageConfig;
     this.table = new NodeTable(usageConfig);
+    this.curves = new AppCurves(usageConfig.curves);
+  }
+
+  /**
+   * Per-node sums of the tenants' curves (curves-table.ts), built on first use and kept up to date
+   * incrementally from then on; call sync(now) before reading. Policies that never ask pay nothing.
+   */
+  get nodeCurves(): NodeCurves {
+    if (!this.#nodeCurves) {
+      const nc = new NodeCurves(this.curves, Math.max(64, this.nodeList.length));
+      for (const node of this.nodeList) {
+        nc.addRow(node.index);
+        for (const p of node.pods.values()) nc.attach(p, node);
+      }
+      this.#nodeCurves = nc;
+    }
+    return this.#nodeCurves;
   }
 
   /** Adds or replaces a node. `now` matters only for pods that were waiting for it (see upsertPod). */
@@ -169,6 +194,7 @@ export class ClusterState {
       return existing;
     }
     const node = new NodeState(spec, this.table, this.zoneId(spec.zone));
+    this.#nodeCurves?.addRow(node.index);
     this.rows.set(spec.name, node.index);
     this.nodes.set(spec.name, node);
     this.nodeList.push(node);
@@ -196,6 +222,7 @@ export class ClusterState {
     this.rows.delete(name);
     const i = node.index;
     const moved = this.table.swapRemove(i);
+    this.#nodeCurves?.swapRemove(i);
     const last = this.nodeList.pop()!;
     if (moved >= 0) {
       this.nodeList[i] = last;
@@ -245,7 +272,54 @@ export class ClusterState {
     if (!node) return;
     this.version++;
     node.addUsage(sample);
+    this.#learn(node, sample);
   }
+
+  /**
+   * Feeds the app curves from one node sample: each online pod's own usage when a metrics source
+   * gave it (recordPodUsage), else its share of the node's online-side usage not explained by pods
+   * that have their own, shared by requests among the online and system pods without (system pods
+   * take their share but have no curve). No pod-level data at all is the simulator's and a bare
+   * node-metrics setup's case: the split by requests is then the whole story.
+   */
+  #learn(node: NodeState, sample: UsageSample): void {
+    let knownCpu = 0;
+    let knownMem = 0;
+    let reqCpu = 0;
+    let reqMem = 0;
+    let unknown = 0;
+    let online = 0;
+    for (const p of node.pods.values()) {
+      if (p.class === 'batch') continue;
+      if (p.class === 'online') online++;
+      const u = this.podUsage.get(p.uid);
+      if (u) {
+        knownCpu += u.cpu;
+        knownMem += u.memory;
+      } else {
+        unknown++;
+        reqCpu += p.requests.cpu;
+        reqMem += p.requests.memory;
+      }
+    }
+    if (online === 0) return;
+    const restCpu = Math.max(0, sample.online.cpu - knownCpu);
+    const restMem = Math.max(0, sample.online.memory - knownMem);
+    const share = this.#share;
+    for (const p of node.pods.values()) {
+      if (p.class !== 'online') continue;
+      const u = this.podUsage.get(p.uid);
+      if (u) {
+        this.curves.observe(p.app, sample.time, u);
+        continue;
+      }
+      share.cpu = reqCpu > 0 ? (restCpu * p.requests.cpu) / reqCpu : restCpu / unknown;
+      share.memory = reqMem > 0 ? (restMem * p.requests.memory) / reqMem : restMem / unknown;
+      this.curves.observe(p.app, sample.time, share);
+    }
+  }
+
+  readonly #share: Resources = { cpu: 0, memory: 0 };
 
   recordPodUsage(uid: string, usage: Resources): void {
     if (this.pods.has(uid)) this.podUsage.set(uid, usage);
@@ -287,11 +361,13 @@ export class ClusterState {
 
   #attach(pod: PodSpec, node: NodeState, boundAt: number): void {
     node.attach(pod, boundAt);
+    this.#nodeCurves?.attach(pod, node);
     this.#countZone(pod, node.spec.zone, 1);
   }
 
   #detach(pod: PodSpec, node: NodeState): void {
     node.detach(pod);
+    this.#nodeCurves?.detach(pod, node);
     this.#countZone(pod, node.spec.zone, -1);
   }
 

@@ -3,6 +3,7 @@
 // computed once per new sample rather than once per scheduling decision.
 
 import { quantileSorted } from 'simple-statistics';
+import type { CurveConfig } from './app-curves.ts';
 import type { Resources, UsageSample } from './model.ts';
 
 export interface UsageConfig {
@@ -14,6 +15,8 @@ export interface UsageConfig {
   staleAfterMs: number;
   /** Ring-buffer size per node (samples beyond it drop the oldest). */
   maxSamples: number;
+  /** Per-app usage curves learned from these samples (app-curves.ts); absent fields take DEFAULT_CURVES. */
+  curves?: Partial<CurveConfig>;
 }
 
 export const DEFAULT_USAGE: UsageConfig = {

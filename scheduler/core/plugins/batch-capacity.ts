@@ -1,10 +1,13 @@
 // A batch pod needs free batch capacity (capacity.ts). A non-checkpointable pod that declares its
 // runtime needs it at the worst level of every window it would cross, so that it is not placed where a
-// coming window would evict it; other batch pods need it now.
+// coming window would evict it; other batch pods need it now. With complementary-peak placement on,
+// such a pod also needs it in every slot of its runtime once the node's online tenants follow their
+// learned curves (complementary-peak.ts), so that a tenant's coming peak does not squeeze it out.
 
 import { batchFreeAt } from '../capacity.ts';
 import { memoReason, type FilterPlugin, type PodContext } from '../framework.ts';
 import { formatDuration } from '../duration.ts';
+import { curveBatchApplies, curveBatchShortfall } from './complementary-peak.ts';
 
 function levelNote(ctx: PodContext): string {
   const w = ctx.level.segment.window?.name ?? 'default';
@@ -24,6 +27,13 @@ export const BatchCapacityFit: FilterPlugin = {
     const req = ctx.pod.requests;
     if (req.cpu > free.cpu) return memoReason(ctx, 'BatchCapacity/cpu', () => `not enough batch cpu${levelNote(ctx)}`);
     if (req.memory > free.memory) return memoReason(ctx, 'BatchCapacity/memory', () => `not enough batch memory${levelNote(ctx)}`);
+    if (ctx.mustHoldSpan && curveBatchApplies(ctx)) {
+      const r = curveBatchShortfall(ctx, i);
+      if (r !== 0) {
+        const res = r === 1 ? 'cpu' : 'memory';
+        return memoReason(ctx, `BatchCapacity/curve/${res}`, () => `not enough batch ${res} over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime once the node's online tenants reach their predicted peaks (usage curves)`);
+      }
+    }
     return null;
   },
 };

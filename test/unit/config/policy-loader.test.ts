@@ -107,7 +107,7 @@ scoreWeights:
     ['unknown score plugin for the class', `${HEAD}scoreWeights:\n  batch: {LoadAware: 1, BatchRoom: 1}\n`, ['c.yaml:4:11: scoreWeights.batch.LoadAware: unknown field; allowed: BatchRoom, WindowSurvival, LeastAllocated']],
     ['score weights all zero', `${HEAD}scoreWeights:\n  online: {LoadAware: 0}\n`, ['c.yaml:4:11: scoreWeights.online: give at least one online score plugin a positive weight']],
     ['negative score weight', `${HEAD}scoreWeights:\n  online: {LoadAware: -2, ZoneSpread: 1}\n`, ['c.yaml:4:23: scoreWeights.online.LoadAware: must be a non-negative weight (got -2)']],
-    ['score weights not a mapping', `${HEAD}scoreWeights:\n  online: [LoadAware]\n`, ['c.yaml:4:11: scoreWeights.online: must be a mapping of score plugin to weight; plugins for online pods: LoadAware, ZoneSpread, AvoidBatchEviction, LeastAllocated']],
+    ['score weights not a mapping', `${HEAD}scoreWeights:\n  online: [LoadAware]\n`, ['c.yaml:4:11: scoreWeights.online: must be a mapping of score plugin to weight; plugins for online pods: LoadAware, ZoneSpread, AvoidBatchEviction, LeastAllocated, ComplementaryPeak']],
     ['bad label key', `${HEAD}classification:\n  label: "tidal class"\n`, ['c.yaml:4:10: classification.label: must be a Kubernetes label key such as tidal.io/class, or "" to disable (got "tidal class")']],
     ['unknown class in priorityClassNames', `${HEAD}classification:\n  priorityClassNames:\n    best-effort: [x]\n`, ['c.yaml:5:5: classification.priorityClassNames.best-effort: unknown field; allowed: online, batch, system']],
     ['priorityClassNames not a list', `${HEAD}classification:\n  priorityClassNames:\n    batch: spot\n`, ['c.yaml:5:12: classification.priorityClassNames.batch: must be a list of PriorityClass names']],

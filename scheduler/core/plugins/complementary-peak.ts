@@ -1,0 +1,303 @@
+// Complementary-peak placement (issue 9, Ant's "union resource" idea): online services whose daily
+// peaks do not coincide share nodes, so that one node's capacity serves one service at its peak and
+// another at its own. Each node's tenants' learned curves are summed slot by slot (curves-table.ts);
+// the pod being placed adds its app's per-pod curve, and what matters is the peak of the SUM over the
+// coming day, not the sum of the peaks:
+//
+//   peak(i) = max over slots d of  M(i,d) + mu(d) + z * sqrt(V(i,d) + (2n+1) * var(d))
+//
+// where n is how many pods of the pod's own app node i already has (their deviations are correlated
+// with the new pod's: (n+1)^2 - n^2 = 2n+1), mu/var the app's per-pod mean and variance (or, for an
+// app with no curve yet, its requests, flat, variance 0).
+//
+//   ComplementaryPeak (score)  prefers the node with the lowest peak relative to allocatable.
+//   CombinedPeakFit (filter)   refuses a node where the sum would cross allocatable x (1 - headroom)
+//                              in any slot, headroom being the profile level's in that slot.
+//   curveBatchShortfall        batch with a declared runtime: capacity in every slot of the runtime,
+//                              given the rise of the node's summed curve over it (BatchCapacityFit,
+//                              WindowSurvival).
+//
+// Cost: a decision prepares the pod's curve once; per node the score reads 12 block maxima per
+// resource (an upper bound of the peak: sqrt(V + c) <= sqrt(V) + sqrt(c), and each block's maximum
+// of the node's curve plus the block's maximum of the pod's increment), and the filter looks at
+// single slots only in blocks where that bound crosses the limit.
+
+import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
+import { BLOCK_SLOTS, BLOCKS, type NodeCurves } from '../curves-table.ts';
+import { memoReason, weightedScore, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin } from '../framework.ts';
+
+const D = SLOTS_PER_DAY;
+
+/** What a decision needs of the pod's curve, computed once per decision (per PodContext). */
+export interface PodCurve {
+  readonly ctx: PodContext;
+  readonly cc: CurveContext;
+  readonly nc: NodeCurves;
+  /** Per-pod mean and variance by slot of day (flat requests when the app has no curve). */
+  readonly cpu: Float64Array;
+  readonly cpuVar: Float64Array;
+  readonly mem: Float64Array;
+  readonly memVar: Float64Array;
+  /** Whether the app has a learned curve (else flat). */
+  readonly learned: boolean;
+  /** Pods of the app per row: count[i] when stamp[i] === id. */
+  readonly id: number;
+  /** Per-n block increments: [cpu b0..b11, mem b0..b11]. */
+  readonly add: Map<number, Float64Array>;
+  /** Per block: the least (1 - onlineHeadroom) over its slots. */
+  readonly frac: Float64Array;
+  /** Batch span: slots of day within the pod's runtime (1), and per block the worst share / headroom there. */
+  span: Uint8Array | null;
+  spanShare: Float64Array | null;
+  spanHead: Float64Array | null;
+}
+
+let nextId = 1;
+let stamp = new Int32Array(0);
+let count = new Int32Array(0);
+let last: PodCurve | null = null;
+
+/** The decision's prepared pod curve (built on the first call for a context). */
+export function podCurve(ctx: PodContext): PodCurve {
+  if (last !== null && last.ctx === ctx) return last;
+  const cc = ctx.curves!;
+  const nc = cc.table;
+  const app = ctx.pod.app;
+  const cpu = new Float64Array(D);
+  const cpuVar = new Float64Array(D);
+  const mem = new Float64Array(D);
+  const memVar = new Float64Array(D);
+  let learned = false;
+  if (ctx.pod.class === 'online') {
+    const c = nc.curveOf(app);
+    if (c) {
+      cpu.set(c.cpu);
+      cpuVar.set(c.cpuVar);
+      mem.set(c.memory);
+      memVar.set(c.memVar);
+      learned = true;
+    } else {
+      learned = ctx.state.curves.compile(app, nc.epoch, { cpu, cpuVar, memory: mem, memVar });
+    }
+  }
+  if (!learned) {
+    cpu.fill(ctx.estimate.cpu);
+    mem.fill(ctx.estimate.memory);
+    cpuVar.fill(0);
+    memVar.fill(0);
+  }
+  const id = nextId++;
+  const size = ctx.t.size;
+  if (stamp.length < size) {
+    stamp = new Int32Array(Math.max(size, 2 * stamp.length));
+    count = new Int32Array(stamp.length);
+  }
+  const hosts = ctx.pod.class === 'online' ? nc.hostsOf(app) : undefined;
+  if (hosts) {
+    for (const [node, t] of hosts) {
+      stamp[node.index] = id;
+      count[node.index] = t.n;
+    }
+  }
+  const frac = new Float64Array(BLOCKS);
+  const head = cc.levels.headroom;
+  for (let b = 0; b < BLOCKS; b++) {
+    let f = Infinity;
+    for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) f = Math.min(f, 1 - head[d]!);
+    frac[b] = f;
+  }
+  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id, add: new Map(), frac, span: null, spanShare: null, spanHead: null };
+  last = pc;
+  return pc;
+}
+
+/** Pods of the pod's app already on row i. */
+function tenantsOn(pc: PodCurve, i: number): number {
+  return stamp[i] === pc.id ? count[i]! : 0;
+}
+
+/** Per block, the largest increment the pod can add to a node holding n pods of its app (upper bound). */
+function increments(pc: PodCurve, n: number): Float64Array {
+  let a = pc.add.get(n);
+  if (a) return a;
+  a = new Float64Array(2 * BLOCKS);
+  const z = pc.nc.z;
+  const w = 2 * n + 1;
+  for (let b = 0; b < BLOCKS; b++) {
+    let c = -Infinity;
+    let m = -Infinity;
+    for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) {
+      const vc = pc.cpuVar[d]!;
+      const vm = pc.memVar[d]!;
+      c = Math.max(c, pc.cpu[d]! + (vc > 0 ? z * Math.sqrt(w * vc) : 0));
+      m = Math.max(m, pc.mem[d]! + (vm > 0 ? z * Math.sqrt(w * vm) : 0));
+    }
+    a[b] = c;
+    a[BLOCKS + b] = m;
+  }
+  if (pc.add.size < 64) pc.add.set(n, a);
+  return a;
+}
+
+/**
+ * The exact predicted combined peak of row i with the pod added, per resource, into out
+ * (max over the 96 slots of the coming day). For tests, tools and reports; decisions use bounds.
+ */
+export function combinedPeak(pc: PodCurve, i: number, out: { cpu: number; memory: number }): { cpu: number; memory: number } {
+  out.cpu = -Infinity;
+  out.memory = -Infinity;
+  for (let d = 0; d < D; d++) {
+    out.cpu = Math.max(out.cpu, slotCpu(pc, i, d, tenantsOn(pc, i)));
+    out.memory = Math.max(out.memory, slotMem(pc, i, d, tenantsOn(pc, i)));
+  }
+  return out;
+}
+
+function slotCpu(pc: PodCurve, i: number, d: number, n: number): number {
+  const nc = pc.nc;
+  const k = i * D + d;
+  const v = Math.max(0, nc.vCpu[k]! + (2 * n + 1) * pc.cpuVar[d]!);
+  return nc.mCpu[k]! + pc.cpu[d]! + (v > 0 ? nc.z * Math.sqrt(v) : 0);
+}
+
+function slotMem(pc: PodCurve, i: number, d: number, n: number): number {
+  const nc = pc.nc;
+  const k = i * D + d;
+  const v = Math.max(0, nc.vMem[k]! + (2 * n + 1) * pc.memVar[d]!);
+  return nc.mMem[k]! + pc.mem[d]! + (v > 0 ? nc.z * Math.sqrt(v) : 0);
+}
+
+/** Upper bound of the combined peak of row i with the pod, per resource (12 block maxima each). */
+export function peakBound(pc: PodCurve, i: number, out: { cpu: number; memory: number }): { cpu: number; memory: number } {
+  const a = increments(pc, tenantsOn(pc, i));
+  const nc = pc.nc;
+  const o = i * BLOCKS;
+  let c = -Infinity;
+  let m = -Infinity;
+  for (let b = 0; b < BLOCKS; b++) {
+    const x = nc.blkCpu[o + b]! + a[b]!;
+    if (x > c) c = x;
+    const y = nc.blkMem[o + b]! + a[BLOCKS + b]!;
+    if (y > m) m = y;
+  }
+  out.cpu = c;
+  out.memory = m;
+  return out;
+}
+
+/** 0 when row i can take the pod under the per-slot limits, 1 when CPU would cross, 2 memory. */
+export function peakOverLimit(pc: PodCurve, i: number): number {
+  const t = pc.ctx.t;
+  const n = tenantsOn(pc, i);
+  const a = increments(pc, n);
+  const nc = pc.nc;
+  const o = i * BLOCKS;
+  const aCpu = t.allocCpu[i]!;
+  const aMem = t.allocMem[i]!;
+  const head = pc.cc.levels.headroom;
+  for (let b = 0; b < BLOCKS; b++) {
+    const f = pc.frac[b]!;
+    const overCpu = nc.blkCpu[o + b]! + a[b]! > aCpu * f;
+    const overMem = nc.blkMem[o + b]! + a[BLOCKS + b]! > aMem * f;
+    if (!overCpu && !overMem) continue;
+    // The bound is not decisive in this block: look at its slots.
+    for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) {
+      const lim = 1 - head[d]!;
+      if (overCpu && slotCpu(pc, i, d, n) > aCpu * lim) return 1;
+      if (overMem && slotMem(pc, i, d, n) > aMem * lim) return 2;
+    }
+  }
+  return 0;
+}
+
+export const ComplementaryPeak: ScorePlugin<PodCurve> = {
+  name: 'ComplementaryPeak',
+  appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null,
+  prepare: (ctx) => podCurve(ctx),
+  score(ctx, i, pc) {
+    const p = peakBound(pc, i, ctx.scratch2);
+    const t = ctx.t;
+    return weightedScore(1 - p.cpu / t.allocCpu[i]!, 1 - p.memory / t.allocMem[i]!, ctx.config.resourceWeights);
+  },
+};
+
+export const CombinedPeakFit: FilterPlugin = {
+  name: 'CombinedPeakFit',
+  unresolvable: true,
+  appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null && ctx.config.complementaryPeak.filter,
+  filter(ctx, i) {
+    const r = peakOverLimit(podCurve(ctx), i);
+    if (r === 0) return null;
+    const res = r === 1 ? 'cpu' : 'memory';
+    return memoReason(ctx, `CombinedPeak/${res}`, () => `predicted peak of the node's summed online ${res} curves (its tenants and this pod, over the coming day) would cross allocatable minus the online headroom`);
+  },
+};
+
+/** Whether the curve check for batch applies to this decision (a batch pod with a declared runtime). */
+export function curveBatchApplies(ctx: PodContext): boolean {
+  return ctx.curves !== null && ctx.pod.class === 'batch' && ctx.spanEnd > ctx.now && ctx.config.complementaryPeak.batchCapacity;
+}
+
+function prepareSpan(pc: PodCurve): void {
+  const ctx = pc.ctx;
+  const lv = pc.cc.levels;
+  const k = Math.max(1, Math.min(D, Math.ceil((ctx.spanEnd - lv.start) / SLOT_MS)));
+  const span = new Uint8Array(D);
+  const share = new Float64Array(BLOCKS).fill(Infinity);
+  const head = new Float64Array(BLOCKS).fill(-Infinity);
+  for (let j = 0; j < k; j++) {
+    const d = (lv.slot0 + j) % D;
+    const b = (d / BLOCK_SLOTS) | 0;
+    span[d] = 1;
+    share[b] = Math.min(share[b]!, lv.share[d]!);
+    head[b] = Math.max(head[b]!, lv.headroom[d]!);
+  }
+  pc.span = span;
+  pc.spanShare = share;
+  pc.spanHead = head;
+}
+
+/**
+ * Batch capacity over a batch pod's runtime from the curves: in each slot d of the span, the online
+ * side is expected at predictedOnline (now) plus the rise of the node's summed curve from now's slot
+ * to d (never less than now: the curve adds what is coming, the observation anchors the level), and
+ *
+ *   capacity(d) = min(A x batchShare(d), A x (1 - onlineHeadroom(d)) - online(d))
+ *
+ * must hold the node's batch plus the pod. 0 when it does, 1 when CPU falls short, 2 memory.
+ */
+export function curveBatchShortfall(ctx: PodContext, i: number): number {
+  const pc = podCurve(ctx);
+  if (!pc.span) prepareSpan(pc);
+  const nc = pc.nc;
+  const t = ctx.t;
+  const lv = pc.cc.levels;
+  const span = pc.span!;
+  const sShare = pc.spanShare!;
+  const sHead = pc.spanHead!;
+  const aCpu = t.allocCpu[i]!;
+  const aMem = t.allocMem[i]!;
+  const needCpu = t.batchCpu[i]! + ctx.pod.requests.cpu;
+  const needMem = t.batchMem[i]! + ctx.pod.requests.memory;
+  const predCpu = t.predCpu[i]!;
+  const predMem = t.predMem[i]!;
+  const p0c = nc.pCpu(i, lv.slot0);
+  const p0m = nc.pMem(i, lv.slot0);
+  const o = i * BLOCKS;
+  for (let b = 0; b < BLOCKS; b++) {
+    const sh = sShare[b]!;
+    if (sh === Infinity) continue;
+    const hd = sHead[b]!;
+    const capCpu = Math.min(aCpu * sh, aCpu * (1 - hd) - predCpu - Math.max(0, nc.blkCpu[o + b]! - p0c));
+    const capMem = Math.min(aMem * sh, aMem * (1 - hd) - predMem - Math.max(0, nc.blkMem[o + b]! - p0m));
+    if (needCpu <= capCpu && needMem <= capMem) continue;
+    for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) {
+      if (!span[d]) continue;
+      const s = lv.share[d]!;
+      const h = lv.headroom[d]!;
+      if (needCpu > Math.min(aCpu * s, aCpu * (1 - h) - predCpu - Math.max(0, nc.pCpu(i, d) - p0c))) return 1;
+      if (needMem > Math.min(aMem * s, aMem * (1 - h) - predMem - Math.max(0, nc.pMem(i, d) - p0m))) return 2;
+    }
+  }
+  return 0;
+}
