@@ -19,6 +19,7 @@ import { Descheduler } from '../descheduler/descheduler.ts';
 import { formatPlan } from '../descheduler/format.ts';
 import { kubeEvictionClient, kubeLeaseStore } from '../descheduler/kube-client.ts';
 import { DEFAULT_ELECTION, LeaderElector } from '../descheduler/leader.ts';
+import { EvictionLedger } from '../descheduler/ledger.ts';
 import { DeschedulerMetrics } from '../descheduler/metrics.ts';
 import { openStateSource } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
@@ -50,6 +51,9 @@ interface Flags {
   targetMemory: string;
   hotConsecutive: string;
   leaderElect: boolean;
+  /** undefined: on with leader election, off otherwise. */
+  evictionLedger?: boolean;
+  callTimeout: string;
   leaseNamespace: string;
   leaseName: string;
   identity: string;
@@ -90,6 +94,9 @@ export function register(program: Command): void {
     .option('--target-memory <fraction>', 'relieve a hot node down to this memory usage fraction', String(d.hotSpot!.target.memory))
     .option('--hot-consecutive <n>', 'consecutive hot observations before acting', String(d.hotSpot!.consecutive))
     .option('--no-leader-elect', 'act without a Lease (only ever one replica)')
+    .option('--eviction-ledger', 'keep the rate limit in the Lease (annotation tidal.io/eviction-ledger) so that restarts and --once runs count what was evicted recently (default: on with leader election)')
+    .option('--no-eviction-ledger', 'keep the rate limit in memory only (a restart starts with a full burst)')
+    .option('--call-timeout <duration>', 'each apiserver call of an eviction must answer within this (else its outcome is unknown and it counts as leaving for 30 s)', '10s')
     .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', DEFAULT_ELECTION.namespace)
     .option('--lease-name <name>', 'name of the leader-election Lease', DEFAULT_ELECTION.leaseName)
     .option('--identity <id>', 'this replica in the Lease', `${hostname()}-${process.pid}`)
@@ -161,13 +168,22 @@ export async function runDeschedule(f: Flags): Promise<void> {
           log.info({ identity: f.identity }, leading ? 'became leader' : 'stopped leading');
         })
       : null;
+  const client = dryRun || !kubeConfig ? null : kubeEvictionClient(kubeConfig, f.identity);
+  const ratePerMinute = count(f.ratePerMinute, '--rate-per-minute');
+  const burst = count(f.burst, '--burst');
+  const useLedger = client !== null && kubeConfig !== null && (f.evictionLedger ?? !!elector);
+  const ledger = useLedger
+    ? new EvictionLedger(kubeLeaseStore(kubeConfig!, f.leaseNamespace, f.leaseName), { leaseName: f.leaseName, namespace: f.leaseNamespace, identity: f.identity, perMinute: ratePerMinute, burst })
+    : null;
   const descheduler = new Descheduler({
     source,
     timeline: new ProfileTimeline(profile),
     planner,
-    client: dryRun || !kubeConfig ? null : kubeEvictionClient(kubeConfig, f.identity),
+    client,
     clock,
-    rate: new TokenBucket(count(f.ratePerMinute, '--rate-per-minute'), count(f.burst, '--burst')),
+    rate: new TokenBucket(ratePerMinute, burst),
+    ledger,
+    callTimeoutMs: parseDuration(f.callTimeout),
     elector,
     log,
     metrics,
@@ -198,7 +214,7 @@ export async function runDeschedule(f: Flags): Promise<void> {
       app.get('/metrics', async (_req, res) => void res.type(registry.contentType).send(await registry.metrics()));
       server = app.listen(port, f.metricsAddress);
     }
-    log.info({ dryRun, leaderElection: !!elector, interval: f.interval, profile: profile.name }, 'descheduler running');
+    log.info({ dryRun, leaderElection: !!elector, evictionLedger: ledger ? `${f.leaseNamespace}/${f.leaseName}` : false, interval: f.interval, profile: profile.name }, 'descheduler running');
     await Promise.all([elector?.run(abort.signal), descheduler.run(parseDuration(f.interval), abort.signal)]);
     server?.close();
   } finally {

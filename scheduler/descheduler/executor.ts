@@ -36,6 +36,8 @@ export interface ExecutionResult {
 export interface ExecuteOptions {
   client: EvictionClient;
   now: () => number;
+  /** Each apiserver call must answer within this (ms), else the outcome is an error (unknown); default 10 s. */
+  callTimeoutMs?: number;
   /** Checked before every call: a replica that stopped leading must not go on evicting. */
   stillLeading?: () => boolean;
   onOutcome?: (e: PlannedEviction, outcome: EvictionOutcome, message: string) => void;
@@ -53,9 +55,10 @@ export async function executePlan(plan: readonly PlannedEviction[], opts: Execut
     res.attempted++;
     let outcome: EvictionOutcome;
     let message: string;
+    const timeout = opts.callTimeoutMs ?? 10_000;
     try {
-      await opts.client.annotate(ref, { [REASON_ANNOTATION]: `${e.reason}: ${e.message}`, [TIME_ANNOTATION]: new Date(opts.now()).toISOString() });
-      ({ outcome, message } = await opts.client.evict(ref));
+      await within(opts.client.annotate(ref, { [REASON_ANNOTATION]: `${e.reason}: ${e.message}`, [TIME_ANNOTATION]: new Date(opts.now()).toISOString() }), timeout, 'annotating the pod');
+      ({ outcome, message } = await within(opts.client.evict(ref), timeout, 'the eviction (outcome unknown)'));
     } catch (err) {
       outcome = isNotFound(err) ? 'gone' : 'error';
       message = (err as Error).message;
@@ -67,10 +70,22 @@ export async function executePlan(plan: readonly PlannedEviction[], opts: Execut
       const type = outcome === 'evicted' ? 'Normal' : 'Warning';
       const reason = outcome === 'evicted' ? 'TidalEvicted' : 'TidalEvictionBlocked';
       const text = outcome === 'evicted' ? e.message : `${e.message}; refused by the apiserver, will retry next cycle: ${message}`;
-      await opts.client.event(ref, type, reason, text).catch(() => {});
+      await within(opts.client.event(ref, type, reason, text), timeout, 'recording the Event').catch(() => {});
     }
   }
   return res;
+}
+
+/** The call's result, or a rejection when it does not settle within ms (the call itself goes on). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+      t.unref();
+    }),
+  ]).finally(() => clearTimeout(t));
 }
 
 function isNotFound(err: unknown): boolean {
