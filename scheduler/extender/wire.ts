@@ -154,7 +154,16 @@ export function checkPod(v: unknown, path: string, requireUid = false): WirePod 
   if (requireUid && (typeof meta.uid !== 'string' || meta.uid === '')) throw new WireError(`${path}.metadata.uid: required (victims are named by UID)`);
   optionalStringMap(meta, 'labels', `${path}.metadata`);
   optionalStringMap(meta, 'annotations', `${path}.metadata`);
-  optionalArray(meta, 'ownerReferences', `${path}.metadata`).forEach((r, i) => expectObject(r, `${path}.metadata.ownerReferences[${i}]`, 'an object'));
+  optionalArray(meta, 'ownerReferences', `${path}.metadata`).forEach((r, i) => {
+    const rp = `${path}.metadata.ownerReferences[${i}]`;
+    const ref = expectObject(r, rp, 'an object');
+    for (const k of ['apiVersion', 'kind', 'name', 'uid'] as const) {
+      if (ref[k] !== undefined && ref[k] !== null && typeof ref[k] !== 'string') throw new WireError(`${rp}.${k}: must be a string (got ${typeName(ref[k])})`);
+    }
+    for (const k of ['controller', 'blockOwnerDeletion'] as const) {
+      if (ref[k] !== undefined && ref[k] !== null && typeof ref[k] !== 'boolean') throw new WireError(`${rp}.${k}: must be true or false (got ${typeName(ref[k])})`);
+    }
+  });
   if (pod.spec !== undefined && pod.spec !== null) {
     const spec = expectObject(pod.spec, `${path}.spec`, 'an object');
     for (const list of ['containers', 'initContainers'] as const) {
