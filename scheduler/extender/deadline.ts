@@ -114,17 +114,26 @@ export interface DecisionBudgetOptions {
   window?: number;
   /** While degrading for predicted cost, let one real decision through this often to re-measure; default 1000 ms. */
   probeEveryMs?: number;
+  /**
+   * Requests are costed as if they named at least this many nodes; default 64. A decision has a
+   * fixed cost (the pod's conversion, the context, the answer) besides its per-node cost: dividing a
+   * 5-node request's time by 5 would charge that fixed cost to every node of the next 30,000-node
+   * request and degrade it for nothing.
+   */
+  floorNodes?: number;
 }
 
 /**
  * Predicts a decision's cost from the recent ones (median cost per node, so one slow outlier such as
- * a GC pause does not move it) and decides whether a request still fits the budget.
+ * a GC pause does not move it; small requests count as floorNodes nodes) and decides whether a
+ * request still fits the budget.
  */
 export class DecisionBudget {
   readonly budgetMs: number;
   readonly #now: () => number;
   readonly #window: number;
   readonly #probeEveryMs: number;
+  readonly #floor: number;
   readonly #perNode = new Map<string, { samples: Float64Array; n: number; next: number; lastReal: number }>();
 
   constructor(o: DecisionBudgetOptions) {
@@ -133,6 +142,7 @@ export class DecisionBudget {
     this.#now = o.now ?? (() => performance.now());
     this.#window = o.window ?? 32;
     this.#probeEveryMs = o.probeEveryMs ?? 1000;
+    this.#floor = Math.max(1, o.floorNodes ?? 64);
   }
 
   get enabled(): boolean {
@@ -144,7 +154,7 @@ export class DecisionBudget {
     const s = this.#perNode.get(verb);
     if (!s || s.n === 0) return 0;
     const sorted = Array.from(s.samples.subarray(0, s.n)).sort((a, b) => a - b);
-    return sorted[sorted.length >> 1]! * Math.max(1, nodes);
+    return sorted[sorted.length >> 1]! * Math.max(this.#floor, nodes);
   }
 
   /** Records what a real decision cost. */
@@ -154,7 +164,7 @@ export class DecisionBudget {
       s = { samples: new Float64Array(this.#window), n: 0, next: 0, lastReal: 0 };
       this.#perNode.set(verb, s);
     }
-    s.samples[s.next] = ms / Math.max(1, nodes);
+    s.samples[s.next] = ms / Math.max(this.#floor, nodes);
     s.next = (s.next + 1) % this.#window;
     if (s.n < this.#window) s.n++;
     s.lastReal = this.#now();

@@ -53,6 +53,16 @@ describe('DecisionBudget', () => {
     expect(b.predict('prioritize', 1000)).toBe(0);
   });
 
+  it('charges small requests as floorNodes nodes, so their fixed cost does not inflate large requests', () => {
+    const b = new DecisionBudget({ budgetMs: 500, now: () => 0 });
+    // Many 5-node filters at 0.5 ms each: mostly fixed cost.
+    for (let i = 0; i < 10; i++) b.observe('filter', 5, 0.5);
+    expect(b.predict('filter', 5)).toBeCloseTo(0.5);
+    // Per node 0.5/64: a 30,000-node request is predicted at ~234 ms, inside the budget (not 3 s).
+    expect(b.predict('filter', 30_000)).toBeCloseTo((0.5 / 64) * 30_000);
+    expect(b.check('filter', 30_000, 0).cause).toBeNull();
+  });
+
   it('degrades a request that waited too long, or whose decision would not fit, and probes now and then', () => {
     let now = 1000;
     const b = new DecisionBudget({ budgetMs: 100, now: () => now, probeEveryMs: 1000 });
