@@ -10,10 +10,18 @@
 // (A - A*(1 - reclaimThreshold) - systemUsed - HP used), the headroom plays the safety margin's part but
 // varies with time, the usage is a percentile rather than the latest figure, and the share caps what
 // batch may hold however idle the node is, so that a profile can keep batch small in the day.
+//
+// Peers (the simulator's baselines, scheduler/core/peers/) generalise the formula through the level's
+// optional model (profile.ts CapacityModel), per resource r:
+//   batchCapacity_r = max(0, min(A*batchShare, A*(1 - headroom_r) - predictedOnline_r,
+//                                unusedFraction * (A - predictedOnline_r)))
+// with headroom_r = model.headroom[r] (else onlineHeadroom), the last term only when unusedFraction is
+// set, and 0 when model.zeroWhenStale and the node has no fresh usage. Without a model (every Tidal
+// profile) the formula is exactly the one above.
 // The *At functions work on a row of the node table (node-table.ts) and write into caller-owned
 // objects: they run per node per decision. The others take a NodeState, for code off the hot path.
 
-import type { Level } from './profile.ts';
+import type { CapacityModel, Level } from './profile.ts';
 import type { Resources } from './model.ts';
 import type { NodeTable } from './node-table.ts';
 import type { NodeState } from './state.ts';
@@ -54,11 +62,30 @@ function capacityOf(allocatable: number, level: Level, online: number): number {
   return Math.max(0, Math.min(allocatable * level.batchShare, allocatable * (1 - level.onlineHeadroom) - online));
 }
 
-/** Capacity batch may hold in total on the node at `level`, given its online-side usage (before subtracting batch already there). */
+/** The generalised formula for a peer's model (see the file comment), for one resource. */
+function modelCapacityOf(allocatable: number, level: Level, model: CapacityModel, headroom: number | undefined, online: number, fresh: boolean): number {
+  if (model.zeroWhenStale && !fresh) return 0;
+  let cap = Math.min(allocatable * level.batchShare, allocatable * (1 - (headroom ?? level.onlineHeadroom)) - online);
+  if (model.unusedFraction !== undefined) cap = Math.min(cap, model.unusedFraction * (allocatable - online));
+  return Math.max(0, cap);
+}
+
+/**
+ * Capacity batch may hold in total on the node at `level`, given its online-side usage (before
+ * subtracting batch already there). A model's zeroWhenStale reads the freshness of the node's cached
+ * prediction: call predictedOnline(node, now) first (as the planner does).
+ */
 export function batchCapacity(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
   const a = node.spec.allocatable;
-  out.cpu = capacityOf(a.cpu, level, online.cpu);
-  out.memory = capacityOf(a.memory, level, online.memory);
+  const m = level.model;
+  if (m === undefined) {
+    out.cpu = capacityOf(a.cpu, level, online.cpu);
+    out.memory = capacityOf(a.memory, level, online.memory);
+    return out;
+  }
+  const fresh = node.table.predFresh[node.index] === 1;
+  out.cpu = modelCapacityOf(a.cpu, level, m, m.headroom?.cpu, online.cpu, fresh);
+  out.memory = modelCapacityOf(a.memory, level, m, m.headroom?.memory, online.memory, fresh);
   return out;
 }
 
@@ -72,8 +99,15 @@ export function batchFree(node: NodeState, level: Level, online: Readonly<Resour
 
 /** batchFree for row i of the table, from its cached prediction (call refreshPredicted first). */
 export function batchFreeAt(t: NodeTable, i: number, level: Level, out: Resources): Resources {
-  out.cpu = Math.max(0, capacityOf(t.allocCpu[i]!, level, t.predCpu[i]!) - t.batchCpu[i]!);
-  out.memory = Math.max(0, capacityOf(t.allocMem[i]!, level, t.predMem[i]!) - t.batchMem[i]!);
+  const m = level.model;
+  if (m === undefined) {
+    out.cpu = Math.max(0, capacityOf(t.allocCpu[i]!, level, t.predCpu[i]!) - t.batchCpu[i]!);
+    out.memory = Math.max(0, capacityOf(t.allocMem[i]!, level, t.predMem[i]!) - t.batchMem[i]!);
+    return out;
+  }
+  const fresh = t.predFresh[i] === 1;
+  out.cpu = Math.max(0, modelCapacityOf(t.allocCpu[i]!, level, m, m.headroom?.cpu, t.predCpu[i]!, fresh) - t.batchCpu[i]!);
+  out.memory = Math.max(0, modelCapacityOf(t.allocMem[i]!, level, m, m.headroom?.memory, t.predMem[i]!, fresh) - t.batchMem[i]!);
   return out;
 }
 

@@ -7,6 +7,26 @@ export interface Level {
   batchShare: number;
   /** Fraction of a node's allocatable kept free above predicted online usage, in [0, 1]. */
   onlineHeadroom: number;
+  /**
+   * A peer's batch-capacity formula (the simulator's baselines, scheduler/core/peers/). Absent for
+   * Tidal's own profiles, whose capacity is exactly the formula in capacity.ts.
+   */
+  model?: CapacityModel;
+}
+
+/**
+ * Generalisations of the capacity formula that the peers need (capacity.ts applies them):
+ *   headroom       per-resource safety margin replacing onlineHeadroom (Koordinator: CPU 1 - 60%,
+ *                  memory 1 - 65%, from its reclaim thresholds)
+ *   unusedFraction batch may hold at most this fraction of what online leaves unused,
+ *                  f x (A - online) (Volcano's oversubscription: 60%)
+ *   zeroWhenStale  without fresh usage the node offers batch nothing (Koordinator resets batch-cpu to
+ *                  0 on stale metrics) instead of counting online at its requests
+ */
+export interface CapacityModel {
+  headroom?: { cpu: number; memory: number };
+  unusedFraction?: number;
+  zeroWhenStale?: boolean;
 }
 
 export interface LevelSpec extends Level {
@@ -52,11 +72,11 @@ export interface Profile {
   source?: string;
 }
 
-/** A profile with one level at all times: `static-colocation` and tests. */
-export function constantProfile(level: Level, name = 'constant'): Profile {
+/** A profile with one level at all times: the peers' baselines, kube-default and tests. */
+export function constantProfile(level: Level, name = 'constant', timeZone = 'UTC'): Profile {
   return {
     name,
-    timeZone: 'UTC',
+    timeZone,
     default: { ...level, drainLeadMs: 0, rampMs: 0 },
     windows: [],
   };

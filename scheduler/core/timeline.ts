@@ -84,14 +84,17 @@ export class ProfileTimeline {
       share = Math.min(share, c.batchShare);
       headroom = Math.max(headroom, c.onlineHeadroom);
     }
-    return { batchShare: share, onlineHeadroom: headroom, segment: seg, drainingFor };
+    const out: EffectiveLevel = { batchShare: share, onlineHeadroom: headroom, segment: seg, drainingFor };
+    // A peer's capacity model (constant profiles) travels with the level; Tidal's profiles have none.
+    if (seg.level.model !== undefined) out.model = seg.level.model;
+    return out;
   }
 
   /** The worst level over [a, b]: the least batch share and the largest online headroom in force at any instant. */
   over(a: number, b: number): Level {
     if (b <= a) {
       const l = this.at(a);
-      return { batchShare: l.batchShare, onlineHeadroom: l.onlineHeadroom };
+      return withModel({ batchShare: l.batchShare, onlineHeadroom: l.onlineHeadroom }, l.model);
     }
     let share = Infinity;
     let headroom = -Infinity;
@@ -108,7 +111,7 @@ export class ProfileTimeline {
       visit(p);
       if (p - 1 > a) visit(p - 1);
     }
-    return { batchShare: share, onlineHeadroom: headroom };
+    return withModel({ batchShare: share, onlineHeadroom: headroom }, this.at(a).model);
   }
 
   /** The first instant after t at which the raw or effective level changes slope or value, or Infinity. */
@@ -157,6 +160,11 @@ export class ProfileTimeline {
     this.#from = from;
     this.#to = to;
   }
+}
+
+function withModel(l: Level, model: Level['model']): Level {
+  if (model !== undefined) l.model = model;
+  return l;
 }
 
 /** The constraint a coming segment imposes at t (before its start), or null when its lead and ramp do not reach t. */

@@ -1,8 +1,10 @@
 // One policy's virtual cluster. It holds a core ClusterState and PolicyEngine, a scheduling queue that
 // behaves like kube-scheduler's (active queue by priority then arrival; unschedulable pods wait for an
 // event that frees capacity or a periodic flush), running pods and their completions, and the
-// descheduler on a timer calling the core's planner. Placement, preemption and eviction decisions
-// are the core's own: this file only carries them out on the virtual cluster and measures.
+// descheduler on a timer calling the core's planner, and a peer policy's own controller (its
+// descheduler or node-pool manager, simulator/policies/) on its timer. Placement, preemption and
+// eviction decisions are the core's or the peer controller's: this file only carries them out on the
+// virtual cluster and measures.
 
 import { performance } from 'node:perf_hooks';
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
@@ -14,7 +16,7 @@ import { TokenBucket } from '../../scheduler/core/rate.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
-import type { SimPolicy } from '../policies.ts';
+import type { ControllerApi, PeerController, SimPolicy } from '../policies.ts';
 import type { TracePod } from '../traces/events.ts';
 import { TimerHeap } from './heap.ts';
 import { Histogram, type PolicyTotals, type SeriesPoint } from './metrics.ts';
@@ -119,6 +121,9 @@ export class PolicySim {
   readonly #census = { arrived: 0, completed: 0, ended: 0 };
   #hotStreaks = new Map<string, number>();
   readonly #rate: TokenBucket;
+  readonly #controller: PeerController | null;
+  #nextControl = Infinity;
+  #now = 0;
   #evictionsSinceSample = 0;
   /** Set by events that may let unschedulable pods fit. */
   #capacityFreed = false;
@@ -150,9 +155,70 @@ export class PolicySim {
     this.#usage = usage;
     this.state = new ClusterState(this.config.usage);
     this.timeline = new ProfileTimeline(policy.profileFor(profile));
-    this.engine = new PolicyEngine({ config: this.config, state: this.state, profile: this.timeline });
-    this.#rate = new TokenBucket(opts.evictionRate.perMinute, opts.evictionRate.burst);
+    const extra = policy.plugins?.(profile);
+    this.engine = new PolicyEngine({ config: this.config, state: this.state, profile: this.timeline, filters: extra?.filters, scores: extra?.scores });
+    const rate = policy.evictionRate ?? opts.evictionRate;
+    this.#rate = new TokenBucket(rate.perMinute, rate.burst);
+    this.#controller = policy.controller?.(profile) ?? null;
   }
+
+  /** Starts the peer controller's timer (its first tick runs at `start`). */
+  startControl(start: number): void {
+    if (this.#controller?.intervalMs) this.#nextControl = start;
+  }
+
+  /** When the peer controller ticks next, or Infinity. */
+  nextControl(): number {
+    return this.#nextControl;
+  }
+
+  /** Runs the peer controller when its timer is due. */
+  control(now: number): void {
+    const c = this.#controller;
+    if (!c?.intervalMs || now < this.#nextControl) return;
+    this.#tick(c, now);
+    while (this.#nextControl <= now) this.#nextControl += c.intervalMs;
+  }
+
+  #tick(c: PeerController, now: number): void {
+    const t0 = performance.now();
+    this.#now = now;
+    c.tick(this.#api, now);
+    this.#totals.planningMs += performance.now() - t0;
+  }
+
+  /** What the peer controller sees and may do (ControllerApi). */
+  readonly #api: ControllerApi = ((sim: PolicySim): ControllerApi => ({
+    get state() {
+      return sim.state;
+    },
+    get engine() {
+      return sim.engine;
+    },
+    get timeline() {
+      return sim.timeline;
+    },
+    pending: (cls) => {
+      const out: PodSpec[] = [];
+      for (const p of sim.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+      for (const p of sim.#unschedulable) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+      return out;
+    },
+    evict: (uid, reason) => {
+      const p = sim.#pods.get(uid);
+      if (!p?.running) return false;
+      sim.#evict(p, sim.#now, reason);
+      return true;
+    },
+    setNodeLabels: (name, labels) => {
+      const node = sim.state.nodes.get(name);
+      if (!node) return;
+      sim.state.upsertNode({ ...node.spec, labels: { ...labels } }, sim.#now);
+      sim.#capacityFreed = true;
+    },
+    rateAvailable: () => sim.#rate.available(sim.#now),
+    rateTake: () => sim.#rate.take(),
+  }))(this);
 
   /**
    * Where every pod that arrived is now. arrived = running + pending + recreating + completed + ended
@@ -184,7 +250,7 @@ export class PolicySim {
   // ---- trace events -------------------------------------------------------------------------
 
   addNode(spec: NodeSpec, now: number): void {
-    this.state.upsertNode(spec, now);
+    this.state.upsertNode(this.#controller?.onNodeAdd?.(spec) ?? spec, now);
     this.#capacityFreed = true;
   }
 
@@ -346,6 +412,8 @@ export class PolicySim {
   // ---- descheduler ---------------------------------------------------------------------------
 
   deschedule(now: number): void {
+    // A peer controller without a timer of its own runs on the descheduler's cadence.
+    if (this.#controller && !this.#controller.intervalMs) this.#tick(this.#controller, now);
     const planner = this.policy.planner;
     if (!planner) return;
     const t0 = performance.now();

@@ -1,7 +1,8 @@
 // The discrete-event loop. One pass over the trace drives every policy in lockstep on one virtual
 // clock: trace events (nodes, pods, usage) are applied to each policy's cluster, then internal timers
-// (completions, recreated pods), then a scheduling pass, then the periodic ticks (unschedulable flush,
-// descheduler cycle, usage sample). Within a timestamp the order is fixed, so replays are
+// (completions, recreated pods), the unschedulable flush, a peer policy's own controller when its
+// timer is due (simulator/policies/), then a scheduling pass, then the periodic ticks (descheduler
+// cycle, usage sample). Within a timestamp the order is fixed, so replays are
 // deterministic. The trace is read as a stream: memory follows live pods and nodes.
 
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -60,6 +61,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   let nextSample = start;
   let nextDeschedule = start + opts.deschedulerIntervalMs;
   let nextRetry = start + opts.retryIntervalMs;
+  for (const s of sims) s.startControl(start);
   let now = start;
   let events = 0;
   let lastEventTime = start;
@@ -69,7 +71,9 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     let timerTime = Infinity;
     for (const s of sims) timerTime = Math.min(timerTime, s.nextTimer());
     // Ticks only run while the trace lasts; afterwards only what is already scheduled completes.
-    const tickTime = next.done ? Infinity : Math.min(nextSample, nextDeschedule, nextRetry);
+    let controlTime = Infinity;
+    for (const s of sims) controlTime = Math.min(controlTime, s.nextControl());
+    const tickTime = next.done ? Infinity : Math.min(nextSample, nextDeschedule, nextRetry, controlTime);
     const t = Math.min(traceTime, timerTime, tickTime);
     if (t === Infinity || t > until || (next.done && t > lastEventTime)) break;
     if (t < now) throw new Error(`trace ${input.trace.info.source} is out of order: an event at ${new Date(t).toISOString()} follows ${new Date(now).toISOString()}`);
@@ -86,6 +90,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       for (const s of sims) s.flushUnschedulable();
       nextRetry += opts.retryIntervalMs;
     }
+    for (const s of sims) s.control(now);
     for (const s of sims) s.schedule(now);
     input.onStep?.(now, sims, 'schedule');
     if (now >= nextDeschedule) {

@@ -117,7 +117,7 @@ export const CHARTS: readonly ChartSpec[] = [
     value: (p) => p.batchShare,
     reduce: 'extremes',
     percent: true,
-    note: () => "The effective batch share of the profile each policy follows (kube-default and static-colocation follow constant levels).",
+    note: () => "The effective batch share of the profile each policy follows (the peers and kube-default follow constant levels).",
   },
 ];
 

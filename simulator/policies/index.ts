@@ -1,0 +1,51 @@
+// The simulator's named policies. Each is a configuration of the one core plus, for the peers, the
+// small piece the peer does differently (types.ts); each peer's file documents its formula and defaults.
+//   kube-default   requests only, least allocated, no co-location, no descheduler: an unmodified
+//                  kube-scheduler. Batch requests count as fully as online ones.
+//   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad (koordinator.ts)
+//   volcano-tdm    Volcano's TDM revocable zones and oversubscription (volcano.ts)
+//   katalyst-tide  Katalyst's Tide node pool (katalyst.ts)
+//   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
+// `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
+
+import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
+import { DEFAULT_PLANNER } from '../../scheduler/core/eviction-planner.ts';
+import { constantProfile } from '../../scheduler/core/profile.ts';
+import { KATALYST_TIDE } from './katalyst.ts';
+import { KOORDINATOR } from './koordinator.ts';
+import type { SimPolicy } from './types.ts';
+import { VOLCANO_TDM } from './volcano.ts';
+
+export type { ControllerApi, PeerController, SimPolicy } from './types.ts';
+
+export const POLICIES: Readonly<Record<string, SimPolicy>> = {
+  'kube-default': {
+    name: 'kube-default',
+    description: 'kube-scheduler as shipped: requests only, least allocated; batch counts like online',
+    config: KUBE_DEFAULT,
+    planner: null,
+    profileFor: () => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none'),
+  },
+  koordinator: KOORDINATOR,
+  'volcano-tdm': VOLCANO_TDM,
+  'katalyst-tide': KATALYST_TIDE,
+  'time-sharing': {
+    name: 'time-sharing',
+    description: "Tidal: the profile's windows with drains ahead of peaks, duration-aware batch placement",
+    config: TIME_SHARING,
+    planner: DEFAULT_PLANNER,
+    profileFor: (p) => p,
+  },
+};
+
+/** Former names still accepted. */
+export const POLICY_ALIASES: Readonly<Record<string, string>> = { 'static-colocation': 'koordinator' };
+
+/** Every name --policy accepts. */
+export const POLICY_NAMES: readonly string[] = [...Object.keys(POLICIES), ...Object.keys(POLICY_ALIASES)];
+
+export function policyByName(name: string): SimPolicy {
+  const p = POLICIES[POLICY_ALIASES[name] ?? name];
+  if (!p) throw new Error(`unknown policy "${name}"; known: ${POLICY_NAMES.join(', ')}`);
+  return p;
+}

@@ -1,0 +1,62 @@
+// The `koordinator` policy: Koordinator's defaults on the one core (formulas in
+// scheduler/core/peers/koordinator.ts).
+//   batch capacity  usage policy: A - A x (1 - 60 %|65 %) - systemUsed - HP used (latest metric; pods
+//                   without a metric at their request; stale metric -> 0); no share cap, no windows,
+//                   no durations; batch over a shrunk capacity is NOT evicted (Koordinator does not)
+//   placement       online: requests fit (batch requests an extended resource), LoadAware filter
+//                   65 % CPU / 95 % memory of estimated usage, LoadAware least-used score and native
+//                   LeastAllocated; batch: batch-cpu/batch-memory fit, LoadAware filter and score
+//   descheduler     LowNodeLoad every descheduler cycle: high 75/80 %, low 45/55 %, 5 consecutive
+//                   abnormal observations, 2 migrating pods per node, eviction QPS 10
+//   not modelled    koordlet's QoS (BE CPU suppression throttles batch instead of letting the node run
+//                   hot; BE memory eviction is off by default)
+
+import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
+import { constantProfile } from '../../scheduler/core/profile.ts';
+import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from '../../scheduler/core/peers/koordinator.ts';
+import { KoordLoadAwareFilter, KoordLoadAwareScore } from '../../scheduler/core/plugins/peer-koord-load-aware.ts';
+import { NativeLeastAllocated } from '../../scheduler/core/plugins/peer-native-least-allocated.ts';
+import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
+
+export const KOORDINATOR_CONFIG: PolicyConfig = {
+  ...TIME_SHARING,
+  name: 'koordinator',
+  usage: KOORDINATOR_USAGE,
+  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  batch: { durationAware: false },
+  emptyRequestEstimate: { ...KOORDINATOR_DEFAULTS.loadAware.defaultEstimate },
+  resourceWeights: { ...KOORDINATOR_DEFAULTS.loadAware.resourceWeights },
+  scoreWeights: peerScoreWeights({
+    online: { KoordLoadAware: 1, NativeLeastAllocated: 1 },
+    batch: { KoordLoadAware: 1 },
+  }),
+};
+
+/** LowNodeLoad as a controller on the descheduler's cadence. */
+export function lowNodeLoadController(): PeerController {
+  let abnormal = new Map<string, number>();
+  return {
+    intervalMs: null,
+    tick(api, now) {
+      const plan = planLowNodeLoad({ state: api.state, now, config: DEFAULT_LOW_NODE_LOAD, abnormal, rateBudget: api.rateAvailable(), staleMs: KOORDINATOR_USAGE.staleAfterMs });
+      abnormal = plan.abnormal;
+      for (const e of plan.evictions) {
+        if (api.evict(e.pod.uid, 'low-node-load')) api.rateTake();
+      }
+    },
+  };
+}
+
+const QPS = KOORDINATOR_DEFAULTS.lowNodeLoad.evictionQPS;
+
+export const KOORDINATOR: SimPolicy = {
+  name: 'koordinator',
+  description: "Koordinator's defaults: batch = 60%/65% of a node minus online usage, LoadAware 65/95 filter, LowNodeLoad hot-node eviction (75/80, 5 abnormal cycles, 2 per node); no windows, no durations",
+  config: KOORDINATOR_CONFIG,
+  planner: null,
+  profileFor: (p) => constantProfile(KOORDINATOR_LEVEL, 'koordinator-usage', p.timeZone),
+  plugins: () => ({ filters: [KoordLoadAwareFilter], scores: { KoordLoadAware: KoordLoadAwareScore, NativeLeastAllocated } }),
+  controller: lowNodeLoadController,
+  // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
+  evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
+};

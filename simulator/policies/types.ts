@@ -1,0 +1,61 @@
+// What a simulator policy is: a configuration of the one core (PolicyConfig for placement, the core's
+// PlannerConfig for its descheduler, the profile it follows) plus, for the peers' baselines, the small
+// pieces the peer does differently: extra filter/score plugins, and a controller of its own (a
+// descheduler or a node-pool manager) that the simulator runs on its virtual clock.
+
+import type { PolicyConfig } from '../../scheduler/core/config.ts';
+import type { PolicyEngine } from '../../scheduler/core/engine.ts';
+import type { PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
+import type { FilterPlugin, ScorePlugin } from '../../scheduler/core/framework.ts';
+import type { NodeSpec, PodSpec, WorkloadClass } from '../../scheduler/core/model.ts';
+import type { Profile } from '../../scheduler/core/profile.ts';
+import type { ClusterState } from '../../scheduler/core/state.ts';
+import type { ProfileTimeline } from '../../scheduler/core/timeline.ts';
+
+export interface SimPolicy {
+  name: string;
+  description: string;
+  config: PolicyConfig;
+  /** The core's descheduler (peak drain, hot-spot relief); null: it does not run. */
+  planner: PlannerConfig | null;
+  /** The profile this policy follows, given the profile the user chose. */
+  profileFor(profile: Profile): Profile;
+  /** Plugins the peer adds to the engine (after the built-in ones), given the user's profile. */
+  plugins?(profile: Profile): { filters?: readonly FilterPlugin[]; scores?: Readonly<Record<string, ScorePlugin<any>>> };
+  /** The peer's own controller, one per simulated cluster, given the user's profile. */
+  controller?(profile: Profile): PeerController;
+  /** The descheduler's rate limit for this policy (default: the simulation's evictionRate option). */
+  evictionRate?: { perMinute: number; burst: number };
+}
+
+/** What a peer controller may see and do in its simulated cluster. */
+export interface ControllerApi {
+  readonly state: ClusterState;
+  readonly engine: PolicyEngine;
+  readonly timeline: ProfileTimeline;
+  /** Pods of a class waiting for a node (active queue first, then the unschedulable ones). */
+  pending(cls: WorkloadClass): PodSpec[];
+  /** Evicts a running pod of any class (its controller recreates it); false when it is not running. */
+  evict(uid: string, reason: string): boolean;
+  /** Replaces a node's labels (a label swap); pods waiting for a node are retried. */
+  setNodeLabels(name: string, labels: Readonly<Record<string, string>>): void;
+  /** Evictions this policy's rate limiter allows now; take() spends one. */
+  rateAvailable(): number;
+  rateTake(): void;
+}
+
+export interface PeerController {
+  /** Period of tick(); null: every descheduler cycle of the simulation. */
+  readonly intervalMs: number | null;
+  /** A node joins: the spec as the peer labels it (before any pod sees the node). */
+  onNodeAdd?(spec: NodeSpec): NodeSpec;
+  tick(api: ControllerApi, now: number): void;
+}
+
+/**
+ * Score weights that may name a peer's own score plugins (PolicyConfig's type lists only the built-in
+ * names; the engine accepts any plugin it was given and refuses unknown ones when it is built).
+ */
+export function peerScoreWeights(w: { online: Record<string, number>; batch: Record<string, number> }): PolicyConfig['scoreWeights'] {
+  return w as PolicyConfig['scoreWeights'];
+}
