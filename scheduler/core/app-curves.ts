@@ -41,7 +41,7 @@ export const DEFAULT_CURVES: CurveConfig = {
   utcOffsetMinutes: 0,
   alpha: 0.2,
   minWeekSamples: 2,
-  minDaySamples: 3,
+  minDaySamples: 1,
   z: 1.65,
   maxApps: 20_000,
 };

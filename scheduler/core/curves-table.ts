@@ -57,6 +57,9 @@ export class NodeCurves {
   /** Row i's block b at i * BLOCKS + b: max of P over the block's slots. */
   blkCpu = new Float64Array(0);
   blkMem = new Float64Array(0);
+  /** Row i's peak: the max of its blocks (a one-comparison test for nodes far from any limit). */
+  peakCpu = new Float64Array(0);
+  peakMem = new Float64Array(0);
   /** Bumped on every change to any row (plugins cache per-decision figures against it). */
   version = 0;
   readonly #apps = new Map<string, AppEntry>();
@@ -103,6 +106,8 @@ export class NodeCurves {
     this.vMem.fill(0, i * D, (i + 1) * D);
     this.blkCpu.fill(0, i * BLOCKS, (i + 1) * BLOCKS);
     this.blkMem.fill(0, i * BLOCKS, (i + 1) * BLOCKS);
+    this.peakCpu[i] = 0;
+    this.peakMem[i] = 0;
     this.version++;
   }
 
@@ -112,6 +117,8 @@ export class NodeCurves {
     if (i !== last) {
       for (const a of [this.mCpu, this.vCpu, this.mMem, this.vMem]) a.copyWithin(i * D, last * D, (last + 1) * D);
       for (const a of [this.blkCpu, this.blkMem]) a.copyWithin(i * BLOCKS, last * BLOCKS, (last + 1) * BLOCKS);
+      this.peakCpu[i] = this.peakCpu[last]!;
+      this.peakMem[i] = this.peakMem[last]!;
     }
     this.version++;
   }
@@ -304,6 +311,14 @@ export class NodeCurves {
       this.blkCpu[i * BLOCKS + b] = mc;
       this.blkMem[i * BLOCKS + b] = mm;
     }
+    let pc = -Infinity;
+    let pm = -Infinity;
+    for (let b = 0; b < BLOCKS; b++) {
+      pc = Math.max(pc, this.blkCpu[i * BLOCKS + b]!);
+      pm = Math.max(pm, this.blkMem[i * BLOCKS + b]!);
+    }
+    this.peakCpu[i] = pc;
+    this.peakMem[i] = pm;
   }
 
   #grow(capacity: number): void {
@@ -318,6 +333,8 @@ export class NodeCurves {
     this.vMem = grow(this.vMem, D);
     this.blkCpu = grow(this.blkCpu, BLOCKS);
     this.blkMem = grow(this.blkMem, BLOCKS);
+    this.peakCpu = grow(this.peakCpu, 1);
+    this.peakMem = grow(this.peakMem, 1);
     this.#capacity = capacity;
   }
 }

@@ -42,8 +42,13 @@ export interface PodCurve {
   readonly learned: boolean;
   /** Pods of the app per row: count[i] when stamp[i] === id. */
   readonly id: number;
-  /** Per-n block increments: [cpu b0..b11, mem b0..b11]. */
+  /** Per-n block increments: [cpu b0..b11, mem b0..b11]; add0 for n = 0 (most nodes). */
   readonly add: Map<number, Float64Array>;
+  add0: Float64Array | null;
+  /** Max over blocks of add0 (cpu, memory) and the least (1 - headroom) of the day: the quick test. */
+  max0Cpu: number;
+  max0Mem: number;
+  fracMin: number;
   /** Per block: the least (1 - onlineHeadroom) over its slots. */
   readonly frac: Float64Array;
   /** Batch span: slots of day within the pod's runtime (1), and per block the worst share / headroom there. */
@@ -106,7 +111,13 @@ export function podCurve(ctx: PodContext): PodCurve {
     for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) f = Math.min(f, 1 - head[d]!);
     frac[b] = f;
   }
-  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id, add: new Map(), frac, span: null, spanShare: null, spanHead: null };
+  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id, add: new Map(), add0: null, max0Cpu: 0, max0Mem: 0, frac, fracMin: Math.min(...frac), span: null, spanShare: null, spanHead: null };
+  const a0 = increments(pc, 0);
+  pc.add0 = a0;
+  for (let b = 0; b < BLOCKS; b++) {
+    pc.max0Cpu = Math.max(pc.max0Cpu, a0[b]!);
+    pc.max0Mem = Math.max(pc.max0Mem, a0[BLOCKS + b]!);
+  }
   last = pc;
   return pc;
 }
@@ -118,6 +129,7 @@ function tenantsOn(pc: PodCurve, i: number): number {
 
 /** Per block, the largest increment the pod can add to a node holding n pods of its app (upper bound). */
 function increments(pc: PodCurve, n: number): Float64Array {
+  if (n === 0 && pc.add0 !== null) return pc.add0;
   let a = pc.add.get(n);
   if (a) return a;
   a = new Float64Array(2 * BLOCKS);
@@ -189,11 +201,13 @@ export function peakBound(pc: PodCurve, i: number, out: { cpu: number; memory: n
 export function peakOverLimit(pc: PodCurve, i: number): number {
   const t = pc.ctx.t;
   const n = tenantsOn(pc, i);
-  const a = increments(pc, n);
   const nc = pc.nc;
-  const o = i * BLOCKS;
   const aCpu = t.allocCpu[i]!;
   const aMem = t.allocMem[i]!;
+  // Far from the limit in every slot: the node's peak plus the pod's peak stays under the lowest limit.
+  if (n === 0 && nc.peakCpu[i]! + pc.max0Cpu <= aCpu * pc.fracMin && nc.peakMem[i]! + pc.max0Mem <= aMem * pc.fracMin) return 0;
+  const a = increments(pc, n);
+  const o = i * BLOCKS;
   const head = pc.cc.levels.headroom;
   for (let b = 0; b < BLOCKS; b++) {
     const f = pc.frac[b]!;
