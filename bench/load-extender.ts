@@ -8,7 +8,7 @@
 
 import { Agent, request } from 'node:http';
 import { arg, fmt, machine, table, writeResults } from './lib.ts';
-import { forkServer, metricSum, namesBody, pct, pendingPod } from './load-lib.ts';
+import { forkServer, histogramQuantile, metricSum, namesBody, pct, pendingPod } from './load-lib.ts';
 
 const rate = Number(arg('rate', '2000'));
 const durationS = Number(arg('duration', '60'));
@@ -126,10 +126,14 @@ rows.push(['total', sent, ok, total.errors, inFlight, total.reqPerS, total.p50, 
 console.log(table(['', 'sent', 'ok', 'errors', 'unfinished', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'], rows));
 if (inFlight > 0) console.log(`${inFlight} requests were still queued ${5} s after the end: the offered rate is above what this machine serves`);
 console.log(`degraded answers (decision budget exceeded): ${degraded} of ${served}; most requests in flight at once: ${maxInFlight}`);
+// The server's own view (arrival to answer, its histogram): excludes the time requests queued in the client.
+const H = 'tidal_extender_request_duration_seconds';
+const serverSide = { p50: histogramQuantile(before.metrics, after.metrics, H, 0.5, 'code="200"') * 1000, p99: histogramQuantile(before.metrics, after.metrics, H, 0.99, 'code="200"') * 1000 };
+console.log(`server-side latency (histogram bucket bounds): p50 <= ${fmt(serverSide.p50)} ms, p99 <= ${fmt(serverSide.p99)} ms`);
 if (errorKinds.size > 0) console.log(`errors: ${JSON.stringify(Object.fromEntries(errorKinds))}`);
 console.log(`server RSS ${fmt(before.rss / 2 ** 20)} -> ${fmt(after.rss / 2 ** 20)} MiB, heap ${fmt(before.heapUsed / 2 ** 20)} -> ${fmt(after.heapUsed / 2 ** 20)} MiB (after GC)`);
 const p99s = intervals.filter((r) => r.ok > 0).map((r) => r.p99);
 console.log(`p99 per interval: min ${fmt(Math.min(...p99s))}, max ${fmt(Math.max(...p99s))} ms`);
-console.log(`results: ${writeResults('load-extender', { rate, durationS, nodes, sockets, budgetMs: Number(budgetMs), total, intervals, rss: { before: before.rss, after: after.rss }, heap: { before: before.heapUsed, after: after.heapUsed } })}`);
+console.log(`results: ${writeResults('load-extender', { rate, durationS, nodes, sockets, budgetMs: Number(budgetMs), total, serverSide, intervals, rss: { before: before.rss, after: after.rss }, heap: { before: before.heapUsed, after: after.heapUsed } })}`);
 process.exitCode = total.errors > 0 || inFlight > 0 ? 1 : 0;
 console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -135,3 +135,27 @@ export function metricSum(text: string, name: string, filter = ''): number {
   }
   return sum;
 }
+
+/**
+ * A quantile of a Prometheus histogram between two scrapes (the upper bound of the bucket it falls
+ * in, in the histogram's unit), over the label sets matching `filter`.
+ */
+export function histogramQuantile(before: string, after: string, name: string, q: number, filter = ''): number {
+  const buckets = (text: string): Map<number, number> => {
+    const m = new Map<number, number>();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}_bucket{`) || (filter && !line.includes(filter))) continue;
+      const le = /le="([^"]+)"/.exec(line)![1]!;
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      m.set(bound, (m.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return m;
+  };
+  const a = buckets(after);
+  const b = buckets(before);
+  const bounds = [...a.keys()].sort((x, y) => x - y);
+  const total = (a.get(Infinity) ?? 0) - (b.get(Infinity) ?? 0);
+  if (total <= 0) return NaN;
+  for (const bound of bounds) if ((a.get(bound) ?? 0) - (b.get(bound) ?? 0) >= q * total) return bound;
+  return Infinity;
+}
