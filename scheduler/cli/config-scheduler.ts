@@ -126,6 +126,11 @@ export function schedulerConfigYaml(o: SchedulerConfigOptions): string {
     if (!o.clientCertFile) L.push('    # No certFile/keyFile: the extender cannot tell kube-scheduler from any other client (see docs/security.md).');
   } else if (scheme === 'https:') {
     L.push('    # https URL without enableHTTPS: kube-scheduler verifies the certificate against the system roots.');
+  } else {
+    L.push(
+      '    # Plain HTTP: run the extender with --plain-http (it refuses to serve a cluster otherwise). Unencrypted and',
+      '    # unauthenticated: only on loopback or inside a mesh that encrypts; else use --https (see docs/security.md).',
+    );
   }
   return `${L.join('\n')}\n`;
 }
