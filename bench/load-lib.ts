@@ -4,7 +4,7 @@
 
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { TIME_SHARING } from '../scheduler/core/config.ts';
+import { PRESETS } from '../scheduler/core/config.ts';
 import { VirtualClock } from '../scheduler/core/clock.ts';
 import { PolicyEngine } from '../scheduler/core/engine.ts';
 import type { ClusterState } from '../scheduler/core/state.ts';
@@ -40,12 +40,14 @@ export interface BenchExtender {
 }
 
 /** The bench cluster (nodes x 30 pods) behind an extender on 127.0.0.1:<free port>, plain HTTP. */
-export async function startBenchExtender(nodes: number, o: Partial<Omit<ExtenderAppOptions, 'engine' | 'source'>> & { profile?: string } = {}): Promise<BenchExtender> {
-  const { state, names } = buildCluster(nodes, TIME_SHARING.usage);
+export async function startBenchExtender(nodes: number, o: Partial<Omit<ExtenderAppOptions, 'engine' | 'source'>> & { profile?: string; policy?: string } = {}): Promise<BenchExtender> {
+  const config = PRESETS[o.policy ?? 'time-sharing'];
+  if (!config) throw new Error(`unknown policy "${o.policy}"; known: ${Object.keys(PRESETS).join(', ')}`);
+  const { state, names } = buildCluster(nodes, config.usage);
   const profile = loadProfileFile(o.profile ?? new URL('../profiles/daily-tidal.yaml', import.meta.url).pathname);
-  const engine = new PolicyEngine({ config: TIME_SHARING, state, profile });
+  const engine = new PolicyEngine({ config, state, profile });
   const registry = new Registry();
-  const { profile: _profile, ...appOpts } = o;
+  const { profile: _profile, policy: _policy, ...appOpts } = o;
   const app = createExtenderApp({ log: pino({ level: 'silent' }), ...appOpts, engine, source: new SyncedSource(state), clock: new VirtualClock(NOW), registry });
   const running = await startExtender(app, { host: '127.0.0.1', port: 0 });
   return { running, base: `${running.url}/scheduler`, names, engine, registry, close: () => running.close() };

@@ -2,6 +2,7 @@
 //   --cluster bench --nodes 5000   the bench cluster (bench/cluster.ts), daily-tidal profile
 //   --cluster sample               the 5-node sample cluster of the extender tests (fuzz bodies name it)
 //   --budget-ms 500                the decision budget (0: off)
+//   --policy time-sharing          the core's preset (time-sharing, static-colocation, kube-default)
 // Answers {type:'stats'} with its RSS, heap and /metrics text (after a GC when asked), and exits on {type:'stop'}.
 
 import { Registry } from 'prom-client';
@@ -22,7 +23,7 @@ if (cluster === 'sample') {
   registry = ext.registry;
   close = ext.close;
 } else {
-  const ext = await startBenchExtender(Number(arg('nodes', '5000')), { decisionBudgetMs: budget });
+  const ext = await startBenchExtender(Number(arg('nodes', '5000')), { decisionBudgetMs: budget, policy: arg('policy', 'time-sharing') });
   port = ext.running.port;
   names = ext.names;
   registry = ext.registry;
