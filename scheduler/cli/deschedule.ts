@@ -50,6 +50,7 @@ interface Flags {
   targetCpu: string;
   targetMemory: string;
   hotConsecutive: string;
+  hotLookahead: string;
   leaderElect: boolean;
   /** undefined: on with leader election, off otherwise. */
   evictionLedger?: boolean;
@@ -93,6 +94,7 @@ export function register(program: Command): void {
     .option('--target-cpu <fraction>', 'relieve a hot node down to this CPU usage fraction', String(d.hotSpot!.target.cpu))
     .option('--target-memory <fraction>', 'relieve a hot node down to this memory usage fraction', String(d.hotSpot!.target.memory))
     .option('--hot-consecutive <n>', 'consecutive hot observations before acting', String(d.hotSpot!.consecutive))
+    .option('--hot-lookahead <slots>', "also count a node hot when its tenants' learned usage curves predict it crossing the threshold within this many 15-minute slots (0: observed usage only)", String(d.hotSpot!.lookaheadSlots ?? 0))
     .option('--no-leader-elect', 'act without a Lease (only ever one replica)')
     .option('--eviction-ledger', 'keep the rate limit in the Lease (annotation tidal.io/eviction-ledger) so that restarts and --once runs count what was evicted recently (default: on with leader election)')
     .option('--no-eviction-ledger', 'keep the rate limit in memory only (a restart starts with a full burst)')
@@ -136,6 +138,7 @@ export function plannerFromFlags(f: Flags): PlannerConfig {
           threshold: { cpu: fraction(f.hotCpu, '--hot-cpu'), memory: fraction(f.hotMemory, '--hot-memory') },
           target: { cpu: fraction(f.targetCpu, '--target-cpu'), memory: fraction(f.targetMemory, '--target-memory') },
           consecutive: Math.max(1, count(f.hotConsecutive, '--hot-consecutive')),
+          lookaheadSlots: count(f.hotLookahead, '--hot-lookahead'),
         }
       : null,
   };

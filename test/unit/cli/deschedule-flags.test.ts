@@ -1,0 +1,33 @@
+// tidal deschedule's flags become the core planner's configuration: defaults match DEFAULT_PLANNER,
+// and bad values are refused with the flag's name.
+
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { plannerFromFlags, register } from '../../../scheduler/cli/deschedule.ts';
+import { DEFAULT_PLANNER } from '../../../scheduler/core/eviction-planner.ts';
+
+function flags(args: string[]) {
+  const program = new Command();
+  register(program);
+  const cmd = program.commands.find((c) => c.name() === 'deschedule')!;
+  cmd.parseOptions(args);
+  return cmd.opts() as Parameters<typeof plannerFromFlags>[0];
+}
+
+describe('tidal deschedule flags', () => {
+  it('default to the core planner defaults, curve lookahead included', () => {
+    const p = plannerFromFlags(flags([]));
+    expect(p.hotSpot).toEqual(DEFAULT_PLANNER.hotSpot);
+    expect(p.limits).toEqual(DEFAULT_PLANNER.limits);
+  });
+
+  it('--hot-lookahead sets how many 15-minute slots of learned curves count; 0 turns prediction off', () => {
+    expect(plannerFromFlags(flags(['--hot-lookahead', '4'])).hotSpot!.lookaheadSlots).toBe(4);
+    expect(plannerFromFlags(flags(['--hot-lookahead', '0'])).hotSpot!.lookaheadSlots).toBe(0);
+    expect(() => plannerFromFlags(flags(['--hot-lookahead', '1.5']))).toThrow(/--hot-lookahead must be a whole number/);
+  });
+
+  it('--no-hot-spot turns hot-spot relief off', () => {
+    expect(plannerFromFlags(flags(['--no-hot-spot'])).hotSpot).toBeNull();
+  });
+});
