@@ -235,6 +235,12 @@ export class AppCurves {
     return c;
   }
 
+  /** Whether compile(app, ...) would give a curve (the app has a folded observation). */
+  has(app: string): boolean {
+    const c = this.#apps.peek(app);
+    return c !== undefined && c.overall.n[0] !== 0;
+  }
+
   get(app: string): AppCurve | undefined {
     return this.#apps.get(app);
   }

@@ -10,6 +10,8 @@ import { MAX_SCORE, type CurveContext, type FilterPlugin, type PodContext, type 
 import type { PodSpec, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { ClusterState, NodeState } from './state.ts';
+import { fnv1a } from './node-table.ts';
+import { modelId, ShapeCache, type ActiveScore, type ShapeEntry } from './equivalence.ts';
 import { ProfileTimeline } from './timeline.ts';
 import { AppStackingLimit } from './plugins/app-stacking.ts';
 import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
@@ -75,11 +77,6 @@ export interface PlaceResult {
   evaluated: number;
 }
 
-interface ActiveScore {
-  plugin: ScorePlugin<unknown>;
-  weight: number;
-}
-
 export interface EngineOptions {
   config: PolicyConfig;
   state: ClusterState;
@@ -87,6 +84,11 @@ export interface EngineOptions {
   /** Extra plugins (for example the complementary-peak plugin) added after the built-in ones. */
   filters?: readonly FilterPlugin[];
   scores?: Readonly<Record<string, ScorePlugin<any>>>;
+  /**
+   * place() reuses filter verdicts and row-local scores across pods of the same shape while the
+   * nodes they were computed on are unchanged (equivalence.ts); same decisions, less work. Default on.
+   */
+  equivalenceCache?: boolean;
 }
 
 export class PolicyEngine {
@@ -101,6 +103,8 @@ export class PolicyEngine {
   #rows = new Int32Array(0);
   /** The coming day's levels slot by slot, for the slot that contains the last decision's time. */
   #levels: SlotLevels | null = null;
+  /** place()'s equivalence cache (null when turned off). */
+  readonly #shapes: ShapeCache | null;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -108,6 +112,7 @@ export class PolicyEngine {
     this.timeline = opts.profile instanceof ProfileTimeline ? opts.profile : new ProfileTimeline(opts.profile);
     this.filters = [...FILTERS, ...(opts.filters ?? [])];
     this.scorePlugins = { ...SCORES, ...opts.scores };
+    this.#shapes = opts.equivalenceCache === false ? null : new ShapeCache();
     for (const cls of ['online', 'batch'] as const) {
       for (const name of Object.keys(this.config.scoreWeights[cls])) {
         if (!this.scorePlugins[name]) throw new Error(`policy ${this.config.name}: unknown ${cls} score plugin "${name}"`);
@@ -278,14 +283,22 @@ export class PolicyEngine {
     const weights: Partial<Record<string, number>> = this.config.scoreWeights[ctx.pod.class === 'batch' ? 'batch' : 'online'];
     const out: ActiveScore[] = [];
     if (ctx.pod.class === 'system') return out;
+    let cached = 0;
     for (const [name, weight] of Object.entries(weights)) {
       const plugin = this.scorePlugins[name]!;
-      if (weight && weight > 0 && plugin.appliesTo(ctx)) out.push({ plugin, weight });
+      if (!(weight && weight > 0 && plugin.appliesTo(ctx))) continue;
+      if (plugin.equivalence !== undefined) out.splice(cached++, 0, { plugin, weight });
+      else out.push({ plugin, weight });
     }
     return out;
   }
 
-  /** Weighted score 0..100 per node, in the order given. System pods and pods no plugin scores get 0 everywhere. */
+  /**
+   * Weighted score 0..100 per node, in the order given. The weighted scores are summed cacheable
+   * plugins first (framework.ts Equivalence), then the others, each group in configuration order, so
+   * that place()'s equivalence cache can keep the first part as one number per node. System pods and
+   * pods no plugin scores get 0 everywhere.
+   */
   score(ctx: PodContext, nodes: readonly NodeState[]): Float64Array {
     const rows = new Int32Array(nodes.length);
     for (let k = 0; k < nodes.length; k++) {
@@ -334,26 +347,56 @@ export class PolicyEngine {
     const t = ctx.t;
     if (this.#rows.length < n) this.#rows = new Int32Array(n);
     const rows = this.#rows;
+    const active = this.activeScores(ctx);
+    const entry = this.#shapes === null ? null : this.#shapeEntry(ctx, filters, active);
     let found = 0;
     let i = 0;
-    for (; i < n && found < want; i++) {
-      const row = (this.#nextStart + i) % n;
-      refreshPredicted(t, row, now);
-      let k = 0;
-      for (; k < nf; k++) if (filters[k]!.filter(ctx, row) !== null) break;
-      if (k === nf) rows[found++] = row;
-      else rejectedBy.set(filters[k]!.name, (rejectedBy.get(filters[k]!.name) ?? 0) + 1);
+    if (entry === null) {
+      for (; i < n && found < want; i++) {
+        const row = (this.#nextStart + i) % n;
+        refreshPredicted(t, row, now);
+        let k = 0;
+        for (; k < nf; k++) if (filters[k]!.filter(ctx, row) !== null) break;
+        if (k === nf) rows[found++] = row;
+        else rejectedBy.set(filters[k]!.name, (rejectedBy.get(filters[k]!.name) ?? 0) + 1);
+      }
+    } else {
+      // The same window, verdicts from the cache where the row is unchanged since they were computed.
+      const stamp = entry.stamp;
+      const verdict = entry.verdict;
+      const version = t.version;
+      let prepared: unknown[] | null = null;
+      let row = this.#nextStart;
+      for (; i < n && found < want; i++) {
+        if (stamp[row] !== version[row]) prepared = this.#evaluate(ctx, entry, row, prepared);
+        const v = verdict[row]!;
+        if (v < 0) rows[found++] = row;
+        else rejectedBy.set(filters[v]!.name, (rejectedBy.get(filters[v]!.name) ?? 0) + 1);
+        if (++row === n) row = 0;
+      }
     }
     this.#nextStart = (this.#nextStart + i) % n;
     result.evaluated = i;
     if (found === 0) return result;
-    const scores = found === 1 ? new Float64Array(1) : this.scoreRows(ctx, rows, found);
+    const scores = found === 1 ? new Float64Array(1) : entry === null ? this.scoreRows(ctx, rows, found) : this.#scoreCached(ctx, entry, rows, found);
+    // Highest score; among equal scores the highest hash of pod and node (computed only for ties).
+    const seed = fnv1a(pod.uid);
+    const nameHash = t.nameHash;
     let best = 0;
-    let bestTie = tieBreak(pod.uid, all[rows[0]!]!.name);
+    let bestScore = scores[0]!;
+    let bestTie = -1;
     for (let k = 1; k < found; k++) {
-      if (scores[k]! < scores[best]!) continue;
-      const tie = tieBreak(pod.uid, all[rows[k]!]!.name);
-      if (scores[k]! > scores[best]! || tie > bestTie) {
+      const sc = scores[k]!;
+      if (sc < bestScore) continue;
+      if (sc > bestScore) {
+        best = k;
+        bestScore = sc;
+        bestTie = -1;
+        continue;
+      }
+      if (bestTie < 0) bestTie = tieHash(seed, nameHash[rows[best]!]!);
+      const tie = tieHash(seed, nameHash[rows[k]!]!);
+      if (tie > bestTie) {
         best = k;
         bestTie = tie;
       }
@@ -361,6 +404,93 @@ export class PolicyEngine {
     result.node = all[rows[best]!]!;
     result.score = scores[best]!;
     return result;
+  }
+
+  /**
+   * The pod's shape entry in the equivalence cache, or null when a filter is not cacheable. The key
+   * holds everything a cacheable plugin may read of the pod and the time (framework.ts Equivalence).
+   */
+  #shapeEntry(ctx: PodContext, filters: readonly FilterPlugin[], active: readonly ActiveScore[]): ShapeEntry | null {
+    let byApp = false;
+    for (const f of filters) {
+      if (f.equivalence === undefined) return null;
+      if (f.equivalence === 'app') byApp = true;
+    }
+    for (const a of active) if (a.plugin.equivalence === 'app') byApp = true;
+    const pod = ctx.pod;
+    const cc = ctx.curves;
+    const l = ctx.level;
+    const s = ctx.spanLevel;
+    let key = `${pod.class}|${pod.requests.cpu}|${pod.requests.memory}|${ctx.estimate.cpu}|${ctx.estimate.memory}|${l.batchShare}|${l.onlineHeadroom}|${modelId(l.model)}|${s.batchShare}|${s.onlineHeadroom}|${modelId(s.model)}|${ctx.mustHoldSpan ? 1 : 0}${ctx.spanEnd > ctx.now ? 1 : 0}`;
+    if (cc !== null) {
+      // The slots a batch span covers (complementary-peak.ts prepareSpan), and the pod's own curve:
+      // an app with a learned curve is part of the shape; without one the pod counts flat at its estimate.
+      const lv = cc.levels;
+      key += `|${lv.start}|${Math.max(1, Math.min(SLOTS_PER_DAY, Math.ceil((ctx.spanEnd - lv.start) / SLOT_MS)))}`;
+      if (pod.class === 'online' && (cc.table.curveOf(pod.app) !== null || this.state.curves.has(pod.app))) byApp = true;
+    }
+    if (byApp) key += `|${pod.app}`;
+    const e = this.#shapes!.get(key, filters, active);
+    e.validate(ctx.t.size, ctx.t.layout, cc === null ? -1 : this.state.curves.version, cc === null ? -1 : cc.table.epoch, ctx.now);
+    return e;
+  }
+
+  /** Filters (and, when it passes, scores) row i for the entry's shape: what place() does without the cache. */
+  #evaluate(ctx: PodContext, e: ShapeEntry, i: number, prepared: unknown[] | null): unknown[] | null {
+    const t = ctx.t;
+    refreshPredicted(t, i, ctx.now);
+    const fu = t.freshUntil[i]!;
+    if (ctx.now <= fu) {
+      if (fu < e.freshHi) e.freshHi = fu;
+    } else if (fu > e.freshLo) e.freshLo = fu;
+    const filters = e.filters;
+    const nf = filters.length;
+    let k = 0;
+    for (; k < nf; k++) if (filters[k]!.filter(ctx, i) !== null) break;
+    e.stamp[i] = t.version[i]!;
+    e.verdict[i] = k === nf ? -1 : k;
+    if (k < nf) return prepared;
+    const scores = e.scores;
+    const nc = e.cached;
+    if (prepared === null && nc > 0) {
+      // prepare() of a cacheable score does not depend on the rows (framework.ts Equivalence).
+      prepared = new Array<unknown>(nc);
+      for (let a = 0; a < nc; a++) prepared[a] = scores[a]!.plugin.prepare?.(ctx, NO_ROWS);
+    }
+    let sum = 0;
+    for (let a = 0; a < nc; a++) {
+      const s = scores[a]!.plugin.score(ctx, i, prepared![a]);
+      sum += e.w[a]! * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
+    }
+    e.sum[i] = sum;
+    return prepared;
+  }
+
+  /** scoreRows() with the cached scores' sum read from the entry and the others computed live, in the same order. */
+  #scoreCached(ctx: PodContext, e: ShapeEntry, rows: Int32Array, n: number): Float64Array {
+    const scores = new Float64Array(n);
+    const active = e.scores;
+    if (active.length === 0) return scores;
+    const sum = e.sum;
+    for (let k = 0; k < n; k++) scores[k] = sum[rows[k]!]!;
+    if (e.cached === active.length) return scores;
+    // Live scores see current predictions, as without the cache (cache hits skip the refresh).
+    for (let a = e.cached; a < active.length; a++) {
+      if (active[a]!.plugin.readsPrediction === false) continue;
+      for (let k = 0; k < n; k++) refreshPredicted(ctx.t, rows[k]!, ctx.now);
+      break;
+    }
+    const view = n === rows.length ? rows : rows.subarray(0, n);
+    for (let a = e.cached; a < active.length; a++) {
+      const plugin = active[a]!.plugin;
+      const prepared = plugin.prepare?.(ctx, view);
+      const w = e.w[a]!;
+      for (let k = 0; k < n; k++) {
+        const s = plugin.score(ctx, rows[k]!, prepared);
+        scores[k]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
+      }
+    }
+    return scores;
   }
 
   /**
@@ -408,6 +538,8 @@ export class PolicyEngine {
   }
 }
 
+const NO_ROWS = new Int32Array(0);
+
 /** kube-scheduler's numFeasibleNodesToFind (minFeasibleNodesToFind 100, adaptive 50% - n/125, floor 5%). */
 export function numFeasibleNodesToFind(numAllNodes: number, percentage: number): number {
   const MIN = 100;
@@ -418,11 +550,17 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage: number):
   return num < MIN ? MIN : num;
 }
 
-/** FNV-1a over pod uid and node name: a stable, well-spread tie breaker. */
-function tieBreak(a: string, b: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0x2f, 0x01000193);
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b.charCodeAt(i), 0x01000193);
+/**
+ * The tie-breaker of pod and node: FNV-1a of the pod's uid mixed with that of the node's name
+ * (NodeTable.nameHash) through murmur3's finaliser. Stable across replays and well spread, so that
+ * equal nodes do not all go to the first one; 0..2^32-1.
+ */
+function tieHash(seed: number, nameHash: number): number {
+  let h = seed ^ nameHash;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }

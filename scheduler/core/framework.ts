@@ -15,6 +15,20 @@ import type { EffectiveLevel } from './timeline.ts';
 
 export const MAX_SCORE = 100;
 
+/**
+ * What a plugin's verdict or score for row i depends on, for the engine's equivalence cache
+ * (equivalence.ts), which reuses it for later pods of the same shape while row i is unchanged:
+ *   'shape'  row i's figures (node table, its row of the combined curves, predicted usage, fresh or
+ *            not) and the pod's shape: class, requests and estimate, the level now and over its span
+ *            (numbers and model), whether it must hold its span and how many curve slots the span
+ *            covers, the coming day's slot levels, and its app's curve when the app has one.
+ *   'app'    the same, and the pod's app name.
+ * A plugin without it is never cached: a filter without it turns the cache off for the pod, a
+ * score without it (one that normalises over the feasible rows, as ZoneSpread) is computed live.
+ * A cached score's prepare() must not depend on the rows it is given.
+ */
+export type Equivalence = 'shape' | 'app';
+
 export interface PodContext {
   readonly pod: PodSpec;
   readonly now: number;
@@ -74,6 +88,8 @@ export interface FilterPlugin {
    * UnschedulableAndUnresolvable): the extender reports such nodes as FailedAndUnresolvableNodes.
    */
   readonly unresolvable: boolean;
+  /** See Equivalence. */
+  readonly equivalence?: Equivalence;
   /** Whether this plugin has anything to say about the pod (checked once per decision). */
   appliesTo(ctx: PodContext): boolean;
   /**
@@ -85,6 +101,10 @@ export interface FilterPlugin {
 
 export interface ScorePlugin<P = unknown> {
   readonly name: string;
+  /** See Equivalence. */
+  readonly equivalence?: Equivalence;
+  /** false: never reads the predicted usage (t.predCpu, t.predMem), so the engine need not refresh it first. */
+  readonly readsPrediction?: boolean;
   appliesTo(ctx: PodContext): boolean;
   /** Per-decision preparation over the feasible nodes' rows (PreScore); its result is passed to score. */
   prepare?(ctx: PodContext, rows: ArrayLike<number>): P;

@@ -34,6 +34,8 @@ type F64Column = (typeof F64)[number];
 export class NodeTable {
   readonly usage: UsageConfig;
   size = 0;
+  /** Bumped whenever rows are added or moved (swapRemove): a row index then names another node. */
+  layout = 0;
   #capacity = 0;
   allocCpu = new Float64Array(0);
   allocMem = new Float64Array(0);
@@ -55,6 +57,8 @@ export class NodeTable {
   unschedulable = new Uint8Array(0);
   /** Zone id (ClusterState.zoneNames), -1 when the node has no zone. */
   zone = new Int32Array(0);
+  /** FNV-1a hash of the node's name (place()'s tie-break mixes it with the pod's). */
+  nameHash = new Int32Array(0);
   /** Each row's usage history (objects, not numbers: read only when a prediction is recomputed). */
   readonly histories: UsageHistory[] = [];
 
@@ -67,6 +71,7 @@ export class NodeTable {
   add(history: UsageHistory): number {
     if (this.size === this.#capacity) this.#grow(this.#capacity * 2);
     const i = this.size++;
+    this.layout++;
     this.histories[i] = history;
     for (const c of F64) this[c][i] = 0;
     this.freshUntil[i] = -Infinity;
@@ -74,12 +79,14 @@ export class NodeTable {
     this.predFresh[i] = 0;
     this.unschedulable[i] = 0;
     this.zone[i] = -1;
+    this.nameHash[i] = 0;
     return i;
   }
 
   /** Removes row i by moving the last row into it; returns the index that moved (or -1). */
   swapRemove(i: number): number {
     const last = --this.size;
+    this.layout++;
     const history = this.histories.pop()!;
     if (i === last) return -1;
     this.histories[i] = history;
@@ -87,6 +94,7 @@ export class NodeTable {
     this.predFresh[i] = this.predFresh[last]!;
     this.unschedulable[i] = this.unschedulable[last]!;
     this.zone[i] = this.zone[last]!;
+    this.nameHash[i] = this.nameHash[last]!;
     return last;
   }
 
@@ -100,6 +108,13 @@ export class NodeTable {
     this.predFresh = copy(this.predFresh, (n) => new Uint8Array(n));
     this.unschedulable = copy(this.unschedulable, (n) => new Uint8Array(n));
     this.zone = copy(this.zone, (n) => new Int32Array(n));
+    this.nameHash = copy(this.nameHash, (n) => new Int32Array(n));
     this.#capacity = capacity;
   }
+}
+
+/** 32-bit FNV-1a of a string. */
+export function fnv1a(s: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }

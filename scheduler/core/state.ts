@@ -6,7 +6,7 @@ import { AppCurves } from './app-curves.ts';
 import { NodeCurves } from './curves-table.ts';
 import type { NodeSpec, PdbSpec, PodSpec, Resources, UsageSample, WorkloadClass } from './model.ts';
 import { addInto } from './model.ts';
-import { NodeTable } from './node-table.ts';
+import { fnv1a, NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
 
@@ -40,6 +40,7 @@ export class NodeState {
     this.table = table;
     this.usage = new UsageHistory(table.usage.maxSamples);
     this.index = table.add(this.usage);
+    table.nameHash[this.index] = fnv1a(spec.name);
     this.#sync();
   }
 

@@ -5,6 +5,7 @@ import { memoReason, type FilterPlugin } from '../framework.ts';
 
 export const AppStackingLimit: FilterPlugin = {
   name: 'AppStackingLimit',
+  equivalence: 'app',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.config.online.maxPodsPerAppPerNode > 0,
   filter(ctx, i) {

@@ -6,6 +6,7 @@ import { MAX_SCORE, type ScorePlugin } from '../framework.ts';
 
 export const AvoidBatchEviction: ScorePlugin = {
   name: 'AvoidBatchEviction',
+  equivalence: 'shape',
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.config.colocation,
   score(ctx, i) {
     const t = ctx.t;

@@ -20,6 +20,7 @@ function levelNote(ctx: PodContext): string {
 
 export const BatchCapacityFit: FilterPlugin = {
   name: 'BatchCapacityFit',
+  equivalence: 'shape',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
   filter(ctx, i) {

@@ -6,6 +6,7 @@ import { weightedScore, type ScorePlugin } from '../framework.ts';
 
 export const BatchRoom: ScorePlugin = {
   name: 'BatchRoom',
+  equivalence: 'shape',
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
   score(ctx, i) {
     const t = ctx.t;

@@ -24,7 +24,7 @@
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
 import { BLOCK_SLOTS, BLOCKS, type NodeCurves } from '../curves-table.ts';
-import { memoReason, weightedScore, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin } from '../framework.ts';
+import { memoReason, weightedScore, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin, type SlotLevels } from '../framework.ts';
 
 const D = SLOTS_PER_DAY;
 
@@ -55,6 +55,8 @@ export interface PodCurve {
   span: Uint8Array | null;
   spanShare: Float64Array | null;
   spanHead: Float64Array | null;
+  /** The part shared with other decisions of the same curve (null while it is being built). */
+  readonly shared: SharedCurve | null;
 }
 
 let nextId = 1;
@@ -62,34 +64,40 @@ let stamp = new Int32Array(0);
 let count = new Int32Array(0);
 let last: PodCurve | null = null;
 
+/**
+ * What a pod curve shares with every other decision of the same curve until the curves or the
+ * levels change: the per-pod curve (the app's, or flat at the estimate), the block limits, the
+ * increments per tenant count and the batch spans per length. Decisions in a row for pods of one
+ * shape then prepare in O(hosts of the app) instead of O(slots).
+ */
+interface SharedCurve {
+  readonly levels: SlotLevels;
+  readonly epoch: number;
+  readonly version: number;
+  readonly pc: PodCurve;
+  readonly spans: Map<number, { span: Uint8Array; share: Float64Array; head: Float64Array }>;
+}
+
+const sharedBy = new WeakMap<NodeCurves, Map<string, SharedCurve>>();
+
 /** The decision's prepared pod curve (built on the first call for a context). */
 export function podCurve(ctx: PodContext): PodCurve {
   if (last !== null && last.ctx === ctx) return last;
   const cc = ctx.curves!;
   const nc = cc.table;
   const app = ctx.pod.app;
-  const cpu = new Float64Array(D);
-  const cpuVar = new Float64Array(D);
-  const mem = new Float64Array(D);
-  const memVar = new Float64Array(D);
-  let learned = false;
-  if (ctx.pod.class === 'online') {
-    const c = nc.curveOf(app);
-    if (c) {
-      cpu.set(c.cpu);
-      cpuVar.set(c.cpuVar);
-      mem.set(c.memory);
-      memVar.set(c.memVar);
-      learned = true;
-    } else {
-      learned = ctx.state.curves.compile(app, nc.epoch, { cpu, cpuVar, memory: mem, memVar });
-    }
-  }
-  if (!learned) {
-    cpu.fill(ctx.estimate.cpu);
-    mem.fill(ctx.estimate.memory);
-    cpuVar.fill(0);
-    memVar.fill(0);
+  const online = ctx.pod.class === 'online';
+  // Where the pod's curve comes from: the rows' compiled curve of its app, the app's learned curve, or flat.
+  const src = online ? (nc.curveOf(app) !== null ? 'c' : ctx.state.curves.has(app) ? 'a' : 'f') : 'f';
+  const key = src === 'f' ? `f|${ctx.estimate.cpu}|${ctx.estimate.memory}` : `${src}|${app}`;
+  let byKey = sharedBy.get(nc);
+  if (!byKey) sharedBy.set(nc, (byKey = new Map()));
+  const version = ctx.state.curves.version;
+  let sh = byKey.get(key);
+  if (sh === undefined || sh.levels !== cc.levels || sh.epoch !== nc.epoch || sh.version !== version) {
+    if (byKey.size >= 256) byKey.clear();
+    sh = { levels: cc.levels, epoch: nc.epoch, version, pc: buildCurve(ctx, cc, nc, src), spans: new Map() };
+    byKey.set(key, sh);
   }
   const id = nextId++;
   const size = ctx.t.size;
@@ -97,12 +105,40 @@ export function podCurve(ctx: PodContext): PodCurve {
     stamp = new Int32Array(Math.max(size, 2 * stamp.length));
     count = new Int32Array(stamp.length);
   }
-  const hosts = ctx.pod.class === 'online' ? nc.hostsOf(app) : undefined;
+  const hosts = online ? nc.hostsOf(app) : undefined;
   if (hosts) {
     for (const [node, t] of hosts) {
       stamp[node.index] = id;
       count[node.index] = t.n;
     }
+  }
+  const b = sh.pc;
+  const pc: PodCurve = { ...b, ctx, id, shared: sh, span: null, spanShare: null, spanHead: null };
+  last = pc;
+  return pc;
+}
+
+function buildCurve(ctx: PodContext, cc: CurveContext, nc: NodeCurves, src: string): PodCurve {
+  const cpu = new Float64Array(D);
+  const cpuVar = new Float64Array(D);
+  const mem = new Float64Array(D);
+  const memVar = new Float64Array(D);
+  let learned = false;
+  if (src === 'c') {
+    const c = nc.curveOf(ctx.pod.app)!;
+    cpu.set(c.cpu);
+    cpuVar.set(c.cpuVar);
+    mem.set(c.memory);
+    memVar.set(c.memVar);
+    learned = true;
+  } else if (src === 'a') {
+    learned = ctx.state.curves.compile(ctx.pod.app, nc.epoch, { cpu, cpuVar, memory: mem, memVar });
+  }
+  if (!learned) {
+    cpu.fill(ctx.estimate.cpu);
+    mem.fill(ctx.estimate.memory);
+    cpuVar.fill(0);
+    memVar.fill(0);
   }
   const frac = new Float64Array(BLOCKS);
   const head = cc.levels.headroom;
@@ -111,14 +147,13 @@ export function podCurve(ctx: PodContext): PodCurve {
     for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) f = Math.min(f, 1 - head[d]!);
     frac[b] = f;
   }
-  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id, add: new Map(), add0: null, max0Cpu: 0, max0Mem: 0, frac, fracMin: Math.min(...frac), span: null, spanShare: null, spanHead: null };
+  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id: 0, add: new Map(), add0: null, max0Cpu: 0, max0Mem: 0, frac, fracMin: Math.min(...frac), span: null, spanShare: null, spanHead: null, shared: null };
   const a0 = increments(pc, 0);
   pc.add0 = a0;
   for (let b = 0; b < BLOCKS; b++) {
     pc.max0Cpu = Math.max(pc.max0Cpu, a0[b]!);
     pc.max0Mem = Math.max(pc.max0Mem, a0[BLOCKS + b]!);
   }
-  last = pc;
   return pc;
 }
 
@@ -226,6 +261,7 @@ export function peakOverLimit(pc: PodCurve, i: number): number {
 
 export const ComplementaryPeak: ScorePlugin<PodCurve> = {
   name: 'ComplementaryPeak',
+  equivalence: 'shape',
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null,
   prepare: (ctx) => podCurve(ctx),
   score(ctx, i, pc) {
@@ -237,6 +273,7 @@ export const ComplementaryPeak: ScorePlugin<PodCurve> = {
 
 export const CombinedPeakFit: FilterPlugin = {
   name: 'CombinedPeakFit',
+  equivalence: 'shape',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null && ctx.config.complementaryPeak.filter,
   filter(ctx, i) {
@@ -256,19 +293,24 @@ function prepareSpan(pc: PodCurve): void {
   const ctx = pc.ctx;
   const lv = pc.cc.levels;
   const k = Math.max(1, Math.min(D, Math.ceil((ctx.spanEnd - lv.start) / SLOT_MS)));
-  const span = new Uint8Array(D);
-  const share = new Float64Array(BLOCKS).fill(Infinity);
-  const head = new Float64Array(BLOCKS).fill(-Infinity);
-  for (let j = 0; j < k; j++) {
-    const d = (lv.slot0 + j) % D;
-    const b = (d / BLOCK_SLOTS) | 0;
-    span[d] = 1;
-    share[b] = Math.min(share[b]!, lv.share[d]!);
-    head[b] = Math.max(head[b]!, lv.headroom[d]!);
+  let s = pc.shared?.spans.get(k);
+  if (s === undefined) {
+    const span = new Uint8Array(D);
+    const share = new Float64Array(BLOCKS).fill(Infinity);
+    const head = new Float64Array(BLOCKS).fill(-Infinity);
+    for (let j = 0; j < k; j++) {
+      const d = (lv.slot0 + j) % D;
+      const b = (d / BLOCK_SLOTS) | 0;
+      span[d] = 1;
+      share[b] = Math.min(share[b]!, lv.share[d]!);
+      head[b] = Math.max(head[b]!, lv.headroom[d]!);
+    }
+    s = { span, share, head };
+    pc.shared?.spans.set(k, s);
   }
-  pc.span = span;
-  pc.spanShare = share;
-  pc.spanHead = head;
+  pc.span = s.span;
+  pc.spanShare = s.share;
+  pc.spanHead = s.head;
 }
 
 /**

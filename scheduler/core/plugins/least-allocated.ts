@@ -4,6 +4,7 @@ import { weightedScore, type ScorePlugin } from '../framework.ts';
 
 export const LeastAllocated: ScorePlugin = {
   name: 'LeastAllocated',
+  equivalence: 'shape',
   appliesTo: () => true,
   score(ctx, i) {
     const t = ctx.t;

@@ -5,6 +5,7 @@ import { weightedScore, type ScorePlugin } from '../framework.ts';
 
 export const LoadAware: ScorePlugin = {
   name: 'LoadAware',
+  equivalence: 'shape',
   appliesTo: (ctx) => ctx.pod.class === 'online',
   score(ctx, i) {
     const t = ctx.t;

@@ -5,6 +5,7 @@ import type { FilterPlugin } from '../framework.ts';
 
 export const NodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
+  equivalence: 'shape',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class !== 'system',
   filter: (ctx, i) => (ctx.t.unschedulable[i] ? 'node is cordoned (spec.unschedulable)' : null),

@@ -6,6 +6,7 @@ import { memoReason, type FilterPlugin } from '../framework.ts';
 
 export const OnlineLoadThreshold: FilterPlugin = {
   name: 'OnlineLoadThreshold',
+  equivalence: 'shape',
   unresolvable: true,
   appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.config.colocation && ctx.config.online.loadThreshold !== null,
   filter(ctx, i) {

@@ -6,6 +6,7 @@ import type { FilterPlugin } from '../framework.ts';
 
 export const RequestsFit: FilterPlugin = {
   name: 'RequestsFit',
+  equivalence: 'shape',
   unresolvable: false,
   appliesTo: (ctx) => !ctx.config.colocation || ctx.pod.class !== 'batch',
   filter(ctx, i) {

@@ -9,6 +9,7 @@ import { curveBatchApplies, curveBatchShortfall } from './complementary-peak.ts'
 
 export const WindowSurvival: ScorePlugin = {
   name: 'WindowSurvival',
+  equivalence: 'shape',
   appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation && ctx.spanEnd > ctx.now,
   score(ctx, i) {
     const free = batchFreeAt(ctx.t, i, ctx.spanLevel, ctx.scratch);

@@ -13,6 +13,7 @@ interface Prepared {
 
 export const ZoneSpread: ScorePlugin<Prepared> = {
   name: 'ZoneSpread',
+  readsPrediction: false,
   appliesTo: (ctx) => ctx.pod.class === 'online',
   prepare(ctx, rows) {
     const zoneNames = ctx.state.zoneNames;
