@@ -103,6 +103,8 @@ export class PolicyEngine {
   #rows = new Int32Array(0);
   /** The coming day's levels slot by slot, for the slot that contains the last decision's time. */
   #levels: SlotLevels | null = null;
+  /** Reused buffer of place()'s scores on the cached path. */
+  #scores = new Float64Array(0);
   /** place()'s equivalence cache (null when turned off). */
   readonly #shapes: ShapeCache | null;
 
@@ -468,7 +470,10 @@ export class PolicyEngine {
 
   /** scoreRows() with the cached scores' sum read from the entry and the others computed live, in the same order. */
   #scoreCached(ctx: PodContext, e: ShapeEntry, rows: Int32Array, n: number): Float64Array {
-    const scores = new Float64Array(n);
+    // The decision's scores live only until place() has taken the best: one buffer serves every decision.
+    if (this.#scores.length < n) this.#scores = new Float64Array(Math.max(n, 2 * this.#scores.length));
+    const scores = this.#scores;
+    scores.fill(0, 0, n);
     const active = e.scores;
     if (active.length === 0) return scores;
     const sum = e.sum;
@@ -485,6 +490,10 @@ export class PolicyEngine {
       const plugin = active[a]!.plugin;
       const prepared = plugin.prepare?.(ctx, view);
       const w = e.w[a]!;
+      if (plugin.scoreInto) {
+        plugin.scoreInto(ctx, rows, n, prepared, w, scores);
+        continue;
+      }
       for (let k = 0; k < n; k++) {
         const s = plugin.score(ctx, rows[k]!, prepared);
         scores[k]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);

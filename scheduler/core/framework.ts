@@ -110,6 +110,11 @@ export interface ScorePlugin<P = unknown> {
   prepare?(ctx: PodContext, rows: ArrayLike<number>): P;
   /** 0..MAX_SCORE, higher is better. */
   score(ctx: PodContext, i: number, prepared: P): number;
+  /**
+   * Optional bulk form: out[k] += w x clamp(score(ctx, rows[k], prepared)) for k < n, with exactly the
+   * values score() would give (the engine uses it where it scores many rows at once).
+   */
+  scoreInto?(ctx: PodContext, rows: Int32Array, n: number, prepared: P, w: number, out: Float64Array): void;
 }
 
 /** A reason built once per decision (see PodContext.memo). */

@@ -40,4 +40,19 @@ export const ZoneSpread: ScorePlugin<Prepared> = {
     if (z < 0 || p.max === p.min) return MAX_SCORE;
     return (MAX_SCORE * (p.max - p.counts[z]!)) / (p.max - p.min);
   },
+  scoreInto(ctx, rows, n, p, w, out) {
+    // One value per zone (the score depends on the row's zone only), as score() computes it.
+    const counts = p.counts;
+    const byZone = new Float64Array(counts.length);
+    for (let z = 0; z < counts.length; z++) {
+      const s = p.max === p.min ? MAX_SCORE : (MAX_SCORE * (p.max - counts[z]!)) / (p.max - p.min);
+      byZone[z] = w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
+    }
+    const none = w * MAX_SCORE;
+    const zone = ctx.t.zone;
+    for (let k = 0; k < n; k++) {
+      const z = zone[rows[k]!]!;
+      out[k]! += z < 0 ? none : byZone[z]!;
+    }
+  },
 };
