@@ -21,6 +21,8 @@ export interface PlanInput {
   options?: Partial<SimOptions>;
   until?: number;
   onProbe?: (probe: PlanProbe) => void;
+  /** Stop the search once the answer is known to within this many nodes (default 1: exact). */
+  resolution?: number;
 }
 
 export interface PlanProbe {
@@ -74,11 +76,13 @@ export async function planCapacity(input: PlanInput): Promise<PlanResult> {
   const probes = [full];
   const result: PlanResult = { policy: input.policy.name, maxRisk: input.maxRisk, totalNodes: names.length, nodesNeeded: null, full: full.totals, atNeeded: null, probes };
   if (!full.ok) return result;
-  // Binary search for the smallest N that meets the bound (risk falls as nodes are added).
+  // Binary search for the smallest N that meets the bound (risk falls as nodes are added), to within
+  // `resolution` nodes (the answer is then an upper bound at most resolution - 1 above the exact one).
+  const resolution = Math.max(1, Math.floor(input.resolution ?? 1));
   let lo = 0;
   let hi = names.length;
   let best = full;
-  while (hi - lo > 1) {
+  while (hi - lo > resolution) {
     const mid = Math.floor((lo + hi) / 2);
     const p = await probe(mid);
     probes.push(p);

@@ -388,7 +388,14 @@ export class PolicySim {
     const ctx = this.engine.context(p.spec, now);
     const outcome = this.engine.filter(ctx, null);
     if (outcome.failed.size === 0) return false;
-    const candidates = [...outcome.failed.keys()].map((nodeName) => ({
+    // A node fails on its first failing filter; one that an unresolvable filter further down would also
+    // reject is no candidate (evicting there would free room the pod still could not use).
+    const hard = this.engine.activeFilters(ctx).filter((f) => f.unresolvable);
+    const possible = [...outcome.failed.keys()].filter((name) => {
+      const row = this.state.rows.get(name)!;
+      return hard.every((f) => f.filter(ctx, row) === null);
+    });
+    const candidates = possible.map((nodeName) => ({
       nodeName,
       victims: [...this.state.nodes.get(nodeName)!.pods.values()].filter((v) => v.priority < p.spec.priority).map((v) => v.uid),
       numPdbViolations: 0,

@@ -147,6 +147,8 @@ export function tideStep(state: ClusterState, pending: readonly PodSpec[], fitsN
   const others = state.nodeList.filter((n) => n !== candidate && nodeTypeOf(n.spec) === 'online' && !n.spec.unschedulable);
   const free = others.map(onlineFree);
   const movers = [...candidate.pods.values()].filter((p) => p.class === 'online').sort((x, y) => y.requests.cpu - x.requests.cpu || y.requests.memory - x.requests.memory || (x.uid < y.uid ? -1 : 1));
+  const bySize = (x: PodSpec, y: PodSpec) => y.requests.cpu - x.requests.cpu || y.requests.memory - x.requests.memory || (x.uid < y.uid ? -1 : 1);
+  movers.sort(bySize);
   for (const p of movers) {
     const k = free.findIndex((f) => fits(p.requests, f));
     if (k < 0) return null;
