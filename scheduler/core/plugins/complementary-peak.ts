@@ -62,6 +62,9 @@ export interface PodCurve {
 let nextId = 1;
 let stamp = new Int32Array(0);
 let count = new Int32Array(0);
+/** curveBatchShortfall's answer for row i in the decision whose pod curve id is sfStamp[i]. */
+let sfStamp = new Int32Array(0);
+let sfValue = new Int8Array(0);
 let last: PodCurve | null = null;
 
 /**
@@ -104,6 +107,8 @@ export function podCurve(ctx: PodContext): PodCurve {
   if (stamp.length < size) {
     stamp = new Int32Array(Math.max(size, 2 * stamp.length));
     count = new Int32Array(stamp.length);
+    sfStamp = new Int32Array(stamp.length);
+    sfValue = new Int8Array(stamp.length);
   }
   const hosts = online ? nc.hostsOf(app) : undefined;
   if (hosts) {
@@ -324,6 +329,15 @@ function prepareSpan(pc: PodCurve): void {
  */
 export function curveBatchShortfall(ctx: PodContext, i: number): number {
   const pc = podCurve(ctx);
+  // Asked twice per node and decision (BatchCapacityFit, then WindowSurvival): answered once.
+  if (sfStamp[i] === pc.id) return sfValue[i]!;
+  const r = shortfall(ctx, pc, i);
+  sfStamp[i] = pc.id;
+  sfValue[i] = r;
+  return r;
+}
+
+function shortfall(ctx: PodContext, pc: PodCurve, i: number): number {
   if (!pc.span) prepareSpan(pc);
   const nc = pc.nc;
   const t = ctx.t;
