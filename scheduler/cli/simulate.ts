@@ -8,7 +8,7 @@ import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
 import { simulate } from '../../simulator/engine/simulation.ts';
 import { planCapacity, type PlanProbe } from '../../simulator/plan.ts';
-import { POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies.ts';
+import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
 import { pino } from 'pino';
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     program
       .command('simulate')
       .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
-      .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default(Object.keys(POLICIES)))
+      .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default([...DEFAULT_POLICIES]))
       .option('--out <dir>', 'report folder', 'out/simulation'),
   ).action(async (f: SimFlags & { out: string }) => {
     const profile = loadProfileFile(f.profile);

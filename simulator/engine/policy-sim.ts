@@ -597,7 +597,8 @@ export class PolicySim {
     p.running = true;
     p.startedAt = now;
     this.state.upsertPod(p.spec, now);
-    if (p.spec.class === 'batch') this.state.recordPodUsage(p.spec.uid, p.usage);
+    // Per-pod usage, as metrics.k8s.io gives it: batch for the node's split, online for the apps' curves.
+    this.state.recordPodUsage(p.spec.uid, p.usage);
     this.#totals.placements++;
     if (p.trace.class === 'batch' && p.trace.runtimeMs > 0) {
       const left = Math.max(0, p.trace.runtimeMs - p.workDone);

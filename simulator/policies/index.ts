@@ -36,7 +36,24 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
+  // Tidal without complementary-peak placement (issue 9): online pods by current load only. For
+  // measuring what the learned curves buy (tidal plan, docs/complementary-peak.md).
+  'time-sharing-no-curves': {
+    name: 'time-sharing-no-curves',
+    description: 'time-sharing without complementary-peak placement: online pods by current load, batch by the profile only',
+    config: {
+      ...TIME_SHARING,
+      name: 'time-sharing-no-curves',
+      complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
+      scoreWeights: { online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1 }, batch: TIME_SHARING.scoreWeights.batch },
+    },
+    planner: DEFAULT_PLANNER,
+    profileFor: (p) => p,
+  },
 };
+
+/** What `tidal simulate` compares when no --policy is given: the peers and Tidal (variants are asked for by name). */
+export const DEFAULT_POLICIES: readonly string[] = ['kube-default', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'time-sharing'];
 
 /** Former names still accepted. */
 export const POLICY_ALIASES: Readonly<Record<string, string>> = { 'static-colocation': 'koordinator' };

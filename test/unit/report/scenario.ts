@@ -4,7 +4,7 @@
 
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
-import { POLICIES } from '../../../simulator/policies.ts';
+import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';
@@ -44,5 +44,5 @@ export function scenario(hours = 20): TraceEvent[] {
 export function runScenario(opts: { hours?: number; source?: string; skipped?: [string, number][] } = {}): Promise<SimulationResult> {
   const trace = arrayTrace(scenario(opts.hours), opts.source);
   for (const [f, n] of opts.skipped ?? []) trace.info.skipped.set(f, n);
-  return simulate({ trace, profile: PEAK, policies: Object.values(POLICIES) });
+  return simulate({ trace, profile: PEAK, policies: DEFAULT_POLICIES.map(policyByName) });
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
-import { POLICIES, policyByName } from '../../../simulator/policies.ts';
+import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';
@@ -35,7 +35,7 @@ function scenario(): TraceEvent[] {
 }
 
 const run = (onStep?: Parameters<typeof simulate>[0]['onStep']): Promise<SimulationResult> =>
-  simulate({ trace: arrayTrace(scenario()), profile: PEAK, policies: Object.values(POLICIES), onStep });
+  simulate({ trace: arrayTrace(scenario()), profile: PEAK, policies: DEFAULT_POLICIES.map(policyByName), onStep });
 
 function strip(r: SimulationResult): unknown {
   return { ...r, wallSeconds: 0, policies: r.policies.map((p) => ({ ...p, totals: { ...p.totals, cpuSeconds: null } })) };
@@ -106,6 +106,6 @@ describe('simulator engine', () => {
   });
 
   it('names unknown policies', () => {
-    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, time-sharing, static-colocation/);
+    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, time-sharing, time-sharing-no-curves, static-colocation/);
   });
 });
