@@ -28,7 +28,10 @@ import {
 } from '../extender/server.ts';
 import type { NotReadyMode } from '../extender/handlers.ts';
 import { TlsReloader } from '../extender/tls.ts';
+import { DEFAULT_ASSUME_TTL_MS } from '../kube/assumed.ts';
 import type { StateSource } from '../kube/source.ts';
+import { ClusterWatcher } from '../kube/watcher.ts';
+import { DEFAULT_BIND_WAIT_MS, kubeBindingClient } from '../extender/bind.ts';
 import { openStateSource } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
 
@@ -56,6 +59,10 @@ export interface ExtenderCliOptions {
   batchWhenOverloaded?: string;
   /** Duration; default 10s. */
   requestTimeout?: string;
+  /** Duration; default 30s. */
+  assumeTtl?: string;
+  /** Duration; default 250ms, 0 disables. */
+  bindWait?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -63,12 +70,12 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 export function register(program: Command): void {
   program
     .command('extender')
-    .description('serve the kube-scheduler extender webhook (filter, prioritize, preempt) over a live cluster or a snapshot')
+    .description('serve the kube-scheduler extender webhook (filter, prioritize, preempt, bind) over a live cluster or a snapshot')
     .requiredOption('--profile <file>', 'time-sharing profile YAML (e.g. profiles/daily-tidal.yaml)')
     .option('--config <file>', 'TidalConfig YAML overriding parts of the time-sharing policy (see scheduler/config/example-config.yaml)')
     .option('--address <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', '8888')
-    .option('--url-prefix <path>', 'path prefix of the verbs (POST <prefix>/filter, /prioritize, /preempt)', DEFAULT_URL_PREFIX)
+    .option('--url-prefix <path>', 'path prefix of the verbs (POST <prefix>/filter, /prioritize, /preempt, /bind)', DEFAULT_URL_PREFIX)
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster config, $KUBECONFIG or ~/.kube/config)')
     .option('--state <file>', 'serve a static cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List) instead of watching a cluster')
     .option('--max-body-bytes <size>', 'largest request body accepted (bytes, or a quantity such as 16Mi)', String(DEFAULT_MAX_BODY_BYTES))
@@ -84,6 +91,8 @@ export function register(program: Command): void {
     .option('--decision-budget <duration>', 'answer within this from arrival; a request that would not is answered in degraded mode at once (0: off)', `${DEFAULT_DECISION_BUDGET_MS}ms`)
     .option('--online-when-overloaded <mode>', 'degraded mode for online (and system) pods: pass every node (open) or none (closed)', 'open')
     .option('--batch-when-overloaded <mode>', 'degraded mode for batch pods: pass every node (open) or none (closed, with a reason)', 'closed')
+    .option('--assume-ttl <duration>', 'a pod Tidal bound counts on its node at once; if the informer has not shown it bound within this, the assumption is dropped', `${DEFAULT_ASSUME_TTL_MS / 1000}s`)
+    .option('--bind-wait <duration>', 'kube-scheduler sends a pod\'s bind after starting the next pod\'s cycle: a filter first waits at most this for the binds of pods filtered before it (0: never)', `${DEFAULT_BIND_WAIT_MS}ms`)
     .option('--request-timeout <duration>', 'a request must arrive whole (headers and body) within this, else 408 and the connection is closed', `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`)
     .action(async (opts: ExtenderCliOptions) => {
       const running = await runExtender(opts);
@@ -152,6 +161,8 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   const whenOverloaded = { online, system: online, batch: mode(opts.batchWhenOverloaded ?? 'closed', '--batch-when-overloaded') };
   const decisionBudgetMs = durationFlag(opts.decisionBudget ?? `${DEFAULT_DECISION_BUDGET_MS}ms`, '--decision-budget', 0);
   const requestTimeoutMs = durationFlag(opts.requestTimeout ?? `${DEFAULT_REQUEST_TIMEOUT_MS}ms`, '--request-timeout', 100);
+  const bindWaitMs = durationFlag(opts.bindWait ?? `${DEFAULT_BIND_WAIT_MS}ms`, '--bind-wait', 0);
+  const assumeTtlMs = durationFlag(opts.assumeTtl ?? `${DEFAULT_ASSUME_TTL_MS}ms`, '--assume-ttl', 1000);
   const transport = checkTransport(opts);
 
   const profile = loadProfileFile(opts.profile);
@@ -161,7 +172,13 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   collectDefaultMetrics({ register: registry });
   const state = new ClusterState(policy.usage);
 
-  const { source } = openStateSource({ stateFile: opts.state, kubeconfig: opts.kubeconfig, state, clock, policy, metricsIntervalMs, log, registry });
+  const { source, kubeConfig } = openStateSource({ stateFile: opts.state, kubeconfig: opts.kubeconfig, state, clock, policy, metricsIntervalMs, log, registry });
+  // The bind verb needs a cluster: over a snapshot it answers an Error saying so (docs/security.md).
+  let binding: { client: ReturnType<typeof kubeBindingClient>; assumed: ClusterWatcher['assumed'] } | null = null;
+  if (kubeConfig && source instanceof ClusterWatcher) {
+    source.assumed.ttlMs = assumeTtlMs;
+    binding = { client: kubeBindingClient(kubeConfig), assumed: source.assumed };
+  }
 
   const engine = new PolicyEngine({ config: policy, state, profile });
   const app = createExtenderApp({
@@ -176,6 +193,8 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
     requireClientCert: transport === 'mtls',
     log,
     registry,
+    binding,
+    bindWaitMs,
   });
   const locals = app.locals.tidal as ExtenderLocals;
   // Invalid TLS files stop the start here, naming the file and the problem.
@@ -201,6 +220,7 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
       profile: profile.name,
       policy: policy.name,
       source: opts.state ? `snapshot ${opts.state}` : 'cluster',
+      bind: binding ? `binds pods (assumed for up to ${assumeTtlMs / 1000} s until the informer confirms)` : 'no cluster: bind answers an error (use tidal config scheduler --no-bind)',
       now: formatTime(clock.now(), profile.timeZone),
       window: level.segment.window?.name ?? 'default',
       batchShare: level.batchShare,

@@ -1,5 +1,5 @@
-// The extender's three verbs over the policy engine, free of HTTP: filter, prioritize and preempt take
-// validated wire arguments (wire.ts) and return wire answers. server.ts puts them behind express; the
+// The extender's verbs over the policy engine, free of HTTP: filter, prioritize and preempt take
+// validated wire arguments (wire.ts) and return wire answers; bind (bind.ts) creates the Binding. server.ts puts them behind express; the
 // benchmark calls them in process.
 //
 // Each call converts the pod once, asks the engine once (context + verdicts, or context + scoreNames:
@@ -15,10 +15,13 @@ import type { PodSpec, WorkloadClass } from '../core/model.ts';
 import { selectVictims, type PreemptionCandidate } from '../core/preemption.ts';
 import { podFromKube, type ConvertIssue } from '../kube/convert.ts';
 import type { StateSource } from '../kube/source.ts';
+import { Binder } from './bind.ts';
 import { ExtenderMetrics } from './metrics.ts';
 import {
   MAX_EXTENDER_PRIORITY,
   type ExtenderArgs,
+  type ExtenderBindingArgs,
+  type ExtenderBindingResult,
   type ExtenderFilterResult,
   type ExtenderPreemptionArgs,
   type ExtenderPreemptionResult,
@@ -59,6 +62,8 @@ export interface HandlerOptions {
   whenOverloaded?: Partial<OverloadPolicy>;
   log?: Logger;
   metrics?: ExtenderMetrics;
+  /** The bind verb; without one, bind answers that there is no cluster to bind in. */
+  binder?: Binder;
 }
 
 const UNKNOWN_NODE = 'UnknownNode';
@@ -71,6 +76,7 @@ export class ExtenderHandlers {
   readonly overloaded: OverloadPolicy;
   readonly metrics: ExtenderMetrics;
   readonly log: Logger;
+  readonly binder: Binder;
   /** "tidal/<Plugin>:" prefixes of the engine's filter reasons, to count failures by plugin without parsing. */
   readonly #prefixes: Array<{ prefix: string; plugin: string }>;
   /** Plugins whose refusals are FailedAndUnresolvableNodes. */
@@ -85,6 +91,7 @@ export class ExtenderHandlers {
     this.overloaded = { ...DEFAULT_OVERLOAD, ...opts.whenOverloaded };
     this.metrics = opts.metrics ?? new ExtenderMetrics();
     this.log = opts.log ?? pino({ level: 'silent' });
+    this.binder = opts.binder ?? new Binder({ state: opts.engine.state, client: null, assumed: null, metrics: this.metrics, log: this.log });
     this.#prefixes = opts.engine.filters.map((f) => ({ prefix: `tidal/${f.name}:`, plugin: f.name }));
     this.#unresolvable = new Set([UNKNOWN_NODE, ...opts.engine.filters.filter((f) => f.unresolvable).map((f) => f.name)]);
   }
@@ -161,6 +168,7 @@ export class ExtenderHandlers {
   #filter(args: ExtenderArgs): FilterDecision {
     const started = performance.now();
     const pod = this.pod(args.Pod);
+    this.binder.remember(pod);
     const items: readonly WireNode[] | null = args.NodeNames !== null ? null : (args.Nodes!.items ?? []);
     const names: readonly string[] = items === null ? args.NodeNames! : nodeNames(items);
 
@@ -169,6 +177,7 @@ export class ExtenderHandlers {
       this.metrics.notReady.inc({ verb: 'filter', class: pod.class, mode });
       const pass = mode === 'open';
       this.#logDecision('filter', pod, names.length, pass ? names.length : 0, pass ? {} : { NotSynced: names.length }, started);
+      this.binder.afterFilter(pod.uid, pass ? names.length : 0);
       return { names, items, reasons: null, unresolvable: null, pass };
     }
 
@@ -198,6 +207,7 @@ export class ExtenderHandlers {
     if (v.passed > 0) this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, v.passed);
     byPlugin.forEach((count, plugin) => this.metrics.decisions.inc({ class: pod.class, result: this.#unresolvable.has(plugin) ? 'unresolvable' : 'failed', plugin }, count));
     this.#logDecision('filter', pod, names.length, v.passed, byPlugin, started);
+    this.binder.afterFilter(pod.uid, v.passed);
     return { names, items, reasons: v.reasons, unresolvable: v.unresolvable, pass: true };
   }
 
@@ -232,6 +242,11 @@ export class ExtenderHandlers {
     const scores = names.length > 0 ? this.engine.scoreNames(this.engine.context(pod, this.clock.now()), names) : null;
     this.#logDecision('prioritize', pod, names.length, names.length, {}, started);
     return { names, scores };
+  }
+
+  /** The bind verb: creates the Binding and counts the pod on its node at once (bind.ts). */
+  bind(args: ExtenderBindingArgs): Promise<ExtenderBindingResult> {
+    return this.binder.bind(args);
   }
 
   preempt(args: ExtenderPreemptionArgs): ExtenderPreemptionResult {
@@ -279,6 +294,7 @@ export class ExtenderHandlers {
     const cacheMode = args.NodeNames !== null;
     const items: readonly WireNode[] = cacheMode ? [] : (args.Nodes!.items ?? []);
     const pass = this.overloaded[pod.class] === 'open';
+    this.binder.afterFilter(pod.uid, pass ? (cacheMode ? args.NodeNames!.length : items.length) : 0);
     const unresolvable: FailedNodesMap = {};
     if (!pass) {
       if (cacheMode) for (const n of args.NodeNames!) defineKey(unresolvable, n, OVERLOADED_REASON);

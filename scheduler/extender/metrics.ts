@@ -19,6 +19,13 @@ export class ExtenderMetrics {
   readonly tlsReloads: Counter<'result'>;
   readonly tlsNotAfter: Gauge;
   readonly tlsHandshakeErrors: Counter;
+  readonly binds: Counter<'result'>;
+  readonly assumedEnded: Counter<'outcome'>;
+  readonly assumedPods: Gauge;
+  readonly filterWaits: Counter<'outcome'>;
+  readonly filterWaitSeconds: Histogram;
+  /** What the assumedPods gauge reports (set by the app when it binds). */
+  assumedCount: () => number = () => 0;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -55,5 +62,38 @@ export class ExtenderMetrics {
     this.tlsReloads = new Counter({ name: 'tidal_extender_tls_reloads_total', help: 'Certificate reloads after the files changed, by result (success, error: the new files were refused and the previous certificate is still served)', labelNames: ['result'], registers });
     this.tlsNotAfter = new Gauge({ name: 'tidal_extender_tls_certificate_not_after_seconds', help: 'Expiry (Unix time) of the serving certificate in use', registers });
     this.tlsHandshakeErrors = new Counter({ name: 'tidal_extender_tls_handshake_errors_total', help: 'TLS handshakes that failed (wrong protocol, bad certificate, timeout)', registers });
+    this.binds = new Counter({
+      name: 'tidal_extender_binds_total',
+      help: 'Bind verb calls by result (bound; error: the apiserver refused or failed, kube-scheduler retries the pod; unknown-pod: not a pending pod Tidal knows; no-cluster: serving a snapshot)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.assumedEnded = new Counter({
+      name: 'tidal_extender_assumed_pods_ended_total',
+      help: 'Assumed pods (counted on their node from the bind call until the informer shows them bound) by how the assumption ended: confirmed by the informer, forgotten (binding failed), expired (never confirmed within the TTL), removed (pod deleted)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.filterWaits = new Counter({
+      name: 'tidal_extender_filter_bind_waits_total',
+      help: 'Filters that first waited for the bind of a pod filtered before them (kube-scheduler binds asynchronously), by outcome (bound: the binds came; timeout: the wait ran out)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.filterWaitSeconds = new Histogram({
+      name: 'tidal_extender_filter_bind_wait_seconds',
+      help: 'How long filters waited for the binds of pods filtered before them',
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      registers,
+    });
+    const self = this;
+    this.assumedPods = new Gauge({
+      name: 'tidal_extender_assumed_pods',
+      help: 'Pods bound by the extender that its informer has not shown bound yet',
+      registers,
+      collect() {
+        this.set(self.assumedCount());
+      },
+    });
   }
 }

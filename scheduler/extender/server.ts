@@ -1,5 +1,5 @@
-// The kube-scheduler extender webhook (express): POST {urlPrefix}/filter, /prioritize and /preempt as
-// kube-scheduler calls them (see wire.ts), plus GET /healthz, /readyz and /metrics.
+// The kube-scheduler extender webhook (express): POST {urlPrefix}/filter, /prioritize, /preempt and
+// /bind as kube-scheduler calls them (see wire.ts, bind.ts), plus GET /healthz, /readyz and /metrics.
 //
 // Error answers: a body that is not JSON, not application/json, nested deeper than MAX_JSON_DEPTH or
 // not the wire shape is a 400 whose `Error` names what is wrong; a compressed body is a 415; a body
@@ -23,12 +23,14 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { PolicyEngine } from '../core/engine.ts';
+import type { AssumedPods } from '../kube/assumed.ts';
 import type { StateSource } from '../kube/source.ts';
+import { Binder, type BindingClient } from './bind.ts';
 import { DecisionBudget, sharedLoopMonitor, type LoopMonitor } from './deadline.ts';
 import { ExtenderHandlers, type NotReadyPolicy, type OverloadPolicy } from './handlers.ts';
 import { ExtenderMetrics } from './metrics.ts';
 import type { TlsReloader } from './tls.ts';
-import { parseExtenderArgs, parsePreemptionArgs, WireError, type ExtenderArgs, type ExtenderFilterResult, type ExtenderPreemptionArgs } from './wire.ts';
+import { parseBindingArgs, parseExtenderArgs, parsePreemptionArgs, WireError, type ExtenderArgs, type ExtenderFilterResult, type ExtenderPreemptionArgs } from './wire.ts';
 
 export const DEFAULT_URL_PREFIX = '/scheduler';
 /** kube-scheduler sends whole NodeLists when nodeCacheCapable is false: thousands of nodes are megabytes. */
@@ -62,6 +64,13 @@ export interface ExtenderAppOptions {
   log?: Logger;
   /** Where to register the extender's metrics (also served on /metrics); a private one when absent. */
   registry?: Registry;
+  /**
+   * The bind verb's cluster: the API client that creates Bindings and the assumed-pod cache of the
+   * state's watcher (bound pods count at once). Absent (a snapshot): bind answers an Error saying so.
+   */
+  binding?: { client: BindingClient; assumed: AssumedPods } | null;
+  /** With binding: a filter waits at most this (ms) for the binds of pods filtered before it (bind.ts); default 250, 0: never. */
+  bindWaitMs?: number;
 }
 
 /** What createExtenderApp leaves in app.locals for startExtender. */
@@ -113,6 +122,8 @@ export function normalizeUrlPrefix(prefix: string): string {
 
 const VERBS = ['filter', 'prioritize', 'preempt'] as const;
 type Verb = (typeof VERBS)[number];
+/** The decision verbs and bind (I/O, not a decision: outside the decision budget). */
+const ALL_VERBS = [...VERBS, 'bind'] as const;
 
 function emptyFilterResult(error: string): ExtenderFilterResult {
   return { Nodes: null, NodeNames: null, FailedNodes: {}, FailedAndUnresolvableNodes: {}, Error: error };
@@ -130,11 +141,22 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   const log = opts.log ?? pino({ level: 'silent' });
   const registry = opts.registry ?? new Registry();
   const metrics = new ExtenderMetrics(registry);
-  const handlers = new ExtenderHandlers({ engine: opts.engine, source: opts.source, clock: opts.clock, whenNotReady: opts.whenNotReady, whenOverloaded: opts.whenOverloaded, log, metrics });
+  const binding = opts.binding ?? null;
+  if (binding && binding.assumed.state !== opts.engine.state) throw new Error('the assumed-pod cache must write the engine\'s state');
+  if (binding) {
+    const assumed = binding.assumed;
+    metrics.assumedCount = () => assumed.size;
+    assumed.onOutcome((outcome, p) => {
+      metrics.assumedEnded.inc({ outcome });
+      if (outcome === 'expired') log.warn({ uid: p.uid, node: p.node, bindingSucceeded: p.bound }, `assumed pod ${p.uid} expired: its informer never showed it bound to ${p.node} within ${assumed.ttlMs} ms`);
+    });
+  }
+  const binder = new Binder({ state: opts.engine.state, client: binding?.client ?? null, assumed: binding?.assumed ?? null, metrics, log, bindWaitMs: opts.bindWaitMs });
+  const handlers = new ExtenderHandlers({ engine: opts.engine, source: opts.source, clock: opts.clock, whenNotReady: opts.whenNotReady, whenOverloaded: opts.whenOverloaded, log, metrics, binder });
   const budget = new DecisionBudget({ budgetMs: opts.decisionBudgetMs ?? DEFAULT_DECISION_BUDGET_MS });
   const loop = opts.loopMonitor ?? sharedLoopMonitor();
   const routes = new Map<string, string>([
-    ...VERBS.map((v) => [`${prefix}/${v}`, v] as [string, string]),
+    ...ALL_VERBS.map((v) => [`${prefix}/${v}`, v] as [string, string]),
     ['/healthz', 'healthz'],
     ['/readyz', 'readyz'],
     ['/metrics', 'metrics'],
@@ -233,6 +255,8 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
 
   interface VerbSpec<A> {
     parse(body: unknown): A;
+    /** Something to wait for before deciding (filter: binds of pods filtered earlier), or null. */
+    before?(args: A): Promise<void> | null;
     nodes(args: A): number;
     /** The answer: an object to serialise, or (filter, prioritize) its JSON text already written. */
     decide(args: A): unknown;
@@ -244,23 +268,25 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       metrics.abandoned.inc({ verb: name });
       return;
     }
-    let answer: unknown;
+    let args: A;
     try {
-      const args = spec.parse(req.body);
-      const nodes = spec.nodes(args);
-      const v = budget.check(name, nodes, (req as Stamped).tidalArrivedAt ?? performance.now());
-      metrics.waited.observe({ verb: name }, v.waitedMs / 1000);
-      if (v.cause !== null) {
-        const d = spec.degrade(args);
-        answer = d.answer;
-        metrics.degraded.inc({ verb: name, class: d.cls, mode: d.mode, cause: v.cause });
-        noteDegrade(name, d.cls, d.mode, v.cause, v.waitedMs, v.predictedMs);
-      } else {
-        const t0 = performance.now();
-        answer = spec.decide(args);
-        budget.observe(name, nodes, performance.now() - t0);
-      }
+      args = spec.parse(req.body);
     } catch (e) {
+      fail(e);
+      return;
+    }
+    const wait = spec.before?.(args) ?? null;
+    if (wait === null) decide(args);
+    else
+      void wait.then(() => {
+        if (req.socket.destroyed || res.closed) {
+          metrics.abandoned.inc({ verb: name });
+          return;
+        }
+        decide(args);
+      });
+
+    function fail(e: unknown): void {
       if (e instanceof WireError) {
         log.info({ verb: name, err: e.message }, `rejected a malformed ${name} request`);
         sendJson(res, 400, name === 'filter' ? emptyFilterResult(e.message) : { Error: e.message });
@@ -269,14 +295,36 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       const message = `tidal extender internal error in ${name}: ${(e as Error)?.message ?? String(e)}`;
       log.error({ verb: name, err: e }, message);
       sendJson(res, 500, name === 'filter' ? emptyFilterResult(message) : { Error: message });
-      return;
     }
-    if (typeof answer === 'string') res.status(200).type('application/json').send(answer);
-    else sendJson(res, 200, answer);
+
+    function decide(args: A): void {
+      let answer: unknown;
+      try {
+        const nodes = spec.nodes(args);
+        const v = budget.check(name, nodes, (req as Stamped).tidalArrivedAt ?? performance.now());
+        metrics.waited.observe({ verb: name }, v.waitedMs / 1000);
+        if (v.cause !== null) {
+          const d = spec.degrade(args);
+          answer = d.answer;
+          metrics.degraded.inc({ verb: name, class: d.cls, mode: d.mode, cause: v.cause });
+          noteDegrade(name, d.cls, d.mode, v.cause, v.waitedMs, v.predictedMs);
+        } else {
+          const t0 = performance.now();
+          answer = spec.decide(args);
+          budget.observe(name, nodes, performance.now() - t0);
+        }
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      if (typeof answer === 'string') res.status(200).type('application/json').send(answer);
+      else sendJson(res, 200, answer);
+    }
   };
   const modeOf = (cls: keyof OverloadPolicy): string => handlers.overloaded[cls];
   app.post(`${prefix}/filter`, clientAuth, requireJson, json, verb('filter', {
     parse: parseExtenderArgs,
+    before: (a) => binder.beforeFilter(a.Pod.metadata?.uid),
     nodes: nodeCount,
     decide: (a) => handlers.filterJson(a),
     degrade: (a) => {
@@ -296,7 +344,27 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     decide: (a) => handlers.preempt(a),
     degrade: (a) => ({ answer: handlers.degradedPreempt(), cls: handlers.pod(a.Pod).class, mode: 'none' }),
   }));
-  for (const v of VERBS) {
+  // bind waits for the apiserver: no decision budget (kube-scheduler's httpTimeout bounds it).
+  app.post(`${prefix}/bind`, clientAuth, requireJson, json, async (req, res) => {
+    if (req.socket.destroyed || res.closed) {
+      metrics.abandoned.inc({ verb: 'bind' });
+      return;
+    }
+    try {
+      const args = parseBindingArgs(req.body);
+      sendJson(res, 200, await handlers.bind(args));
+    } catch (e) {
+      if (e instanceof WireError) {
+        log.info({ verb: 'bind', err: e.message }, 'rejected a malformed bind request');
+        sendJson(res, 400, { Error: e.message });
+        return;
+      }
+      const message = `tidal extender internal error in bind: ${(e as Error)?.message ?? String(e)}`;
+      log.error({ verb: 'bind', err: e }, message);
+      if (!res.headersSent) sendJson(res, 500, { Error: message });
+    }
+  });
+  for (const v of ALL_VERBS) {
     app.all(`${prefix}/${v}`, (req, res) => {
       res.set('Allow', 'POST');
       sendJson(res, 405, { Error: `${req.method} ${req.path}: the ${v} verb takes POST` });
@@ -304,7 +372,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   }
 
   app.use((req, res) => {
-    sendJson(res, 404, { Error: `no route ${req.method} ${req.path}: the extender serves POST ${prefix}/{filter,prioritize,preempt} and GET /healthz, /readyz, /metrics` });
+    sendJson(res, 404, { Error: `no route ${req.method} ${req.path}: the extender serves POST ${prefix}/{filter,prioritize,preempt,bind} and GET /healthz, /readyz, /metrics` });
   });
 
   const onError: ErrorRequestHandler = (err, req, res, _next) => {

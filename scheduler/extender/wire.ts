@@ -78,7 +78,10 @@ export interface ExtenderPreemptionResult {
   NodeNameToMetaVictims: Record<string, MetaVictims>;
 }
 
-/** Tidal does not bind (kube-scheduler's default binder does); the types are here for completeness. */
+/**
+ * The bind verb's request (kube-scheduler sends it when the configuration names a bindVerb, for pods
+ * the extender is interested in): the extender must create the Binding itself.
+ */
 export interface ExtenderBindingArgs {
   PodName: string;
   PodNamespace: string;
@@ -86,6 +89,7 @@ export interface ExtenderBindingArgs {
   Node: string;
 }
 
+/** The bind verb's answer: "" when the pod is bound; a message otherwise (kube-scheduler then retries the pod). */
 export interface ExtenderBindingResult {
   Error: string;
 }
@@ -292,4 +296,16 @@ export function parsePreemptionArgs(body: unknown): ExtenderPreemptionArgs {
     out[node] = { Pods: checked, NumPDBViolations: checkNumPdb(victims, path) };
   }
   return { Pod: pod, NodeNameToMetaVictims: null, NodeNameToVictims: out };
+}
+
+/** Validates the body of a bind call: four non-empty strings. */
+export function parseBindingArgs(body: unknown): ExtenderBindingArgs {
+  const b = requireBody(body, 'ExtenderBindingArgs');
+  const out: Record<string, string> = {};
+  for (const k of ['PodName', 'PodNamespace', 'PodUID', 'Node'] as const) {
+    const v = field(b, k);
+    if (typeof v !== 'string' || v === '') throw new WireError(`${k}: required (a non-empty string, got ${v === undefined ? 'nothing' : v === '' ? 'an empty string' : typeName(v)})`);
+    out[k] = v;
+  }
+  return { PodName: out.PodName!, PodNamespace: out.PodNamespace!, PodUID: out.PodUID!, Node: out.Node! };
 }

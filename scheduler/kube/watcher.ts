@@ -31,6 +31,7 @@ import type { ClassificationConfig } from '../core/classify.ts';
 import type { Clock } from '../core/clock.ts';
 import { podKey } from '../core/model.ts';
 import type { ClusterState } from '../core/state.ts';
+import { AssumedPods } from './assumed.ts';
 import { nodeFromKube, pdbFromKube, podFromKube, podIsTerminal, type ConvertIssue } from './convert.ts';
 import type { Readiness, StateSource } from './source.ts';
 import { recordMetrics, type NodeMetricLike, type PodMetricLike } from './usage.ts';
@@ -144,6 +145,8 @@ export interface WatcherOptions {
   log?: Logger;
   /** Where to register the watcher's metrics; a private registry when absent. */
   registry?: Registry;
+  /** How long a pod the extender bound counts on its node without the informer confirming it; default 30 s. */
+  assumeTtlMs?: number;
 }
 
 type Status = 'idle' | 'starting' | 'watching' | 'error' | 'stopped';
@@ -199,6 +202,8 @@ function issueLabel(i: ConvertIssue): string {
 export class ClusterWatcher implements StateSource {
   readonly state: ClusterState;
   readonly counters: WatcherCounters;
+  /** Pods bound by the extender that the informer has not shown bound yet (assumed.ts); pod events go through it. */
+  readonly assumed: AssumedPods;
   readonly #o: WatcherOptions;
   readonly #log: Logger;
   readonly #tracked: Tracked[] = [];
@@ -216,6 +221,7 @@ export class ClusterWatcher implements StateSource {
     this.#o = opts;
     this.state = opts.state;
     this.#log = opts.log ?? pino({ level: 'silent' });
+    this.assumed = new AssumedPods({ state: opts.state, clock: opts.clock, ttlMs: opts.assumeTtlMs });
     const registers = [opts.registry ?? new Registry()];
     this.counters = {
       informerErrors: new Counter({ name: 'tidal_informer_errors_total', help: 'Informer list/watch errors by resource', labelNames: ['resource'], registers }),
@@ -254,10 +260,13 @@ export class ClusterWatcher implements StateSource {
     track<V1Pod>('pods', (l) => opts.informers.pods(l), {
       upsert: (p) => {
         if (podIsTerminal(p)) return this.#removePod(p);
-        const spec = podFromKube(p, { classification: cls, onIssue });
+        const spec = this.assumed.observe(podFromKube(p, { classification: cls, onIssue }));
         const key = podKey(spec);
         const previous = this.#podUids.get(key);
-        if (previous !== undefined && previous !== spec.uid) this.state.removePod(previous);
+        if (previous !== undefined && previous !== spec.uid) {
+          this.assumed.observeRemoved(previous);
+          this.state.removePod(previous);
+        }
         this.#podUids.set(key, spec.uid);
         this.state.upsertPod(spec, this.#o.clock.now());
       },
@@ -276,12 +285,14 @@ export class ClusterWatcher implements StateSource {
   /** Starts every informer and the metrics poller. Resolves once each informer's first start attempt is over (synced or not). */
   async start(): Promise<void> {
     this.#stopped = false;
+    this.assumed.start();
     await Promise.all(this.#tracked.map((t) => this.#run(t)));
     if (this.#o.metrics) this.#scheduleMetrics(0);
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.assumed.stop();
     if (this.#metricsTimer) clearTimeout(this.#metricsTimer);
     this.#metricsTimer = null;
     await Promise.all(
@@ -338,6 +349,7 @@ export class ClusterWatcher implements StateSource {
     const key = `${ns}/${p.metadata?.name ?? ''}`;
     const uid = p.metadata?.uid || this.#podUids.get(key);
     if (uid === undefined) return;
+    this.assumed.observeRemoved(uid);
     this.state.removePod(uid);
     if (this.#podUids.get(key) === uid) this.#podUids.delete(key);
   }

@@ -224,13 +224,27 @@ describe('errors', () => {
   });
 
   it('answers 404 to an unknown route and 405 to a verb without POST', async () => {
-    const r = await post(`${ext.base}/bind`, { PodName: 'p', PodNamespace: 'default', PodUID: 'u', Node: 'n1' });
+    const r = await post(`${ext.base}/unreserve`, { PodName: 'p', PodNamespace: 'default', PodUID: 'u', Node: 'n1' });
     expect(r.status).toBe(404);
-    expect(r.json.Error).toMatch(/no route POST \/scheduler\/bind/);
+    expect(r.json.Error).toMatch(/no route POST \/scheduler\/unreserve: the extender serves POST \/scheduler\/\{filter,prioritize,preempt,bind\}/);
     expect((await fetch(`${ext.url}/nowhere`)).status).toBe(404);
     const g = await fetch(`${ext.base}/filter`);
     expect(g.status).toBe(405);
     expect(g.headers.get('allow')).toBe('POST');
+  });
+
+  it('bind: answers ExtenderBindingResult ({"Error": ...} only), 400 on a malformed ExtenderBindingArgs; without a cluster the Error says so', async () => {
+    // ExtenderBindingArgs as kube-scheduler marshals them: Go field names, no json tags.
+    const body = { PodName: 'etl-new', PodNamespace: 'default', PodUID: '00000000-0000-4000-8000-00000000abcd', Node: 'n1' };
+    const r = await post(`${ext.base}/bind`, body);
+    expect(r.status).toBe(200);
+    expect(r.contentType).toMatch(/^application\/json/);
+    expect(Object.keys(r.json)).toEqual(['Error']);
+    expect(r.json.Error).toMatch(/binding needs a cluster/);
+    const bad = await post(`${ext.base}/bind`, { ...body, Node: null });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toEqual({ Error: 'Node: required (a non-empty string, got null)' });
+    expect((await fetch(`${ext.base}/bind`)).status).toBe(405);
   });
 
   it('answers 500 with the error in Error when Tidal fails inside, and keeps serving', async () => {

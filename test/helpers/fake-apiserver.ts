@@ -1,7 +1,8 @@
 // A small HTTP server on 127.0.0.1 that answers the descheduler's calls the way kube-apiserver does:
 // policy/v1 evictions (201, 429 with the disruption-budget Status, 404, 409 on a UID precondition),
 // merge patches of pod metadata, core/v1 Events, and coordination/v1 Leases with resourceVersion
-// conflicts. The end-to-end tier repeats these cases against the real apiserver.
+// conflicts; and, for the extender's bind verb, the pods/binding subresource (201, 404, 409 on a UID
+// precondition or a pod already bound). The end-to-end tier repeats these cases against the real apiserver.
 
 import express from 'express';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,8 @@ export interface FakePod {
   uid: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Set by a binding. */
+  nodeName?: string;
 }
 
 export interface FakeApi {
@@ -25,6 +28,12 @@ export interface FakeApi {
   /** Namespace/name -> HTTP status to fail that pod's eviction with (e.g. 500). */
   failWith: Map<string, number>;
   evictions: string[];
+  /** Bindings created, in order: "namespace/name -> node". */
+  bindings: string[];
+  /** Namespace/name -> HTTP status to fail that pod's binding with (e.g. 500). */
+  bindFailWith: Map<string, number>;
+  /** Delay before answering a binding (ms; default 0). */
+  bindDelayMs: number;
   events: Array<{ namespace: string; reason: string; type: string; message: string; involved: string }>;
   leases: Map<string, { body: Record<string, unknown>; rv: number }>;
   requests: string[];
@@ -43,6 +52,9 @@ export async function startFakeApi(): Promise<FakeApi> {
     protectedPods: new Set<string>(),
     failWith: new Map<string, number>(),
     evictions: [] as string[],
+    bindings: [] as string[],
+    bindFailWith: new Map<string, number>(),
+    bindDelayMs: 0,
     events: [] as FakeApi['events'],
     leases: new Map<string, { body: Record<string, unknown>; rv: number }>(),
     requests: [] as string[],
@@ -72,6 +84,27 @@ export async function startFakeApi(): Promise<FakeApi> {
     }
     api.pods.delete(key);
     api.evictions.push(key);
+    return res.status(201).json(status(201, '', ''));
+  });
+
+  app.post('/api/v1/namespaces/:ns/pods/:name/binding', async (req, res) => {
+    if (api.bindDelayMs > 0) await new Promise((r) => setTimeout(r, api.bindDelayMs));
+    const key = `${req.params.ns}/${req.params.name}`;
+    const pod = api.pods.get(key);
+    if (!pod) return res.status(404).json(status(404, 'NotFound', `pods "${req.params.name}" not found`, { details: { name: req.params.name, kind: 'pods' } }));
+    const fail = api.bindFailWith.get(key);
+    if (fail) return res.status(fail).json(status(fail, 'InternalError', 'injected failure'));
+    const b = req.body ?? {};
+    if (b.kind !== 'Binding' || b.target?.kind !== 'Node' || typeof b.target?.name !== 'string' || b.metadata?.name !== pod.name) {
+      return res.status(400).json(status(400, 'BadRequest', `not a Binding of pod ${pod.name} to a Node`));
+    }
+    const uid = b.metadata?.uid;
+    if (uid && uid !== pod.uid) {
+      return res.status(409).json(status(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${pod.name}": Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.uid}`));
+    }
+    if (pod.nodeName) return res.status(409).json(status(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${pod.name}": pod ${pod.name} is already assigned to node "${pod.nodeName}"`));
+    pod.nodeName = b.target.name;
+    api.bindings.push(`${key} -> ${b.target.name}`);
     return res.status(201).json(status(201, '', ''));
   });
 
@@ -133,6 +166,12 @@ export async function startFakeApi(): Promise<FakeApi> {
     url,
     kubeConfig,
     ...api,
+    get bindDelayMs() {
+      return api.bindDelayMs;
+    },
+    set bindDelayMs(ms: number) {
+      api.bindDelayMs = ms;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

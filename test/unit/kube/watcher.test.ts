@@ -245,3 +245,72 @@ describe('ClusterWatcher', () => {
     await watcher.stop();
   });
 });
+
+describe('ClusterWatcher with pods the extender bound (assumed pods)', () => {
+  async function synced() {
+    const s = setup();
+    s.made.nodes.items = [node('n1')];
+    s.made.pods.items = [kpod('p', '', { cls: 'batch', phase: 'Pending' })];
+    await s.watcher.start();
+    await until(() => s.watcher.isSynced());
+    return s;
+  }
+
+  it('keeps an assumed pod on its node through informer updates that still show it unbound, until one shows it bound', async () => {
+    const { watcher, made, state } = await synced();
+    const pendingSpec = state.pods.get('uid-p')!;
+    expect(pendingSpec.nodeName).toBe('');
+    watcher.assumed.assume(pendingSpec, 'n1');
+    expect(state.nodes.get('n1')!.pods.has('uid-p')).toBe(true);
+    // kube-scheduler's status patch (or any update written before the binding): still unbound.
+    made.pods.emit('update', { ...kpod('p', '', { cls: 'batch', phase: 'Pending' }), metadata: { name: 'p', namespace: 'default', uid: 'uid-p', labels: { 'tidal.io/class': 'batch', touched: 'yes' } } });
+    expect(state.pods.get('uid-p')!.nodeName).toBe('n1');
+    expect(state.pods.get('uid-p')!.labels.touched).toBe('yes');
+    expect(state.nodes.get('n1')!.requested.batch.cpu).toBe(1000);
+    expect(watcher.assumed.has('uid-p')).toBe(true);
+    // The binding watched back: confirmed, an ordinary pod from now on (counted once).
+    made.pods.emit('update', kpod('p', 'n1', { cls: 'batch' }));
+    expect(watcher.assumed.size).toBe(0);
+    expect(state.nodes.get('n1')!.pods.size).toBe(1);
+    expect(state.nodes.get('n1')!.requested.batch.cpu).toBe(1000);
+    await watcher.stop();
+  });
+
+  it('restores the pod as the informer last showed it when the assumption expires or is forgotten, and drops it when the pod is deleted', async () => {
+    const { watcher, made, state, clock } = await synced();
+    watcher.assumed.assume(state.pods.get('uid-p')!, 'n1');
+    made.pods.emit('update', { ...kpod('p', '', { cls: 'batch', phase: 'Pending' }), metadata: { name: 'p', namespace: 'default', uid: 'uid-p', labels: { 'tidal.io/class': 'batch', v: '2' } } });
+    clock.advance(watcher.assumed.ttlMs);
+    expect(watcher.assumed.expire()).toBe(1);
+    expect(state.pods.get('uid-p')!.nodeName).toBe('');
+    expect(state.pods.get('uid-p')!.labels.v).toBe('2');
+    expect(state.nodes.get('n1')!.pods.size).toBe(0);
+
+    watcher.assumed.assume(state.pods.get('uid-p')!, 'n1');
+    watcher.assumed.forget('uid-p');
+    expect(state.pods.get('uid-p')!.nodeName).toBe('');
+    expect(state.nodes.get('n1')!.pods.size).toBe(0);
+
+    watcher.assumed.assume(state.pods.get('uid-p')!, 'n1');
+    made.pods.emit('delete', kpod('p', '', { cls: 'batch', phase: 'Pending' }));
+    expect(watcher.assumed.size).toBe(0);
+    expect(state.pods.has('uid-p')).toBe(false);
+    expect(state.nodes.get('n1')!.pods.size).toBe(0);
+    await watcher.stop();
+  });
+
+  it('a pod assumed before the informer delivered it becomes the informer\'s pod, and is removed if the assumption ends unconfirmed', async () => {
+    const { watcher, made, state } = await synced();
+    const early = { ...state.pods.get('uid-p')!, uid: 'uid-q', name: 'q' };
+    watcher.assumed.assume(early, 'n1');
+    expect(state.nodes.get('n1')!.pods.has('uid-q')).toBe(true);
+    watcher.assumed.forget('uid-q');
+    expect(state.pods.has('uid-q')).toBe(false);
+    watcher.assumed.assume(early, 'n1');
+    made.pods.emit('add', kpod('q', '', { uid: 'uid-q', cls: 'batch', phase: 'Pending' }));
+    expect(state.pods.get('uid-q')!.nodeName).toBe('n1');
+    watcher.assumed.forget('uid-q');
+    expect(state.pods.get('uid-q')!.nodeName).toBe('');
+    await watcher.stop();
+  });
+});
