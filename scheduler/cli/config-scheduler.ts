@@ -20,6 +20,8 @@ export interface SchedulerConfigOptions {
   /** Name to verify the extender's certificate against, when it differs from the URL's host. */
   serverName?: string;
   preempt: boolean;
+  /** Delegate binding to Tidal (bindVerb: bind); default true. */
+  bind?: boolean;
   /** Add the NodeResourcesFit pluginConfig with ignoredResourceGroups [tidal.io]. */
   ignoreBatchResources: boolean;
   schedulerName: string;
@@ -85,12 +87,21 @@ export function schedulerConfigYaml(o: SchedulerConfigOptions): string {
     '# The extender. kube-scheduler calls it after its own filters, with the nodes that passed them.',
     '# managedResources is deliberately not set: with it, kube-scheduler would call the extender only for pods',
     '# that request one of those resources, and online pods (plain cpu/memory) would bypass Tidal entirely.',
+    '# (So Tidal also binds every pod this scheduler places, when bindVerb is set.)',
     'extenders:',
     `  - urlPrefix: ${q(o.urlPrefix)}`,
     '    filterVerb: filter',
     '    prioritizeVerb: prioritize',
   );
   if (o.preempt) L.push('    # Tidal answers preemption with batch victims only, never online or system pods.', '    preemptVerb: preempt');
+  if (o.bind ?? true) {
+    L.push(
+      '    # Tidal binds the pods (it creates the pods/binding subresource; its ClusterRole allows that) and counts each',
+      '    # on its node at once, so the next pod\'s filter sees the capacity taken before the binding is watched back.',
+      '    # Needs tidal extender on a cluster (not --state). A bind error makes kube-scheduler retry the pod.',
+      '    bindVerb: bind',
+    );
+  }
   L.push(
     `    # Tidal's score (0..10) counts weight x 10 points against in-tree plugins' 0..100 each.`,
     `    weight: ${o.weight}`,
@@ -100,7 +111,7 @@ export function schedulerConfigYaml(o: SchedulerConfigOptions): string {
     `    nodeCacheCapable: ${o.nodeCacheCapable}`,
     `    httpTimeout: ${o.httpTimeout}`,
     o.ignorable
-      ? '    # ignorable: when Tidal errs or times out, pods are scheduled without it (time-sharing not enforced).'
+      ? `    # ignorable: when Tidal errs or times out, pods are scheduled without it (time-sharing not enforced)${(o.bind ?? true) ? ';\n    # a failed bind falls back to kube-scheduler\'s own binder' : ''}.`
       : '    # Not ignorable: when Tidal errs or times out the scheduling cycle fails and the pod is retried.',
     `    ignorable: ${o.ignorable}`,
   );
@@ -242,6 +253,7 @@ interface CliOpts {
   clientKeyFile?: string;
   serverName?: string;
   preempt: boolean;
+  bind: boolean;
   ignoreBatchResources: boolean;
   schedulerName: string;
   full: boolean;
@@ -266,6 +278,7 @@ export function register(program: Command): void {
     .option('--client-key-file <file>', 'the key of --client-cert-file')
     .option('--server-name <name>', 'verify the extender\'s certificate for this name instead of the URL\'s host (with --https)')
     .option('--no-preempt', 'leave out the preempt verb')
+    .option('--no-bind', 'leave out the bind verb: kube-scheduler binds, and Tidal counts a pod only once its informer sees the binding (pods created together can then share the same free batch capacity); for tidal extender --state rehearsals')
     .option('--no-ignore-batch-resources', 'leave out the NodeResourcesFit pluginConfig that ignores tidal.io resources')
     .option('--scheduler-name <name>', 'the scheduler profile the pluginConfig applies to', 'default-scheduler')
     .option('--full', 'print a complete KubeSchedulerConfiguration, not just the parts to merge', false)
@@ -285,6 +298,7 @@ export function register(program: Command): void {
         clientKeyFile: opts.clientKeyFile,
         serverName: opts.serverName,
         preempt: opts.preempt,
+        bind: opts.bind,
         ignoreBatchResources: opts.ignoreBatchResources,
         schedulerName: opts.schedulerName,
         full: opts.full,

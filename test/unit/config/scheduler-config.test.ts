@@ -45,6 +45,7 @@ describe('tidal config scheduler', () => {
         filterVerb: 'filter',
         prioritizeVerb: 'prioritize',
         preemptVerb: 'preempt',
+        bindVerb: 'bind',
         weight: 5,
         nodeCacheCapable: true,
         httpTimeout: '2s',
@@ -53,7 +54,7 @@ describe('tidal config scheduler', () => {
     ]);
     expect(doc.profiles).toEqual([{ schedulerName: 'default-scheduler', pluginConfig: [{ name: 'NodeResourcesFit', args: { ignoredResourceGroups: ['tidal.io'] } }] }]);
     expect(doc.extenders[0].managedResources).toBeUndefined();
-    expect(doc.extenders[0].bindVerb).toBeUndefined();
+    expect(parse(await cli(['--no-bind'])).extenders[0].bindVerb).toBeUndefined();
     // The two choices users ask about are explained in the file itself.
     expect(text).toMatch(/# NodeResourcesFit ignores the tidal\.io resource group/);
     expect(text).toMatch(/# managedResources is deliberately not set/);
@@ -72,6 +73,7 @@ describe('tidal config scheduler', () => {
       urlPrefix: 'https://tidal-extender.kube-system.svc:8888/scheduler',
       filterVerb: 'filter',
       prioritizeVerb: 'prioritize',
+      bindVerb: 'bind',
       weight: 3,
       nodeCacheCapable: false,
       httpTimeout: '1500ms',
