@@ -149,7 +149,12 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
       ['tidal-extender', { verb: 'list', resource: 'pods', group: 'metrics.k8s.io' }, true],
       ['tidal-extender', { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }, false],
       ['tidal-extender', { verb: 'patch', resource: 'pods', namespace: 'default' }, false],
-      ['tidal-extender', { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default' }, false],
+      // The bind verb (bindVerb: bind): the extender creates Bindings, and nothing else.
+      ['tidal-extender', { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default' }, true],
+      ['tidal-extender', { verb: 'create', resource: 'bindings', namespace: 'default' }, false],
+      ['tidal-extender', { verb: 'update', resource: 'pods', namespace: 'default' }, false],
+      ['tidal-extender', { verb: 'delete', resource: 'pods', namespace: 'default' }, false],
+      ['tidal-descheduler', { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default' }, false],
       ['tidal-descheduler', { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }, true],
       ['tidal-descheduler', { verb: 'patch', resource: 'pods', namespace: 'default' }, true],
       ['tidal-descheduler', { verb: 'create', resource: 'events', namespace: 'default' }, true],
