@@ -368,7 +368,7 @@ export class PolicyEngine {
       const verdict = entry.verdict;
       const version = t.version;
       let prepared: unknown[] | null = null;
-      let row = this.#nextStart;
+      let row = this.#nextStart % n;
       for (; i < n && found < want; i++) {
         if (stamp[row] !== version[row]) prepared = this.#evaluate(ctx, entry, row, prepared);
         const v = verdict[row]!;
