@@ -112,6 +112,8 @@ export class PolicyEngine {
     this.config = opts.config;
     this.state = opts.state;
     this.timeline = opts.profile instanceof ProfileTimeline ? opts.profile : new ProfileTimeline(opts.profile);
+    // Learn the apps' curves from the first usage sample on, not from the first decision.
+    if (this.config.complementaryPeak.enabled || this.config.complementaryPeak.batchCapacity) this.state.learnCurves();
     this.filters = [...FILTERS, ...(opts.filters ?? [])];
     this.scorePlugins = { ...SCORES, ...opts.scores };
     this.#shapes = opts.equivalenceCache === false ? null : new ShapeCache();

@@ -32,7 +32,7 @@ export const BatchCapacityFit: FilterPlugin = {
       const r = curveBatchShortfall(ctx, i);
       if (r !== 0) {
         const res = r === 1 ? 'cpu' : 'memory';
-        return memoReason(ctx, `BatchCapacity/curve/${res}`, () => `not enough batch ${res} over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime once the node's online tenants reach their predicted peaks (usage curves)`);
+        return memoReason(ctx, res === 'cpu' ? 'BatchCapacity/curve/cpu' : 'BatchCapacity/curve/memory', () => `not enough batch ${res} over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime once the node's online tenants reach their predicted peaks (usage curves)`);
       }
     }
     return null;

@@ -285,7 +285,7 @@ export const CombinedPeakFit: FilterPlugin = {
     const r = peakOverLimit(podCurve(ctx), i);
     if (r === 0) return null;
     const res = r === 1 ? 'cpu' : 'memory';
-    return memoReason(ctx, `CombinedPeak/${res}`, () => `predicted peak of the node's summed online ${res} curves (its tenants and this pod, over the coming day) would cross allocatable minus the online headroom`);
+    return memoReason(ctx, r === 1 ? 'CombinedPeak/cpu' : 'CombinedPeak/memory', () => `predicted peak of the node's summed online ${res} curves (its tenants and this pod, over the coming day) would cross allocatable minus the online headroom`);
   },
 };
 

@@ -101,6 +101,7 @@ describe('combined peak of a node (hand-worked)', () => {
 
   it('learns from node usage: pods with their own metrics first, the rest split by requests', () => {
     const state = new ClusterState();
+    state.learnCurves();
     state.upsertNode(node('n1'), DAY0);
     state.upsertPod(pod({ uid: 'm', app: 'metered', nodeName: 'n1', requests: { cpu: 1000, memory: GiB } }), DAY0);
     state.upsertPod(pod({ uid: 'u1', app: 'plain', nodeName: 'n1', requests: { cpu: 1000, memory: GiB } }), DAY0);
@@ -240,5 +241,25 @@ describe('app curves (visits)', () => {
     // Late data for a folded visit is ignored.
     c.observe('a', DAY0, { cpu: 9000, memory: 0 });
     expect(c.predict('a', DAY0, r0())!.cpu).toBeCloseTo(2000);
+  });
+});
+
+describe('curve learning is paid for only by policies that use curves', () => {
+  it('a state learns nothing until a policy with complementary peaks (or nodeCurves) asks', () => {
+    const sample = { time: DAY0 + 60_000, online: { cpu: 2000, memory: GiB }, batch: { cpu: 0, memory: 0 } };
+    const plain = new ClusterState();
+    plain.upsertNode(node('n1'), DAY0);
+    plain.upsertPod(pod({ uid: 'a', app: 'web', nodeName: 'n1', requests: { cpu: 1000, memory: GiB } }), DAY0);
+    plain.recordNodeUsage('n1', sample);
+    plain.curves.flush();
+    expect(plain.curves.has('web')).toBe(false);
+    new PolicyEngine({ config: KUBE_DEFAULT, state: plain, profile: constantProfile({ batchShare: 1, onlineHeadroom: 0 }) });
+    plain.recordNodeUsage('n1', { ...sample, time: DAY0 + 120_000 });
+    plain.curves.flush();
+    expect(plain.curves.has('web')).toBe(false);
+    new PolicyEngine({ config: TIME_SHARING, state: plain, profile: constantProfile({ batchShare: 1, onlineHeadroom: 0 }) });
+    plain.recordNodeUsage('n1', { ...sample, time: DAY0 + 180_000 });
+    plain.curves.flush();
+    expect(plain.curves.has('web')).toBe(true);
   });
 });
