@@ -13,6 +13,7 @@ import { planEvictions } from '../../scheduler/core/eviction-planner.ts';
 import type { NodeSpec, PodSpec, Resources } from '../../scheduler/core/model.ts';
 import { selectVictims } from '../../scheduler/core/preemption.ts';
 import { TokenBucket } from '../../scheduler/core/rate.ts';
+import { fnv1a } from '../../scheduler/core/node-table.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -25,8 +26,10 @@ export interface SimOptions {
   /** How often usage is sampled into the core (as a metrics source would) and into the report. */
   sampleIntervalMs: number;
   deschedulerIntervalMs: number;
-  /** Unschedulable pods are retried at least this often (kube-scheduler flushes them periodically). */
+  /** Unschedulable pods are all retried this often (kube-scheduler's podMaxInUnschedulablePodsDuration). */
   retryIntervalMs: number;
+  /** Unschedulable pods that would fit on a node freed since are requeued at most this often. */
+  hintIntervalMs: number;
   /** Delay before an evicted pod's controller has recreated it and it is pending again. */
   recreateDelayMs: number;
   /** A checkpointable pod loses at most this much work when evicted. */
@@ -48,7 +51,8 @@ export interface SimOptions {
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
   sampleIntervalMs: 5 * 60_000,
   deschedulerIntervalMs: 2 * 60_000,
-  retryIntervalMs: 60_000,
+  retryIntervalMs: 5 * 60_000,
+  hintIntervalMs: 10_000,
   recreateDelayMs: 10_000,
   checkpointIntervalMs: 10 * 60_000,
   riskThreshold: 0.9,
@@ -125,8 +129,13 @@ export class PolicySim {
   #nextControl = Infinity;
   #now = 0;
   #evictionsSinceSample = 0;
-  /** Set by events that may let unschedulable pods fit. */
-  #capacityFreed = false;
+  /**
+   * Nodes where capacity was freed (or that changed) since unschedulable pods were last looked at:
+   * only pods that would pass the filters on one of them go back to the active queue (kube-scheduler's
+   * queueing hints); the others wait for the periodic flush.
+   */
+  readonly #freed = new Set<string>();
+  #lastHint = -Infinity;
   readonly #onlinePending = new Histogram();
   readonly #batchPending = new Histogram();
   readonly #completionDelay = new Histogram();
@@ -214,7 +223,7 @@ export class PolicySim {
       const node = sim.state.nodes.get(name);
       if (!node) return;
       sim.state.upsertNode({ ...node.spec, labels: { ...labels } }, sim.#now);
-      sim.#capacityFreed = true;
+      sim.#freed.add(name);
     },
     rateAvailable: () => sim.#rate.available(sim.#now),
     rateTake: () => sim.#rate.take(),
@@ -251,7 +260,7 @@ export class PolicySim {
 
   addNode(spec: NodeSpec, now: number): void {
     this.state.upsertNode(this.#controller?.onNodeAdd?.(spec) ?? spec, now);
-    this.#capacityFreed = true;
+    this.#freed.add(spec.name);
   }
 
   removeNode(name: string, now: number): void {
@@ -306,13 +315,15 @@ export class PolicySim {
   end(uid: string, now: number): void {
     const p = this.#pods.get(uid);
     if (!p) return;
-    if (p.running) this.#unbind(p, now);
+    if (p.running) {
+      this.#freed.add(p.spec.nodeName);
+      this.#unbind(p, now);
+    }
     p.gone = true;
     p.version++;
     this.#pods.delete(uid);
     this.#census.ended++;
     this.#dropFromQueues(p);
-    this.#capacityFreed = true;
   }
 
   // ---- timers --------------------------------------------------------------------------------
@@ -332,19 +343,45 @@ export class PolicySim {
 
   // ---- scheduling ----------------------------------------------------------------------------
 
-  /** Moves unschedulable pods back to the active queue (capacity was freed, or the periodic flush). */
+  /** Moves every unschedulable pod back to the active queue (the periodic flush). */
   flushUnschedulable(): void {
+    this.#freed.clear();
     if (this.#unschedulable.length === 0) return;
     for (const p of this.#unschedulable) this.#active.push(p);
     this.#unschedulable = [];
   }
 
+  /**
+   * Queueing hints: an unschedulable pod goes back to the active queue only when it would now pass the
+   * filters on a node that changed since it failed (as kube-scheduler's NodeResourcesFit hint asks
+   * whether a deleted pod's room makes the pod fit). At most once per hintIntervalMs: kube-scheduler
+   * backs a requeued pod off for up to 10 s anyway. Pods of one shape are judged once.
+   */
+  #requeueHinted(now: number): void {
+    if (this.#freed.size === 0 || now - this.#lastHint < this.#opts.hintIntervalMs) return;
+    this.#lastHint = now;
+    const names: string[] = [];
+    for (const n of this.#freed) if (this.state.rows.has(n)) names.push(n);
+    this.#freed.clear();
+    if (names.length === 0 || this.#unschedulable.length === 0) return;
+    const verdictOf = new Map<string, boolean>();
+    const keep: SimPod[] = [];
+    for (const p of this.#unschedulable) {
+      const s = p.spec;
+      const key = `${s.class}|${s.app}|${s.requests.cpu}|${s.requests.memory}|${s.priority}|${s.checkpointable}|${spanEndOf(p, now)}`;
+      let fits = verdictOf.get(key);
+      if (fits === undefined) {
+        fits = this.engine.verdicts(this.engine.context(s, now), names).passed > 0;
+        verdictOf.set(key, fits);
+      }
+      (fits ? this.#active : keep).push(p);
+    }
+    this.#unschedulable = keep;
+  }
+
   /** One scheduling pass over the active queue. */
   schedule(now: number): void {
-    if (this.#capacityFreed) {
-      this.flushUnschedulable();
-      this.#capacityFreed = false;
-    }
+    this.#requeueHinted(now);
     if (this.#active.length === 0) return;
     const t0 = performance.now();
     const queue = this.#active.splice(0).sort((a, b) => b.spec.priority - a.spec.priority || a.seq - b.seq);
@@ -385,17 +422,29 @@ export class PolicySim {
    * the node with the fewest victims wins.
    */
   #preempt(p: SimPod, now: number): boolean {
+    // Tidal's victims are batch pods only, so only nodes holding batch can make room: the others are
+    // not even filtered (a column test instead of every filter on every node).
+    const t = this.state.table;
+    const nodes = this.state.nodeList;
+    const names: string[] = [];
+    for (let i = 0; i < nodes.length; i++) if (t.batchCpu[i]! > 0 || t.batchMem[i]! > 0) names.push(nodes[i]!.spec.name);
+    if (names.length === 0) return false;
     const ctx = this.engine.context(p.spec, now);
-    const outcome = this.engine.filter(ctx, null);
-    if (outcome.failed.size === 0) return false;
+    const v = this.engine.verdicts(ctx, names);
     // A node fails on its first failing filter; one that an unresolvable filter further down would also
     // reject is no candidate (evicting there would free room the pod still could not use).
     const hard = this.engine.activeFilters(ctx).filter((f) => f.unresolvable);
-    const possible = [...outcome.failed.keys()].filter((name) => {
+    const possible = names.filter((name, k) => {
+      if (v.reasons[k] === null || v.unresolvable[k] === 1) return false;
       const row = this.state.rows.get(name)!;
       return hard.every((f) => f.filter(ctx, row) === null);
     });
-    const candidates = possible.map((nodeName) => ({
+    // kube-scheduler's DefaultPreemption dry-runs only max(10% of nodes, 100) candidates from a random
+    // offset (minCandidateNodesPercentage, minCandidateNodesAbsolute); here the offset is a hash of the
+    // pod, so that replays are deterministic.
+    const want = Math.max(100, Math.floor(nodes.length * 0.1));
+    const window = possible.length <= want ? possible : Array.from({ length: want }, (_, k) => possible[((fnv1a(p.spec.uid) >>> 0) + k) % possible.length]!);
+    const candidates = window.map((nodeName) => ({
       nodeName,
       victims: [...this.state.nodes.get(nodeName)!.pods.values()].filter((v) => v.priority < p.spec.priority).map((v) => v.uid),
       numPdbViolations: 0,
@@ -615,11 +664,11 @@ export class PolicySim {
   }
 
   #complete(p: SimPod, now: number): void {
+    this.#freed.add(p.spec.nodeName);
     this.state.removePod(p.spec.uid);
     p.running = false;
     p.gone = true;
     this.#pods.delete(p.trace.uid);
-    this.#capacityFreed = true;
     this.#census.completed++;
     this.#totals.batchCompleted++;
     this.#completionDelay.add(now - p.arrival - p.trace.runtimeMs);
@@ -641,6 +690,7 @@ export class PolicySim {
 
   #stop(p: SimPod, now: number): void {
     if (!p.running) return;
+    this.#freed.add(p.spec.nodeName);
     this.#unbind(p, now);
     if (p.trace.class === 'batch') {
       // Work since the last checkpoint is lost; a pod that cannot checkpoint loses all of it.
@@ -649,7 +699,6 @@ export class PolicySim {
       p.workDone = kept;
     }
     this.#timers.push({ time: now + this.#opts.recreateDelayMs, seq: this.#seq++, kind: 'recreate', pod: p, version: p.version });
-    this.#capacityFreed = true;
   }
 
   #dropFromQueues(p: SimPod): void {
@@ -722,3 +771,4 @@ function addFailed(failed: Failed[], f: Failed): void {
   }
   failed.push(f);
 }
+
