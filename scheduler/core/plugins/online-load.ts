@@ -13,10 +13,10 @@ export const OnlineLoadThreshold: FilterPlugin = {
     const th = ctx.config.online.loadThreshold!;
     const t = ctx.t;
     if (t.predCpu[i]! + ctx.estimate.cpu > th.cpu * t.allocCpu[i]!) {
-      return memoReason(ctx, 'OnlineLoad/cpu', () => `predicted online cpu usage would exceed the ${(th.cpu * 100).toFixed(0)}% load threshold`);
+      return memoReason(ctx, 'OnlineLoad/cpu', () => `predicted online cpu usage would exceed the ${(th.cpu * 100).toFixed(0)} percent load threshold`);
     }
     if (t.predMem[i]! + ctx.estimate.memory > th.memory * t.allocMem[i]!) {
-      return memoReason(ctx, 'OnlineLoad/memory', () => `predicted online memory usage would exceed the ${(th.memory * 100).toFixed(0)}% load threshold`);
+      return memoReason(ctx, 'OnlineLoad/memory', () => `predicted online memory usage would exceed the ${(th.memory * 100).toFixed(0)} percent load threshold`);
     }
     return null;
   },

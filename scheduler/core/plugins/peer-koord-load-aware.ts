@@ -38,7 +38,7 @@ export const KoordLoadAwareFilter: FilterPlugin = {
     const over = loadAwareOver(est, ctx.nodes[i]!.spec.allocatable);
     if (over === null) return null;
     const th = KOORDINATOR_DEFAULTS.loadAware.usageThresholds[over];
-    return memoReason(ctx, over === 'cpu' ? 'KoordLoadAware/cpu' : 'KoordLoadAware/memory', () => `estimated ${over} usage would exceed the ${th}% usage threshold`);
+    return memoReason(ctx, over === 'cpu' ? 'KoordLoadAware/cpu' : 'KoordLoadAware/memory', () => `estimated ${over} usage would exceed the ${th} percent usage threshold`);
   },
 };
 

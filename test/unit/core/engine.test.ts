@@ -123,7 +123,7 @@ describe('filters', () => {
     state.upsertNode(node('n1'), NOW);
     state.recordNodeUsage('n1', { time: NOW, online: { cpu: 14_000, memory: GiB }, batch: { cpu: 2000, memory: 0 } });
     const out = engine.filter(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), null);
-    expect(out.unresolvable.get('n1')).toBe('tidal/OnlineLoadThreshold: predicted online cpu usage would exceed the 90% load threshold');
+    expect(out.unresolvable.get('n1')).toBe('tidal/OnlineLoadThreshold: predicted online cpu usage would exceed the 90 percent load threshold');
   });
 
   it('gives every node that fails for one cause the same reason, so kube-scheduler groups them', () => {

@@ -100,7 +100,7 @@ describe('koordinator LoadAware', () => {
     // A pod bound after the metric (request 2000 -> estimate 1700): 8000 + 1700 + 850 = 10550 > 10400
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 2000, memory: GiB }, startedAt: NOW }), NOW);
     const out = engine.filter(engine.context(p, NOW), null);
-    expect(out.unresolvable.get('n1')).toBe('tidal/KoordLoadAware: estimated cpu usage would exceed the 65% usage threshold');
+    expect(out.unresolvable.get('n1')).toBe('tidal/KoordLoadAware: estimated cpu usage would exceed the 65 percent usage threshold');
   });
 });
 
