@@ -4,9 +4,12 @@
 // pods) for a fixed duration; it stops by itself. Prints p50/p99 per interval, then the totals,
 // the server's degraded answers (decision budget) and RSS; writes bench/results/load-extender.json.
 // Latency is measured from when each request was due, so a client or server falling behind shows.
-//   node bench/load-extender.ts [--rate 2000] [--duration 60] [--nodes 5000] [--interval 5] [--sockets 32] [--budget-ms 500]
+// --list adaptive (default) sends what kube-scheduler sends: the numFeasibleNodesToFind nodes that
+// passed its own filters (10% of 5000), from a start that rotates per pod; --list all sends every node.
+//   node bench/load-extender.ts [--rate 2000] [--duration 60] [--nodes 5000] [--list adaptive|all] [--interval 5] [--sockets 32] [--budget-ms 500]
 
 import { Agent, request } from 'node:http';
+import { numFeasibleNodesToFind } from '../scheduler/core/engine.ts';
 import { arg, fmt, machine, table, writeResults } from './lib.ts';
 import { forkServer, histogramQuantile, metricSum, namesBody, pct, pendingPod } from './load-lib.ts';
 
@@ -16,11 +19,16 @@ const nodes = Number(arg('nodes', '5000'));
 const intervalS = Number(arg('interval', '5'));
 const sockets = Number(arg('sockets', '32'));
 const budgetMs = arg('budget-ms', '500');
+const list = arg('list', 'adaptive');
+if (list !== 'adaptive' && list !== 'all') throw new Error(`--list ${list}: expected adaptive or all`);
 if (!(rate > 0 && durationS > 0 && durationS <= 600)) throw new Error('--rate must be > 0 and --duration within 1..600 s');
 
 console.error(`starting the extender over ${nodes} nodes ...`);
 const server = await forkServer(['--cluster', 'bench', '--nodes', String(nodes), '--budget-ms', budgetMs]);
-const bodies = Array.from({ length: 64 }, (_, k) => Buffer.from(namesBody(pendingPod(k, k % 2 ? 'batch' : 'online'), server.names)));
+const listSize = list === 'all' ? server.names.length : numFeasibleNodesToFind(server.names.length, 0);
+/** The names kube-scheduler would send for the k-th pod: listSize of them from a rotating start. */
+const namesFor = (k: number): string[] => Array.from({ length: listSize }, (_, i) => server.names[(k * listSize + i) % server.names.length]!);
+const bodies = Array.from({ length: 64 }, (_, k) => Buffer.from(namesBody(pendingPod(k, k % 2 ? 'batch' : 'online'), namesFor(k))));
 const agent = new Agent({ keepAlive: true, maxSockets: sockets });
 
 interface Slot {
@@ -79,7 +87,7 @@ all.length = 0;
 slot = newSlot();
 void warmOk;
 
-console.log(`Extender load: ${rate} req/s (filter and prioritize alternating) for ${durationS} s over ${nodes} nodes, nodeCacheCapable, ${sockets} keep-alive sockets, budget ${budgetMs} ms (${machine().cpus} cores, ${machine().model}, Node ${machine().node})`);
+console.log(`Extender load: ${rate} req/s (filter and prioritize alternating) for ${durationS} s over ${nodes} nodes, nodeCacheCapable, ${listSize} names per request (${list}), ${sockets} keep-alive sockets, budget ${budgetMs} ms (${machine().cpus} cores, ${machine().model}, Node ${machine().node})`);
 const rows: Array<Array<string | number>> = [];
 const intervals: Array<{ t: number; sent: number; ok: number; errors: number; reqPerS: number; p50: number; p99: number; max: number; rssMiB: number }> = [];
 const t0 = performance.now();
@@ -134,6 +142,6 @@ if (errorKinds.size > 0) console.log(`errors: ${JSON.stringify(Object.fromEntrie
 console.log(`server RSS ${fmt(before.rss / 2 ** 20)} -> ${fmt(after.rss / 2 ** 20)} MiB, heap ${fmt(before.heapUsed / 2 ** 20)} -> ${fmt(after.heapUsed / 2 ** 20)} MiB (after GC)`);
 const p99s = intervals.filter((r) => r.ok > 0).map((r) => r.p99);
 console.log(`p99 per interval: min ${fmt(Math.min(...p99s))}, max ${fmt(Math.max(...p99s))} ms`);
-console.log(`results: ${writeResults('load-extender', { rate, durationS, nodes, sockets, budgetMs: Number(budgetMs), total, serverSide, intervals, rss: { before: before.rss, after: after.rss }, heap: { before: before.heapUsed, after: after.heapUsed } })}`);
+console.log(`results: ${writeResults('load-extender', { rate, durationS, nodes, list, listSize, sockets, budgetMs: Number(budgetMs), total, serverSide, intervals, rss: { before: before.rss, after: after.rss }, heap: { before: before.heapUsed, after: after.heapUsed } })}`);
 process.exitCode = total.errors > 0 || inFlight > 0 ? 1 : 0;
 console.log(`load average during the run: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -27,8 +27,11 @@ function peakAt(slot: number, high: number, low: number): (d: number) => number 
   return (d) => (d === slot ? high : low);
 }
 
+/** TIME_SHARING with every complementary-peak option on (the filter is opt-in). */
+const ALL_ON: PolicyConfig = { ...TIME_SHARING, complementaryPeak: { enabled: true, filter: true, batchCapacity: true } };
+
 function setup(opts: { profile?: Profile; config?: PolicyConfig; cpu?: number } = {}) {
-  const config = opts.config ?? TIME_SHARING;
+  const config = opts.config ?? ALL_ON;
   const state = new ClusterState(config.usage);
   const engine = new PolicyEngine({ config, state, profile: opts.profile ?? constantProfile({ batchShare: 0.5, onlineHeadroom: 0.1 }) });
   for (const n of ['n1', 'n2', 'n3']) state.upsertNode(node(n, { allocatable: { cpu: opts.cpu ?? 16_000, memory: 64 * GiB } }), DAY0);
