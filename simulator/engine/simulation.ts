@@ -78,6 +78,10 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     if (t === Infinity || t > until || (next.done && t > lastEventTime)) break;
     if (t < now) throw new Error(`trace ${input.trace.info.source} is out of order: an event at ${new Date(t).toISOString()} follows ${new Date(now).toISOString()}`);
     now = t;
+    // Every policy steps on trace events and the common ticks; on its own timers and controller only
+    // otherwise, so that one policy's results never depend on which others run beside it (a step
+    // requeues hinted pods and places what is queued, so an extra step would change the replay).
+    const shared = traceTime === now || (!next.done && (nextSample <= now || nextDeschedule <= now || nextRetry <= now));
     while (!next.done && next.value.time === now) {
       apply(next.value, sims, usage, keep, now);
       events++;
@@ -85,13 +89,14 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       if (events % 10_000 === 0) input.onProgress?.(now, events);
       next = await it.next();
     }
-    for (const s of sims) s.runTimers(now);
+    const stepping = shared ? sims : sims.filter((s) => s.nextTimer() <= now || s.nextControl() <= now);
+    for (const s of stepping) s.runTimers(now);
     if (now >= nextRetry) {
       for (const s of sims) s.flushUnschedulable();
       nextRetry += opts.retryIntervalMs;
     }
-    for (const s of sims) s.control(now);
-    for (const s of sims) s.schedule(now);
+    for (const s of stepping) s.control(now);
+    for (const s of stepping) s.schedule(now);
     input.onStep?.(now, sims, 'schedule');
     if (now >= nextDeschedule) {
       for (const s of sims) s.deschedule(now);

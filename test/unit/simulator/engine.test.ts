@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
 import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies.ts';
+import { readTidalTrace } from '../../../simulator/traces/tidal.ts';
+import { loadProfileFile } from '../../../profiles/loader.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';
@@ -44,6 +47,23 @@ function strip(r: SimulationResult): unknown {
 describe('simulator engine', () => {
   it('is deterministic: same trace, same report', async () => {
     expect(strip(await run())).toEqual(strip(await run()));
+  });
+
+  it("gives each policy the same replay alone as beside the others (no policy's timers step another)", async () => {
+    // Two days of a shipped scenario: Katalyst's controller ticks every 10 s and pods complete at
+    // their own times, so a policy stepped on another's timers would requeue and place differently.
+    const file = fileURLToPath(new URL('../../../simulator/scenarios/double11-week.jsonl.gz', import.meta.url));
+    const profile = loadProfileFile(fileURLToPath(new URL('../../../profiles/double11.yaml', import.meta.url)));
+    const replay = async (names: readonly string[]) => {
+      const trace = await readTidalTrace(file);
+      const r = await simulate({ trace, profile, policies: names.map(policyByName), until: Date.parse('2026-11-07T00:00:00+08:00') });
+      return (strip(r) as SimulationResult).policies;
+    };
+    const together = await replay(DEFAULT_POLICIES);
+    for (const name of DEFAULT_POLICIES) {
+      const [alone] = await replay([name]);
+      expect(alone, name).toEqual(together.find((p) => p.policy === name));
+    }
   });
 
   it('conserves pods, respects allocatable under kube-default and batch capacity under time-sharing', async () => {
