@@ -91,6 +91,8 @@ interface SimPod {
   /** Observed absolute usage from pod-usage events, when the trace gives it. */
   observed: Resources | null;
   gone: boolean;
+  /** What the queueing hint judges the pod by (shapeKeyOf), built once: hint passes visit every unschedulable pod. */
+  shapeKey?: string;
 }
 
 interface Timer {
@@ -315,6 +317,7 @@ export class PolicySim {
   end(uid: string, now: number): void {
     const p = this.#pods.get(uid);
     if (!p) return;
+    const queued = !p.running;
     if (p.running) {
       this.#freed.add(p.spec.nodeName);
       this.#unbind(p, now);
@@ -323,7 +326,8 @@ export class PolicySim {
     p.version++;
     this.#pods.delete(uid);
     this.#census.ended++;
-    this.#dropFromQueues(p);
+    // Only a pending pod sits in a queue (a linear search there; most pods end running).
+    if (queued) this.#dropFromQueues(p);
   }
 
   // ---- timers --------------------------------------------------------------------------------
@@ -367,11 +371,10 @@ export class PolicySim {
     const verdictOf = new Map<string, boolean>();
     const keep: SimPod[] = [];
     for (const p of this.#unschedulable) {
-      const s = p.spec;
-      const key = `${s.class}|${s.app}|${s.requests.cpu}|${s.requests.memory}|${s.priority}|${s.checkpointable}|${spanEndOf(p, now)}`;
+      const key = (p.shapeKey ??= shapeKeyOf(p));
       let fits = verdictOf.get(key);
       if (fits === undefined) {
-        fits = this.engine.verdicts(this.engine.context(s, now), names).passed > 0;
+        fits = this.engine.verdicts(this.engine.context(p.spec, now), names).passed > 0;
         verdictOf.set(key, fits);
       }
       (fits ? this.#active : keep).push(p);
@@ -734,6 +737,15 @@ function toSpec(t: TracePod, config: PolicyConfig, now: number): PodSpec {
     terminating: false,
     hasLocalStorage: false,
   };
+}
+
+/**
+ * Pods with equal keys get the same filter verdicts at one instant: same class, app, requests,
+ * priority, checkpointing and span (the span starts now, so its length stands for its end).
+ */
+function shapeKeyOf(p: SimPod): string {
+  const s = p.spec;
+  return `${s.class}|${s.app}|${s.requests.cpu}|${s.requests.memory}|${s.priority}|${s.checkpointable}|${spanEndOf(p, 0)}`;
 }
 
 function spanEndOf(p: SimPod, now: number): number {
