@@ -137,6 +137,8 @@ export class PolicySim {
    * queueing hints); the others wait for the periodic flush.
    */
   readonly #freed = new Set<string>();
+  /** Online usage of each node at the last sample (cpu, memory): a drop is a node event for the hints. */
+  readonly #lastOnline = new Map<string, [number, number]>();
   #lastHint = -Infinity;
   readonly #onlinePending = new Histogram();
   readonly #batchPending = new Histogram();
@@ -209,12 +211,7 @@ export class PolicySim {
     get timeline() {
       return sim.timeline;
     },
-    pending: (cls) => {
-      const out: PodSpec[] = [];
-      for (const p of sim.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
-      for (const p of sim.#unschedulable) if (!p.gone && p.spec.class === cls) out.push(p.spec);
-      return out;
-    },
+    pending: (cls) => sim.pending(cls),
     evict: (uid, reason) => {
       const p = sim.#pods.get(uid);
       if (!p?.running) return false;
@@ -249,6 +246,14 @@ export class PolicySim {
     };
   }
 
+  /** Pods of a class waiting to be placed (queued or unschedulable). */
+  pending(cls: PodSpec['class']): PodSpec[] {
+    const out: PodSpec[] = [];
+    for (const p of this.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+    for (const p of this.#unschedulable) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+    return out;
+  }
+
   get pendingCount(): number {
     return this.#active.length + this.#unschedulable.length;
   }
@@ -268,6 +273,7 @@ export class PolicySim {
   removeNode(name: string, now: number): void {
     const node = this.state.nodes.get(name);
     if (!node) return;
+    this.#lastOnline.delete(name);
     // The node is gone: its pods are recreated elsewhere by their controllers, their work lost.
     for (const spec of [...node.pods.values()]) {
       const p = this.#pods.get(spec.uid);
@@ -548,6 +554,16 @@ export class PolicySim {
         }
       }
       this.state.recordNodeUsage(node.name, { time: now, online: { cpu: oCpu, memory: oMem }, batch: { cpu: bCpu, memory: bMem } });
+      // Usage-based filters (online load, batch capacity) may now pass where they refused: kube-scheduler
+      // retries a pod an extender refused on cluster events, so a node whose online usage fell (or is
+      // measured for the first time, after its requests stood in) is a hint like a freed node.
+      const last = this.#lastOnline.get(node.name);
+      if (last === undefined || oCpu < last[0] || oMem < last[1]) this.#freed.add(node.name);
+      if (last === undefined) this.#lastOnline.set(node.name, [oCpu, oMem]);
+      else {
+        last[0] = oCpu;
+        last[1] = oMem;
+      }
       if (node.podCount > 0) pt.nodesInUse++;
       const r = node.requested;
       pt.cpuUsedOnline += oCpu;
