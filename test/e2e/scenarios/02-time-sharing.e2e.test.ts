@@ -26,7 +26,7 @@ import {
   waitForFailedScheduling,
   waitForPods,
 } from '../lib/kube.ts';
-import { profileYaml, startTidalScheduling, TidalDescheduler, writeProfile } from '../lib/tidal.ts';
+import { profileYaml, runTidal, startTidalScheduling, TidalDescheduler, writeProfile } from '../lib/tidal.ts';
 
 const skip = e2eSkipReason();
 const NS = 'tide';
@@ -173,5 +173,24 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
     const gone = recorder.all().filter((h) => original.includes(podName(h.pod)) && h.deleted);
     expect(gone).toHaveLength(4);
     expect(desched.proc?.exited()).toBeUndefined();
+  });
+
+  it('tidal deschedule --once --dry-run rehearses a coming window against the live cluster and evicts nothing', async () => {
+    // A window that would take all batch back: the rehearsal plans the remaining batch pod on each node.
+    const at = peakAt + 2 * 3_600_000;
+    const zero = writeProfile(
+      cp!,
+      'tide-zero.yaml',
+      profileYaml('e2e-tide-zero', { batchShare: NIGHT_SHARE, onlineHeadroom: 0 }, [{ name: 'closed', start: at, end: at + 3_600_000, batchShare: 0, onlineHeadroom: 0, drainLeadTime: '0s', ramp: '0s' }]),
+    );
+    const before = recorder.all().filter((h) => h.deleted).length;
+    const out = await runTidal(['deschedule', '--kubeconfig', cp!.kubeconfigPath, '--profile', zero, '--once', '--dry-run', '--at', new Date(at + 60_000).toISOString(), '--no-leader-elect']);
+    expect(out).toMatch(/Eviction plan at .*\[dry run: nothing evicted\]: window closed; batchShare 0\.00/);
+    expect(out).toMatch(/2 eviction\(s\): 2 peak-drain/);
+    for (const node of NODES) expect(out).toMatch(new RegExp(`^  ${node}: 1$`, 'm'));
+    expect(out).toMatch(new RegExp(`^  ${NS}: 2$`, 'm'));
+    await sleep(2_000);
+    expect(recorder.all().filter((h) => h.deleted).length).toBe(before);
+    expect((await batchPods()).filter(isRunning)).toHaveLength(2);
   });
 });
