@@ -24,10 +24,9 @@ export function selectVictims(state: ClusterState, pod: PodSpec, candidates: rea
   for (const c of candidates) {
     const node = state.nodes.get(c.nodeName);
     if (!node) continue;
-    const eligible = [...node.pods.values()]
-      .filter((v) => v.class === 'batch' && !v.terminating && v.priority < pod.priority)
-      .sort((a, b) => compareVictims(a, b, now));
-    const chosen = cheapestRoom(node, pod, eligible);
+    const eligible: PodSpec[] = [];
+    for (const v of node.pods.values()) if (v.class === 'batch' && !v.terminating && v.priority < pod.priority) eligible.push(v);
+    const chosen = cheapestRoom(node, pod, eligible, now);
     if (chosen === 'fits') {
       const ok = c.victims.length > 0 && c.victims.every((uid) => eligible.some((v) => v.uid === uid));
       if (ok) out.push({ nodeName: c.nodeName, victims: [...c.victims], numPdbViolations: pdbViolations(state, c.victims.map((u) => node.pods.get(u)!)) });
@@ -39,8 +38,11 @@ export function selectVictims(state: ClusterState, pod: PodSpec, candidates: rea
   return out;
 }
 
-/** The cheapest prefix of `eligible` that makes room, then reprieved from the dearest end; null if none does. */
-function cheapestRoom(node: NodeState, pod: PodSpec, eligible: readonly PodSpec[]): PodSpec[] | 'fits' | null {
+/**
+ * The cheapest prefix of `eligible` (sorted here, cheapest first, only when evicting all of them would
+ * make room) that makes room, then reprieved from the dearest end; null if none does.
+ */
+function cheapestRoom(node: NodeState, pod: PodSpec, eligible: PodSpec[], now: number): PodSpec[] | 'fits' | null {
   // Native requests as kube-scheduler counts them: pods on Tidal's extended batch resources do not count.
   const deficit: Resources & { pods: number } = {
     cpu: pod.requests.cpu - node.spec.allocatable.cpu,
@@ -54,6 +56,15 @@ function cheapestRoom(node: NodeState, pod: PodSpec, eligible: readonly PodSpec[
   }
   const short = (): boolean => deficit.cpu > 0 || deficit.memory > 0 || deficit.pods > 0;
   if (!short()) return 'fits';
+  // Most candidates of a failed preemption cannot make room at all: no need to rank their pods.
+  let cpu = 0;
+  let memory = 0;
+  for (const v of eligible) {
+    cpu += nativeCpu(v);
+    memory += nativeMemory(v);
+  }
+  if (deficit.cpu > cpu || deficit.memory > memory || deficit.pods > eligible.length) return null;
+  eligible.sort((a, b) => compareVictims(a, b, now));
   const chosen: PodSpec[] = [];
   for (const v of eligible) {
     if (!short()) break;

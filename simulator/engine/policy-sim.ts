@@ -137,7 +137,7 @@ export class PolicySim {
    * queueing hints); the others wait for the periodic flush.
    */
   readonly #freed = new Set<string>();
-  /** Online usage of each node at the last sample (cpu, memory): a drop is a node event for the hints. */
+  /** Per node, the highest online usage (cpu, memory) since its last usage hint: a drop from it is a hint. */
   readonly #lastOnline = new Map<string, [number, number]>();
   #lastHint = -Infinity;
   readonly #onlinePending = new Histogram();
@@ -436,8 +436,19 @@ export class PolicySim {
     const t = this.state.table;
     const nodes = this.state.nodeList;
     const names: string[] = [];
-    for (let i = 0; i < nodes.length; i++) if (t.batchCpu[i]! > 0 || t.batchMem[i]! > 0) names.push(nodes[i]!.spec.name);
-    if (names.length === 0) return false;
+    // Nor can a node where the pod would not fit beside its online and system pods alone (selectVictims
+    // would find no room there); when no node could, the dry run is skipped: same outcome, no work.
+    // (A system pod's proposed victims stand whatever their class, so for it every node holding batch stays.)
+    const system = p.spec.class === 'system';
+    const room = (i: number): boolean => system || (t.allocCpu[i]! - t.nonBatchCpu[i]! >= p.spec.requests.cpu && t.allocMem[i]! - t.nonBatchMem[i]! >= p.spec.requests.memory);
+    let anyRoom = false;
+    for (let i = 0; i < nodes.length; i++) {
+      if (t.batchCpu[i]! > 0 || t.batchMem[i]! > 0) {
+        names.push(nodes[i]!.spec.name);
+        if (!anyRoom && room(i)) anyRoom = true;
+      }
+    }
+    if (!anyRoom) return false;
     const ctx = this.engine.context(p.spec, now);
     const v = this.engine.verdicts(ctx, names);
     // A node fails on its first failing filter; one that an unresolvable filter further down would also
@@ -453,7 +464,7 @@ export class PolicySim {
     // pod, so that replays are deterministic.
     const want = Math.max(100, Math.floor(nodes.length * 0.1));
     const window = possible.length <= want ? possible : Array.from({ length: want }, (_, k) => possible[((fnv1a(p.spec.uid) >>> 0) + k) % possible.length]!);
-    const candidates = window.map((nodeName) => ({
+    const candidates = window.filter((nodeName) => room(this.state.rows.get(nodeName)!)).map((nodeName) => ({
       nodeName,
       victims: [...this.state.nodes.get(nodeName)!.pods.values()].filter((v) => v.priority < p.spec.priority).map((v) => v.uid),
       numPdbViolations: 0,
@@ -557,12 +568,19 @@ export class PolicySim {
       // Usage-based filters (online load, batch capacity) may now pass where they refused: kube-scheduler
       // retries a pod an extender refused on cluster events, so a node whose online usage fell (or is
       // measured for the first time, after its requests stood in) is a hint like a freed node.
+      // A drop counts once it reaches 2% of the node (from the highest usage since the last one), so that
+      // sampling noise does not re-judge the whole backlog every sample.
       const last = this.#lastOnline.get(node.name);
-      if (last === undefined || oCpu < last[0] || oMem < last[1]) this.#freed.add(node.name);
-      if (last === undefined) this.#lastOnline.set(node.name, [oCpu, oMem]);
-      else {
+      if (last === undefined) {
+        this.#freed.add(node.name);
+        this.#lastOnline.set(node.name, [oCpu, oMem]);
+      } else if (last[0] - oCpu >= 0.02 * a.cpu || last[1] - oMem >= 0.02 * a.memory) {
+        this.#freed.add(node.name);
         last[0] = oCpu;
         last[1] = oMem;
+      } else {
+        if (oCpu > last[0]) last[0] = oCpu;
+        if (oMem > last[1]) last[1] = oMem;
       }
       if (node.podCount > 0) pt.nodesInUse++;
       const r = node.requested;
