@@ -74,7 +74,7 @@ export const TIME_SHARING: PolicyConfig = {
   },
   batch: { durationAware: true },
   // CombinedPeakFit is opt-in: as a hard filter it kept online pods pending at peaks (Double 11 week:
-  // 45 online pods delayed against 9 without it) and lowered risk only on clusters too small to hold
+  // 45 online pods delayed against 1 without it) and lowered risk only on clusters too small to hold
   // the peak; the ComplementaryPeak score does the placement (docs/complementary-peak.md).
   complementaryPeak: { enabled: true, filter: false, batchCapacity: true },
   emptyRequestEstimate: { cpu: 250, memory: 200 * 1024 * 1024 },
