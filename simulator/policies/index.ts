@@ -50,6 +50,14 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
+  // Tidal with the opt-in CombinedPeakFit filter (docs/complementary-peak.md: why it is off by default).
+  'time-sharing-peak-filter': {
+    name: 'time-sharing-peak-filter',
+    description: 'time-sharing with the CombinedPeakFit filter: online pods refused where the summed curves would cross the headroom',
+    config: { ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } },
+    planner: DEFAULT_PLANNER,
+    profileFor: (p) => p,
+  },
 };
 
 /** What `tidal simulate` compares when no --policy is given: the peers and Tidal (variants are asked for by name). */
