@@ -75,7 +75,7 @@ export const VARIANTS: readonly SimPolicy[] = [
   { ...POLICIES['time-sharing']!, name: 'complementary-peak', description: 'time-sharing with complementary-peak placement (the preset)', config: TIME_SHARING, controller: podMetrics },
   // CombinedPeakFit is opt-in; this variant shows what the hard filter trades (risk on small clusters
   // against online pods kept pending).
-  { ...POLICIES['time-sharing']!, name: 'peak+filter', description: 'complementary-peak with the CombinedPeakFit filter on', config: { ...TIME_SHARING, name: 'peak+filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } }, controller: podMetrics },
+  { ...POLICIES['time-sharing-peak-filter']!, name: 'peak+filter', description: 'complementary-peak with the CombinedPeakFit filter on', controller: podMetrics },
   { ...POLICIES['time-sharing']!, name: 'load-aware', description: 'time-sharing with complementaryPeak.enabled=false: LoadAware by current usage', config: LOAD_AWARE_ONLY, controller: podMetrics },
 ];
 
