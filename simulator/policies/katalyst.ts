@@ -12,10 +12,9 @@ import { KUBE_DEFAULT, type PolicyConfig } from '../../scheduler/core/config.ts'
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import type { PodSpec } from '../../scheduler/core/model.ts';
 import { classifyNewNodes, flipLabels, poolLabels, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from '../../scheduler/core/peers/katalyst.ts';
-import { KatalystTideNodeType } from '../../scheduler/core/plugins/peer-katalyst-tide.ts';
 import type { PeerController, SimPolicy } from './types.ts';
 
-export const KATALYST_CONFIG: PolicyConfig = { ...KUBE_DEFAULT, name: 'katalyst-tide' };
+export const KATALYST_CONFIG: PolicyConfig = { ...KUBE_DEFAULT, name: 'katalyst-tide', filters: [...KUBE_DEFAULT.filters, 'KatalystTide'] };
 
 export function tideController(): PeerController {
   // Nothing to decide when neither the cluster nor the pending online pods changed since the last cycle.
@@ -48,6 +47,5 @@ export const KATALYST_TIDE: SimPolicy = {
   config: KATALYST_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none', p.timeZone),
-  plugins: () => ({ filters: [KatalystTideNodeType] }),
   controller: tideController,
 };

@@ -12,10 +12,9 @@
 //                   hot; BE memory eviction is off by default)
 
 import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
+import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from '../../scheduler/core/peers/koordinator.ts';
-import { KoordLoadAwareFilter, KoordLoadAwareScore } from '../../scheduler/core/plugins/peer-koord-load-aware.ts';
-import { NativeLeastAllocated } from '../../scheduler/core/plugins/peer-native-least-allocated.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
 
 export const KOORDINATOR_CONFIG: PolicyConfig = {
@@ -24,7 +23,8 @@ export const KOORDINATOR_CONFIG: PolicyConfig = {
   // Learned usage curves are Tidal's own (issue 9); the peer looks at current or percentile usage.
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   usage: KOORDINATOR_USAGE,
-  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  filters: [...DEFAULT_FILTERS, 'KoordLoadAware'],
+  pluginArgs: { ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: null },
   batch: { durationAware: false },
   emptyRequestEstimate: { ...KOORDINATOR_DEFAULTS.loadAware.defaultEstimate },
   resourceWeights: { ...KOORDINATOR_DEFAULTS.loadAware.resourceWeights },
@@ -57,7 +57,6 @@ export const KOORDINATOR: SimPolicy = {
   config: KOORDINATOR_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile(KOORDINATOR_LEVEL, 'koordinator-usage', p.timeZone),
-  plugins: () => ({ filters: [KoordLoadAwareFilter], scores: { KoordLoadAware: KoordLoadAwareScore, NativeLeastAllocated } }),
   controller: lowNodeLoadController,
   // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
   evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
