@@ -36,7 +36,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
-  // Tidal without complementary-peak placement (issue 9): online pods by current load only. For
+  // Tidal without complementary-peak placement: online pods by current load only. For
   // measuring what the learned curves buy (tidal plan, docs/complementary-peak.md).
   'time-sharing-no-curves': {
     name: 'time-sharing-no-curves',

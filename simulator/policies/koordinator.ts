@@ -20,7 +20,7 @@ import { peerScoreWeights, type PeerController, type SimPolicy } from './types.t
 export const KOORDINATOR_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
   name: 'koordinator',
-  // Learned usage curves are Tidal's own (issue 9); the peer looks at current or percentile usage.
+  // Learned usage curves are Tidal's own; the peer looks at current or percentile usage.
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   usage: KOORDINATOR_USAGE,
   filters: [...DEFAULT_FILTERS, 'KoordLoadAware'],

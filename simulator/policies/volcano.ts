@@ -28,7 +28,7 @@ export const DEFAULT_TDM_WINDOW = '23:00-08:00';
 export const VOLCANO_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
   name: 'volcano-tdm',
-  // Learned usage curves are Tidal's own (issue 9); the peer looks at current or percentile usage.
+  // Learned usage curves are Tidal's own; the peer looks at current or percentile usage.
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   usage: { ...DEFAULT_USAGE, percentile: 1, windowMs: 0 },
   filters: [...DEFAULT_FILTERS, 'VolcanoTDM'],
