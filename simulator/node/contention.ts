@@ -290,7 +290,7 @@ function waterFill(pods: PodBuffer, batch: boolean, capacity: number, ws: Conten
     key[m] = pods.cpuDemand[i]! / w;
     order[m++] = i;
   }
-  sortByKey(order, key, m, true);
+  sortByKey(order, key, m);
   let left = capacity;
   for (let k = 0; k < m; k++) {
     const i = order[k]!;
@@ -312,7 +312,8 @@ function weightOf(pods: PodBuffer, i: number): number {
 
 /**
  * Kills pods in the kernel's badness order until the survivors' memory fits; returns their total.
- * Ties (equal badness) go to the lower priority, then the larger memory, then the smaller id.
+ * Ties (equal badness) go to the lower priority, then the larger memory, then the smaller id. Each kill
+ * is a scan for the worst survivor, as select_bad_process() does: kills are few, so this beats sorting.
  */
 function oomKill(capacity: number, total: number, pods: PodBuffer, ws: ContentionWorkspace, out: ContentionResult): number {
   ws.ensure(pods.count);
@@ -325,9 +326,14 @@ function oomKill(capacity: number, total: number, pods: PodBuffer, ws: Contentio
     key[m] = pods.memDemand[i]! + (adj * capacity) / 1000;
     order[m++] = i;
   }
-  sortVictims(order, key, m, pods);
-  for (let k = 0; k < m && total > capacity; k++) {
-    const i = order[k]!;
+  while (total > capacity && m > 0) {
+    let best = 0;
+    for (let k = 1; k < m; k++) if (victimBefore(pods, key[k]!, order[k]!, key[best]!, order[best]!)) best = k;
+    const i = order[best]!;
+    // Drop the victim from the candidates (swap with the last).
+    m--;
+    order[best] = order[m]!;
+    key[best] = key[m]!;
     out.killed[i] = 1;
     out.oomVictims[out.oomKillCount++] = i;
     out.oomKillsByClass[pods.cls[i]!]! += 1;
@@ -336,13 +342,13 @@ function oomKill(capacity: number, total: number, pods: PodBuffer, ws: Contentio
   return total;
 }
 
-/** Insertion sort of order[0..m) by key (kept parallel); the pod counts per node are small. */
-function sortByKey(order: Int32Array, key: Float64Array, m: number, ascending: boolean): void {
+/** Insertion sort of order[0..m) by ascending key (kept parallel); the pod counts per node are small. */
+function sortByKey(order: Int32Array, key: Float64Array, m: number): void {
   for (let a = 1; a < m; a++) {
     const o = order[a]!;
     const k = key[a]!;
     let b = a - 1;
-    while (b >= 0 && (ascending ? key[b]! > k : key[b]! < k)) {
+    while (b >= 0 && key[b]! > k) {
       order[b + 1] = order[b]!;
       key[b + 1] = key[b]!;
       b--;
@@ -361,19 +367,4 @@ function victimBefore(pods: PodBuffer, ka: number, a: number, kb: number, b: num
   const mb = pods.memDemand[b]!;
   if (ma !== mb) return ma > mb;
   return pods.id[a]! < pods.id[b]!;
-}
-
-function sortVictims(order: Int32Array, key: Float64Array, m: number, pods: PodBuffer): void {
-  for (let a = 1; a < m; a++) {
-    const o = order[a]!;
-    const k = key[a]!;
-    let b = a - 1;
-    while (b >= 0 && victimBefore(pods, k, o, key[b]!, order[b]!)) {
-      order[b + 1] = order[b]!;
-      key[b + 1] = key[b]!;
-      b--;
-    }
-    order[b + 1] = o;
-    key[b + 1] = k;
-  }
 }
