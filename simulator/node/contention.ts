@@ -195,6 +195,13 @@ export class ContentionWorkspace {
 
 const CORE_SECONDS_PER_MILLI_MS = 1e-6;
 
+/** CPU demand of the online and system pods in the buffer (millicores): the usage a node agent's batch cap subtracts. */
+export function nonBatchCpuDemand(pods: PodBuffer): number {
+  let sum = 0;
+  for (let i = 0; i < pods.count; i++) if (pods.cls[i] !== BATCH) sum += pods.cpuDemand[i]!;
+  return sum;
+}
+
 /**
  * Shares one node's CPU and memory among its pods for one interval (see the header for the model).
  * Writes into `out`; returns it.

@@ -76,3 +76,24 @@ describe('configuration', () => {
     expect(() => new BeSuppression(KOORDLET_BE_SUPPRESSION, 0)).toThrow(/capacity/);
   });
 });
+
+describe('with the contention model', () => {
+  it('keeps a Koordinator node out of interference that it would otherwise reach', async () => {
+    const { BATCH, ContentionResult, ContentionWorkspace, ONLINE, PodBuffer, nonBatchCpuDemand, resolveNode } = await import('../../../simulator/node/contention.ts');
+    const node = { cpu: CAP, memory: 2 ** 40 };
+    const pods = new PodBuffer();
+    pods.push(ONLINE, 12_000, 12_000, 0, 500, 1000, 'web');
+    const job = pods.push(BATCH, 20_000, 20_000, 0, 1000, 0, 'job');
+    const free = resolveNode(node, pods, { intervalMs: 60_000 }, new ContentionWorkspace(), new ContentionResult());
+    expect(free.cpuUsed).toBe(32_000);
+    expect(free.interference).toBe(true);
+    // 20.8 - 12 = 8.8 cores -> a 9-core cpuset, applied at once (shrinking is not ramped).
+    const cap = cpuset().advance(60_000, nonBatchCpuDemand(pods));
+    expect(cap).toBe(9000);
+    const held = resolveNode(node, pods, { intervalMs: 60_000, batchCpuCap: cap }, new ContentionWorkspace(), new ContentionResult());
+    expect(held.cpuGranted[job]).toBe(9000);
+    expect(held.cpuUsed).toBe(21_000);
+    expect(held.interference).toBe(false);
+    expect(held.cpuDeniedCoreSeconds[BATCH]).toBeCloseTo(11 * 60, 9);
+  });
+});
