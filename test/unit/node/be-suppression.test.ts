@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BeSuppression, KOORDLET_BE_SUPPRESSION, suppressTarget } from '../../../simulator/node/be-suppression.ts';
+import { BATCH, ContentionResult, ContentionWorkspace, nonBatchCpuDemand, ONLINE, PodBuffer, resolveNode } from '../../../simulator/node/contention.ts';
 
 const CAP = 32_000; // 32 cores
 const cpuset = () => new BeSuppression(KOORDLET_BE_SUPPRESSION, CAP);
@@ -78,8 +79,7 @@ describe('configuration', () => {
 });
 
 describe('with the contention model', () => {
-  it('keeps a Koordinator node out of interference that it would otherwise reach', async () => {
-    const { BATCH, ContentionResult, ContentionWorkspace, ONLINE, PodBuffer, nonBatchCpuDemand, resolveNode } = await import('../../../simulator/node/contention.ts');
+  it('keeps a Koordinator node out of interference that it would otherwise reach', () => {
     const node = { cpu: CAP, memory: 2 ** 40 };
     const pods = new PodBuffer();
     pods.push(ONLINE, 12_000, 12_000, 0, 500, 1000, 'web');
