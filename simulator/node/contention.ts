@@ -304,7 +304,8 @@ function waterFill(pods: PodBuffer, batch: boolean, capacity: number, ws: Conten
     const w = weightOf(pods, i);
     const share = (left * w) / weightLeft;
     const d = pods.cpuDemand[i]!;
-    const g = d <= share ? d : share;
+    let g = d <= share ? d : share;
+    if (g > left) g = left; // float round-off in weightLeft must not hand out more than is left
     out.cpuGranted[i] = g;
     left -= g;
     weightLeft -= w;
