@@ -75,7 +75,7 @@ describe('scenario loader', () => {
       end: "2026-11-10T12:00"
       cpu: 2
 `)).toEqual([
-      'bad.yaml:7:67: spec.demand[0].select.labels.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist',
+      'bad.yaml:7:90: spec.demand[0].select.labels.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist',
       'bad.yaml:7:21: spec.demand[0].select.all: all: true selects every online app; drop it or drop apps/namespaces/labels',
     ]);
     expect(errors(`${HEAD}spec:\n  demand: [\n`)[0]).toMatch(/^bad\.yaml:\d+:\d+: YAML: /);
