@@ -16,6 +16,7 @@ interface PlanFlags extends SimFlags {
   parallel: string;
   json?: string;
   runbook?: string;
+  runbookPolicy?: string;
 }
 
 export function register(program: Command): void {
@@ -28,7 +29,8 @@ export function register(program: Command): void {
       .addOption(new Option('--policy <name...>', 'policies to plan for').choices([...POLICY_NAMES]).default(['time-sharing']))
       .option('--parallel <n>', 'simulations run at once (worker threads)', String(defaultParallelism()))
       .option('--json <file>', 'write the plan (every probe\'s totals) as JSON')
-      .option('--runbook <dir>', 'write the peak-night runbook (runbook.md, runbook.html) for the first policy that meets the bound'),
+      .option('--runbook <dir>', 'write the peak-night runbook (runbook.md, runbook.html) for the first policy that meets the bound')
+      .option('--runbook-policy <name>', 'the policy the runbook follows (default: the first of --policy that meets the bound)'),
   ).action(async (f: PlanFlags) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
@@ -51,7 +53,7 @@ export function register(program: Command): void {
     if (f.json) writeFileSync(f.json, JSON.stringify(report, (k, v) => (k === 'series' ? undefined : v), 2) + '\n');
     if (f.runbook) {
       const { writeRunbook } = await import('../../simulator/runbook/index.ts');
-      const paths = await writeRunbook({ report, profile, scenarioFile: f.scenario, command: commandLine() }, f.runbook);
+      const paths = await writeRunbook({ report, profile, profileFile: f.profile, scenarioFile: f.scenario, command: commandLine(), policy: f.runbookPolicy }, f.runbook);
       console.log(`runbook: ${paths.markdown}, ${paths.html}`);
     }
     const failed = report.policies.filter((p) => p.needed === null);
