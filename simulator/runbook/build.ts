@@ -73,7 +73,7 @@ export function buildRunbook(input: RunbookInput): Doc {
 
   blocks.push({ kind: 'h2', text: 'Nodes to add', id: 'nodes' });
   if (plan.add.length === 0) {
-    blocks.push({ kind: 'p', text: plan.remove > 0 ? `None: the bound holds with ${plan.remove} of the ${plan.baseNodes} base nodes removed.` : 'None: the base cluster meets the bound.' });
+    blocks.push({ kind: 'p', text: plan.needed === null ? 'No size the scenario allows meets the bound: raise the templates\' max or add templates.' : plan.remove > 0 ? `None: the bound holds with ${plan.remove} of the ${plan.baseNodes} base nodes removed.` : 'None: the base cluster meets the bound.' });
   } else {
     const firstDemand = scenario && scenario.demand.length > 0 ? Math.min(...scenario.demand.map((d) => d.start)) : null;
     blocks.push({
@@ -209,7 +209,9 @@ export function timeline(profile: Profile, start: number, end: number): Timeline
     const from = r(l.batchShare);
     const to = Number.isFinite(next) ? r(tl.at(next - 1).batchShare) : from;
     const win = l.segment.window?.name ?? 'default level';
-    const ahead = l.drainingFor ? ` ahead of ${l.drainingFor.window?.name ?? 'the default level'}` : '';
+    // A drain is reported from just after its change point (at the point itself the old level rules).
+    const draining = tl.at(t + 1).drainingFor ?? l.drainingFor;
+    const ahead = draining ? ` ahead of ${draining.window?.name ?? 'the default level'}` : '';
     const by = Number.isFinite(next) ? ` by ${hhmm(next)}` : '';
     if (from < before) out.push({ time: t, what: `drain${ahead}: batch share steps down to ${pct0(from)} (${win})${from === 0 ? '; no batch from now' : ''}`, from: before, to: from });
     else if (from > before) out.push({ time: t, what: `batch returns: share steps up to ${pct0(from)} (${win})`, from: before, to: from });
