@@ -9,6 +9,7 @@ import { defaultParallelism, probePool } from '../../simulator/plan-pool.ts';
 import { EXIT_NO_SIZE_MEETS_BOUND, onlineRisk, pct, planNodes, type EvaluatedProbe, type PlanReport, type PolicyPlan } from '../../simulator/plan.ts';
 import { POLICY_NAMES } from '../../simulator/policies.ts';
 import { parseSimFlags, simOptions, type SimFlags } from './simulate.ts';
+import { formatTime } from './time.ts';
 
 interface PlanFlags extends SimFlags {
   maxRisk: string;
@@ -29,7 +30,7 @@ export function register(program: Command): void {
       .addOption(new Option('--policy <name...>', 'policies to plan for').choices([...POLICY_NAMES]).default(['time-sharing']))
       .option('--parallel <n>', 'simulations run at once (worker threads)', String(defaultParallelism()))
       .option('--json <file>', 'write the plan (every probe\'s totals) as JSON')
-      .option('--runbook <dir>', 'write the peak-night runbook (runbook.md, runbook.html) for the first policy that meets the bound')
+      .option('--runbook <dir>', 'write the peak-night runbook (runbook.md and runbook.html in this folder, or FILE.md and FILE.html) for the first policy that meets the bound')
       .option('--runbook-policy <name>', 'the policy the runbook follows (default: the first of --policy that meets the bound)'),
   ).action(async (f: PlanFlags) => {
     const profile = loadProfileFile(f.profile);
@@ -49,7 +50,7 @@ export function register(program: Command): void {
     } finally {
       await runner.close();
     }
-    console.log(formatPlan(report));
+    console.log(formatPlan(report, profile.timeZone));
     if (f.json) writeFileSync(f.json, JSON.stringify(report, (k, v) => (k === 'series' ? undefined : v), 2) + '\n');
     if (f.runbook) {
       const { writeRunbook } = await import('../../simulator/runbook/index.ts');
@@ -65,19 +66,19 @@ export function register(program: Command): void {
 }
 
 function commandLine(): string {
-  return ['tidal', ...process.argv.slice(2)].map((a) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a}'`)).join(' ');
+  return ['node', 'scheduler/cli/tidal.ts', ...process.argv.slice(2)].map((a) => (/^[\w./=:@+-]+$/.test(a) ? a : `'${a}'`)).join(' ');
 }
 
 const ch = (x: number) => `${x.toFixed(1)} core·h`;
 
-export function formatPlan(r: PlanReport): string {
+export function formatPlan(r: PlanReport, zone = 'UTC'): string {
   const b = r.bound;
   const extra = r.layout.maxNodes - r.layout.base.length;
   const lines = [
     `bound: online risk <= ${pct(b.maxRisk)} of node-minutes and online pods delayed <= ${b.maxDelayedOnline}`,
     `cluster: ${r.layout.base.length} base nodes${extra > 0 ? `, up to ${extra} to add (${r.layout.templates.filter((t) => t.max > 0).map((t) => `${t.max} x ${t.name}`).join(', ')})` : ' (the scenario adds no node templates: the search only removes)'}`,
   ];
-  for (const p of r.policies) lines.push('', ...formatPolicy(p, r));
+  for (const p of r.policies) lines.push('', ...formatPolicy(p, zone));
   lines.push('', `${r.policies.reduce((s, p) => s + p.probes.length, 0)} simulations, ${r.parallelism} at a time, in ${r.wallSeconds.toFixed(1)} s`);
   return lines.join('\n');
 }
@@ -87,7 +88,7 @@ function describe(p: EvaluatedProbe): string {
   return `risk ${pct(onlineRisk(t))}, online delayed ${t.onlineRisk.onlinePodsDelayed}`;
 }
 
-function formatPolicy(p: PolicyPlan, r: PlanReport): string[] {
+function formatPolicy(p: PolicyPlan, zone: string): string[] {
   const out = [`${p.policy}:`];
   out.push(`  base ${p.baseNodes} nodes: ${describe(p.atBase)}${p.atBase.check.ok ? '' : ` -> fails: ${p.atBase.check.failing.map((f) => f.text).join('; ')}`}`);
   if (p.needed === null || !p.atNeeded) {
@@ -102,6 +103,5 @@ function formatPolicy(p: PolicyPlan, r: PlanReport): string[] {
   for (const d of a.deadlines) out.push(`    deadline batch ${d.batch}: ${d.late} of ${d.pods} pods not done by ${new Date(d.deadline).toISOString()}`);
   if (p.margin) out.push(`  margin: at ${p.margin.nodes} nodes ${describe(p.margin)} -> fails: ${p.margin.check.failing.map((f) => f.text).join('; ')}`);
   else if (p.needed === 1) out.push('  margin: one node is enough');
-  void r;
   return out;
 }
