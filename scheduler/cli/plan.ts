@@ -99,8 +99,8 @@ function formatPolicy(p: PolicyPlan, zone: string): string[] {
   const change = p.add.length > 0 ? `add ${p.add.map((a) => `${a.count} x ${a.template}`).join(' + ')}` : p.remove > 0 ? `remove ${p.remove} of the base nodes` : 'keep the base cluster as it is';
   out.push(`  fewest nodes: ${p.needed} (${change})`);
   const a = p.atNeeded;
-  out.push(`    at ${p.needed}: ${describe(a)}; batch deferred ${ch(a.batchDeferredCoreHours)}, lost to evictions ${ch(a.totals.evictions.workLostCoreHours)}, completed ${a.totals.batch.completed} of ${a.totals.batch.arrived} pods`);
-  for (const d of a.deadlines) out.push(`    deadline batch ${d.batch}: ${d.late} of ${d.pods} pods not done by ${new Date(d.deadline).toISOString()}`);
+  out.push(`    at ${p.needed}: ${describe(a)}; batch waited ${ch(a.batchDeferredCoreHours)} (${ch(p.atBase.batchDeferredCoreHours)} at the base size), lost to evictions ${ch(a.totals.evictions.workLostCoreHours)}, completed ${a.totals.batch.completed} of ${a.totals.batch.arrived} batch pods`);
+  for (const d of a.deadlines) out.push(`    deadline batch ${d.batch}: ${d.late} of ${d.pods} pods not done by ${formatTime(d.deadline, zone)}`);
   if (p.margin) out.push(`  margin: at ${p.margin.nodes} nodes ${describe(p.margin)} -> fails: ${p.margin.check.failing.map((f) => f.text).join('; ')}`);
   else if (p.needed === 1) out.push('  margin: one node is enough');
   return out;
