@@ -17,6 +17,7 @@ import { realClock } from '../core/clock.ts';
 import { ClusterState } from '../core/state.ts';
 import { ClusterRecorder } from '../../simulator/traces/record.ts';
 import { openScenarioTrace } from '../../simulator/scenario/index.ts';
+import { recordHistory } from './trace-record.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
@@ -118,7 +119,13 @@ export function register(program: Command): void {
     .option('--interval <duration>', 'sampling period while recording', '1m')
     .option('--default-batch-runtime <duration>', 'runtime assumed for batch pods that declare none (tidal.io/expected-runtime)', '1h')
     .option('--no-pin', 'let the replayed policy place the recorded pods instead of pinning them where they run')
-    .action(record);
+    .option('--prometheus <url>', 'record a past span from this Prometheus (query_range over kubelet/cAdvisor series) instead of the live API')
+    .option('--from <time>', 'with --prometheus: start of the span (ISO 8601)')
+    .option('--to <time>', 'with --prometheus: end of the span (default: now)')
+    .option('--step <duration>', 'with --prometheus: resolution of the recorded usage', '1m')
+    .option('--batch-namespace <ns...>', 'with --prometheus: namespaces whose pods are batch (others are online)')
+    .option('--node-label <label>', 'with --prometheus: label carrying the node name on the kubelet series', 'node')
+    .action((f) => (f.prometheus ? recordHistory(f) : record(f)));
   trace
     .command('convert')
     .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')

@@ -7,7 +7,8 @@
 //   node usage     the same series for the root cgroup (id="/") less the pods': daemons and the OS
 //   requests       kube_pod_container_resource_requests (kube-state-metrics) when present; otherwise
 //                  the pod's peak observed usage stands in for its requests
-// A pod arrives at its first sample and, when it is gone before the span ends, ends after its last.
+// A pod arrives at its first sample and, when it is gone before the span ends, ends after its last
+// (of the memory gauge; a series stays visible for Prometheus' lookback delta, 5m by default, after it stops).
 // Batch pods are those of the namespaces given; their runtime is the time they were seen running.
 
 import type { NodeSpec } from '../../scheduler/core/model.ts';
@@ -124,7 +125,8 @@ export async function recordPrometheusHistory(o: PrometheusHistoryOptions): Prom
   const live = new Map<string, TracePod>();
   const seen = new Set<string>();
   const info = [...pods.entries()].map(([k, p]) => {
-    const ts = [...new Set([...p.cpu.keys(), ...p.mem.keys()])].sort((a, b) => a - b);
+    // Life from the memory gauge: a rate() over the CPU counter outlives the pod by its window.
+    const ts = [...(p.mem.size > 0 ? p.mem.keys() : p.cpu.keys())].sort((a, b) => a - b);
     return { k, p, first: ts[0]!, lastSeen: ts.at(-1)! };
   });
   for (const t of sorted) {
@@ -147,7 +149,7 @@ export async function recordPrometheusHistory(o: PrometheusHistoryOptions): Prom
     }
     const podSum = new Map<string, { cpu: number; mem: number }>();
     for (const x of info) {
-      if (!live.has(x.k)) continue;
+      if (!live.has(x.k) || t > x.lastSeen) continue;
       const cpu = x.p.cpu.get(t);
       const mem = x.p.mem.get(t);
       if (cpu === undefined && mem === undefined) continue;

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { appOfPod, recordPrometheusHistory } from '../../../simulator/traces/prometheus-history.ts';
+import { readTidalTrace } from '../../../simulator/traces/tidal.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const PROMTOOL = '/usr/bin/promtool';
@@ -149,6 +150,18 @@ describe.skipIf(!have && !inCI)('tidal trace record --prometheus against a real 
     expect(ends[0]!.time).toBe(T0 + 41 * MIN + 1);
     for (let i = 1; i < events.length; i++) expect(events[i]!.time).toBeGreaterThanOrEqual(events[i - 1]!.time);
   });
+
+  it('tidal trace record --prometheus writes the same events', async () => {
+    const out = join(dir, 'recorded.jsonl');
+    const root = join(import.meta.dirname, '../../..');
+    const args = ['scheduler/cli/tidal.ts', 'trace', 'record', '--prometheus', url, '--from', new Date(T0).toISOString(), '--to', new Date(T0 + 60 * MIN).toISOString(), '--step', '1m', '--batch-namespace', 'batch', '--out', out];
+    await promisify(execFile)(process.execPath, args, { cwd: root });
+    const back: TraceEvent[] = [];
+    for await (const e of (await readTidalTrace(out)).events()) back.push(e);
+    // The CLI's rate window is 4 steps (the test's direct call uses 2): compare what does not depend on it.
+    expect(back.filter((e) => e.type !== 'pod-usage' && e.type !== 'node-usage')).toEqual(events.filter((e) => e.type !== 'pod-usage' && e.type !== 'node-usage'));
+    expect(back.find((e) => e.type === 'pod-usage' && e.uid === 'shop/web-5d8f9c7b6d-abcde' && e.time === T0 + 30 * MIN)).toMatchObject({ cpu: 500 });
+  }, 60_000);
 
   it('names a server without the series', async () => {
     await expect(recordPrometheusHistory({ url, start: T0 - 10 * 3_600_000, end: T0 - 9 * 3_600_000, stepMs: MIN })).rejects.toThrow(/no machine_cpu_cores series/);
