@@ -90,7 +90,7 @@ export function buildRunbook(input: RunbookInput): Doc {
   }
 
   const steps = timeline(profile, span.start, span.end);
-  const dryRun = (t: number) => `tidal deschedule --dry-run --at ${iso(t)}`;
+  const dryRun = (t: number) => `tidal deschedule --profile ${input.profileFile} --once --dry-run --at ${iso(t)}`;
   const show = (t: number) => `tidal profile show ${input.profileFile} --at ${iso(t)}`;
   blocks.push({ kind: 'h2', text: `Timeline (${zone})`, id: 'timeline' });
   blocks.push({ kind: 'p', text: `From ${local(span.start)} to ${local(span.end)}. At each profile step, \`tidal profile show\` says the level in force and \`tidal deschedule --dry-run --at\` lists what the descheduler would evict for it with the cluster as it is now (add \`--config\` and \`--kubeconfig\` as for the deployment).` });

@@ -23,12 +23,12 @@ describe('runbook', () => {
   });
 
   it('lays out the night in Asia/Shanghai with the commands of each step', () => {
-    const show = (t: string) => `\`tidal profile show profiles/double11.yaml --at ${t}\`; \`tidal deschedule --dry-run --at ${t}\``;
+    const show = (t: string) => `\`tidal profile show profiles/double11.yaml --at ${t}\`; \`tidal deschedule --profile profiles/double11.yaml --once --dry-run --at ${t}\``;
     expect(md).toContain(row(['2026-11-10 18:00', '1 x peak Ready', '-', '`kubectl get nodes -l tidal.io/pool=peak,topology.kubernetes.io/zone=zone-a` (expect peak-001 .. peak-001 Ready)']));
     expect(md).toContain(row(['2026-11-10 20:00', 'drain starts ahead of double11-peak: batch share ramps down to 0% by 22:00', '20% -> 0%', show('2026-11-10T20:00')]));
     expect(md).toContain(row(['2026-11-10 23:00', 'double11-peak begins: batch share holds at 0% (drain complete: no batch)', '0% -> 0%', show('2026-11-10T23:00')]));
     expect(md).toContain(row(['2026-11-11 02:00', 'batch returns: share steps up to 15% (double11-day)', '0% -> 15%', show('2026-11-11T02:00')]));
-    expect(md).toContain('| 2026-11-10 22:00 | demand midnight begins: online CPU x1.5 by 2026-11-10 22:30, until 2026-11-11 02:00 | - | `tidal deschedule --dry-run --at 2026-11-10T22:00` |');
+    expect(md).toContain('| 2026-11-10 22:00 | demand midnight begins: online CPU x1.5 by 2026-11-10 22:30, until 2026-11-11 02:00 | - | `tidal deschedule --profile profiles/double11.yaml --once --dry-run --at 2026-11-10T22:00` |');
     // Rows are in time order.
     const times = [...md.matchAll(/^\| (2026-11-\d\d \d\d:\d\d) \| .*(?:->|Ready|demand)/gm)].map((m) => m[1]!);
     expect(times).toEqual([...times].sort());
