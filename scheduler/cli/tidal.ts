@@ -7,7 +7,9 @@ import { register as registerDemoExtender } from './demo.ts';
 import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
 import { register as registerProfile } from './profile.ts';
+import { register as registerPlan } from './plan.ts';
 import { register as registerSimulate } from './simulate.ts';
+import { register as registerTraceTransform } from './trace-transform.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
@@ -19,6 +21,8 @@ registerConfigScheduler(program);
 registerDeschedule(program);
 registerProfile(program);
 registerSimulate(program);
+registerPlan(program);
+registerTraceTransform(program);
 registerDemoExtender(program);
 
 try {
