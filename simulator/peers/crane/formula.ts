@@ -10,8 +10,9 @@
 // reservePercent: --node-resource-reserved, no default (empty -> 0, pkg/utils/string.go ParsePercentage).
 // The node's gocrane.io/<r> is rewritten only when it moves by more than 10 % (MinDeltaRatio).
 // The prediction (examples/noderesource-tsp-template.yaml, the template the agent instantiates): DSP/FFT
-// over 3 days of 1-minute history, horizon predictionWindowSeconds 3600. The simulator's stand-in is
-// Crane's own percentile predictor (pkg/prediction/percentile/config.go: p99) over the same 3 days:
+// over 3 days of 1-minute history of the node's whole CPU usage (batch included), horizon
+// predictionWindowSeconds 3600; CPU only. The simulator's stand-in is Crane's own percentile predictor
+// (pkg/prediction/percentile/config.go: p99) over the same 3 days (elasticFromSamples):
 // a percentile cannot place a coming peak in time as DSP can, it keeps the history's peak level at all
 // times, so it is more conservative than DSP between peaks and as safe at them.
 //
@@ -25,6 +26,8 @@
 //           5 + bindings in the last 1 min / 2, integer divisions); the plugin runs at weight 3.
 //   sync:   the annotator writes avg_5m every 3 min, max_avg_1h every 15 min, max_avg_1d every 3 h;
 //           a value is valid for its period + 5 min.
+
+import { quantileSorted } from 'simple-statistics';
 
 export const CRANE_DEFAULTS = {
   /** --node-resource-reserved: no default (0). */
@@ -168,4 +171,35 @@ export function annotatorLoad(samples: readonly LoadSample[], now: number): Dyna
     return { avg5m, maxAvg1h: h, maxAvg1d: d };
   };
   return { cpu: one('cpu'), memory: one('memory') };
+}
+
+/** One node's samples for the elastic resource: whole-node usage (batch included) and the rest's. */
+export interface NodeUsageSample {
+  time: number;
+  /** Everything on the node (what node_cpu_seconds_total shows), millicores / bytes. */
+  totalCpu: number;
+  /** All but the elastic (batch) pods. */
+  nonElasticCpu: number;
+  nonElasticMemory: number;
+}
+
+/**
+ * The elastic resource the agent publishes from a node's samples, with the p99 stand-in predictor:
+ *   cpu    = craneElastic(A, reserve, [p99 of whole-node CPU usage over the last 3 days], latest non-elastic CPU)
+ *   memory = craneElastic(A, reserve, [], latest non-elastic memory): the TSP template predicts CPU only
+ *            (its one predictionMetric is `cpu`; memory's predicted figure stays 0 in
+ *            GetCanNotBeReclaimedResourceFromTsp), so memory follows the local figure.
+ * null without a sample in the window.
+ */
+export function elasticFromSamples(samples: readonly NodeUsageSample[], now: number, allocatable: { cpu: number; memory: number }): { cpu: number; memory: number } | null {
+  const inWindow = samples.filter((s) => s.time > now - CRANE_DEFAULTS.historyMs && s.time <= now);
+  if (inWindow.length === 0) return null;
+  const latest = inWindow[inWindow.length - 1]!;
+  const sorted = inWindow.map((s) => s.totalCpu).sort((a, b) => a - b);
+  const p = quantileSorted(sorted, CRANE_DEFAULTS.percentile);
+  const r = CRANE_DEFAULTS.reservePercent;
+  return {
+    cpu: craneElastic({ allocatable: allocatable.cpu, reservePercent: r.cpu, predicted: [p], localUsage: latest.nonElasticCpu }),
+    memory: craneElastic({ allocatable: allocatable.memory, reservePercent: r.memory, predicted: [], localUsage: latest.nonElasticMemory }),
+  };
 }

@@ -6,8 +6,8 @@ import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
-import { annotatorLoad, craneElastic, dynamicOverload, dynamicScore, elasticUpdated, hotValue, type DynamicLoad } from '../../../simulator/peers/crane/formula.ts';
-import { LOAD_KEYS } from '../../../simulator/peers/crane/plugin.ts';
+import { annotatorLoad, craneElastic, dynamicOverload, dynamicScore, elasticFromSamples, elasticUpdated, hotValue, type DynamicLoad, type NodeUsageSample } from '../../../simulator/peers/crane/formula.ts';
+import { ELASTIC_KEYS, LOAD_KEYS } from '../../../simulator/peers/crane/plugin.ts';
 import { CRANE } from '../../../simulator/peers/crane/policy.ts';
 import { policyByName } from '../../../simulator/policies.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
@@ -34,26 +34,37 @@ describe('crane elastic resource (node_resource_manager.go BuildNodeStatus)', ()
     expect(elasticUpdated(10, 11.5)).toBe(true);
   });
 
-  it('gives a node with known usage history exactly allocatable - p99 of 3 days of online usage', () => {
+  it('gives a node with known usage history exactly allocatable - p99 of 3 days of whole-node cpu usage', () => {
+    const now = T0 + 4 * 24 * H;
+    const A = { cpu: 16_000, memory: 64 * GiB };
+    const s: NodeUsageSample[] = [];
+    // At the window's edge (3 days back, excluded): a 9-core sample that must not count.
+    s.push({ time: now - 3 * 24 * H, totalCpu: 9000, nonElasticCpu: 9000, nonElasticMemory: 60 * GiB });
+    // 100 samples 5 minutes apart: whole-node usage 2 cores, two peaks at 6 cores that are mostly batch
+    // (1 core online + 5 batch). p99 of 100 sorted values is the mean of the 99th and 100th: 6000.
+    for (let k = 0; k < 100; k++) {
+      const peak = k === 30 || k === 60;
+      s.push({ time: now - (99 - k) * 5 * MIN, totalCpu: peak ? 6000 : 2000, nonElasticCpu: peak ? 1000 : 1500, nonElasticMemory: 20 * GiB });
+    }
+    // cpu: 16000 - max(6000, 1500) = 10000 (the batch in the peaks counts); memory: 64 - 20 GiB (CPU-only TSP).
+    expect(elasticFromSamples(s, now, A)).toEqual({ cpu: 10_000, memory: 44 * GiB });
+    // The current non-batch usage wins when it is higher than the prediction: 16000 - 7000.
+    s.push({ time: now + MIN, totalCpu: 8000, nonElasticCpu: 7000, nonElasticMemory: 20 * GiB });
+    expect(elasticFromSamples(s, now + MIN, A)!.cpu).toBe(9000);
+    expect(elasticFromSamples([], now, A)).toBeNull();
+  });
+
+  it('the engine fits batch in the published gocrane.io/cpu less the batch already there; none before it is published', () => {
     const state = new ClusterState(CRANE.config.usage);
-    state.upsertNode(node('n1'), T0);
-    const sample = (t: number, cpu: number) => state.recordNodeUsage('n1', { time: t, online: { cpu, memory: 8 * GiB }, batch: { cpu: 0, memory: 0 } });
-    // Outside the 3-day window: a 9-core sample that must not count.
-    sample(T0, 9000);
-    const start = T0 + 3 * 24 * H;
-    // 100 samples 5 minutes apart inside the window: 98 at 2 cores, two peaks at 6 cores (not the latest).
-    // p99 of 100 sorted values is their 99th/100th mean: (6000 + 6000) / 2 = 6000.
-    for (let k = 0; k < 100; k++) sample(start + k * 5 * MIN, k === 30 || k === 60 ? 6000 : 2000);
-    const now = start + 99 * 5 * MIN;
+    state.upsertNode(node('n1', { labels: { [ELASTIC_KEYS.cpu]: '10000', [ELASTIC_KEYS.memory]: String(44 * GiB) } }), T0);
+    state.upsertNode(node('new'), T0);
     const engine = new PolicyEngine({ config: CRANE.config, state, profile: CRANE.profileFor(constantProfile({ batchShare: 1, onlineHeadroom: 0 })), definitions: CRANE.definitions });
-    const fits = (cpu: number) => engine.filter(engine.context(batch({ requests: { cpu, memory: GiB } }), now), null).feasible.length === 1;
-    // Elastic cpu = 16000 - 6000 = 10000 millicores.
-    expect(fits(10_000)).toBe(true);
-    expect(fits(10_001)).toBe(false);
-    // Batch already there takes its requests off it.
-    state.upsertPod(batch({ uid: 'b0', nodeName: 'n1', requests: { cpu: 4000, memory: GiB } }), now);
-    expect(fits(6000)).toBe(true);
-    expect(fits(6001)).toBe(false);
+    const feasible = (cpu: number) => engine.filter(engine.context(batch({ requests: { cpu, memory: GiB } }), T0), null).feasible.map((n) => n.name);
+    expect(feasible(10_000)).toEqual(['n1']);
+    expect(feasible(10_001)).toEqual([]);
+    state.upsertPod(batch({ uid: 'b0', nodeName: 'n1', requests: { cpu: 4000, memory: GiB } }), T0);
+    expect(feasible(6000)).toEqual(['n1']);
+    expect(feasible(6001)).toEqual([]);
   });
 });
 
@@ -107,8 +118,9 @@ describe("crane's Dynamic plugin (crane-scheduler dynamic/stats.go, policy.yaml)
 
   it('the engine refuses a node whose annotation is over the threshold', () => {
     const state = new ClusterState(CRANE.config.usage);
-    state.upsertNode(node('hot', { labels: { [LOAD_KEYS.cpu.avg5m]: '0.7000' } }), T0);
-    state.upsertNode(node('cool', { labels: { [LOAD_KEYS.cpu.avg5m]: '0.6000' } }), T0);
+    const elastic = { [ELASTIC_KEYS.cpu]: '8000', [ELASTIC_KEYS.memory]: String(32 * GiB) };
+    state.upsertNode(node('hot', { labels: { ...elastic, [LOAD_KEYS.cpu.avg5m]: '0.7000' } }), T0);
+    state.upsertNode(node('cool', { labels: { ...elastic, [LOAD_KEYS.cpu.avg5m]: '0.6000' } }), T0);
     const engine = new PolicyEngine({ config: CRANE.config, state, profile: constantProfile({ batchShare: 1, onlineHeadroom: 0 }), definitions: CRANE.definitions });
     const out = engine.filter(engine.context(batch({ requests: { cpu: 1000, memory: GiB } }), T0), null);
     expect(out.feasible.map((n) => n.name)).toEqual(['cool']);
@@ -137,7 +149,7 @@ describe('crane policy in the simulator', () => {
           expect(c.arrived).toBe(c.running + c.pending + c.recreating + c.completed + c.ended);
           for (const n of sim.state.nodeList) {
             expect(n.requested.online.cpu + n.requested.system.cpu).toBeLessThanOrEqual(n.spec.allocatable.cpu);
-            if (n.spec.labels[LOAD_KEYS.cpu.avg5m] !== undefined) labelled++;
+            if (n.spec.labels[LOAD_KEYS.cpu.avg5m] !== undefined && n.spec.labels[ELASTIC_KEYS.cpu] !== undefined) labelled++;
           }
         }
       },
