@@ -9,7 +9,8 @@ import { simulate } from '../../../simulator/engine/simulation.ts';
 import { annotatorLoad, craneElastic, dynamicOverload, dynamicScore, elasticFromSamples, elasticUpdated, hotValue, type DynamicLoad, type NodeUsageSample } from '../../../simulator/peers/crane/formula.ts';
 import { ELASTIC_KEYS, LOAD_KEYS } from '../../../simulator/peers/crane/plugin.ts';
 import { CRANE } from '../../../simulator/peers/crane/policy.ts';
-import { policyByName } from '../../../simulator/policies.ts';
+import { craneController } from '../../../simulator/peers/crane/controller.ts';
+import { policyByName, type ControllerApi } from '../../../simulator/policies.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { batch, GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';
@@ -41,7 +42,7 @@ describe('crane elastic resource (node_resource_manager.go BuildNodeStatus)', ()
     // At the window's edge (3 days back, excluded): a 9-core sample that must not count.
     s.push({ time: now - 3 * 24 * H, totalCpu: 9000, nonElasticCpu: 9000, nonElasticMemory: 60 * GiB });
     // 100 samples 5 minutes apart: whole-node usage 2 cores, two peaks at 6 cores that are mostly batch
-    // (1 core online + 5 batch). p99 of 100 sorted values is the mean of the 99th and 100th: 6000.
+    // (1 core online + 5 batch). p99 of 100 sorted values lies between the 99th and the 100th, both 6000.
     for (let k = 0; k < 100; k++) {
       const peak = k === 30 || k === 60;
       s.push({ time: now - (99 - k) * 5 * MIN, totalCpu: peak ? 6000 : 2000, nonElasticCpu: peak ? 1000 : 1500, nonElasticMemory: 20 * GiB });
@@ -65,6 +66,40 @@ describe('crane elastic resource (node_resource_manager.go BuildNodeStatus)', ()
     state.upsertPod(batch({ uid: 'b0', nodeName: 'n1', requests: { cpu: 4000, memory: GiB } }), T0);
     expect(feasible(6000)).toEqual(['n1']);
     expect(feasible(6001)).toEqual([]);
+  });
+});
+
+describe('crane agent and annotator (controller.ts)', () => {
+  it('publishes the elastic resource from each new sample, again only when it moves by more than 10 %', () => {
+    const state = new ClusterState();
+    state.upsertNode(node('n1'), T0);
+    const api = {
+      state,
+      pending: () => [],
+      evict: () => false,
+      setNodeLabels: (name: string, labels: Readonly<Record<string, string>>) => state.upsertNode({ ...state.nodes.get(name)!.spec, labels: { ...labels } }, T0),
+      rateAvailable: () => 0,
+      rateTake: () => {},
+    } as unknown as ControllerApi;
+    const c = craneController();
+    const at = (k: number, onlineCpu: number, batchCpu: number) => {
+      state.recordNodeUsage('n1', { time: T0 + k * 5 * MIN, online: { cpu: onlineCpu, memory: 16 * GiB }, batch: { cpu: batchCpu, memory: 0 } });
+      c.tick(api, T0 + k * 5 * MIN);
+      return state.nodes.get('n1')!.spec.labels;
+    };
+    // Whole node 4 cores (1 of them batch): 16 - 4 = 12 cores; memory 64 - 16 GiB; cpu avg_5m 0.25.
+    let l = at(0, 3000, 1000);
+    expect(l[ELASTIC_KEYS.cpu]).toBe('12000');
+    expect(l[ELASTIC_KEYS.memory]).toBe(String(48 * GiB));
+    expect(l[LOAD_KEYS.cpu.avg5m]).toBe('0.2500');
+    // p99 of [4000, 5000] (linear between order statistics): 4000 + 0.99 x 1000 = 4990; 16000 - 4990 = 11010,
+    // 8.25 % off 12000: kept.
+    l = at(1, 3000, 2000);
+    expect(l[ELASTIC_KEYS.cpu]).toBe('12000');
+    // Whole node at 8 cores: p99 of [4000, 5000, 8000] = 5000 + 0.98 x 3000 = 7940; 16000 - 7940 = 8060,
+    // 33 % off: rewritten.
+    l = at(2, 2000, 6000);
+    expect(l[ELASTIC_KEYS.cpu]).toBe('8060');
   });
 });
 
