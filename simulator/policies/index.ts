@@ -5,12 +5,15 @@
 //   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad (koordinator.ts)
 //   volcano-tdm    Volcano's TDM revocable zones and oversubscription (volcano.ts)
 //   katalyst-tide  Katalyst's Tide node pool (katalyst.ts)
+//   katalyst-reclaimed, crane  peers kept in their own folder (simulator/peers/<name>/)
 //   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
 import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER } from '../../scheduler/core/eviction-planner.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
+import { CRANE } from '../peers/crane/policy.ts';
+import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';
 import { KATALYST_TIDE } from './katalyst.ts';
 import { KOORDINATOR } from './koordinator.ts';
 import type { SimPolicy } from './types.ts';
@@ -29,6 +32,8 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   koordinator: KOORDINATOR,
   'volcano-tdm': VOLCANO_TDM,
   'katalyst-tide': KATALYST_TIDE,
+  'katalyst-reclaimed': KATALYST_RECLAIMED,
+  crane: CRANE,
   'time-sharing': {
     name: 'time-sharing',
     description: "Tidal: the profile's windows with drains ahead of peaks, duration-aware batch placement",

@@ -5,6 +5,7 @@
 
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
+import type { PluginDefinition } from '../../scheduler/core/framework.ts';
 import type { PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
 import type { NodeSpec, PodSpec, WorkloadClass } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -25,6 +26,8 @@ export interface SimPolicy {
   controller?(profile: Profile): PeerController;
   /** The descheduler's rate limit for this policy (default: the simulation's evictionRate option). */
   evictionRate?: { perMinute: number; burst: number };
+  /** The peer's own plugins (kept with the peer, simulator/peers/), given to its engine before the registry's. */
+  definitions?: readonly PluginDefinition[];
 }
 
 /** What a peer controller may see and do in its simulated cluster. */
