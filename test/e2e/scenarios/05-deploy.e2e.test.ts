@@ -73,7 +73,8 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
       expect(readFileSync(join(BASE, 'profiles', f), 'utf8'), `deploy/base/profiles/${f} differs from profiles/${f}: copy it again`).toBe(readFileSync(join(REPO_ROOT, 'profiles', f), 'utf8'));
       expect(await runTidal(['profile', 'validate', join(BASE, 'profiles', f)])).toMatch(/valid profile/);
     }
-    const generated = await runTidal(['config', 'scheduler', '--full', '--https', '--url-prefix', 'https://tidal-extender.tidal-system.svc:8443/scheduler', '--ca-file', '/etc/kubernetes/tidal/ca.crt']);
+    // The defaults are the shipped deploy: no flags but --full.
+    const generated = await runTidal(['config', 'scheduler', '--full']);
     expect(readFileSync(join(REPO_ROOT, 'deploy/kube-scheduler/scheduler-config.yaml'), 'utf8'), 'regenerate deploy/kube-scheduler/scheduler-config.yaml (see deploy/README.md)').toBe(generated);
   });
 
