@@ -113,7 +113,7 @@ export function register(program: Command): void {
     .command('record')
     .description('snapshot a live cluster (nodes, pods, usage) through the Kubernetes API into a Tidal trace, optionally sampling changes and usage for a while')
     .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else in-cluster, else ~/.kube/config; none found is an error)')
     .option('--config <file>', 'TidalConfig YAML (how pods are classified)')
     .option('--duration <duration>', 'keep recording changes and usage this long after the snapshot (0: snapshot only)', '0')
     .option('--interval <duration>', 'sampling period while recording', '1m')
@@ -125,6 +125,7 @@ export function register(program: Command): void {
     .option('--step <duration>', 'with --prometheus: resolution of the recorded usage', '1m')
     .option('--batch-namespace <ns...>', 'with --prometheus: namespaces whose pods are batch (others are online)')
     .option('--node-label <label>', 'with --prometheus: label carrying the node name on the kubelet series', 'node')
+    .option('--sync-timeout <duration>', 'give up when the first list of nodes and pods has not completed within this long', '1m')
     .action((f) => (f.prometheus ? recordHistory(f) : record(f)));
   trace
     .command('convert')
@@ -140,18 +141,28 @@ export function register(program: Command): void {
     });
 }
 
-async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean }): Promise<void> {
+async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean; syncTimeout: string }): Promise<void> {
   const policy = resolvePolicyConfig(f.config);
   const durationMs = parseDuration(f.duration);
   const intervalMs = parseDuration(f.interval);
   if (durationMs > 0 && intervalMs < 1000) throw new Error(`--interval must be at least 1s (got ${f.interval})`);
+  let syncTimeoutMs = NaN;
+  try {
+    syncTimeoutMs = parseDuration(f.syncTimeout);
+  } catch (e) {
+    throw new Error(`--sync-timeout: ${(e as Error).message}`);
+  }
+  if (!(syncTimeoutMs > 0)) throw new Error(`--sync-timeout must be positive (got ${f.syncTimeout})`);
   const log = pino({ level: 'warn', base: { component: 'tidal-trace-record' } });
   const state = new ClusterState(policy.usage);
   const { source, kubeConfig } = openStateSource({ kubeconfig: f.kubeconfig, state, clock: realClock, policy, metricsIntervalMs: Math.max(1000, Math.min(intervalMs, 15_000)), log, registry: new Registry() });
   const recorder = new ClusterRecorder({ defaultBatchRuntimeMs: parseDuration(f.defaultBatchRuntime), pin: f.pin });
   await source.start();
   try {
-    await source.waitForSync(180_000);
+    await source.waitForSync(syncTimeoutMs).catch((e: Error) => {
+      const server = kubeConfig?.getCurrentCluster()?.server ?? 'the cluster';
+      throw new Error(`--sync-timeout ${f.syncTimeout}: could not list nodes and pods from ${server}: ${e.message}`);
+    });
     const end = Date.now() + durationMs;
     for (;;) {
       recorder.observe(state, Date.now());

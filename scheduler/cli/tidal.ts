@@ -6,6 +6,7 @@ import { register as registerConfigScheduler } from './config-scheduler.ts';
 import { register as registerDemoExtender } from './demo.ts';
 import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
+import { PACKAGE_VERSION } from './package-root.ts';
 import { register as registerProfile } from './profile.ts';
 import { register as registerPlan } from './plan.ts';
 import { register as registerSimulate } from './simulate.ts';
@@ -13,6 +14,7 @@ import { register as registerTraceTransform } from './trace-transform.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
+  .version(PACKAGE_VERSION, '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
