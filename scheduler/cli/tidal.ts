@@ -8,6 +8,7 @@ import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
 import { register as registerProfile } from './profile.ts';
 import { register as registerSimulate } from './simulate.ts';
+import { register as registerSweep } from './sweep.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
@@ -19,6 +20,7 @@ registerConfigScheduler(program);
 registerDeschedule(program);
 registerProfile(program);
 registerSimulate(program);
+registerSweep(program);
 registerDemoExtender(program);
 
 try {
