@@ -81,12 +81,11 @@ export interface TimeSharingKnobs {
   headroomAdd?: number;
 }
 
-/** A time-sharing policy (or a variant by name) following a scaled profile; no knobs gives the named policy itself. */
+/** A time-sharing policy (or a variant by name) following a scaled profile (at the defaults, byte-identical to the named policy: test/unit/sweep). */
 export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing'): SimPolicy {
   const p = policyByName(base);
   const scale = k.batchScale ?? 1;
   const add = k.headroomAdd ?? 0;
-  if (scale === 1 && add === 0) return p;
   const clamp = (x: number) => Math.min(1, Math.max(0, x));
   const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
   return { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };

@@ -61,9 +61,8 @@ export interface KatalystKnobs {
   reserveOffline?: number;
 }
 
-/** katalyst-tide with another reserve; no knobs gives KATALYST_TIDE itself. */
+/** katalyst-tide with another reserve (at the defaults, byte-identical to KATALYST_TIDE: test/unit/sweep). */
 export function katalystTidePolicy(k: KatalystKnobs = {}): SimPolicy {
   const reserve = { online: k.reserveOnline ?? TIDE_DEFAULT_RESERVE.online, offline: k.reserveOffline ?? TIDE_DEFAULT_RESERVE.offline };
-  if (reserve.online === TIDE_DEFAULT_RESERVE.online && reserve.offline === TIDE_DEFAULT_RESERVE.offline) return KATALYST_TIDE;
   return { ...KATALYST_TIDE, controller: () => tideControllerWith(reserve) };
 }

@@ -70,11 +70,10 @@ export interface KoordinatorKnobs {
   reclaimMemoryPercent?: number;
 }
 
-/** koordinator with other reclaim thresholds; no knobs gives KOORDINATOR itself. */
+/** koordinator with other reclaim thresholds (at the defaults its results are byte-identical to KOORDINATOR's: test/unit/sweep). */
 export function koordinatorPolicy(k: KoordinatorKnobs = {}): SimPolicy {
   const cpu = k.reclaimCpuPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.cpu;
   const memory = k.reclaimMemoryPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory;
-  if (cpu === KOORDINATOR_DEFAULTS.reclaimThresholdPercent.cpu && memory === KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory) return KOORDINATOR;
   const level = { ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } };
   return { ...KOORDINATOR, profileFor: (p) => constantProfile(level, 'koordinator-usage', p.timeZone) };
 }

@@ -90,10 +90,9 @@ export interface VolcanoKnobs {
   oversubscriptionRatio?: number;
 }
 
-/** volcano-tdm with another oversubscription ratio; no knobs gives VOLCANO_TDM itself. */
+/** volcano-tdm with another oversubscription ratio (at the default, byte-identical to VOLCANO_TDM: test/unit/sweep). */
 export function volcanoPolicy(k: VolcanoKnobs = {}): SimPolicy {
   const ratio = k.oversubscriptionRatio ?? VOLCANO_DEFAULTS.oversubscriptionRatio;
-  if (ratio === VOLCANO_DEFAULTS.oversubscriptionRatio) return VOLCANO_TDM;
   const level = { ...VOLCANO_LEVEL, model: { ...VOLCANO_LEVEL.model, unusedFraction: ratio } };
   return { ...VOLCANO_TDM, profileFor: (p) => constantProfile(level, 'volcano-oversubscription', p.timeZone) };
 }
