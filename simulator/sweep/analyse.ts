@@ -103,11 +103,12 @@ export function bestWithin(points: readonly SettingPoint[]): SettingPoint | null
 }
 
 export function compare(tidal: PolicyAnalysis | undefined, peers: readonly PolicyAnalysis[]): Comparison {
-  const name = tidal?.policy ?? 'time-sharing';
+  if (!tidal) return { tidal: 'time-sharing', peer: null, ratio: null, verdict: 'none', reason: 'Tidal is not in this sweep' };
+  const name = tidal.policy;
   const ranked = peers.filter((p) => p.heldOut !== null).sort((a, b) => b.heldOut!.batch.mean - a.heldOut!.batch.mean || (a.policy < b.policy ? -1 : 1));
   const peer = ranked[0] ?? null;
-  if (!tidal?.heldOut && !peer) return { tidal: name, peer: null, ratio: null, verdict: 'none', reason: 'no policy has a setting within the risk bound' };
-  if (!tidal?.heldOut) return { tidal: name, peer: peer!.policy, ratio: null, verdict: 'peer', reason: `${name} has no setting within the risk bound` };
+  if (!tidal.heldOut && !peer) return { tidal: name, peer: null, ratio: null, verdict: 'none', reason: 'no policy has a setting within the risk bound' };
+  if (!tidal.heldOut) return { tidal: name, peer: peer!.policy, ratio: null, verdict: 'peer', reason: `${name} has no setting within the risk bound` };
   if (!peer) return { tidal: name, peer: null, ratio: null, verdict: 'tidal', reason: 'no peer has a setting within the risk bound' };
   const t = tidal.heldOut.batch;
   const p = peer.heldOut!.batch;

@@ -25,6 +25,7 @@ export function formatMarkdown(a: SweepAnalysis): string {
 
 function scenarioMarkdown(s: ScenarioAnalysis): string[] {
   const out = [`## ${s.scenario}`, ''];
+  out.push(`![${s.scenario}: batch outcome against online risk per setting](${s.scenario}.svg)`, '');
   if (!s.seeded) out.push('One trace: training and held-out figures are the same run (no spread).', '');
   out.push('| policy | best setting (risk <= bound) | held-out batch: mean (min-max, sd) | held-out risk: mean (max) | frontier (training means) |', '|---|---|---|---|---|');
   for (const p of s.policies) {
@@ -62,9 +63,9 @@ export function frontierSvg(s: ScenarioAnalysis, riskBound: number): string {
   ];
   for (let k = 0; k <= 4; k++) {
     const r = (maxRisk * k) / 4, b = (maxBatch * k) / 4;
-    e.push(`<text x="${x(r)}" y="${H - B + 14}" text-anchor="middle">${pct(r)}</text>`, `<text x="${L - 4}" y="${y(b) + 4}" text-anchor="end">${fmt(b, 0)}</text>`);
+    e.push(`<text x="${x(r).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${pct(r)}</text>`, `<text x="${L - 4}" y="${(y(b) + 4).toFixed(1)}" text-anchor="end">${fmt(b, 0)}</text>`);
   }
-  e.push(`<line x1="${x(riskBound)}" y1="${T}" x2="${x(riskBound)}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/>`, `<text x="${x(riskBound) + 3}" y="${T + 10}" fill="#555">bound ${pct(riskBound)}</text>`);
+  e.push(`<line x1="${x(riskBound).toFixed(1)}" y1="${T}" x2="${x(riskBound).toFixed(1)}" y2="${H - B}" stroke="#888" stroke-dasharray="4 3"/>`, `<text x="${(x(riskBound) + 3).toFixed(1)}" y="${T + 10}" fill="#555">bound ${pct(riskBound)}</text>`);
   s.policies.forEach((p, i) => {
     const c = COLOURS[i % COLOURS.length]!;
     const front = p.frontier.map((l) => p.points.find((q) => q.label === l)!);

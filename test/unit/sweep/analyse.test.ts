@@ -116,3 +116,9 @@ describe('tie rule', () => {
     expect(compare(pa('time-sharing', null), [pa('koordinator', null)]).verdict).toBe('none');
   });
 });
+
+describe('without Tidal', () => {
+  it('compares nothing', () => {
+    expect(compare(undefined, []).verdict).toBe('none');
+  });
+});
