@@ -11,6 +11,7 @@ import { register as registerProfile } from './profile.ts';
 import { register as registerPlan } from './plan.ts';
 import { register as registerSimulate } from './simulate.ts';
 import { register as registerTraceTransform } from './trace-transform.ts';
+import { register as registerSweep } from './sweep.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
@@ -25,6 +26,7 @@ registerProfile(program);
 registerSimulate(program);
 registerPlan(program);
 registerTraceTransform(program);
+registerSweep(program);
 registerDemoExtender(program);
 
 try {

@@ -79,3 +79,19 @@ export function policyByName(name: string): SimPolicy {
   if (!p) throw new Error(`unknown policy "${name}"; known: ${POLICY_NAMES.join(', ')}`);
   return p;
 }
+
+/** The sweep's knobs for time-sharing: the user's profile scaled (every level's batch share x batchScale, capped at 1; onlineHeadroom + headroomAdd, capped to [0, 1]). */
+export interface TimeSharingKnobs {
+  batchScale?: number;
+  headroomAdd?: number;
+}
+
+/** A time-sharing policy (or a variant by name) following a scaled profile (at the defaults, byte-identical to the named policy: test/unit/sweep). */
+export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing'): SimPolicy {
+  const p = policyByName(base);
+  const scale = k.batchScale ?? 1;
+  const add = k.headroomAdd ?? 0;
+  const clamp = (x: number) => Math.min(1, Math.max(0, x));
+  const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
+  return { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
+}

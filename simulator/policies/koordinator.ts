@@ -61,3 +61,19 @@ export const KOORDINATOR: SimPolicy = {
   // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
   evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
 };
+
+/** The sweep's knobs for koordinator: the reclaim thresholds of its batch formula (percent of the node). */
+export interface KoordinatorKnobs {
+  /** cpuReclaimThresholdPercent (default 60). */
+  reclaimCpuPercent?: number;
+  /** memoryReclaimThresholdPercent (default 65). */
+  reclaimMemoryPercent?: number;
+}
+
+/** koordinator with other reclaim thresholds (at the defaults its results are byte-identical to KOORDINATOR's: test/unit/sweep). */
+export function koordinatorPolicy(k: KoordinatorKnobs = {}): SimPolicy {
+  const cpu = k.reclaimCpuPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.cpu;
+  const memory = k.reclaimMemoryPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory;
+  const level = { ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } };
+  return { ...KOORDINATOR, profileFor: (p) => constantProfile(level, 'koordinator-usage', p.timeZone) };
+}

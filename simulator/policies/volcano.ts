@@ -84,3 +84,15 @@ export const VOLCANO_TDM: SimPolicy = {
   pluginArgs: (p) => ({ VolcanoTDM: { windows: new Map([[TDM_ZONE, tdmWindowFor(p)]]), timeZone: p.timeZone, strict: false } }),
   controller: (p) => tdmController(p),
 };
+
+/** The sweep's knob for volcano-tdm: the agent's oversubscription ratio (share of unused capacity, default 0.6). */
+export interface VolcanoKnobs {
+  oversubscriptionRatio?: number;
+}
+
+/** volcano-tdm with another oversubscription ratio (at the default, byte-identical to VOLCANO_TDM: test/unit/sweep). */
+export function volcanoPolicy(k: VolcanoKnobs = {}): SimPolicy {
+  const ratio = k.oversubscriptionRatio ?? VOLCANO_DEFAULTS.oversubscriptionRatio;
+  const level = { ...VOLCANO_LEVEL, model: { ...VOLCANO_LEVEL.model, unusedFraction: ratio } };
+  return { ...VOLCANO_TDM, profileFor: (p) => constantProfile(level, 'volcano-oversubscription', p.timeZone) };
+}
