@@ -75,6 +75,8 @@ export class Evictor<N extends Need = Need> {
   readonly #perNamespace = new Map<string, number>();
   readonly #perNode = new Map<string, number>();
   readonly #pdbUsed = new Map<string, number>();
+  /** Pods planned by an earlier run() of this cycle: still in the state, never picked twice. */
+  readonly #planned = new Set<string>();
   readonly #totalCap: number;
   readonly #totalWhy: string;
 
@@ -104,13 +106,16 @@ export class Evictor<N extends Need = Need> {
     return out;
   }
 
-  /** The node's evictable pods, cheapest first; the batch ones the rules protect are counted as skipped. */
+  /**
+   * The node's evictable pods not in flight nor already planned, cheapest first; the batch ones the
+   * rules protect are counted as skipped.
+   */
   victims(node: NodeState): PodSpec[] {
     const { rules } = this.#o;
     const now = this.#now;
     return [...node.pods.values()]
       .filter((p) => {
-        if (this.#inFlight.has(p.uid)) return false;
+        if (this.#inFlight.has(p.uid) || this.#planned.has(p.uid)) return false;
         const why = notEvictable(p, rules, now);
         if (why !== null && p.class === 'batch') this.#skip(`not evictable: ${why}`);
         return why === null;
@@ -161,6 +166,7 @@ export class Evictor<N extends Need = Need> {
       for (const b of pdbs) this.#pdbUsed.set(`${b.namespace}/${b.name}`, (this.#pdbUsed.get(`${b.namespace}/${b.name}`) ?? 0) + 1);
       this.#perNamespace.set(v.namespace, (this.#perNamespace.get(v.namespace) ?? 0) + 1);
       planned++;
+      this.#planned.add(v.uid);
       this.evictions.push({ pod: v, node: node.name, reason: first.reason, message: first.message() });
       for (const n of needs) n.take(v);
     }
