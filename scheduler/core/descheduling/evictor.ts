@@ -64,6 +64,11 @@ export interface NodeOutcome<N extends Need = Need> {
   remaining: Resources;
 }
 
+interface Group<N extends Need> extends NodeOutcome<N> {
+  needs: N[];
+  severity: number;
+}
+
 export class Evictor<N extends Need = Need> {
   readonly evictions: Array<PlannedEviction<N['reason']>> = [];
   /** Pods passed over, by reason (not evictable, limit reached, PDB would refuse). */
@@ -75,8 +80,8 @@ export class Evictor<N extends Need = Need> {
   readonly #perNamespace = new Map<string, number>();
   readonly #perNode = new Map<string, number>();
   readonly #pdbUsed = new Map<string, number>();
-  /** Pods planned by an earlier run() of this cycle: still in the state, never picked twice. */
-  readonly #planned = new Set<string>();
+  /** Pods planned by an earlier run() of this cycle (still in the state): never picked twice. */
+  #planned: Set<string> | null = null;
   readonly #totalCap: number;
   readonly #totalWhy: string;
 
@@ -92,18 +97,20 @@ export class Evictor<N extends Need = Need> {
 
   /** Serves the needs (any strategies', in strategy order), most severe node first. */
   run(needs: readonly N[]): Array<NodeOutcome<N>> {
-    const byNode = new Map<NodeState, { node: NodeState; needs: N[]; severity: number }>();
+    if (this.evictions.length > 0) this.#planned = new Set(this.evictions.map((e) => e.pod.uid));
+    // Grouped by the node's row in the state (dense, stable within a cycle).
+    const byRow = new Array<Group<N> | undefined>(this.#state.nodeList.length);
+    const groups: Array<Group<N>> = [];
     for (const n of needs) {
-      const g = byNode.get(n.node);
+      const g = byRow[n.node.index];
       if (g) {
         g.needs.push(n);
         g.severity = Math.max(g.severity, n.severity);
-      } else byNode.set(n.node, { node: n.node, needs: [n], severity: n.severity });
+      } else groups.push((byRow[n.node.index] = { node: n.node, needs: [n], severity: n.severity, planned: 0, remaining: { cpu: 0, memory: 0 } }));
     }
-    const groups = [...byNode.values()].sort((x, y) => y.severity - x.severity || (x.node.name < y.node.name ? -1 : 1));
-    const out: Array<NodeOutcome<N>> = [];
-    for (const g of groups) out.push(this.#serve(g.node, g.needs));
-    return out;
+    groups.sort((x, y) => y.severity - x.severity || (x.node.name < y.node.name ? -1 : 1));
+    for (const g of groups) this.#serve(g);
+    return groups;
   }
 
   /**
@@ -113,17 +120,21 @@ export class Evictor<N extends Need = Need> {
   victims(node: NodeState): PodSpec[] {
     const { rules } = this.#o;
     const now = this.#now;
-    return [...node.pods.values()]
-      .filter((p) => {
-        if (this.#inFlight.has(p.uid) || this.#planned.has(p.uid)) return false;
-        const why = notEvictable(p, rules, now);
-        if (why !== null && p.class === 'batch') this.#skip(`not evictable: ${why}`);
-        return why === null;
-      })
-      .sort((x, y) => compareVictims(x, y, now));
+    const inFlight = this.#inFlight;
+    const planned = this.#planned;
+    const out: PodSpec[] = [];
+    for (const p of node.pods.values()) {
+      if (inFlight.has(p.uid) || (planned !== null && planned.has(p.uid))) continue;
+      const why = notEvictable(p, rules, now);
+      if (why === null) out.push(p);
+      else if (p.class === 'batch') this.#skip(`not evictable: ${why}`);
+    }
+    return out.sort((x, y) => compareVictims(x, y, now));
   }
 
-  #serve(node: NodeState, needs: readonly N[]): NodeOutcome<N> {
+  /** Evicts from the group's node until its needs are met or a limit stops it; fills in the outcome. */
+  #serve(g: Group<N>): void {
+    const { node, needs } = g;
     const { limits } = this.#o;
     const pdbsOn = this.#o.podDisruptionBudgets ?? true;
     let planned = this.#perNode.get(node.name) ?? 0;
@@ -162,22 +173,27 @@ export class Evictor<N extends Need = Need> {
         this.#skip('PodDisruptionBudget allows no more disruptions');
         continue;
       }
-      if (!needs.every((n) => n.admit?.(v) ?? true)) break;
+      let admitted = true;
+      for (const n of needs) {
+        if (n.admit && !n.admit(v)) {
+          admitted = false;
+          break;
+        }
+      }
+      if (!admitted) break;
       for (const b of pdbs) this.#pdbUsed.set(`${b.namespace}/${b.name}`, (this.#pdbUsed.get(`${b.namespace}/${b.name}`) ?? 0) + 1);
       this.#perNamespace.set(v.namespace, (this.#perNamespace.get(v.namespace) ?? 0) + 1);
       planned++;
-      this.#planned.add(v.uid);
       this.evictions.push({ pod: v, node: node.name, reason: first.reason, message: first.message() });
       for (const n of needs) n.take(v);
     }
     this.#perNode.set(node.name, planned);
-    const remaining = { cpu: 0, memory: 0 };
+    g.planned = planned;
     for (const n of needs) {
       const r = n.remaining();
-      remaining.cpu = Math.max(remaining.cpu, r.cpu);
-      remaining.memory = Math.max(remaining.memory, r.memory);
+      g.remaining.cpu = Math.max(g.remaining.cpu, r.cpu);
+      g.remaining.memory = Math.max(g.remaining.memory, r.memory);
     }
-    return { node, needs, planned, remaining };
   }
 
   #skip(why: string): void {

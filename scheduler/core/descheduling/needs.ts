@@ -31,6 +31,7 @@ export interface Need<R extends string = string> {
 /**
  * The common need: an excess per resource, paid down by what each evicted pod frees, measured by its
  * requests (capacity) or by its observed usage (load; a pod without a metric counts at its requests).
+ * `freed` and `message` are the strategy's, shared by all its needs (one object per node: no closures).
  */
 export class ExcessNeed<R extends string = string> implements Need<R> {
   readonly node: NodeState;
@@ -38,15 +39,17 @@ export class ExcessNeed<R extends string = string> implements Need<R> {
   readonly severity: number;
   /** The excess as stated, before any eviction. */
   readonly initial: Readonly<Resources>;
-  readonly #left: Resources;
+  #cpu: number;
+  #memory: number;
   readonly #freed: (pod: PodSpec) => Resources;
-  readonly #message: () => string;
+  readonly #message: (node: NodeState) => string;
 
-  constructor(node: NodeState, reason: R, excess: Resources, freed: (pod: PodSpec) => Resources, message: () => string) {
+  constructor(node: NodeState, reason: R, excess: Resources, freed: (pod: PodSpec) => Resources, message: (node: NodeState) => string) {
     this.node = node;
     this.reason = reason;
     this.initial = excess;
-    this.#left = { cpu: excess.cpu, memory: excess.memory };
+    this.#cpu = excess.cpu;
+    this.#memory = excess.memory;
     this.#freed = freed;
     this.#message = message;
     const a = node.spec.allocatable;
@@ -54,27 +57,27 @@ export class ExcessNeed<R extends string = string> implements Need<R> {
   }
 
   unmet(): boolean {
-    return this.#left.cpu > 0 || this.#left.memory > 0;
+    return this.#cpu > 0 || this.#memory > 0;
   }
 
   helps(pod: PodSpec): boolean {
-    if (this.#left.cpu <= 0 && this.#left.memory <= 0) return false;
+    if (this.#cpu <= 0 && this.#memory <= 0) return false;
     const f = this.#freed(pod);
-    return (this.#left.cpu > 0 && f.cpu > 0) || (this.#left.memory > 0 && f.memory > 0);
+    return (this.#cpu > 0 && f.cpu > 0) || (this.#memory > 0 && f.memory > 0);
   }
 
   take(pod: PodSpec): void {
     const f = this.#freed(pod);
-    this.#left.cpu -= f.cpu;
-    this.#left.memory -= f.memory;
+    this.#cpu -= f.cpu;
+    this.#memory -= f.memory;
   }
 
   remaining(): Resources {
-    return { cpu: Math.max(0, this.#left.cpu), memory: Math.max(0, this.#left.memory) };
+    return { cpu: Math.max(0, this.#cpu), memory: Math.max(0, this.#memory) };
   }
 
   message(): string {
-    return this.#message();
+    return this.#message(this.node);
   }
 }
 

@@ -91,8 +91,10 @@ export function planEvictions(input: PlanInput): EvictionPlan {
   // Drain first: on a node with both needs, an eviction counts as drain while the drain is unmet.
   const served = evictor.run([...drain, ...(hot?.needs ?? [])]);
   const excessOf = (needs: ReadonlyArray<ExcessNeed<EvictionReason>>, reason: EvictionReason): Resources => {
-    const n = needs.find((x) => x.reason === reason);
-    return n ? { cpu: n.initial.cpu, memory: n.initial.memory } : { cpu: 0, memory: 0 };
+    let n: ExcessNeed<EvictionReason> | undefined;
+    for (const x of needs) if (x.reason === reason) n = x;
+    // The strategy's excess object is fresh per plan and never written to again.
+    return n ? (n.initial as Resources) : { cpu: 0, memory: 0 };
   };
   return {
     now,

@@ -9,7 +9,7 @@
 
 import { SLOTS_PER_DAY } from '../../app-curves.ts';
 import type { PodSpec, Resources } from '../../model.ts';
-import type { ClusterState } from '../../state.ts';
+import type { ClusterState, NodeState } from '../../state.ts';
 import { ExcessNeed } from '../needs.ts';
 
 export interface HotSpotConfig {
@@ -56,8 +56,8 @@ export function hotSpotNeeds(input: HotSpotInput): HotSpotResult {
   const pct = (f: number) => Math.round(f * 100);
   const above = `${pct(hs.threshold.cpu)}% cpu or ${pct(hs.threshold.memory)}% memory`;
   const gate = `for ${hs.consecutive} consecutive observations`;
-  const observed = (node: string) => `Tidal hot-spot relief: ${node} usage above ${above} ${gate}`;
-  const predicted = (node: string) => `Tidal hot-spot relief: ${node} usage predicted above ${above} within ${(hs.lookaheadSlots ?? 0) * 15} minutes (its tenants' usage curves) ${gate}`;
+  const observed = (node: NodeState) => `Tidal hot-spot relief: ${node.name} usage above ${above} ${gate}`;
+  const predicted = (node: NodeState) => `Tidal hot-spot relief: ${node.name} usage predicted above ${above} within ${(hs.lookaheadSlots ?? 0) * 15} minutes (its tenants' usage curves) ${gate}`;
   const usageOf = (p: PodSpec): Resources => state.podUsage.get(p.uid) ?? p.requests;
 
   for (const node of state.nodeList) {
@@ -100,8 +100,7 @@ export function hotSpotNeeds(input: HotSpotInput): HotSpotResult {
     }
     const excess = { cpu: Math.max(0, cpu - leavingCpu - hs.target.cpu * a.cpu), memory: Math.max(0, mem - leavingMem - hs.target.memory * a.memory) };
     if (excess.cpu + excess.memory === 0) continue;
-    const text = soonOnly ? predicted : observed;
-    out.needs.push(new ExcessNeed(node, 'hot-spot', excess, usageOf, () => text(node.name)));
+    out.needs.push(new ExcessNeed(node, 'hot-spot', excess, usageOf, soonOnly ? predicted : observed));
   }
   return out;
 }

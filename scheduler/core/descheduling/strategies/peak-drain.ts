@@ -5,7 +5,7 @@
 // gradually, a few pods per cycle. Paid down by the victims' requests.
 
 import { batchCapacity, predictedOnline } from '../../capacity.ts';
-import type { ClusterState } from '../../state.ts';
+import type { ClusterState, NodeState } from '../../state.ts';
 import type { EffectiveLevel } from '../../timeline.ts';
 import { byRequests, ExcessNeed } from '../needs.ts';
 
@@ -39,6 +39,8 @@ export function peakDrainNeeds(input: PeakDrainInput): Array<ExcessNeed<'peak-dr
   const { state, now, level, inFlight } = input;
   const summary = summarizeLevel(level);
   const why = summary.drainingFor ? `draining ahead of window ${summary.drainingFor}` : `window ${summary.window}`;
+  const tail = `exceeds its capacity at batchShare ${summary.batchShare.toFixed(2)}, onlineHeadroom ${summary.onlineHeadroom.toFixed(2)} (${why})`;
+  const message = (node: NodeState) => `Tidal peak drain: batch on ${node.name} ${tail}`;
   const out: Array<ExcessNeed<'peak-drain'>> = [];
   const cap = { cpu: 0, memory: 0 };
   for (const node of state.nodeList) {
@@ -54,8 +56,6 @@ export function peakDrainNeeds(input: PeakDrainInput): Array<ExcessNeed<'peak-dr
     const b = node.requested.batch;
     const excess = { cpu: Math.max(0, b.cpu - leavingCpu - cap.cpu), memory: Math.max(0, b.memory - leavingMem - cap.memory) };
     if (excess.cpu + excess.memory === 0) continue;
-    const message = () =>
-      `Tidal peak drain: batch on ${node.name} exceeds its capacity at batchShare ${summary.batchShare.toFixed(2)}, onlineHeadroom ${summary.onlineHeadroom.toFixed(2)} (${why})`;
     out.push(new ExcessNeed(node, 'peak-drain', excess, byRequests, message));
   }
   return out;
