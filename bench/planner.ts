@@ -6,7 +6,7 @@
 // the ratio of the two.
 //   node bench/planner.ts [--nodes 5000] [--runs 20] [--cpu-prof]
 
-import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../scheduler/core/descheduling/plan.ts';
 import { KUBE_DEFAULT, TIME_SHARING, type PolicyConfig } from '../scheduler/core/config.ts';
 import { constantProfile } from '../scheduler/core/profile.ts';
 import { ProfileTimeline } from '../scheduler/core/timeline.ts';

@@ -11,7 +11,7 @@ import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
 import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
-import { DEFAULT_PLANNER, type PlannerConfig } from '../core/eviction-planner.ts';
+import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
 import { TokenBucket } from '../core/rate.ts';
 import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';

@@ -1,5 +1,5 @@
-// Which batch pods may be taken back, and in which order: shared by preemption (extender) and the
-// descheduler's eviction planner so that both give up the same pods first.
+// Which batch pods may be taken back, and in which order: shared by preemption (extender), the
+// descheduler's evictor (descheduling/evictor.ts) and the peers, so that all give up the same pods first.
 
 import type { PodSpec } from './model.ts';
 
@@ -14,12 +14,13 @@ export interface EvictionRules {
   minPodAgeMs: number;
 }
 
-export const DEFAULT_EVICTION_RULES: EvictionRules = {
+/** kubernetes-sigs/descheduler's DefaultEvictor defaults; the one literal every planner and peer starts from. */
+export const DEFAULT_EVICTION_RULES: Readonly<EvictionRules> = Object.freeze({
   priorityThreshold: null,
   evictLocalStorage: false,
   evictBarePods: false,
   minPodAgeMs: 0,
-};
+});
 
 /** Why a pod must not be evicted, or null when it may be. Only batch pods are ever candidates. */
 export function notEvictable(pod: PodSpec, rules: EvictionRules, now: number): string | null {

@@ -11,7 +11,7 @@
 
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
-import { planEvictions, type EvictionPlan, type PlannerConfig } from '../core/eviction-planner.ts';
+import { planEvictions, type EvictionPlan, type PlannerConfig } from '../core/descheduling/plan.ts';
 import type { TokenBucket } from '../core/rate.ts';
 import type { ProfileTimeline } from '../core/timeline.ts';
 import { executePlan, type EvictionClient, type ExecutionResult } from './executor.ts';

@@ -3,7 +3,7 @@
 // forced; a 404 means the pod is already gone; anything else is counted and logged. Each attempt
 // first records the reason on the pod (annotation) and afterwards as a Kubernetes Event.
 
-import type { PlannedEviction } from '../core/eviction-planner.ts';
+import type { PlannedEviction } from '../core/descheduling/plan.ts';
 
 export type EvictionOutcome = 'evicted' | 'blocked' | 'gone' | 'conflict' | 'error';
 

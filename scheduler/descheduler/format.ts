@@ -1,6 +1,6 @@
 // The plan as an operator reads it: per node and per namespace, for --dry-run and runbooks.
 
-import type { EvictionPlan } from '../core/eviction-planner.ts';
+import type { EvictionPlan } from '../core/descheduling/plan.ts';
 import { formatCpu, formatMemory } from '../core/quantity.ts';
 
 export function formatPlan(plan: EvictionPlan, when: string): string {

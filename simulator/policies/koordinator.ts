@@ -43,7 +43,7 @@ export function lowNodeLoadController(): PeerController {
       const plan = planLowNodeLoad({ state: api.state, now, config: DEFAULT_LOW_NODE_LOAD, abnormal, rateBudget: api.rateAvailable(), staleMs: KOORDINATOR_USAGE.staleAfterMs });
       abnormal = plan.abnormal;
       for (const e of plan.evictions) {
-        if (api.evict(e.pod.uid, 'low-node-load')) api.rateTake();
+        if (api.evict(e.pod.uid, e.reason)) api.rateTake();
       }
     },
   };

@@ -15,9 +15,10 @@
 //                6,000 evictions on the Double 11 sample), a churn the real agent does not have
 
 import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
-import { planEvictions, type PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
+import { planEvictions, type PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_USAGE } from '../../scheduler/core/usage.ts';
+import { DEFAULT_EVICTION_RULES } from '../../scheduler/core/victims.ts';
 import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_DEFAULTS, VOLCANO_LEVEL, windowOpen, type DailyWindow } from '../../scheduler/core/peers/volcano.ts';
 import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
@@ -39,7 +40,7 @@ export const VOLCANO_CONFIG: PolicyConfig = {
 
 /** The agent's eviction watermark as the core planner's hot-spot relief (no drain, acts at once). */
 export const VOLCANO_WATERMARK: PlannerConfig = {
-  rules: { priorityThreshold: null, evictLocalStorage: false, evictBarePods: false, minPodAgeMs: 0 },
+  rules: DEFAULT_EVICTION_RULES,
   limits: { maxPerNode: 0, maxPerNamespace: 0, maxTotal: 0 },
   drain: false,
   hotSpot: { threshold: { ...VOLCANO_DEFAULTS.highWatermark }, target: { ...VOLCANO_DEFAULTS.highWatermark }, consecutive: 1 },

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { batchCapacity, predictedOnline } from '../../scheduler/core/capacity.ts';
-import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';

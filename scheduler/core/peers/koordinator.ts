@@ -39,7 +39,9 @@ import type { PodSpec, Resources } from '../model.ts';
 import type { Level } from '../profile.ts';
 import type { ClusterState, NodeState } from '../state.ts';
 import { DEFAULT_USAGE, type UsageConfig } from '../usage.ts';
-import { compareVictims, notEvictable, type EvictionRules } from '../victims.ts';
+import { Evictor, NO_LIMITS, type PlannedEviction } from '../descheduling/evictor.ts';
+import type { Need } from '../descheduling/needs.ts';
+import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../victims.ts';
 
 const MB = 1_000_000;
 
@@ -174,11 +176,16 @@ export function loadAwareScore(estimated: Resources, allocatable: Resources): nu
 }
 
 // ---- LowNodeLoad ---------------------------------------------------------------------------
+// A descheduling strategy (descheduling/needs.ts): it states each gated hot node's need, and the one
+// evictor picks the victims in the core's order and enforces the limits (here: maxMigratingPerNode
+// as its per-node limit, the rate budget; no per-namespace or per-cycle cap, and PDBs left to the
+// Eviction API as Koordinator's descheduler does). The cold capacity is the strategy's own admit().
 
 export interface LowNodeLoadConfig {
   highThresholds: Resources;
   lowThresholds: Resources;
   consecutiveAbnormalities: number;
+  /** The evictor's per-node limit; 0: no limit (as every evictor limit). */
   maxMigratingPerNode: number;
   rules: EvictionRules;
 }
@@ -188,7 +195,7 @@ export const DEFAULT_LOW_NODE_LOAD: LowNodeLoadConfig = {
   lowThresholds: { ...KOORDINATOR_DEFAULTS.lowNodeLoad.lowThresholds },
   consecutiveAbnormalities: KOORDINATOR_DEFAULTS.lowNodeLoad.consecutiveAbnormalities,
   maxMigratingPerNode: KOORDINATOR_DEFAULTS.lowNodeLoad.maxMigratingPerNode,
-  rules: { priorityThreshold: null, evictLocalStorage: false, evictBarePods: false, minPodAgeMs: 0 },
+  rules: DEFAULT_EVICTION_RULES,
 };
 
 export interface LowNodeLoadInput {
@@ -203,20 +210,31 @@ export interface LowNodeLoadInput {
   staleMs: number;
 }
 
-export interface LowNodeLoadPlan {
-  evictions: Array<{ pod: PodSpec; node: string }>;
+export type LowNodeLoadReason = 'low-node-load';
+
+export interface LowNodeLoadNeeds {
+  /** One per gated hot node; none without a cold node to receive the load. */
+  needs: Array<Need<LowNodeLoadReason>>;
   abnormal: Map<string, number>;
   hot: string[];
   cold: string[];
 }
 
-/** One LowNodeLoad cycle (the algorithm at the top of this file). */
-export function planLowNodeLoad(input: LowNodeLoadInput): LowNodeLoadPlan {
+export interface LowNodeLoadPlan {
+  evictions: Array<PlannedEviction<LowNodeLoadReason>>;
+  abnormal: Map<string, number>;
+  hot: string[];
+  cold: string[];
+}
+
+/** LowNodeLoad's strategy: which nodes are hot and cold this cycle, and what each hot node needs. */
+export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): LowNodeLoadNeeds {
   const { state, now, config } = input;
   const hi = config.highThresholds;
   const lo = config.lowThresholds;
-  const out: LowNodeLoadPlan = { evictions: [], abnormal: new Map(), hot: [], cold: [] };
+  const out: LowNodeLoadNeeds = { needs: [], abnormal: new Map(), hot: [], cold: [] };
   const hot: Array<{ node: NodeState; usage: Resources; load: number }> = [];
+  // What the cold nodes can still take, shared by every hot node's need.
   const free = { cpu: 0, memory: 0 };
   for (const node of state.nodeList) {
     const s = node.usage.latest();
@@ -237,24 +255,47 @@ export function planLowNodeLoad(input: LowNodeLoadInput): LowNodeLoadPlan {
   }
   out.hot = hot.map((h) => h.node.name);
   if (hot.length === 0 || out.cold.length === 0) return out;
-  hot.sort((x, y) => y.load - x.load || (x.node.name < y.node.name ? -1 : 1));
-  for (const { node, usage } of hot) {
+  const usageOf = (p: PodSpec): Resources => state.podUsage.get(p.uid) ?? p.requests;
+  const message = (node: string) =>
+    `Koordinator LowNodeLoad: ${node} usage above ${hi.cpu}% cpu or ${hi.memory}% memory for ${config.consecutiveAbnormalities} consecutive observations; moving load to the ${out.cold.length} cold node(s)`;
+  for (const { node, usage, load } of hot) {
     const a = node.spec.allocatable;
-    const victims = [...node.pods.values()].filter((p) => notEvictable(p, config.rules, now) === null).sort((x, y) => compareVictims(x, y, now));
-    let planned = 0;
-    for (const v of victims) {
-      const stillHot = (usage.cpu / a.cpu) * 100 > hi.cpu || (usage.memory / a.memory) * 100 > hi.memory;
-      if (!stillHot || planned >= config.maxMigratingPerNode || out.evictions.length >= input.rateBudget) break;
-      const u = state.podUsage.get(v.uid) ?? v.requests;
+    out.needs.push({
+      node,
+      reason: 'low-node-load',
+      // Most loaded first.
+      severity: load,
+      unmet: () => (usage.cpu / a.cpu) * 100 > hi.cpu || (usage.memory / a.memory) * 100 > hi.memory,
+      // Any batch pod moves load; the thresholds are checked again after each one.
+      helps: () => true,
       // The cold nodes must be able to carry what moves.
-      if (u.cpu > free.cpu || u.memory > free.memory) break;
-      free.cpu -= u.cpu;
-      free.memory -= u.memory;
-      usage.cpu -= u.cpu;
-      usage.memory -= u.memory;
-      out.evictions.push({ pod: v, node: node.name });
-      planned++;
-    }
+      admit: (p) => {
+        const u = usageOf(p);
+        return !(u.cpu > free.cpu || u.memory > free.memory);
+      },
+      take: (p) => {
+        const u = usageOf(p);
+        free.cpu -= u.cpu;
+        free.memory -= u.memory;
+        usage.cpu -= u.cpu;
+        usage.memory -= u.memory;
+      },
+      remaining: () => ({ cpu: Math.max(0, usage.cpu - (hi.cpu / 100) * a.cpu), memory: Math.max(0, usage.memory - (hi.memory / 100) * a.memory) }),
+      message: () => message(node.name),
+    });
   }
   return out;
+}
+
+/** One LowNodeLoad cycle (the algorithm at the top of this file): the strategy through the evictor. */
+export function planLowNodeLoad(input: LowNodeLoadInput): LowNodeLoadPlan {
+  const { needs, abnormal, hot, cold } = lowNodeLoadNeeds(input);
+  const evictor = new Evictor<Need<LowNodeLoadReason>>(input.state, input.now, {
+    rules: input.config.rules,
+    limits: { ...NO_LIMITS, maxPerNode: input.config.maxMigratingPerNode },
+    rateBudget: input.rateBudget,
+    podDisruptionBudgets: false,
+  });
+  evictor.run(needs);
+  return { evictions: evictor.evictions, abnormal, hot, cold };
 }

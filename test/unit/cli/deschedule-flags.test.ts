@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { plannerFromFlags, register } from '../../../scheduler/cli/deschedule.ts';
-import { DEFAULT_PLANNER } from '../../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER } from '../../../scheduler/core/descheduling/plan.ts';
 
 function flags(args: string[]) {
   const program = new Command();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppCurves, SLOT_MS } from '../../../scheduler/core/app-curves.ts';
 import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
-import { DEFAULT_PLANNER, planEvictions } from '../../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER, planEvictions } from '../../../scheduler/core/descheduling/plan.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
 import { combinedPeak, peakBound, podCurve, podCurvesOf } from '../../../scheduler/core/plugins/complementary-peak.ts';
 import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';

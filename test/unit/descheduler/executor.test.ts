@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { VirtualClock } from '../../../scheduler/core/clock.ts';
-import { DEFAULT_PLANNER, type PlannedEviction } from '../../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER, type PlannedEviction } from '../../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { TokenBucket } from '../../../scheduler/core/rate.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../scheduler/core/clock.ts';
-import { DEFAULT_PLANNER } from '../../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER } from '../../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { TokenBucket } from '../../../scheduler/core/rate.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { batchCapacity, batchFree, predictedOnline } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
-import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../scheduler/core/peers/koordinator.ts';
+import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../scheduler/core/peers/koordinator.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
 import { KOORDINATOR } from '../../../simulator/policies/koordinator.ts';
@@ -143,5 +143,31 @@ describe('koordinator LowNodeLoad', () => {
     expect(run(cluster(12_800, 3, 2000, false)).evictions).toHaveLength(0);
     // Cold capacity: (75% - 20%) x 16000 = 8800m; a 9000m pod does not fit there.
     expect(run(cluster(15_000, 1, 9000)).evictions).toHaveLength(0);
+  });
+  it('as a strategy: a need per gated hot node, most loaded first, the cold capacity its own admit()', () => {
+    const state = cluster(15_200, 6, 1000); // 95 % cpu
+    const s = lowNodeLoadNeeds({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal: new Map([['hot', 4]]), staleMs: KOORDINATOR_USAGE.staleAfterMs });
+    expect(s.hot).toEqual(['hot']);
+    expect(s.cold).toEqual(['cold']);
+    expect(s.needs).toHaveLength(1);
+    const [n] = s.needs;
+    // load = max(95 / 75, memory (2 + 6) GiB / 64 GiB = 12.5 % / 80) = 1.2667
+    expect(n!.severity).toBeCloseTo(95 / 75, 10);
+    expect(n!.reason).toBe('low-node-load');
+    // Under 75 % = 12000m after 4 pods of 1000m: unmet until then.
+    const pods = [...state.pods.values()];
+    for (let i = 0; i < 4; i++) {
+      expect(n!.unmet()).toBe(true);
+      n!.take(pods[i]!);
+    }
+    expect(n!.unmet()).toBe(false);
+    // Cold capacity 8800m - 4000m moved = 4800m: a 5000m pod is refused.
+    expect(n!.admit!(batch({ requests: { cpu: 5000, memory: GiB } }))).toBe(false);
+    expect(n!.admit!(batch({ requests: { cpu: 4800, memory: GiB } }))).toBe(true);
+  });
+  it('plans past PodDisruptionBudgets, as Koordinator leaves them to the Eviction API', () => {
+    const state = cluster(12_800, 3, 2000);
+    state.upsertPdb({ namespace: 'default', name: 'jobs', selector: {}, disruptionsAllowed: 0 });
+    expect(run(state).evictions.map((e) => e.pod.uid)).toEqual(['b0']);
   });
 });

@@ -6,13 +6,14 @@ import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_LEVEL, windowOpen } from '../../../scheduler/core/peers/volcano.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
+import { DEFAULT_EVICTION_RULES } from '../../../scheduler/core/victims.ts';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import { tdmWindowFor, VOLCANO_TDM } from '../../../simulator/policies/volcano.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
 
 const ZONE = 'Asia/Shanghai';
 const at = (local: string) => Date.parse(`${local}+08:00`);
-const rules = { priorityThreshold: null, evictLocalStorage: false, evictBarePods: false, minPodAgeMs: 0 };
+const rules = DEFAULT_EVICTION_RULES;
 
 describe('volcano TDM windows', () => {
   it('parses HH:MM-HH:MM and is open inside it, crossing midnight or not', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../../../scheduler/core/eviction-planner.ts';
-import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
-import { ClusterState } from '../../../scheduler/core/state.ts';
-import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
-import { batch, GiB, node, pod } from '../../helpers/core.ts';
+import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../../../../scheduler/core/descheduling/plan.ts';
+import { constantProfile, type Profile } from '../../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../../scheduler/core/state.ts';
+import { ProfileTimeline } from '../../../../scheduler/core/timeline.ts';
+import { batch, GiB, node, pod } from '../../../helpers/core.ts';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-11-10T12:00:00Z');

@@ -1,0 +1,84 @@
+// What a descheduling strategy asks of one node, in terms the evictor (evictor.ts) can serve without
+// knowing the strategy: is more wanted, would this pod help, count it as gone. A strategy states
+// needs; it never picks victims or counts limits itself.
+
+import type { PodSpec, Resources } from '../model.ts';
+import type { NodeState } from '../state.ts';
+
+export interface Need<R extends string = string> {
+  readonly node: NodeState;
+  /** Carried by the evictions made for this need (metrics and events count by it). */
+  readonly reason: R;
+  /** How far over, comparable across strategies and nodes: the evictor serves the highest first. */
+  readonly severity: number;
+  /** More evictions are wanted on this node. */
+  unmet(): boolean;
+  /** Evicting the pod frees something this need is short of. */
+  helps(pod: PodSpec): boolean;
+  /**
+   * A condition of the strategy's own that the evictor's limits do not cover (Koordinator's: the cold
+   * nodes can take the pod's usage); false stops evicting from the node. Absent: always admitted.
+   */
+  admit?(pod: PodSpec): boolean;
+  /** Counts the pod as gone (called for every eviction on the node, whichever need it was for). */
+  take(pod: PodSpec): void;
+  /** What is still over (0 when met), for the plan's report. */
+  remaining(): Resources;
+  /** Why, in words, for the pod annotation and the Kubernetes Event. */
+  message(): string;
+}
+
+/**
+ * The common need: an excess per resource, paid down by what each evicted pod frees, measured by its
+ * requests (capacity) or by its observed usage (load; a pod without a metric counts at its requests).
+ * `freed` and `message` are the strategy's, shared by all its needs (one object per node: no closures).
+ */
+export class ExcessNeed<R extends string = string> implements Need<R> {
+  readonly node: NodeState;
+  readonly reason: R;
+  readonly severity: number;
+  /** The excess as stated, before any eviction. */
+  readonly initial: Readonly<Resources>;
+  #cpu: number;
+  #memory: number;
+  readonly #freed: (pod: PodSpec) => Resources;
+  readonly #message: (node: NodeState) => string;
+
+  constructor(node: NodeState, reason: R, excess: Resources, freed: (pod: PodSpec) => Resources, message: (node: NodeState) => string) {
+    this.node = node;
+    this.reason = reason;
+    this.initial = excess;
+    this.#cpu = excess.cpu;
+    this.#memory = excess.memory;
+    this.#freed = freed;
+    this.#message = message;
+    const a = node.spec.allocatable;
+    this.severity = Math.max(excess.cpu / a.cpu, excess.memory / a.memory);
+  }
+
+  unmet(): boolean {
+    return this.#cpu > 0 || this.#memory > 0;
+  }
+
+  helps(pod: PodSpec): boolean {
+    if (this.#cpu <= 0 && this.#memory <= 0) return false;
+    const f = this.#freed(pod);
+    return (this.#cpu > 0 && f.cpu > 0) || (this.#memory > 0 && f.memory > 0);
+  }
+
+  take(pod: PodSpec): void {
+    const f = this.#freed(pod);
+    this.#cpu -= f.cpu;
+    this.#memory -= f.memory;
+  }
+
+  remaining(): Resources {
+    return { cpu: Math.max(0, this.#cpu), memory: Math.max(0, this.#memory) };
+  }
+
+  message(): string {
+    return this.#message(this.node);
+  }
+}
+
+export const byRequests = (pod: PodSpec): Resources => pod.requests;
