@@ -1,0 +1,83 @@
+// A traced pod as one policy's virtual cluster holds it: the core's PodSpec (what decisions read) plus
+// what the simulation tracks about it (arrival, run time done, the version that makes a stale timer
+// harmless, current usage).
+
+import type { PolicyConfig } from '../../scheduler/core/config.ts';
+import type { PodSpec, Resources } from '../../scheduler/core/model.ts';
+import type { TracePod } from '../traces/events.ts';
+
+export interface SimPod {
+  trace: TracePod;
+  /** Arrival order (ties of priority in the active queue go to the earlier pod). */
+  seq: number;
+  spec: PodSpec;
+  arrival: number;
+  /** When the pod last became pending (arrival or recreation). */
+  queuedAt: number;
+  running: boolean;
+  startedAt: number;
+  /** Work done before the current run, ms (batch). */
+  workDone: number;
+  /** Bumped when a scheduled completion becomes stale (eviction, removal). */
+  version: number;
+  /** Usage right now, updated at each sample (the state's podUsage map holds this object). */
+  usage: Resources;
+  /** Observed absolute usage from pod-usage events, when the trace gives it. */
+  observed: Resources | null;
+  gone: boolean;
+  /** What the queueing hint judges the pod by (queue.ts shapeKeyOf), built once: hint passes visit every unschedulable pod. */
+  shapeKey?: string;
+}
+
+export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, now: number): SimPod {
+  return {
+    trace,
+    seq,
+    spec: toSpec(trace, config, now),
+    arrival: now,
+    queuedAt: now,
+    running: false,
+    startedAt: 0,
+    workDone: 0,
+    version: 0,
+    usage: { cpu: 0, memory: 0 },
+    observed: null,
+    gone: false,
+  };
+}
+
+/**
+ * The end of the span over which a pod needs its capacity, if it started at `now`: a batch pod that
+ * declares its runtime and cannot checkpoint must survive to its end; 0 for every other pod (it needs
+ * capacity now only).
+ */
+export function spanEndOf(p: SimPod, now: number): number {
+  return p.spec.class === 'batch' && p.spec.expectedRuntimeMs > 0 && !p.spec.checkpointable ? now + p.spec.expectedRuntimeMs : 0;
+}
+
+function toSpec(t: TracePod, config: PolicyConfig, now: number): PodSpec {
+  return {
+    uid: t.uid,
+    namespace: t.namespace,
+    name: t.name,
+    nodeName: '',
+    class: t.class,
+    app: t.app,
+    priority: t.priority,
+    labels: {},
+    requests: { cpu: t.requests.cpu, memory: t.requests.memory },
+    limits: { cpu: 0, memory: 0 },
+    // With co-location, batch pods ask for Tidal's extended resources (the recommended deployment).
+    extendedBatchResources: t.class === 'batch' && config.colocation,
+    createdAt: now,
+    startedAt: 0,
+    expectedRuntimeMs: t.class === 'batch' ? t.declaredRuntimeMs : 0,
+    checkpointable: t.checkpointable,
+    progress: -1,
+    ownerKind: t.class === 'batch' ? 'Job' : 'ReplicaSet',
+    ownerName: t.job || t.app,
+    isMirror: false,
+    terminating: false,
+    hasLocalStorage: false,
+  };
+}
