@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/contract/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
           environment: 'node',
+          // A guard against hangs, not a performance bound (benchmarks measure speed): property tests
+          // and short replays take seconds, more on a busy machine.
+          testTimeout: 30_000,
         },
       },
       {
