@@ -11,7 +11,7 @@
 // varies with time, the usage is a percentile rather than the latest figure, and the share caps what
 // batch may hold however idle the node is, so that a profile can keep batch small in the day.
 //
-// Peers (the simulator's baselines, scheduler/core/peers/) generalise the formula through the level's
+// Peers (the simulator's baselines, simulator/peers/) generalise the formula through the level's
 // optional model (profile.ts CapacityModel), per resource r:
 //   batchCapacity_r = max(0, min(A*batchShare, A*(1 - headroom_r) - predictedOnline_r,
 //                                unusedFraction * (A - predictedOnline_r)))

@@ -391,17 +391,29 @@ export class PolicyEngine {
    * (framework.ts Signature): everything they read of the pod and the time.
    */
   #shapeEntry(ctx: PodContext, filters: readonly FilterPlugin[], active: readonly ActiveScore[]): ShapeEntry | null {
-    let key: string = ctx.pod.class;
-    for (const f of filters) {
-      if (f.signature === undefined) return null;
-      key += `#${f.signature(ctx)}`;
-    }
+    let key = this.filterSignature(ctx, filters);
+    if (key === null) return null;
     key += '#';
     for (const a of active) if (a.plugin.signature !== undefined) key += `#${a.plugin.signature(ctx)}`;
     const cc = ctx.curves;
     const e = this.#shapes!.get(key, filters, active);
     e.validate(ctx.t.size, ctx.t.layout, cc === null ? -1 : this.state.curves.version, cc === null ? -1 : cc.table.epoch, ctx.now);
     return e;
+  }
+
+  /**
+   * What the filters' verdicts on a node depend on beyond the node itself: the pod's class and the
+   * active filters' signatures (framework.ts Signature), or null when one is unsigned. Two pods with
+   * the same filter signature at the same instant get the same verdict on every node: place()'s cache
+   * and the simulator's queueing hints both judge pods by it.
+   */
+  filterSignature(ctx: PodContext, filters: readonly FilterPlugin[] = this.activeFilters(ctx)): string | null {
+    let key: string = ctx.pod.class;
+    for (const f of filters) {
+      if (f.signature === undefined) return null;
+      key += `#${f.signature(ctx)}`;
+    }
+    return key;
   }
 
   /** Filters (and, when it passes, scores) row i for the entry's shape: what place() does without the cache. */

@@ -8,7 +8,7 @@ export interface Level {
   /** Fraction of a node's allocatable kept free above predicted online usage, in [0, 1]. */
   onlineHeadroom: number;
   /**
-   * A peer's batch-capacity formula (the simulator's baselines, scheduler/core/peers/). Absent for
+   * A peer's batch-capacity formula (the simulator's baselines, simulator/peers/). Absent for
    * Tidal's own profiles, whose capacity is exactly the formula in capacity.ts.
    */
   model?: CapacityModel;

@@ -1,8 +1,9 @@
-// Every plugin the engine can build, by name. A policy names its filters (PolicyConfig.filters, in the
+// Every plugin of Tidal's that the engine can build, by name (the peers' baselines keep theirs in
+// simulator/peers/<peer>/ and hand them to the engine: EngineOptions.definitions). A policy names its filters (PolicyConfig.filters, in the
 // order they run) and its scores (PolicyConfig.scoreWeights), and gives a plugin args under its name
 // (PolicyConfig.pluginArgs); the engine builds its own instances through each definition's factory.
-// A plugin with a filter and a score (KoordLoadAware) is one name with one args block, as in
-// kube-scheduler. Adding a plugin: its file in plugins/ exporting a definition, and one line here.
+// A plugin with a filter and a score (the Koordinator baseline's KoordLoadAware) is one name with one
+// args block, as in kube-scheduler. Adding a plugin: its file in plugins/ exporting a definition, and one line here.
 
 import type { ArgsIssue, FilterDefinition, ScoreDefinition } from './framework.ts';
 import { AppStackingLimit } from './plugins/app-stacking.ts';
@@ -14,10 +15,6 @@ import { LeastAllocated } from './plugins/least-allocated.ts';
 import { LoadAware } from './plugins/load-aware.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
 import { OnlineLoadThreshold } from './plugins/online-load.ts';
-import { KatalystTideNodeType } from './plugins/peer-katalyst-tide.ts';
-import { KoordLoadAwareFilter, KoordLoadAwareScore } from './plugins/peer-koord-load-aware.ts';
-import { NativeLeastAllocated } from './plugins/peer-native-least-allocated.ts';
-import { VolcanoTdm } from './plugins/peer-volcano-tdm.ts';
 import { PodCountFit } from './plugins/pod-count.ts';
 import { RequestsFit } from './plugins/requests-fit.ts';
 import { WindowSurvival } from './plugins/window-survival.ts';
@@ -29,16 +26,13 @@ export const TIDAL_FILTERS: readonly FilterDefinition<any>[] = [NodeUnschedulabl
 /** Tidal's scores (a TidalConfig's scoreWeights may name these, for the classes each lists). */
 export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak];
 
-/** The peers' plugins, for the simulator's baselines (not offered in a TidalConfig). */
-export const PEER_FILTERS: readonly FilterDefinition<any>[] = [KoordLoadAwareFilter, VolcanoTdm, KatalystTideNodeType];
-export const PEER_SCORES: readonly ScoreDefinition<any>[] = [KoordLoadAwareScore, NativeLeastAllocated];
 
 /** What Tidal's policies filter with, in order. */
 export const DEFAULT_FILTERS: readonly string[] = TIDAL_FILTERS.map((d) => d.name);
 
 const byName = <D extends { name: string }>(defs: readonly D[]): ReadonlyMap<string, D> => new Map(defs.map((d) => [d.name, d]));
-const FILTERS_BY_NAME = byName([...TIDAL_FILTERS, ...PEER_FILTERS]);
-const SCORES_BY_NAME = byName([...TIDAL_SCORES, ...PEER_SCORES]);
+const FILTERS_BY_NAME = byName(TIDAL_FILTERS);
+const SCORES_BY_NAME = byName(TIDAL_SCORES);
 
 export function filterDefinition(name: string): FilterDefinition<any> | undefined {
   return FILTERS_BY_NAME.get(name);

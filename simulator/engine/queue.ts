@@ -67,14 +67,23 @@ export class SchedulingQueue {
     for (const n of this.#changed) if (rows.has(n)) names.push(n);
     this.#changed.clear();
     if (names.length === 0 || this.#unschedulable.length === 0) return;
-    const verdictOf = new Map<string, boolean>();
+    // Pods are judged by the engine's filter signature (the same key its equivalence cache uses), found
+    // once per shape of pod: the shape memo saves building a context for every waiting pod.
+    const byShape = new Map<string, boolean>();
+    const bySignature = new Map<string, boolean>();
     const keep: SimPod[] = [];
     for (const p of this.#unschedulable) {
-      const key = (p.shapeKey ??= shapeKeyOf(p));
-      let fits = verdictOf.get(key);
+      const shape = (p.shapeKey ??= shapeKeyOf(p));
+      let fits = byShape.get(shape);
       if (fits === undefined) {
-        fits = this.#engine.verdicts(this.#engine.context(p.spec, now), names).passed > 0;
-        verdictOf.set(key, fits);
+        const ctx = this.#engine.context(p.spec, now);
+        const sig = this.#engine.filterSignature(ctx);
+        fits = sig === null ? undefined : bySignature.get(sig);
+        if (fits === undefined) {
+          fits = this.#engine.verdicts(ctx, names).passed > 0;
+          if (sig !== null) bySignature.set(sig, fits);
+        }
+        byShape.set(shape, fits);
       }
       (fits ? this.#active : keep).push(p);
     }
@@ -126,11 +135,11 @@ export class SchedulingQueue {
 }
 
 /**
- * The queueing hint's key: pods with equal keys get the same filter verdicts at one instant (same
- * class, app, requests, priority, checkpointing and span; the span starts now, so its length stands for
- * its end). It is the simulator's own key and does not agree with the engine's equivalence key field
- * for field; it is to be replaced by the engine's per-plugin signatures, so that queue and engine
- * judge two pods alike by one definition.
+ * A memo key for the hint pass: pods with equal keys have equal inputs to every filter at one instant
+ * (class, app, requests, priority, checkpointing and declared runtime; a waiting pod has not started,
+ * so its remaining runtime is its whole runtime, as the engine computes it), hence the same engine
+ * filter signature. It only saves building a context per waiting pod; the verdict is shared by the
+ * engine's signature (PolicyEngine.filterSignature).
  */
 export function shapeKeyOf(p: SimPod): string {
   const s = p.spec;

@@ -14,10 +14,10 @@ import { DEFAULT_PLANNER } from '../../scheduler/core/eviction-planner.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { CRANE } from '../peers/crane/policy.ts';
 import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';
-import { KATALYST_TIDE } from './katalyst.ts';
-import { KOORDINATOR } from './koordinator.ts';
+import { KATALYST_TIDE } from '../peers/katalyst-tide/policy.ts';
+import { KOORDINATOR } from '../peers/koordinator/policy.ts';
 import type { SimPolicy } from './types.ts';
-import { VOLCANO_TDM } from './volcano.ts';
+import { VOLCANO_TDM } from '../peers/volcano-tdm/policy.ts';
 
 export type { ControllerApi, PeerController, SimPolicy } from './types.ts';
 

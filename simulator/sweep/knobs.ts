@@ -2,10 +2,10 @@
 // (simulator/policies/*.ts), with its default and the range it accepts. A setting that leaves every
 // knob at its default is the named policy itself (byte-identical results).
 
-import { katalystTidePolicy } from '../policies/katalyst.ts';
-import { koordinatorPolicy } from '../policies/koordinator.ts';
+import { katalystTidePolicy } from '../peers/katalyst-tide/policy.ts';
+import { koordinatorPolicy } from '../peers/koordinator/policy.ts';
 import { POLICY_ALIASES, POLICY_NAMES, policyByName, timeSharingPolicy, type SimPolicy } from '../policies/index.ts';
-import { volcanoPolicy } from '../policies/volcano.ts';
+import { volcanoPolicy } from '../peers/volcano-tdm/policy.ts';
 
 export interface KnobSpec {
   default: number;

@@ -7,6 +7,7 @@
 //   CraneDynamic  the Dynamic plugin (crane-scheduler pkg/plugins/dynamic) over the annotator's load
 //     figures, under the annotation names Crane uses; formula.ts has the thresholds and weights.
 
+import { NativeLeastAllocated } from '../native-least-allocated.ts';
 import { failWith, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { dynamicOverload, dynamicScore, type DynamicLoad } from './formula.ts';
@@ -116,4 +117,4 @@ export const CraneDynamicScore: ScoreDefinition<null> = {
   }),
 };
 
-export const CRANE_DEFINITIONS = [CraneElasticFit, CraneElasticRoom, CraneDynamicFilter, CraneDynamicScore] as const;
+export const CRANE_DEFINITIONS = [CraneElasticFit, CraneElasticRoom, CraneDynamicFilter, CraneDynamicScore, NativeLeastAllocated] as const;

@@ -6,6 +6,7 @@
 // the latest sample's online side (policy.ts sets the usage window to the latest sample), requests
 // of pods bound since, or all non-batch requests when the node has no fresh sample.
 
+import { NativeLeastAllocated } from '../native-least-allocated.ts';
 import { failWith, weightedScore, type FilterDefinition, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import type { NodeTable } from '../../../scheduler/core/node-table.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
@@ -57,4 +58,4 @@ export const KatalystReclaimedRoom: ScoreDefinition<null> = {
   }),
 };
 
-export const KATALYST_RECLAIMED_DEFINITIONS = [KatalystReclaimedFit, KatalystReclaimedRoom] as const;
+export const KATALYST_RECLAIMED_DEFINITIONS = [KatalystReclaimedFit, KatalystReclaimedRoom, NativeLeastAllocated] as const;

@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import { TIME_SHARING } from '../../../scheduler/core/config.ts';
 import { PolicyEngine, type PlaceResult } from '../../../scheduler/core/engine.ts';
+import type { PluginDefinition } from '../../../scheduler/core/framework.ts';
 import type { PodSpec } from '../../../scheduler/core/model.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
-import { KOORDINATOR } from '../../../simulator/policies/koordinator.ts';
+import { KOORDINATOR } from '../../../simulator/peers/koordinator/policy.ts';
 import { GiB, node, pod } from '../../helpers/core.ts';
 
 const CORE = fileURLToPath(new URL('../../../scheduler/core/', import.meta.url));
@@ -52,9 +53,9 @@ describe('no mutable module state in scheduler/core', () => {
 });
 
 /** A cluster of 12 nodes whose tenants of four apps have learned curves (complementary peaks, with a spread). */
-function world(config = TIME_SHARING) {
+function world(config = TIME_SHARING, definitions: readonly PluginDefinition[] = []) {
   const state = new ClusterState(config.usage);
-  const engine = new PolicyEngine({ config, state, profile });
+  const engine = new PolicyEngine({ config, state, profile, definitions });
   let now = T0 - 3 * 24 * 60 * MIN;
   const names: string[] = [];
   for (let i = 0; i < 12; i++) {
@@ -99,16 +100,16 @@ function placeAndBind(w: ReturnType<typeof world>, p: PodSpec) {
 }
 
 describe('interleaved decisions', () => {
-  for (const [label, config] of [['time-sharing', TIME_SHARING], ['koordinator', KOORDINATOR.config]] as const) {
+  for (const [label, config, defs] of [['time-sharing', TIME_SHARING, []], ['koordinator', KOORDINATOR.config, KOORDINATOR.definitions!]] as const) {
     it(`${label}: two engines side by side decide as each alone`, () => {
       const a = pods('a', 40);
       const b = pods('b', 40).reverse();
-      const aloneA = world(config);
-      const aloneB = world(config);
+      const aloneA = world(config, defs);
+      const aloneB = world(config, defs);
       const expectedA = a.map((p) => placeAndBind(aloneA, p));
       const expectedB = b.map((p) => placeAndBind(aloneB, p));
-      const sideA = world(config);
-      const sideB = world(config);
+      const sideA = world(config, defs);
+      const sideB = world(config, defs);
       const gotA: ReturnType<typeof summary>[] = [];
       const gotB: ReturnType<typeof summary>[] = [];
       for (let k = 0; k < a.length; k++) {

@@ -1,8 +1,8 @@
 // The katalyst-tide baseline pinned to hand-computed cases of Tide's pool rules
-// (scheduler/core/peers/katalyst.ts).
+// (simulator/peers/katalyst-tide/formula.ts).
 
 import { describe, expect, it } from 'vitest';
-import { classifyNewNodes, flipLabels, nodeTypeOf, poolLabels, TIDE_LABELS, tideStep } from '../../../scheduler/core/peers/katalyst.ts';
+import { classifyNewNodes, flipLabels, nodeTypeOf, poolLabels, TIDE_LABELS, tideStep } from '../../../simulator/peers/katalyst-tide/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
 

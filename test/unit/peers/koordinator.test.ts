@@ -1,14 +1,14 @@
 // The koordinator baseline pinned to hand-computed cases of Koordinator's formulas and defaults
-// (scheduler/core/peers/koordinator.ts), so that it cannot quietly become a straw man.
+// (simulator/peers/koordinator/formula.ts), so that it cannot quietly become a straw man.
 
 import { describe, expect, it } from 'vitest';
 import { batchCapacity, batchFree, predictedOnline } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
-import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../scheduler/core/peers/koordinator.ts';
+import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../simulator/peers/koordinator/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
-import { KOORDINATOR } from '../../../simulator/policies/koordinator.ts';
+import { KOORDINATOR } from '../../../simulator/peers/koordinator/policy.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
 
 const NOW = Date.parse('2026-11-10T12:00:00Z');
@@ -91,7 +91,7 @@ describe('koordinator LoadAware', () => {
   });
   it('in the engine: usage + pods bound since the metric + the incoming estimate', () => {
     const state = new ClusterState(KOORDINATOR.config.usage);
-    const engine = new PolicyEngine({ config: KOORDINATOR.config, state, profile: KOORDINATOR_LEVEL_PROFILE });
+    const engine = new PolicyEngine({ config: KOORDINATOR.config, state, profile: KOORDINATOR_LEVEL_PROFILE, definitions: KOORDINATOR.definitions });
     state.upsertNode(node('n1'), NOW - MIN);
     sample(state, 'n1', NOW - MIN, { cpu: 8000, memory: 8 * GiB });
     const p = pod({ requests: { cpu: 1000, memory: GiB } }); // estimate 850

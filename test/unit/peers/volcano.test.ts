@@ -1,14 +1,14 @@
 // The volcano-tdm baseline pinned to hand-computed cases of TDM and the agent's oversubscription
-// (scheduler/core/peers/volcano.ts).
+// (simulator/peers/volcano-tdm/formula.ts).
 
 import { describe, expect, it } from 'vitest';
 import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
-import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_LEVEL, windowOpen } from '../../../scheduler/core/peers/volcano.ts';
+import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_LEVEL, windowOpen } from '../../../simulator/peers/volcano-tdm/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { DEFAULT_EVICTION_RULES } from '../../../scheduler/core/victims.ts';
 import { loadProfileFile } from '../../../profiles/loader.ts';
-import { tdmWindowFor, VOLCANO_TDM } from '../../../simulator/policies/volcano.ts';
+import { tdmWindowFor, VOLCANO_TDM } from '../../../simulator/peers/volcano-tdm/policy.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
 
 const ZONE = 'Asia/Shanghai';
@@ -58,7 +58,7 @@ describe('volcano TDM placement and eviction', () => {
     const state = cluster();
     const profile = loadProfileFile('profiles/daily-tidal.yaml');
     const config = { ...VOLCANO_TDM.config, pluginArgs: { ...VOLCANO_TDM.config.pluginArgs, ...VOLCANO_TDM.pluginArgs!(profile) } };
-    const engine = new PolicyEngine({ config, state, profile: VOLCANO_TDM.profileFor(profile) });
+    const engine = new PolicyEngine({ config, state, profile: VOLCANO_TDM.profileFor(profile), definitions: VOLCANO_TDM.definitions });
     const b = batch({ requests: { cpu: 1000, memory: GiB } });
     const feasible = (t: number, p = b) => engine.filter(engine.context(p, t), null).feasible.map((x) => x.name).sort();
     expect(feasible(at('2026-11-11T01:00:00'))).toEqual(['r1', 'r2']);

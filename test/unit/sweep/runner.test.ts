@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
-import { koordinatorPolicy } from '../../../simulator/policies/koordinator.ts';
+import { koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
 import { formatSeriesCsv, formatTotalsCsv } from '../../../simulator/report/index.ts';
 import { SCENARIOS } from '../../../simulator/scenarios/make.ts';
 import type { SweepSpec } from '../../../simulator/sweep/file.ts';

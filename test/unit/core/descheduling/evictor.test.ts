@@ -7,7 +7,7 @@ import type { Need } from '../../../../scheduler/core/descheduling/needs.ts';
 import { hotSpotNeeds } from '../../../../scheduler/core/descheduling/strategies/hot-spot.ts';
 import { peakDrainNeeds } from '../../../../scheduler/core/descheduling/strategies/peak-drain.ts';
 import type { PodSpec } from '../../../../scheduler/core/model.ts';
-import { DEFAULT_LOW_NODE_LOAD, lowNodeLoadNeeds } from '../../../../scheduler/core/peers/koordinator.ts';
+import { DEFAULT_LOW_NODE_LOAD, lowNodeLoadNeeds } from '../../../../simulator/peers/koordinator/formula.ts';
 import { constantProfile } from '../../../../scheduler/core/profile.ts';
 import { ClusterState, type NodeState } from '../../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../../scheduler/core/timeline.ts';

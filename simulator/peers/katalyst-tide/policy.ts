@@ -1,4 +1,4 @@
-// The `katalyst-tide` policy: Katalyst's Tide node pool on the one core (scheduler/core/peers/katalyst.ts).
+// The `katalyst-tide` policy: Katalyst's Tide node pool on the one core (simulator/peers/katalyst-tide/formula.ts).
 //   pool         50 % of the nodes reserved online, 10 % reserved offline, the rest tide nodes
 //                (Katalyst has no default reserve; these are this baseline's)
 //   placement    online pods on node-type=online nodes, batch on node-type=offline nodes, each at its
@@ -8,11 +8,12 @@
 //                flips offline when all its online pods fit on the other online nodes (they are evicted
 //                and rescheduled)
 
-import { KUBE_DEFAULT, type PolicyConfig } from '../../scheduler/core/config.ts';
-import { constantProfile } from '../../scheduler/core/profile.ts';
-import type { PodSpec } from '../../scheduler/core/model.ts';
-import { classifyNewNodes, flipLabels, poolLabels, TIDE_DEFAULT_RESERVE, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from '../../scheduler/core/peers/katalyst.ts';
-import type { PeerController, SimPolicy } from './types.ts';
+import { KatalystTideNodeType } from './plugin.ts';
+import { KUBE_DEFAULT, type PolicyConfig } from '../../../scheduler/core/config.ts';
+import { constantProfile } from '../../../scheduler/core/profile.ts';
+import type { PodSpec } from '../../../scheduler/core/model.ts';
+import { classifyNewNodes, flipLabels, poolLabels, TIDE_DEFAULT_RESERVE, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from './formula.ts';
+import type { PeerController, SimPolicy } from '../../policies/types.ts';
 
 export const KATALYST_CONFIG: PolicyConfig = { ...KUBE_DEFAULT, name: 'katalyst-tide', filters: [...KUBE_DEFAULT.filters, 'KatalystTide'] };
 
@@ -47,6 +48,7 @@ export function tideControllerWith(reserve: { online: number; offline: number })
 }
 
 export const KATALYST_TIDE: SimPolicy = {
+  definitions: [KatalystTideNodeType],
   name: 'katalyst-tide',
   description: 'Katalyst Tide: reserved online (50%) and offline (10%) nodes, tide nodes flipped every 10 s by the pending-pod rule; pods at their requests, online and batch never share a node',
   config: KATALYST_CONFIG,

@@ -1,7 +1,7 @@
 // Katalyst's Tide (ByteDance) as a baseline: a node pool split into reserved online nodes, reserved
 // offline nodes and "tide" nodes that flip between online and offline, reimplemented from its
 // controller (kubewharf/katalyst-core: pkg/controller/tide/tide.go; no code copied). Pure functions
-// over the core's ClusterState: the simulator's `katalyst-tide` policy (simulator/policies/katalyst.ts)
+// over the core's ClusterState: the simulator's `katalyst-tide` policy (simulator/peers/katalyst-tide/policy.ts)
 // runs them every 10 s.
 //
 // Labels (as the controller writes them; pods select nodes by node-type, the peer filter reads it):
@@ -23,8 +23,8 @@
 // nodes, each at its requests against allocatable (offline pods use Katalyst's reclaimed resources,
 // which on a node without online pods are the node).
 
-import type { NodeSpec, PodSpec, Resources } from '../model.ts';
-import type { ClusterState, NodeState } from '../state.ts';
+import type { NodeSpec, PodSpec, Resources } from '../../../scheduler/core/model.ts';
+import type { ClusterState, NodeState } from '../../../scheduler/core/state.ts';
 
 const P = 'tide.katalyst.kubewharf.io';
 export const TIDE_LABELS = {

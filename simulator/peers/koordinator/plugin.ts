@@ -4,10 +4,10 @@
 // above 65 % CPU or 95 % memory of allocatable, the score prefers the least used. Every pod but
 // system ones (DaemonSets) is checked, batch included, as in Koordinator.
 
-import { failWith, stateKey, type FilterDefinition, type PodContext, type ScoreDefinition } from '../framework.ts';
-import type { Resources } from '../model.ts';
-import { KOORDINATOR_DEFAULTS, KOORDINATOR_USAGE, loadAwareEstimate, loadAwareNodeEstimate, loadAwareOver, loadAwareScore } from '../peers/koordinator.ts';
-import type { NodeState } from '../state.ts';
+import { failWith, stateKey, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import type { Resources } from '../../../scheduler/core/model.ts';
+import { KOORDINATOR_DEFAULTS, KOORDINATOR_USAGE, loadAwareEstimate, loadAwareNodeEstimate, loadAwareOver, loadAwareScore } from './formula.ts';
+import type { NodeState } from '../../../scheduler/core/state.ts';
 
 /** Per node: the estimate before the incoming pod, cached against the node's version (any change bumps it). */
 type EstimateCache = WeakMap<NodeState, { version: number; now: number; est: Resources | null }>;

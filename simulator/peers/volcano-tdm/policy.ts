@@ -1,5 +1,5 @@
 // The `volcano-tdm` policy: Volcano's TDM plugin and its agent's oversubscription on the one core
-// (formulas in scheduler/core/peers/volcano.ts).
+// (formulas in simulator/peers/volcano-tdm/formula.ts).
 //   zones        every node of the simulated cluster is labelled volcano.sh/revocable-zone=rz1; the
 //                zone's daily window is the profile's recurring window with the most batch share
 //                (an operator configures TDM for the same night; "night" 23:00-08:00 in the shipped
@@ -14,14 +14,16 @@
 //                a node that crossed them, the simulator evicts and re-places batch in a loop (over
 //                6,000 evictions on the Double 11 sample), a churn the real agent does not have
 
-import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
-import { planEvictions, type PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
-import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
-import { DEFAULT_USAGE } from '../../scheduler/core/usage.ts';
-import { DEFAULT_EVICTION_RULES } from '../../scheduler/core/victims.ts';
-import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_DEFAULTS, VOLCANO_LEVEL, windowOpen, type DailyWindow } from '../../scheduler/core/peers/volcano.ts';
-import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
-import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
+import { VolcanoTdm } from './plugin.ts';
+import { NativeLeastAllocated } from '../native-least-allocated.ts';
+import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
+import { planEvictions, type PlannerConfig } from '../../../scheduler/core/descheduling/plan.ts';
+import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
+import { DEFAULT_USAGE } from '../../../scheduler/core/usage.ts';
+import { DEFAULT_EVICTION_RULES } from '../../../scheduler/core/victims.ts';
+import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_DEFAULTS, VOLCANO_LEVEL, windowOpen, type DailyWindow } from './formula.ts';
+import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
+import { peerScoreWeights, type PeerController, type SimPolicy } from '../../policies/types.ts';
 
 export const TDM_ZONE = 'rz1';
 export const DEFAULT_TDM_WINDOW = '23:00-08:00';
@@ -77,6 +79,7 @@ export function tdmController(profile: Profile, watermark = false): PeerControll
 }
 
 export const VOLCANO_TDM: SimPolicy = {
+  definitions: [VolcanoTdm, NativeLeastAllocated],
   name: 'volcano-tdm',
   description: "Volcano TDM: batch on revocable-zone nodes only inside the daily window (the profile's night), 60% of unused capacity; evicted 1 pod/job/min when the window closes",
   config: VOLCANO_CONFIG,

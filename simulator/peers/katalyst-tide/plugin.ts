@@ -2,8 +2,8 @@
 // online pods go only to nodes labelled node-type=online, batch (offline) pods only to node-type=offline;
 // a node the pool has not classified yet takes neither.
 
-import { failWith, statelessFilter } from '../framework.ts';
-import { nodeTypeOf } from '../peers/katalyst.ts';
+import { failWith, statelessFilter } from '../../../scheduler/core/framework.ts';
+import { nodeTypeOf } from './formula.ts';
 
 export const KatalystTideNodeType = statelessFilter('KatalystTide', "Katalyst Tide: online pods on node-type=online nodes, batch on node-type=offline", {
   name: 'KatalystTide',

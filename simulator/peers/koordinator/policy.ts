@@ -1,5 +1,5 @@
 // The `koordinator` policy: Koordinator's defaults on the one core (formulas in
-// scheduler/core/peers/koordinator.ts).
+// simulator/peers/koordinator/formula.ts).
 //   batch capacity  usage policy: A - A x (1 - 60 %|65 %) - systemUsed - HP used (latest metric; pods
 //                   without a metric at their request; stale metric -> 0); no share cap, no windows,
 //                   no durations; batch over a shrunk capacity is NOT evicted (Koordinator does not)
@@ -11,11 +11,13 @@
 //   not modelled    koordlet's QoS (BE CPU suppression throttles batch instead of letting the node run
 //                   hot; BE memory eviction is off by default)
 
-import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
-import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
-import { constantProfile } from '../../scheduler/core/profile.ts';
-import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from '../../scheduler/core/peers/koordinator.ts';
-import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
+import { KoordLoadAwareFilter, KoordLoadAwareScore } from './plugin.ts';
+import { NativeLeastAllocated } from '../native-least-allocated.ts';
+import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
+import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
+import { constantProfile } from '../../../scheduler/core/profile.ts';
+import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from './formula.ts';
+import { peerScoreWeights, type PeerController, type SimPolicy } from '../../policies/types.ts';
 
 export const KOORDINATOR_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
@@ -52,6 +54,7 @@ export function lowNodeLoadController(): PeerController {
 const QPS = KOORDINATOR_DEFAULTS.lowNodeLoad.evictionQPS;
 
 export const KOORDINATOR: SimPolicy = {
+  definitions: [KoordLoadAwareFilter, KoordLoadAwareScore, NativeLeastAllocated],
   name: 'koordinator',
   description: "Koordinator's defaults: batch = 60%/65% of a node minus online usage, LoadAware 65/95 filter, LowNodeLoad hot-node eviction (75/80, 5 abnormal cycles, 2 per node); no windows, no durations",
   config: KOORDINATOR_CONFIG,

@@ -5,8 +5,8 @@
 // revocable one (a co-location pool, as the other policies see it), so this filter leaves online pods
 // alone: `strict` restores Volcano's rule for clusters that dedicate nodes to the zone.
 
-import { failWith, type FilterDefinition } from '../framework.ts';
-import { formatDailyWindow, REVOCABLE_ZONE_LABEL, windowOpen, type DailyWindow } from '../peers/volcano.ts';
+import { failWith, type FilterDefinition } from '../../../scheduler/core/framework.ts';
+import { formatDailyWindow, REVOCABLE_ZONE_LABEL, windowOpen, type DailyWindow } from './formula.ts';
 
 export interface VolcanoTdmArgs {
   /** Revocable zone name -> its daily window (when batch may run there). */

@@ -3,7 +3,7 @@
 // Volcano's oversubscription resources): batch requests are not in the native figures. For the
 // simulator's peer policies; Tidal's own LeastAllocated (kube-default) counts every class.
 
-import { statelessScore, weightedScore } from '../framework.ts';
+import { statelessScore, weightedScore } from '../../scheduler/core/framework.ts';
 
 export const NativeLeastAllocated = statelessScore('NativeLeastAllocated', 'LeastAllocated over native requests (batch asks for an extended resource)', ['online'], {
   name: 'NativeLeastAllocated',

@@ -3,7 +3,7 @@
 // (koordinator-sh/koordinator: pkg/slo-controller/noderesource/plugins/util/util.go,
 // pkg/scheduler/apis/config/v1/defaults.go, the LowNodeLoad plugin's low_node_load.go and
 // pkg/descheduler/utils/anomaly/basic_detector.go; no code copied). Pure functions: the simulator's
-// `koordinator` policy (simulator/policies/koordinator.ts) wires them into the one core.
+// `koordinator` policy (simulator/peers/koordinator/policy.ts) wires them into the one core.
 //
 // Batch capacity (slo-controller, policy `usage`, the default for CPU and memory), per resource:
 //   safetyMargin = total x (100 - reclaimThresholdPercent) / 100      (CPU 60 -> 40%, memory 65 -> 35%)
@@ -35,13 +35,13 @@
 //   capacity runs out; at most 2 migrating pods per node (maxMigratingPerNode), eviction QPS 10.
 //   Victims: batch pods only, in the core's order (victims.ts).
 
-import type { PodSpec, Resources } from '../model.ts';
-import type { Level } from '../profile.ts';
-import type { ClusterState, NodeState } from '../state.ts';
-import { DEFAULT_USAGE, type UsageConfig } from '../usage.ts';
-import { Evictor, NO_LIMITS, type PlannedEviction } from '../descheduling/evictor.ts';
-import type { Need } from '../descheduling/needs.ts';
-import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../victims.ts';
+import type { PodSpec, Resources } from '../../../scheduler/core/model.ts';
+import type { Level } from '../../../scheduler/core/profile.ts';
+import type { ClusterState, NodeState } from '../../../scheduler/core/state.ts';
+import { DEFAULT_USAGE, type UsageConfig } from '../../../scheduler/core/usage.ts';
+import { Evictor, NO_LIMITS, type PlannedEviction } from '../../../scheduler/core/descheduling/evictor.ts';
+import type { Need } from '../../../scheduler/core/descheduling/needs.ts';
+import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../../../scheduler/core/victims.ts';
 
 const MB = 1_000_000;
 

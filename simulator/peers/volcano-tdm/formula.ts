@@ -1,7 +1,7 @@
 // Volcano's TDM (time-division multiplexing) plugin and its agent's oversubscription as a baseline,
 // reimplemented from the formulas and defaults in its source (volcano-sh/volcano:
 // pkg/scheduler/plugins/tdm/tdm.go, pkg/agent/; no code copied). Pure functions: the simulator's
-// `volcano-tdm` policy (simulator/policies/volcano.ts) wires them into the core.
+// `volcano-tdm` policy (simulator/peers/volcano-tdm/policy.ts) wires them into the core.
 //
 // Revocable zones: nodes labelled volcano.sh/revocable-zone=<zone>; each zone has one daily window
 // "HH:MM-HH:MM" (local time of the scheduler; end <= start crosses midnight). A preemptable (batch)
@@ -16,10 +16,10 @@
 // oversubscription scheduling resumes; the simulator does not model that gate).
 
 import { DateTime } from 'luxon';
-import type { PodSpec } from '../model.ts';
-import type { Level } from '../profile.ts';
-import type { ClusterState } from '../state.ts';
-import { compareVictims, notEvictable, type EvictionRules } from '../victims.ts';
+import type { PodSpec } from '../../../scheduler/core/model.ts';
+import type { Level } from '../../../scheduler/core/profile.ts';
+import type { ClusterState } from '../../../scheduler/core/state.ts';
+import { compareVictims, notEvictable, type EvictionRules } from '../../../scheduler/core/victims.ts';
 
 export const REVOCABLE_ZONE_LABEL = 'volcano.sh/revocable-zone';
 
