@@ -6,7 +6,8 @@ import { parseDuration } from '../core/duration.ts';
 import type { Profile } from '../core/profile.ts';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
-import { simulate } from '../../simulator/engine/simulation.ts';
+import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
+import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { planCapacity, type PlanProbe } from '../../simulator/plan.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
@@ -20,11 +21,10 @@ import { ClusterRecorder } from '../../simulator/traces/record.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
-interface SimFlags {
+interface SimFlags extends ReaderFlags {
   trace: string;
   profile: string;
   policy: string[];
-  lenient?: boolean;
   until?: string;
   sampleInterval: string;
   deschedulerInterval: string;
@@ -32,14 +32,18 @@ interface SimFlags {
   progress: boolean;
 }
 
+/** Intervals below this would tick faster than any descheduler or metrics pipeline does. */
+const MIN_INTERVAL_MS = 1000;
+
 function simOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
-    .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)')
-    .option('--lenient', 'skip malformed trace rows and count them in the report (default: fail on the first, naming file, line and column)')
-    .option('--until <time>', 'stop the replay at this instant (ISO 8601)')
-    .option('--sample-interval <duration>', 'usage sampling and report resolution', '5m')
-    .option('--descheduler-interval <duration>', 'descheduler cycle period', '2m')
+  return addReaderOptions(
+    cmd
+      .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
+      .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)'),
+  )
+    .option('--until <time>', "stop the replay at this instant (ISO 8601; default: the trace's declared end or last event; later than that replays on with the pods there are)")
+    .option('--sample-interval <duration>', `usage sampling and report resolution (at least 1s; a run may take at most ${MAX_TICKS.toLocaleString('en-US')} ticks)`, '5m')
+    .option('--descheduler-interval <duration>', 'descheduler cycle period (at least 1s)', '2m')
     .option('--risk-threshold <fraction>', 'a node above this usage fraction counts towards online risk', String(DEFAULT_SIM_OPTIONS.riskThreshold))
     .option('--no-progress', 'no progress bar');
 }
@@ -48,9 +52,20 @@ function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOpt
   const risk = Number(f.riskThreshold);
   if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
   return {
-    options: { sampleIntervalMs: parseDuration(f.sampleInterval), deschedulerIntervalMs: parseDuration(f.deschedulerInterval), riskThreshold: risk },
+    options: { sampleIntervalMs: interval(f.sampleInterval, '--sample-interval'), deschedulerIntervalMs: interval(f.deschedulerInterval, '--descheduler-interval'), riskThreshold: risk },
     until: f.until ? parseTime(f.until, profile.timeZone) : undefined,
   };
+}
+
+function interval(v: string, flag: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+  if (ms < MIN_INTERVAL_MS) throw new Error(`${flag} must be at least 1s (got ${v})`);
+  return ms;
 }
 
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
@@ -79,7 +94,7 @@ export function register(program: Command): void {
   ).action(async (f: SimFlags & { out: string }) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
-    const trace = await openTrace(f.trace, { strict: !f.lenient });
+    const trace = await openTrace(f.trace, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
     const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
@@ -104,7 +119,7 @@ export function register(program: Command): void {
     const maxDelayed = Number(f.maxDelayedOnline);
     if (!Number.isInteger(maxDelayed) || maxDelayed < 0) throw new Error(`--max-delayed-online must be a whole number (got ${f.maxDelayedOnline})`);
     for (const name of f.policy) {
-      const trace = await openTrace(f.trace, { strict: !f.lenient });
+      const trace = await openTrace(f.trace, readerOptions(f, f.trace));
       const show = (p: PlanProbe) => console.log(`  ${name}: ${String(p.nodes).padStart(5)} nodes -> risk ${(p.totals.onlineRisk.hotFraction * 100).toFixed(2)}%, online delayed ${p.totals.onlineRisk.onlinePodsDelayed}: ${p.ok ? 'meets the bound' : 'too few'}`);
       const r = await planCapacity({ trace, profile, policy: policyByName(name), maxRisk, maxDelayedOnline: maxDelayed, options, until, onProbe: f.progress ? show : undefined });
       console.log(planSummary(r.policy, r.totalNodes, r.nodesNeeded, maxRisk, r.full, r.atNeeded));
@@ -139,18 +154,18 @@ export function register(program: Command): void {
     .option('--default-batch-runtime <duration>', 'runtime assumed for batch pods that declare none (tidal.io/expected-runtime)', '1h')
     .option('--no-pin', 'let the replayed policy place the recorded pods instead of pinning them where they run')
     .action(record);
-  trace
+  const convert = trace
     .command('convert')
     .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')
     .requiredOption('--in <path>', 'input trace')
-    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
-    .option('--lenient', 'skip malformed rows (counted) instead of failing')
-    .action(async (f: { in: string; out: string; lenient?: boolean }) => {
-      const t = await openTrace(f.in, { strict: !f.lenient });
-      const n = await writeTrace(t, f.out);
-      const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
-      console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}`);
-    });
+    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)');
+  addReaderOptions(convert).action(async (f: ReaderFlags & { in: string; out: string }) => {
+    const t = await openTrace(f.in, readerOptions(f, f.in));
+    const n = await writeTrace(t, f.out);
+    const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
+    const dropped = [...(t.info.dropped ?? [])].map(([why, k]) => `${k} ${why}`).join('; ');
+    console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}${dropped ? `; dropped: ${dropped}` : ''}`);
+  });
 }
 
 async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean }): Promise<void> {
