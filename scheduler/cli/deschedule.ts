@@ -124,6 +124,12 @@ function fraction(v: string, flag: string): number {
 }
 
 export function plannerFromFlags(f: Flags): PlannerConfig {
+  if (f.hotSpot) {
+    for (const r of ['cpu', 'memory'] as const) {
+      const [hot, target] = r === 'cpu' ? [f.hotCpu, f.targetCpu] : [f.hotMemory, f.targetMemory];
+      if (Number(target) > Number(hot)) throw new Error(`--target-${r} ${target} is above --hot-${r} ${hot}: relief would stop before the node is below the threshold that made it hot`);
+    }
+  }
   if (!f.drain && !f.hotSpot) throw new Error('--no-drain with --no-hot-spot turns off both things the descheduler does (peak drain and hot-spot relief): nothing would be checked; drop one of them');
   return {
     rules: {

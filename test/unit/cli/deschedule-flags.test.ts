@@ -38,6 +38,11 @@ describe('tidal deschedule refusals', () => {
     expect(plannerFromFlags(flags(['--no-drain'])).drain).toBe(false);
   });
 
+  it('refuses a relief target above its hot threshold', () => {
+    expect(() => plannerFromFlags(flags(['--hot-cpu', '0.8', '--target-cpu', '0.9']))).toThrow('--target-cpu 0.9 is above --hot-cpu 0.8: relief would stop before the node is below the threshold that made it hot');
+    expect(() => plannerFromFlags(flags(['--no-hot-spot', '--hot-cpu', '0.8', '--target-cpu', '0.9']))).not.toThrow();
+  });
+
   it('offers every pino level for --log-level, fatal included, and refuses others', () => {
     expect((flags(['--log-level', 'fatal']) as unknown as { logLevel: string }).logLevel).toBe('fatal');
     const program = new Command();
