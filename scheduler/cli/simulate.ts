@@ -68,11 +68,26 @@ function interval(v: string, flag: string): number {
   return ms;
 }
 
+const PROGRESS_LINE_MS = 5000;
+
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
 function progressBar(trace: Trace, enabled: boolean, label: string) {
-  if (!enabled || !process.stderr.isTTY) return { update: (_now: number, _events: number) => {}, stop: () => {} };
+  if (!enabled) return { update: (_now: number, _events: number) => {}, stop: () => {} };
   const { start, end } = trace.info;
   const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
+  // Not a terminal (a log file, CI): a plain line every few seconds, so long runs are not silent.
+  if (!process.stderr.isTTY) {
+    let last = Date.now();
+    return {
+      update: (now: number, events: number) => {
+        if (Date.now() - last < PROGRESS_LINE_MS) return;
+        last = Date.now();
+        const pct = span > 0 ? ` (${Math.min(100, ((now - start!) / span) * 100).toFixed(0)}%)` : '';
+        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events\n`);
+      },
+      stop: () => {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {percentage}% | {events} events | {clock}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
@@ -100,6 +115,9 @@ export function register(program: Command): void {
     const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
     bar.stop();
     const paths = await writeReport(result, f.out);
+    if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {
+      console.error(`note: ${f.trace} covers ${result.end - result.start} ms (a snapshot?); pass --until to replay it for a while`);
+    }
     console.log(formatTotalsTable(result));
     console.log(`\n${result.events} events in ${result.wallSeconds.toFixed(1)} s; report: ${paths.html}`);
   });

@@ -27,9 +27,15 @@ export interface SourceOptions {
 /** Loads the kubeconfig given, or the default one (in-cluster, $KUBECONFIG, ~/.kube/config). */
 export function loadKubeConfig(file: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no current cluster in the kubeconfig (use --kubeconfig, or --state FILE for a snapshot)');
+  try {
+    if (file) kc.loadFromFile(file);
+    else kc.loadFromDefault();
+  } catch (e) {
+    // The first line only, control bytes masked: a garbage file must not be echoed to the terminal.
+    const why = String((e as Error).message).split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?');
+    throw new Error(`${file ? `kubeconfig ${file}` : 'the default kubeconfig'}: cannot read it: ${why}`);
+  }
+  if (!kc.getCurrentCluster()) throw new Error(`no current cluster in ${file ? `kubeconfig ${file}` : 'the kubeconfig'} (use --kubeconfig, or --state FILE for a snapshot)`);
   return kc;
 }
 
