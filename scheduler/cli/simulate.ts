@@ -53,8 +53,16 @@ function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOpt
   if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
   return {
     options: { sampleIntervalMs: interval(f.sampleInterval, '--sample-interval'), deschedulerIntervalMs: interval(f.deschedulerInterval, '--descheduler-interval'), riskThreshold: risk },
-    until: f.until ? parseTime(f.until, profile.timeZone) : undefined,
+    until: f.until === undefined ? undefined : flagTime(f.until, '--until', profile.timeZone),
   };
+}
+
+function flagTime(v: string, flag: string, zone: string): number {
+  try {
+    return parseTime(v, zone);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
 }
 
 function interval(v: string, flag: string): number {
