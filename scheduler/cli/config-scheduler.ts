@@ -30,7 +30,12 @@ export interface SchedulerConfigOptions {
   leaderElect: boolean;
 }
 
-export const DEFAULT_SERVICE_URL = 'tidal-extender.kube-system.svc:8888/scheduler';
+/** The shipped deploy (deploy/base, charts/tidal): Service tidal-extender in tidal-system, HTTPS on 8443. */
+export const DEFAULT_URL_PREFIX = 'https://tidal-extender.tidal-system.svc:8443/scheduler';
+/** Where the shipped deploy gives kube-scheduler the CA and its client certificate (deploy/README.md). */
+export const DEFAULT_CA_FILE = '/etc/kubernetes/tidal/ca.crt';
+export const DEFAULT_CLIENT_CERT_FILE = '/etc/kubernetes/tidal/client.crt';
+export const DEFAULT_CLIENT_KEY_FILE = '/etc/kubernetes/tidal/client.key';
 const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
 
 const q = (s: string): string => JSON.stringify(s);
@@ -152,7 +157,7 @@ function checkOptions(o: SchedulerConfigOptions): string[] {
   try {
     url = new URL(o.urlPrefix);
   } catch {
-    p.push(`--url-prefix must be an absolute URL such as http://${DEFAULT_SERVICE_URL} (got ${o.urlPrefix})`);
+    p.push(`--url-prefix must be an absolute URL such as ${DEFAULT_URL_PREFIX} (got ${o.urlPrefix})`);
   }
   if (url && url.protocol !== 'http:' && url.protocol !== 'https:') p.push(`--url-prefix must be http or https (got ${url.protocol})`);
   if (url && o.https && url.protocol !== 'https:') p.push(`--https needs an https:// --url-prefix (got ${o.urlPrefix})`);
@@ -242,15 +247,16 @@ export function validateSchedulerConfig(doc: unknown, full: boolean): string[] {
 }
 
 interface CliOpts {
-  urlPrefix?: string;
+  urlPrefix: string;
   weight: string;
   nodeCacheCapable: boolean;
   httpTimeout: string;
   ignorable: boolean;
   https: boolean;
-  caFile?: string;
+  caFile?: string | false;
   clientCertFile?: string;
   clientKeyFile?: string;
+  clientCert: boolean;
   serverName?: string;
   preempt: boolean;
   bind: boolean;
@@ -266,16 +272,18 @@ export function register(program: Command): void {
   config
     .command('scheduler')
     .description('print the kube-scheduler configuration (extenders block, NodeResourcesFit args) that plugs the Tidal extender in')
-    .option('--url-prefix <url>', `the extender's URL prefix as kube-scheduler reaches it (default http://${DEFAULT_SERVICE_URL}, https:// with --https)`)
+    .option('--url-prefix <url>', 'the extender\'s URL prefix as kube-scheduler reaches it (the shipped deploy\'s Service); an https URL turns HTTPS on', DEFAULT_URL_PREFIX)
     .option('--weight <n>', 'weight of Tidal\'s score (a positive integer)', '5')
     .option('--node-cache-capable', 'send node names only; Tidal has its own informer cache (default)', true)
     .option('--no-node-cache-capable', 'send whole Node objects')
     .option('--http-timeout <duration>', 'kube-scheduler\'s timeout per extender call (Go duration)', '2s')
     .option('--ignorable', 'schedule without Tidal when it fails (default: fail the cycle and retry)', false)
-    .option('--https', 'call the extender over HTTPS', false)
-    .option('--ca-file <file>', 'CA bundle to verify the extender\'s certificate (with --https)')
-    .option('--client-cert-file <file>', 'kube-scheduler\'s client certificate, for an extender run with --client-ca-file (mTLS; with --https)')
-    .option('--client-key-file <file>', 'the key of --client-cert-file')
+    .option('--https', 'call the extender over HTTPS (implied by an https --url-prefix)', false)
+    .option('--ca-file <file>', `CA bundle to verify the extender's certificate (HTTPS; default ${DEFAULT_CA_FILE})`)
+    .option('--no-ca-file', 'leave caFile out: kube-scheduler then does not verify the extender (not recommended)')
+    .option('--client-cert-file <file>', `kube-scheduler's client certificate, for an extender run with --client-ca-file (mTLS; default ${DEFAULT_CLIENT_CERT_FILE} over HTTPS)`)
+    .option('--client-key-file <file>', `the key of --client-cert-file (default ${DEFAULT_CLIENT_KEY_FILE} over HTTPS)`)
+    .option('--no-client-cert', 'no client certificate: for an extender run without --client-ca-file (not the shipped deploy)')
     .option('--server-name <name>', 'verify the extender\'s certificate for this name instead of the URL\'s host (with --https)')
     .option('--no-preempt', 'leave out the preempt verb')
     .option('--no-bind', 'leave out the bind verb: kube-scheduler binds, and Tidal counts a pod only once its informer sees the binding (pods created together can then share the same free batch capacity); for tidal extender --state rehearsals')
@@ -286,16 +294,20 @@ export function register(program: Command): void {
     .option('--no-leader-elect', 'with --full: no leader election (a single scheduler replica)')
     .action((opts: CliOpts) => {
       const weight = Number(opts.weight);
+      // With no flags: what deploy/ and charts/ ship (HTTPS, the CA, kube-scheduler's client certificate).
+      const https = opts.https || opts.urlPrefix.startsWith('https://');
+      const defaulted = (given: string | undefined, fallback: string): string | undefined => given ?? (https && opts.clientCert ? fallback : undefined);
+      if (!opts.clientCert && (opts.clientCertFile || opts.clientKeyFile)) throw new Error('--no-client-cert contradicts --client-cert-file/--client-key-file');
       const text = schedulerConfigYaml({
-        urlPrefix: opts.urlPrefix ?? `${opts.https ? 'https' : 'http'}://${DEFAULT_SERVICE_URL}`,
+        urlPrefix: opts.urlPrefix,
         weight,
         nodeCacheCapable: opts.nodeCacheCapable,
         httpTimeout: opts.httpTimeout,
         ignorable: opts.ignorable,
-        https: opts.https,
-        caFile: opts.caFile,
-        clientCertFile: opts.clientCertFile,
-        clientKeyFile: opts.clientKeyFile,
+        https,
+        caFile: opts.caFile === false ? undefined : (opts.caFile ?? (https ? DEFAULT_CA_FILE : undefined)),
+        clientCertFile: defaulted(opts.clientCertFile, DEFAULT_CLIENT_CERT_FILE),
+        clientKeyFile: defaulted(opts.clientKeyFile, DEFAULT_CLIENT_KEY_FILE),
         serverName: opts.serverName,
         preempt: opts.preempt,
         bind: opts.bind,

@@ -4,7 +4,6 @@
 // and scores.
 
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
 import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
@@ -13,10 +12,12 @@ import { ClusterState } from '../core/state.ts';
 import { createExtenderApp, startExtender } from '../extender/server.ts';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriorityList, WirePod } from '../extender/wire.ts';
 import { loadSnapshotFile, StaticStateSource } from '../kube/snapshot.ts';
+import { packageFile } from './package-root.ts';
 import { formatTime, parseTime } from './time.ts';
 
-export const SAMPLE_STATE = fileURLToPath(new URL('../extender/sample-state.json', import.meta.url));
-export const DEFAULT_PROFILE = fileURLToPath(new URL('../../profiles/daily-tidal.yaml', import.meta.url));
+// Shipped with the package (package.json "files").
+export const SAMPLE_STATE = packageFile('scheduler/extender/sample-state.json');
+export const DEFAULT_PROFILE = packageFile('profiles/daily-tidal.yaml');
 
 export interface DemoOptions {
   profile?: string;

@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .description('evict batch pods through the Eviction API ahead of windows that shrink batch capacity, and from online hot spots')
     .requiredOption('--profile <file>', 'time-sharing profile YAML')
     .option('--config <file>', 'TidalConfig YAML (classification, usage prediction) shared with the extender')
-    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else in-cluster, else ~/.kube/config; none found is an error)')
     .option('--state <file>', 'plan over a static cluster snapshot instead of a live cluster (implies --dry-run)')
     .option('--once', 'run one cycle and exit (for a Job or CronJob)')
     .option('--dry-run', 'print the plan per node and namespace; evict nothing')

@@ -76,7 +76,7 @@ export function register(program: Command): void {
     .option('--address <host>', 'address to listen on', '0.0.0.0')
     .option('--port <port>', 'port to listen on', '8888')
     .option('--url-prefix <path>', 'path prefix of the verbs (POST <prefix>/filter, /prioritize, /preempt, /bind)', DEFAULT_URL_PREFIX)
-    .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster config, $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else in-cluster, else ~/.kube/config; none found is an error)')
     .option('--state <file>', 'serve a static cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List) instead of watching a cluster')
     .option('--max-body-bytes <size>', 'largest request body accepted (bytes, or a quantity such as 16Mi)', String(DEFAULT_MAX_BODY_BYTES))
     .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io for node and pod usage', '15s')

@@ -1,4 +1,4 @@
-// tidal simulate | tidal plan | tidal trace generate | tidal trace convert
+// tidal simulate | tidal trace generate | tidal trace record | tidal trace convert (tidal plan: plan.ts)
 
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -8,7 +8,6 @@ import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
 import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
 import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
-import { planCapacity, type PlanProbe } from '../../simulator/plan.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
@@ -18,10 +17,12 @@ import { resolvePolicyConfig } from '../config/policy-loader.ts';
 import { realClock } from '../core/clock.ts';
 import { ClusterState } from '../core/state.ts';
 import { ClusterRecorder } from '../../simulator/traces/record.ts';
+import { openScenarioTrace } from '../../simulator/scenario/index.ts';
+import { recordHistory } from './trace-record.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
-interface SimFlags extends ReaderFlags {
+export interface SimFlags extends ReaderFlags {
   trace: string;
   profile: string;
   policy: string[];
@@ -30,12 +31,13 @@ interface SimFlags extends ReaderFlags {
   deschedulerInterval: string;
   riskThreshold: string;
   progress: boolean;
+  scenario?: string;
 }
 
 /** Intervals below this would tick faster than any descheduler or metrics pipeline does. */
 const MIN_INTERVAL_MS = 1000;
 
-function simOptions(cmd: Command): Command {
+export function simOptions(cmd: Command): Command {
   return addReaderOptions(
     cmd
       .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
@@ -45,10 +47,11 @@ function simOptions(cmd: Command): Command {
     .option('--sample-interval <duration>', `usage sampling and report resolution (at least 1s; a run may take at most ${MAX_TICKS.toLocaleString('en-US')} ticks)`, '5m')
     .option('--descheduler-interval <duration>', 'descheduler cycle period (at least 1s)', '2m')
     .option('--risk-threshold <fraction>', 'a node above this usage fraction counts towards online risk', String(DEFAULT_SIM_OPTIONS.riskThreshold))
+    .option('--scenario <file>', 'DemandScenario YAML applied to the trace first (surges, scale-out, extra batch, added nodes)')
     .option('--no-progress', 'no progress bar');
 }
 
-function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOptions>; until?: number } {
+export function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOptions>; until?: number } {
   const risk = Number(f.riskThreshold);
   if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
   return {
@@ -79,7 +82,7 @@ function interval(v: string, flag: string): number {
 const PROGRESS_LINE_MS = 5000;
 
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
-function progressBar(trace: Trace, enabled: boolean, label: string) {
+export function progressBar(trace: Trace, enabled: boolean, label: string) {
   if (!enabled) return { update: (_now: number, _events: number) => {}, stop: () => {} };
   const { start, end } = trace.info;
   const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
@@ -117,7 +120,7 @@ export function register(program: Command): void {
   ).action(async (f: SimFlags & { out: string }) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
-    const trace = await openTrace(f.trace, readerOptions(f, f.trace));
+    const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
     const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
@@ -128,28 +131,6 @@ export function register(program: Command): void {
     }
     console.log(formatTotalsTable(result));
     console.log(`\n${result.events} events in ${result.wallSeconds.toFixed(1)} s; report: ${paths.html}`);
-  });
-
-  simOptions(
-    program
-      .command('plan')
-      .description('capacity planning: the fewest nodes of the trace that carry its workload with online risk under --max-risk')
-      .requiredOption('--max-risk <fraction>', 'largest acceptable share of node-minutes above the risk threshold (e.g. 0.01)')
-      .option('--max-delayed-online <n>', 'online pods allowed to wait longer than a minute or never be placed', '0')
-      .addOption(new Option('--policy <name...>', 'policies to plan for').choices([...POLICY_NAMES]).default(['time-sharing'])),
-  ).action(async (f: SimFlags & { maxRisk: string; maxDelayedOnline: string }) => {
-    const profile = loadProfileFile(f.profile);
-    const { options, until } = parseSimFlags(f, profile);
-    const maxRisk = Number(f.maxRisk);
-    if (!(maxRisk >= 0 && maxRisk <= 1)) throw new Error(`--max-risk must be a fraction between 0 and 1 (got ${f.maxRisk})`);
-    const maxDelayed = Number(f.maxDelayedOnline);
-    if (!Number.isInteger(maxDelayed) || maxDelayed < 0) throw new Error(`--max-delayed-online must be a whole number (got ${f.maxDelayedOnline})`);
-    for (const name of f.policy) {
-      const trace = await openTrace(f.trace, readerOptions(f, f.trace));
-      const show = (p: PlanProbe) => console.log(`  ${name}: ${String(p.nodes).padStart(5)} nodes -> risk ${(p.totals.onlineRisk.hotFraction * 100).toFixed(2)}%, online delayed ${p.totals.onlineRisk.onlinePodsDelayed}: ${p.ok ? 'meets the bound' : 'too few'}`);
-      const r = await planCapacity({ trace, profile, policy: policyByName(name), maxRisk, maxDelayedOnline: maxDelayed, options, until, onProbe: f.progress ? show : undefined });
-      console.log(planSummary(r.policy, r.totalNodes, r.nodesNeeded, maxRisk, r.full, r.atNeeded));
-    }
   });
 
   const trace = program.command('trace').description('make and convert traces');
@@ -173,13 +154,20 @@ export function register(program: Command): void {
     .command('record')
     .description('snapshot a live cluster (nodes, pods, usage) through the Kubernetes API into a Tidal trace, optionally sampling changes and usage for a while')
     .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, $KUBECONFIG or ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else in-cluster, else ~/.kube/config; none found is an error)')
     .option('--config <file>', 'TidalConfig YAML (how pods are classified)')
     .option('--duration <duration>', 'keep recording changes and usage this long after the snapshot (0: snapshot only)', '0')
     .option('--interval <duration>', 'sampling period while recording', '1m')
     .option('--default-batch-runtime <duration>', 'runtime assumed for batch pods that declare none (tidal.io/expected-runtime)', '1h')
     .option('--no-pin', 'let the replayed policy place the recorded pods instead of pinning them where they run')
-    .action(record);
+    .option('--prometheus <url>', 'record a past span from this Prometheus (query_range over kubelet/cAdvisor series) instead of the live API')
+    .option('--from <time>', 'with --prometheus: start of the span (ISO 8601)')
+    .option('--to <time>', 'with --prometheus: end of the span (default: now)')
+    .option('--step <duration>', 'with --prometheus: resolution of the recorded usage', '1m')
+    .option('--batch-namespace <ns...>', 'with --prometheus: namespaces whose pods are batch (others are online)')
+    .option('--node-label <label>', 'with --prometheus: label carrying the node name on the kubelet series', 'node')
+    .option('--sync-timeout <duration>', 'give up when the first list of nodes and pods has not completed within this long', '1m')
+    .action((f) => (f.prometheus ? recordHistory(f) : record(f)));
   const convert = trace
     .command('convert')
     .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')
@@ -194,18 +182,28 @@ export function register(program: Command): void {
   });
 }
 
-async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean }): Promise<void> {
+async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean; syncTimeout: string }): Promise<void> {
   const policy = resolvePolicyConfig(f.config);
   const durationMs = parseDuration(f.duration);
   const intervalMs = parseDuration(f.interval);
   if (durationMs > 0 && intervalMs < 1000) throw new Error(`--interval must be at least 1s (got ${f.interval})`);
+  let syncTimeoutMs = NaN;
+  try {
+    syncTimeoutMs = parseDuration(f.syncTimeout);
+  } catch (e) {
+    throw new Error(`--sync-timeout: ${(e as Error).message}`);
+  }
+  if (!(syncTimeoutMs > 0)) throw new Error(`--sync-timeout must be positive (got ${f.syncTimeout})`);
   const log = pino({ level: 'warn', base: { component: 'tidal-trace-record' } });
   const state = new ClusterState(policy.usage);
   const { source, kubeConfig } = openStateSource({ kubeconfig: f.kubeconfig, state, clock: realClock, policy, metricsIntervalMs: Math.max(1000, Math.min(intervalMs, 15_000)), log, registry: new Registry() });
   const recorder = new ClusterRecorder({ defaultBatchRuntimeMs: parseDuration(f.defaultBatchRuntime), pin: f.pin });
   await source.start();
   try {
-    await source.waitForSync(180_000);
+    await source.waitForSync(syncTimeoutMs).catch((e: Error) => {
+      const server = kubeConfig?.getCurrentCluster()?.server ?? 'the cluster';
+      throw new Error(`--sync-timeout ${f.syncTimeout}: could not list nodes and pods from ${server}: ${e.message}`);
+    });
     const end = Date.now() + durationMs;
     for (;;) {
       recorder.observe(state, Date.now());
@@ -225,22 +223,3 @@ function positiveInt(v: string, flag: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive whole number (got ${v})`);
   return n;
 }
-
-type Totals = Awaited<ReturnType<typeof planCapacity>>['full'];
-
-function planSummary(policy: string, total: number, needed: number | null, maxRisk: number, full: Totals, at: Totals | null): string {
-  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-  const lines = [`\n${policy}: ${total} nodes in the trace; bound: online risk <= ${pct(maxRisk)} of node-minutes`];
-  if (needed === null || at === null) {
-    lines.push(`  even all ${total} nodes do not meet the bound (risk ${pct(full.onlineRisk.hotFraction)}, online delayed ${full.onlineRisk.onlinePodsDelayed}).`);
-    return lines.join('\n');
-  }
-  lines.push(`  fewest nodes: ${needed} (risk ${pct(at.onlineRisk.hotFraction)}, online pods delayed ${at.onlineRisk.onlinePodsDelayed})`);
-  lines.push(`  what batch gives up at ${needed} nodes compared with all ${total}:`);
-  lines.push(`    completed batch pods   ${at.batch.completed} vs ${full.batch.completed}`);
-  lines.push(`    throughput             ${at.batch.throughputPerHour.toFixed(1)}/h vs ${full.batch.throughputPerHour.toFixed(1)}/h`);
-  lines.push(`    completion delay p95   ${(at.batch.completionDelay.p95 / 3_600_000).toFixed(2)} h vs ${(full.batch.completionDelay.p95 / 3_600_000).toFixed(2)} h`);
-  lines.push(`    evictions              ${at.evictions.total} vs ${full.evictions.total}`);
-  return lines.join('\n');
-}
-

@@ -6,11 +6,16 @@ import { register as registerConfigScheduler } from './config-scheduler.ts';
 import { register as registerDemoExtender } from './demo.ts';
 import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
+import { PACKAGE_VERSION } from './package-root.ts';
 import { register as registerProfile } from './profile.ts';
+import { register as registerPlan } from './plan.ts';
 import { register as registerSimulate } from './simulate.ts';
+import { register as registerTraceTransform } from './trace-transform.ts';
+import { register as registerSweep } from './sweep.ts';
 
 const program = new Command('tidal')
   .description('Time-sharing co-location for Kubernetes: scheduler extender, descheduler and simulator over one policy core')
+  .version(PACKAGE_VERSION, '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 
@@ -19,6 +24,9 @@ registerConfigScheduler(program);
 registerDeschedule(program);
 registerProfile(program);
 registerSimulate(program);
+registerPlan(program);
+registerTraceTransform(program);
+registerSweep(program);
 registerDemoExtender(program);
 
 try {

@@ -8,9 +8,10 @@
 // preset's weights for that class (list every plugin the class should use).
 
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq } from 'yaml';
+import { isSeq } from 'yaml';
 import { isWorkloadClass, type ClassificationConfig, type PriorityRange } from '../core/classify.ts';
-import { BATCH_SCORES, ONLINE_SCORES, PRESETS, type PolicyConfig } from '../core/config.ts';
+import { PRESETS, type PolicyConfig } from '../core/config.ts';
+import { pluginDefinition, scoreNamesFor, TIDAL_FILTERS, TIDAL_SCORES } from '../core/registry.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { Resources, WorkloadClass } from '../core/model.ts';
 import { parseCpuMilli, parseMemoryBytes } from '../core/quantity.ts';
@@ -23,7 +24,9 @@ export const CONFIG_KIND = 'TidalConfig';
 export const ConfigError = YamlCheckError;
 export type ConfigError = YamlCheckError;
 
-const TOP = ['apiVersion', 'kind', 'name', 'base', 'classification', 'usage', 'online', 'batch', 'complementaryPeak', 'emptyRequestEstimate', 'resourceWeights', 'scoreWeights'];
+const TOP = ['apiVersion', 'kind', 'name', 'base', 'classification', 'usage', 'online', 'batch', 'complementaryPeak', 'emptyRequestEstimate', 'resourceWeights', 'scoreWeights', 'pluginConfig'];
+/** Tidal's plugins that take args (pluginConfig may name these). */
+const WITH_ARGS = [...TIDAL_FILTERS, ...TIDAL_SCORES].filter((d) => d.validate !== undefined || d.fields !== undefined).map((d) => d.name);
 const CLASSES: readonly WorkloadClass[] = ['online', 'batch', 'system'];
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 // A Kubernetes label/annotation key: optional DNS prefix and "/", then a name.
@@ -79,7 +82,7 @@ function check(c: Checker): PolicyConfig | null {
     name: typeof name === 'string' ? name : base.name,
     classification: checkClassification(c, base.classification),
     usage: { ...base.usage },
-    online: { ...base.online },
+    pluginArgs: { ...base.pluginArgs },
     batch: { ...base.batch },
     complementaryPeak: { ...base.complementaryPeak },
     emptyRequestEstimate: { ...base.emptyRequestEstimate },
@@ -98,24 +101,19 @@ function check(c: Checker): PolicyConfig | null {
     if (m !== undefined) out.usage.maxSamples = m;
   }
 
+  // online.maxPodsPerAppPerNode and online.loadThreshold are the args of AppStackingLimit and
+  // OnlineLoadThreshold under their long-standing names; pluginConfig gives any plugin's args.
   if (section(c, ['online'], ['maxPodsPerAppPerNode', 'loadThreshold'])) {
-    const m = num(c, ['online', 'maxPodsPerAppPerNode'], (v) => Number.isInteger(v) && v >= 0, 'a non-negative integer (0: no limit)');
-    if (m !== undefined) out.online.maxPodsPerAppPerNode = m;
-    const lt = c.node(['online', 'loadThreshold']);
-    if (lt !== undefined) {
-      if (c.value(['online', 'loadThreshold']) === null) {
-        out.online.loadThreshold = null;
-      } else if (!isMap(lt)) {
-        c.fail(['online', 'loadThreshold'], 'must be {cpu, memory} fractions of allocatable, or null to disable');
-      } else {
-        c.onlyKeys(['online', 'loadThreshold'], ['cpu', 'memory']);
-        const t = { ...(base.online.loadThreshold ?? { cpu: 1, memory: 1 }) };
-        for (const r of ['cpu', 'memory'] as const) {
-          const v = num(c, ['online', 'loadThreshold', r], (x) => x > 0 && x <= 1, 'a fraction of allocatable in (0, 1], e.g. 0.9');
-          if (v !== undefined) t[r] = v;
-        }
-        out.online.loadThreshold = t;
-      }
+    const m = c.value(['online', 'maxPodsPerAppPerNode']);
+    if (m !== undefined) setArgs(c, out, ['online'], 'AppStackingLimit', { maxPodsPerAppPerNode: m }, false);
+    if (c.node(['online', 'loadThreshold']) !== undefined) setArgs(c, out, ['online', 'loadThreshold'], 'OnlineLoadThreshold', c.value(['online', 'loadThreshold']));
+  }
+
+  if (c.node(['pluginConfig']) !== undefined) {
+    if (!c.isMapping(['pluginConfig'])) c.fail(['pluginConfig'], `must be a mapping of plugin name to its args; plugins with args: ${WITH_ARGS.join(', ')}`);
+    else {
+      c.onlyKeys(['pluginConfig'], WITH_ARGS);
+      for (const name of WITH_ARGS) if (c.node(['pluginConfig', name]) !== undefined) setArgs(c, out, ['pluginConfig', name], name, c.value(['pluginConfig', name]));
     }
   }
 
@@ -154,7 +152,7 @@ function check(c: Checker): PolicyConfig | null {
   }
 
   if (section(c, ['scoreWeights'], ['online', 'batch'])) {
-    for (const [cls, allowed] of [['online', ONLINE_SCORES], ['batch', BATCH_SCORES]] as const) {
+    for (const [cls, allowed] of [['online', scoreNamesFor('online')], ['batch', scoreNamesFor('batch')]] as const) {
       const path = ['scoreWeights', cls];
       if (c.node(path) === undefined) continue;
       if (!c.isMapping(path)) {
@@ -172,6 +170,23 @@ function check(c: Checker): PolicyConfig | null {
     }
   }
   return out;
+}
+
+/**
+ * Checks a plugin's args with its definition's validator (issues reported under `path`, where the
+ * file has them) and merges them field by field onto the base policy's args for that plugin.
+ */
+function setArgs(c: Checker, out: PolicyConfig, path: Path, plugin: string, given: unknown, checkKeys = true): void {
+  const d = pluginDefinition(plugin)!;
+  const before = c.issues.length;
+  if (checkKeys && d.fields && c.isMapping(path)) c.onlyKeys(path, d.fields);
+  for (const i of d.validate?.(given) ?? []) c.fail([...path, ...i.path], i.message);
+  if (c.issues.length > before) return;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  // Fields left out keep the base policy's value, or the plugin's default where the base has none.
+  let base = Object.hasOwn(out.pluginArgs, plugin) ? out.pluginArgs[plugin] : d.defaults;
+  if (!isObject(base)) base = d.defaults;
+  out.pluginArgs = { ...out.pluginArgs, [plugin]: isObject(given) && isObject(base) ? { ...base, ...given } : given };
 }
 
 /** True when the section is present and a mapping (checking its keys); reports it otherwise. */

@@ -26,11 +26,6 @@ import type { Resources } from './model.ts';
 import type { NodeTable } from './node-table.ts';
 import type { NodeState } from './state.ts';
 
-/** True when the node's usage history is fresh enough to predict from. */
-export function hasFreshUsage(node: NodeState, now: number): boolean {
-  return now <= node.table.freshUntil[node.index]!;
-}
-
 /**
  * Makes row i's predicted online-side usage (table.predCpu / predMem) current: recomputed only when
  * the node changed or its usage went stale since it was cached. The hot path of every decision.
@@ -57,16 +52,26 @@ export function predictedOnline(node: NodeState, now: number): Resources {
   return { cpu: t.predCpu[node.index]!, memory: t.predMem[node.index]! };
 }
 
-/** The formula, for one resource: what batch may hold in total. */
-function capacityOf(allocatable: number, level: Level, online: number): number {
-  return Math.max(0, Math.min(allocatable * level.batchShare, allocatable * (1 - level.onlineHeadroom) - online));
+/**
+ * The formula itself, unclamped, for one resource: min(A x batchShare, A x (1 - headroom) - online - extra).
+ * Every capacity figure in the core (now, over a span, slot by slot over the curves) is this; `extra`
+ * is online usage still to come (a pod being placed, a curve's rise), kept apart so that the
+ * arithmetic is the same wherever it is computed.
+ */
+export function capacityFormula(allocatable: number, batchShare: number, headroom: number, online: number, extra = 0): number {
+  return Math.min(allocatable * batchShare, allocatable * (1 - headroom) - online - extra);
+}
+
+/** The formula at a level, for one resource: what batch may hold in total. */
+function capacityOf(allocatable: number, level: Level, online: number, extra: number): number {
+  return Math.max(0, capacityFormula(allocatable, level.batchShare, level.onlineHeadroom, online, extra));
 }
 
 /** The generalised formula for a peer's model (see the file comment), for one resource. */
-function modelCapacityOf(allocatable: number, level: Level, model: CapacityModel, headroom: number | undefined, online: number, fresh: boolean): number {
+function modelCapacityOf(allocatable: number, level: Level, model: CapacityModel, headroom: number | undefined, online: number, extra: number, fresh: boolean): number {
   if (model.zeroWhenStale && !fresh) return 0;
-  let cap = Math.min(allocatable * level.batchShare, allocatable * (1 - (headroom ?? level.onlineHeadroom)) - online);
-  if (model.unusedFraction !== undefined) cap = Math.min(cap, model.unusedFraction * (allocatable - online));
+  let cap = capacityFormula(allocatable, level.batchShare, headroom ?? level.onlineHeadroom, online, extra);
+  if (model.unusedFraction !== undefined) cap = Math.min(cap, model.unusedFraction * (allocatable - online - extra));
   return Math.max(0, cap);
 }
 
@@ -76,17 +81,7 @@ function modelCapacityOf(allocatable: number, level: Level, model: CapacityModel
  * prediction: call predictedOnline(node, now) first (as the planner does).
  */
 export function batchCapacity(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
-  const a = node.spec.allocatable;
-  const m = level.model;
-  if (m === undefined) {
-    out.cpu = capacityOf(a.cpu, level, online.cpu);
-    out.memory = capacityOf(a.memory, level, online.memory);
-    return out;
-  }
-  const fresh = node.table.predFresh[node.index] === 1;
-  out.cpu = modelCapacityOf(a.cpu, level, m, m.headroom?.cpu, online.cpu, fresh);
-  out.memory = modelCapacityOf(a.memory, level, m, m.headroom?.memory, online.memory, fresh);
-  return out;
+  return capacityAt(node.table, node.index, level, online.cpu, online.memory, out);
 }
 
 /** Capacity still free for batch at `level`. */
@@ -97,17 +92,29 @@ export function batchFree(node: NodeState, level: Level, online: Readonly<Resour
   return out;
 }
 
-/** batchFree for row i of the table, from its cached prediction (call refreshPredicted first). */
-export function batchFreeAt(t: NodeTable, i: number, level: Level, out: Resources): Resources {
+/**
+ * Batch capacity of row i at `level` (what batch may hold in total, before batch already there) given
+ * an online-side usage (cpu, memory) plus usage still to come (extra, as capacityFormula): the
+ * level's model applies, its zeroWhenStale reading the row's cached freshness (call refreshPredicted first).
+ */
+export function capacityAt(t: NodeTable, i: number, level: Level, onlineCpu: number, onlineMem: number, out: Resources, extraCpu = 0, extraMem = 0): Resources {
   const m = level.model;
   if (m === undefined) {
-    out.cpu = Math.max(0, capacityOf(t.allocCpu[i]!, level, t.predCpu[i]!) - t.batchCpu[i]!);
-    out.memory = Math.max(0, capacityOf(t.allocMem[i]!, level, t.predMem[i]!) - t.batchMem[i]!);
+    out.cpu = capacityOf(t.allocCpu[i]!, level, onlineCpu, extraCpu);
+    out.memory = capacityOf(t.allocMem[i]!, level, onlineMem, extraMem);
     return out;
   }
   const fresh = t.predFresh[i] === 1;
-  out.cpu = Math.max(0, modelCapacityOf(t.allocCpu[i]!, level, m, m.headroom?.cpu, t.predCpu[i]!, fresh) - t.batchCpu[i]!);
-  out.memory = Math.max(0, modelCapacityOf(t.allocMem[i]!, level, m, m.headroom?.memory, t.predMem[i]!, fresh) - t.batchMem[i]!);
+  out.cpu = modelCapacityOf(t.allocCpu[i]!, level, m, m.headroom?.cpu, onlineCpu, extraCpu, fresh);
+  out.memory = modelCapacityOf(t.allocMem[i]!, level, m, m.headroom?.memory, onlineMem, extraMem, fresh);
+  return out;
+}
+
+/** batchFree for row i of the table, from its cached prediction (call refreshPredicted first). */
+export function batchFreeAt(t: NodeTable, i: number, level: Level, out: Resources): Resources {
+  capacityAt(t, i, level, t.predCpu[i]!, t.predMem[i]!, out);
+  out.cpu = Math.max(0, out.cpu - t.batchCpu[i]!);
+  out.memory = Math.max(0, out.memory - t.batchMem[i]!);
   return out;
 }
 

@@ -1,14 +1,12 @@
 // A policy is a named configuration of the one core. The webhook, the descheduler and the simulator
 // all take a PolicyConfig; the simulator's baselines (kube-default, static-colocation) are presets.
+// Plugins are named as in registry.ts: `filters` in the order they run, scoreWeights per class, and
+// per-plugin args in `pluginArgs` (a plugin not named there gets its definition's defaults).
 
 import { DEFAULT_CLASSIFICATION, type ClassificationConfig } from './classify.ts';
 import type { Resources } from './model.ts';
+import { DEFAULT_FILTERS } from './registry.ts';
 import { DEFAULT_USAGE, type UsageConfig } from './usage.ts';
-
-export const ONLINE_SCORES = ['LoadAware', 'ZoneSpread', 'AvoidBatchEviction', 'LeastAllocated', 'ComplementaryPeak'] as const;
-export const BATCH_SCORES = ['BatchRoom', 'WindowSurvival', 'LeastAllocated'] as const;
-export type OnlineScoreName = (typeof ONLINE_SCORES)[number];
-export type BatchScoreName = (typeof BATCH_SCORES)[number];
 
 export interface PolicyConfig {
   name: string;
@@ -20,15 +18,13 @@ export interface PolicyConfig {
    * false (kube-default): every pod's requests count against allocatable, usage is ignored.
    */
   colocation: boolean;
-  online: {
-    /** At most this many pods of one app on a node; 0 means no limit. */
-    maxPodsPerAppPerNode: number;
-    /**
-     * Refuse a node when predicted online-side usage plus the pod's estimate would exceed this fraction
-     * of allocatable (a LoadAware-style filter on what batch cannot give back); null disables.
-     */
-    loadThreshold: Resources | null;
-  };
+  /** Filter plugins by name (registry.ts), in the order they run. */
+  filters: readonly string[];
+  /**
+   * Args by plugin name, each of the shape its definition documents (OnlineLoadThreshold: {cpu,
+   * memory} fractions or null; AppStackingLimit: {maxPodsPerAppPerNode}; ...).
+   */
+  pluginArgs: Readonly<Record<string, unknown>>;
   batch: {
     /** Check a non-checkpointable pod's declared runtime against the windows it would cross. */
     durationAware: boolean;
@@ -57,9 +53,10 @@ export interface PolicyConfig {
   emptyRequestEstimate: Resources;
   /** Relative weight of CPU and memory in usage-based scores. */
   resourceWeights: Resources;
+  /** Score plugins by name (registry.ts) and their weights, per class of the pod placed; summed in this order. */
   scoreWeights: {
-    online: Partial<Record<OnlineScoreName, number>>;
-    batch: Partial<Record<BatchScoreName, number>>;
+    online: Readonly<Record<string, number>>;
+    batch: Readonly<Record<string, number>>;
   };
 }
 
@@ -68,10 +65,8 @@ export const TIME_SHARING: PolicyConfig = {
   classification: DEFAULT_CLASSIFICATION,
   usage: DEFAULT_USAGE,
   colocation: true,
-  online: {
-    maxPodsPerAppPerNode: 0,
-    loadThreshold: { cpu: 0.9, memory: 0.95 },
-  },
+  filters: DEFAULT_FILTERS,
+  pluginArgs: { AppStackingLimit: { maxPodsPerAppPerNode: 0 }, OnlineLoadThreshold: { cpu: 0.9, memory: 0.95 } },
   batch: { durationAware: true },
   // CombinedPeakFit is opt-in: as a hard filter it kept online pods pending at peaks (Double 11 week:
   // 45 online pods delayed against 1 without it) and lowered risk only on clusters too small to hold
@@ -102,7 +97,7 @@ export const KUBE_DEFAULT: PolicyConfig = {
   ...TIME_SHARING,
   name: 'kube-default',
   colocation: false,
-  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  pluginArgs: { AppStackingLimit: { maxPodsPerAppPerNode: 0 }, OnlineLoadThreshold: null },
   batch: { durationAware: false },
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   scoreWeights: {

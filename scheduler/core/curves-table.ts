@@ -1,4 +1,4 @@
-// Per-node combined online curves for complementary-peak placement (issue 9), kept incrementally.
+// Per-node combined online curves for complementary-peak placement, kept incrementally.
 //
 // For every node (row i of the node table) and every slot of the coming day (d = slot of day), the sum
 // over the node's online tenants of their apps' per-pod curves (app-curves.ts):

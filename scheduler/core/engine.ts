@@ -6,49 +6,33 @@ import { LRUCache } from 'lru-cache';
 import { SLOT_MS, SLOTS_PER_DAY } from './app-curves.ts';
 import { batchFreeAt, refreshPredicted, usageEstimate } from './capacity.ts';
 import type { PolicyConfig } from './config.ts';
-import { MAX_SCORE, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin, type SlotLevels } from './framework.ts';
+import {
+  clampScore,
+  CycleState,
+  type CurveContext,
+  type FilterDefinition,
+  type FilterPlugin,
+  type FilterVerdict,
+  type PluginDefinition,
+  type PluginHandle,
+  type PodContext,
+  type ScoreDefinition,
+  type ScorePlugin,
+  type SlotLevels,
+  type StateKey,
+} from './framework.ts';
 import type { PodSpec, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import { fnv1a } from './node-table.ts';
-import { modelId, ShapeCache, type ActiveScore, type ShapeEntry } from './equivalence.ts';
+import { ShapeCache, type ActiveScore, type ShapeEntry } from './equivalence.ts';
+import { argsIssues, filterDefinition, scoreDefinition } from './registry.ts';
 import { ProfileTimeline } from './timeline.ts';
-import { AppStackingLimit } from './plugins/app-stacking.ts';
-import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
-import { BatchCapacityFit } from './plugins/batch-capacity.ts';
-import { BatchRoom } from './plugins/batch-room.ts';
-import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
-import { LeastAllocated } from './plugins/least-allocated.ts';
-import { LoadAware } from './plugins/load-aware.ts';
-import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
-import { OnlineLoadThreshold } from './plugins/online-load.ts';
-import { PodCountFit } from './plugins/pod-count.ts';
-import { RequestsFit } from './plugins/requests-fit.ts';
-import { WindowSurvival } from './plugins/window-survival.ts';
-import { ZoneSpread } from './plugins/zone-spread.ts';
-
-/** Filters in the order they run: cheap and decisive first. */
-export const FILTERS: readonly FilterPlugin[] = [
-  NodeUnschedulable,
-  PodCountFit,
-  RequestsFit,
-  AppStackingLimit,
-  OnlineLoadThreshold,
-  CombinedPeakFit,
-  BatchCapacityFit,
-];
-
-export const SCORES: Readonly<Record<string, ScorePlugin<any>>> = {
-  LoadAware,
-  ZoneSpread,
-  AvoidBatchEviction,
-  LeastAllocated,
-  BatchRoom,
-  WindowSurvival,
-  ComplementaryPeak,
-};
 
 export const UNKNOWN_NODE = 'tidal: node is unknown to Tidal (not in its informer cache yet)';
+
+/** The verdict for a node Tidal does not know (no plugin refused it: the engine did). */
+export const UNKNOWN_NODE_VERDICT: FilterVerdict = { plugin: 'UnknownNode', reason: 'node is unknown to Tidal (not in its informer cache yet)', unresolvable: true, message: UNKNOWN_NODE };
 
 /** Time spans are widened to whole minutes so that their worst levels can be cached (a conservative widening). */
 const SPAN_QUANTUM = 60_000;
@@ -62,8 +46,10 @@ export interface FilterOutcome {
 }
 
 export interface Verdicts {
-  /** Per input node: null when it passes, else the reason. */
+  /** Per input node: null when it passes, else the reason ("tidal/Plugin: reason"). */
   reasons: Array<string | null>;
+  /** Per input node: null when it passes, else the refusing plugin's verdict. */
+  refusals: Array<FilterVerdict | null>;
   /** Per input node: 1 when no eviction could make it pass. */
   unresolvable: Uint8Array;
   passed: number;
@@ -81,9 +67,11 @@ export interface EngineOptions {
   config: PolicyConfig;
   state: ClusterState;
   profile: Profile | ProfileTimeline;
-  /** Extra plugins (for example the complementary-peak plugin) added after the built-in ones. */
-  filters?: readonly FilterPlugin[];
-  scores?: Readonly<Record<string, ScorePlugin<any>>>;
+  /**
+   * Plugin definitions beyond the registry's (an experiment, a test, a peer's plugin kept with the
+   * peer), found by name before the registry's.
+   */
+  definitions?: readonly PluginDefinition[];
   /**
    * place() reuses filter verdicts and row-local scores across pods of the same shape while the
    * nodes they were computed on are unchanged (equivalence.ts); same decisions, less work. Default on.
@@ -95,8 +83,12 @@ export class PolicyEngine {
   readonly config: PolicyConfig;
   readonly state: ClusterState;
   readonly timeline: ProfileTimeline;
+  /** This engine's filter instances, in the order they run (config.filters). */
   readonly filters: readonly FilterPlugin[];
+  /** This engine's score instances by name (those config.scoreWeights names). */
   readonly scorePlugins: Readonly<Record<string, ScorePlugin<any>>>;
+  /** What this engine's plugins share (framework.ts PluginHandle). */
+  readonly handle: PluginHandle = new EngineHandle();
   readonly #spanCache = new LRUCache<string, Level>({ max: 4096 });
   #nextStart = 0;
   /** Reused buffer of feasible rows for place(). */
@@ -114,14 +106,36 @@ export class PolicyEngine {
     this.timeline = opts.profile instanceof ProfileTimeline ? opts.profile : new ProfileTimeline(opts.profile);
     // Learn the apps' curves from the first usage sample on, not from the first decision.
     if (this.config.complementaryPeak.enabled || this.config.complementaryPeak.batchCapacity) this.state.learnCurves();
-    this.filters = [...FILTERS, ...(opts.filters ?? [])];
-    this.scorePlugins = { ...SCORES, ...opts.scores };
-    this.#shapes = opts.equivalenceCache === false ? null : new ShapeCache();
+    const extra = opts.definitions ?? [];
+    const filterDef = (name: string) => (extra.find((d) => d.kind === 'filter' && d.name === name) as FilterDefinition<any> | undefined) ?? filterDefinition(name);
+    const scoreDef = (name: string) => (extra.find((d) => d.kind === 'score' && d.name === name) as ScoreDefinition<any> | undefined) ?? scoreDefinition(name);
+    const filters: FilterPlugin[] = [];
+    for (const name of this.config.filters) {
+      const d = filterDef(name);
+      if (!d) throw new Error(`policy ${this.config.name}: unknown filter plugin "${name}"`);
+      filters.push(d.create(this.#argsOf(d), this.handle));
+    }
+    this.filters = filters;
+    const scores: Record<string, ScorePlugin<any>> = {};
     for (const cls of ['online', 'batch'] as const) {
       for (const name of Object.keys(this.config.scoreWeights[cls])) {
-        if (!this.scorePlugins[name]) throw new Error(`policy ${this.config.name}: unknown ${cls} score plugin "${name}"`);
+        if (scores[name]) continue;
+        const d = scoreDef(name);
+        if (!d) throw new Error(`policy ${this.config.name}: unknown ${cls} score plugin "${name}"`);
+        scores[name] = d.create(this.#argsOf(d), this.handle);
       }
     }
+    this.scorePlugins = scores;
+    this.#shapes = opts.equivalenceCache === false ? null : new ShapeCache();
+  }
+
+  /** A plugin's args: the policy's (checked by the definition's validator), else the defaults. */
+  #argsOf(d: FilterDefinition<any> | ScoreDefinition<any>): any {
+    if (!Object.hasOwn(this.config.pluginArgs, d.name)) return d.defaults;
+    const args = this.config.pluginArgs[d.name];
+    const issues = argsIssues(d, args);
+    if (issues.length > 0) throw new Error(`policy ${this.config.name}: args of ${d.name}: ${issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}`);
+    return args;
   }
 
   /** PreFilter: everything about the pod that does not depend on the node, computed once. */
@@ -146,7 +160,7 @@ export class PolicyEngine {
       spanEnd,
       mustHoldSpan: spanEnd > now && !pod.checkpointable,
       estimate: usageEstimate(pod.requests, this.config.emptyRequestEstimate, { cpu: 0, memory: 0 }),
-      memo: new Map(),
+      cycle: new CycleState(),
       scratch: { cpu: 0, memory: 0 },
       scratch2: { cpu: 0, memory: 0 },
       curves: this.config.complementaryPeak.enabled && pod.class !== 'system' ? this.curveContext(now) : null,
@@ -186,40 +200,29 @@ export class PolicyEngine {
    */
   verdicts(ctx: PodContext, names: readonly string[]): Verdicts {
     const filters = this.activeFilters(ctx);
-    const nf = filters.length;
     const n = names.length;
-    const out: Verdicts = { reasons: new Array<string | null>(n), unresolvable: new Uint8Array(n), passed: 0 };
+    const out: Verdicts = { reasons: new Array<string | null>(n), refusals: new Array<FilterVerdict | null>(n), unresolvable: new Uint8Array(n), passed: 0 };
     const rowOf = this.state.rows;
-    const t = ctx.t;
-    const now = ctx.now;
-    const full = new Map<string, string>();
+    const refusal: Refusal = { verdict: null };
     for (let k = 0; k < n; k++) {
       const i = rowOf.get(names[k]!);
       if (i === undefined) {
         out.reasons[k] = UNKNOWN_NODE;
+        out.refusals[k] = UNKNOWN_NODE_VERDICT;
         out.unresolvable[k] = 1;
         continue;
       }
-      refreshPredicted(t, i, now);
-      let f = 0;
-      let reason: string | null = null;
-      for (; f < nf; f++) {
-        reason = filters[f]!.filter(ctx, i);
-        if (reason !== null) break;
-      }
-      if (reason === null) {
+      refreshPredicted(ctx.t, i, ctx.now);
+      if (firstRefusal(filters, ctx, i, refusal) < 0) {
         out.reasons[k] = null;
+        out.refusals[k] = null;
         out.passed++;
         continue;
       }
-      const plugin = filters[f]!;
-      let text = full.get(reason);
-      if (text === undefined) {
-        text = `tidal/${plugin.name}: ${reason}`;
-        full.set(reason, text);
-      }
-      out.reasons[k] = text;
-      if (plugin.unresolvable) out.unresolvable[k] = 1;
+      const v = refusal.verdict!;
+      out.reasons[k] = v.message;
+      out.refusals[k] = v;
+      if (v.unresolvable) out.unresolvable[k] = 1;
     }
     return out;
   }
@@ -247,59 +250,44 @@ export class PolicyEngine {
   /** Runs the filters over the named nodes (all known nodes when `names` is null). */
   filter(ctx: PodContext, names: Iterable<string> | null): FilterOutcome {
     const filters = this.activeFilters(ctx);
-    const nf = filters.length;
     const out: FilterOutcome = { feasible: [], failed: new Map(), unresolvable: new Map() };
     const rowOf = this.state.rows;
     const all = this.state.nodeList;
-    const t = ctx.t;
-    const now = ctx.now;
-    // Full reasons ("tidal/Plugin: reason") are built once per distinct reason, not once per node.
-    const full = new Map<string, string>();
+    const refusal: Refusal = { verdict: null };
     for (const name of names ?? rowOf.keys()) {
       const i = rowOf.get(name);
       if (i === undefined) {
         out.unresolvable.set(name, UNKNOWN_NODE);
         continue;
       }
-      refreshPredicted(t, i, now);
-      let k = 0;
-      let reason: string | null = null;
-      for (; k < nf; k++) {
-        reason = filters[k]!.filter(ctx, i);
-        if (reason !== null) break;
-      }
-      if (reason === null) {
+      refreshPredicted(ctx.t, i, ctx.now);
+      if (firstRefusal(filters, ctx, i, refusal) < 0) {
         out.feasible.push(all[i]!);
         continue;
       }
-      const plugin = filters[k]!;
-      let text = full.get(reason);
-      if (text === undefined) {
-        text = `tidal/${plugin.name}: ${reason}`;
-        full.set(reason, text);
-      }
-      (plugin.unresolvable ? out.unresolvable : out.failed).set(name, text);
+      const v = refusal.verdict!;
+      (v.unresolvable ? out.unresolvable : out.failed).set(name, v.message);
     }
     return out;
   }
 
   activeScores(ctx: PodContext): ActiveScore[] {
-    const weights: Partial<Record<string, number>> = this.config.scoreWeights[ctx.pod.class === 'batch' ? 'batch' : 'online'];
+    const weights: Readonly<Record<string, number>> = this.config.scoreWeights[ctx.pod.class === 'batch' ? 'batch' : 'online'];
     const out: ActiveScore[] = [];
     if (ctx.pod.class === 'system') return out;
     let cached = 0;
     for (const [name, weight] of Object.entries(weights)) {
       const plugin = this.scorePlugins[name]!;
       if (!(weight && weight > 0 && plugin.appliesTo(ctx))) continue;
-      if (plugin.equivalence !== undefined) out.splice(cached++, 0, { plugin, weight });
+      if (plugin.signature !== undefined) out.splice(cached++, 0, { plugin, weight });
       else out.push({ plugin, weight });
     }
     return out;
   }
 
   /**
-   * Weighted score 0..100 per node, in the order given. The weighted scores are summed cacheable
-   * plugins first (framework.ts Equivalence), then the others, each group in configuration order, so
+   * Weighted score 0..100 per node, in the order given. The weighted scores are summed signed
+   * plugins first (framework.ts Signature), then the others, each group in configuration order, so
    * that place()'s equivalence cache can keep the first part as one number per node. System pods and
    * pods no plugin scores get 0 everywhere.
    */
@@ -320,15 +308,7 @@ export class PolicyEngine {
     for (const a of active) total += a.weight;
     if (total === 0) return scores;
     const view = n === rows.length ? rows : rows.subarray(0, n);
-    for (const a of active) {
-      const plugin = a.plugin;
-      const prepared = plugin.prepare?.(ctx, view);
-      const w = a.weight / total;
-      for (let k = 0; k < n; k++) {
-        const s = plugin.score(ctx, rows[k]!, prepared);
-        scores[k]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
-      }
-    }
+    for (const a of active) addScores(a.plugin, ctx, rows, n, a.plugin.prepare?.(ctx, view), a.weight / total, scores);
     return scores;
   }
 
@@ -347,37 +327,32 @@ export class PolicyEngine {
     if (n === 0) return result;
     const want = numFeasibleNodesToFind(n, percentageOfNodesToScore);
     const filters = this.activeFilters(ctx);
-    const nf = filters.length;
     const t = ctx.t;
     if (this.#rows.length < n) this.#rows = new Int32Array(n);
     const rows = this.#rows;
     const active = this.activeScores(ctx);
     const entry = this.#shapes === null ? null : this.#shapeEntry(ctx, filters, active);
+    const refusal: Refusal = { verdict: null };
     let found = 0;
     let i = 0;
-    if (entry === null) {
-      for (; i < n && found < want; i++) {
-        const row = (this.#nextStart + i) % n;
+    // The window of nodes examined; with the cache, verdicts come from it where the row is unchanged.
+    const stamp = entry?.stamp;
+    const verdict = entry?.verdict;
+    const version = t.version;
+    let prepared: unknown[] | null = null;
+    let row = this.#nextStart % n;
+    for (; i < n && found < want; i++) {
+      let k: number;
+      if (entry === null) {
         refreshPredicted(t, row, now);
-        let k = 0;
-        for (; k < nf; k++) if (filters[k]!.filter(ctx, row) !== null) break;
-        if (k === nf) rows[found++] = row;
-        else rejectedBy.set(filters[k]!.name, (rejectedBy.get(filters[k]!.name) ?? 0) + 1);
+        k = firstRefusal(filters, ctx, row, refusal);
+      } else {
+        if (stamp![row] !== version[row]) prepared = this.#evaluate(ctx, entry, row, prepared);
+        k = verdict![row]!;
       }
-    } else {
-      // The same window, verdicts from the cache where the row is unchanged since they were computed.
-      const stamp = entry.stamp;
-      const verdict = entry.verdict;
-      const version = t.version;
-      let prepared: unknown[] | null = null;
-      let row = this.#nextStart % n;
-      for (; i < n && found < want; i++) {
-        if (stamp[row] !== version[row]) prepared = this.#evaluate(ctx, entry, row, prepared);
-        const v = verdict[row]!;
-        if (v < 0) rows[found++] = row;
-        else rejectedBy.set(filters[v]!.name, (rejectedBy.get(filters[v]!.name) ?? 0) + 1);
-        if (++row === n) row = 0;
-      }
+      if (k < 0) rows[found++] = row;
+      else rejectedBy.set(filters[k]!.name, (rejectedBy.get(filters[k]!.name) ?? 0) + 1);
+      if (++row === n) row = 0;
     }
     this.#nextStart = (this.#nextStart + i) % n;
     result.evaluated = i;
@@ -411,29 +386,19 @@ export class PolicyEngine {
   }
 
   /**
-   * The pod's shape entry in the equivalence cache, or null when a filter is not cacheable. The key
-   * holds everything a cacheable plugin may read of the pod and the time (framework.ts Equivalence).
+   * The pod's shape entry in the equivalence cache, or null when an active filter is not signed. The
+   * key is the pod's class and the signatures of the active filters and signed scores, in order
+   * (framework.ts Signature): everything they read of the pod and the time.
    */
   #shapeEntry(ctx: PodContext, filters: readonly FilterPlugin[], active: readonly ActiveScore[]): ShapeEntry | null {
-    let byApp = false;
+    let key: string = ctx.pod.class;
     for (const f of filters) {
-      if (f.equivalence === undefined) return null;
-      if (f.equivalence === 'app') byApp = true;
+      if (f.signature === undefined) return null;
+      key += `#${f.signature(ctx)}`;
     }
-    for (const a of active) if (a.plugin.equivalence === 'app') byApp = true;
-    const pod = ctx.pod;
+    key += '#';
+    for (const a of active) if (a.plugin.signature !== undefined) key += `#${a.plugin.signature(ctx)}`;
     const cc = ctx.curves;
-    const l = ctx.level;
-    const s = ctx.spanLevel;
-    let key = `${pod.class}|${pod.requests.cpu}|${pod.requests.memory}|${ctx.estimate.cpu}|${ctx.estimate.memory}|${l.batchShare}|${l.onlineHeadroom}|${modelId(l.model)}|${s.batchShare}|${s.onlineHeadroom}|${modelId(s.model)}|${ctx.mustHoldSpan ? 1 : 0}${ctx.spanEnd > ctx.now ? 1 : 0}`;
-    if (cc !== null) {
-      // The slots a batch span covers (complementary-peak.ts prepareSpan), and the pod's own curve:
-      // an app with a learned curve is part of the shape; without one the pod counts flat at its estimate.
-      const lv = cc.levels;
-      key += `|${lv.start}|${Math.max(1, Math.min(SLOTS_PER_DAY, Math.ceil((ctx.spanEnd - lv.start) / SLOT_MS)))}`;
-      if (pod.class === 'online' && (cc.table.curveOf(pod.app) !== null || this.state.curves.has(pod.app))) byApp = true;
-    }
-    if (byApp) key += `|${pod.app}`;
     const e = this.#shapes!.get(key, filters, active);
     e.validate(ctx.t.size, ctx.t.layout, cc === null ? -1 : this.state.curves.version, cc === null ? -1 : cc.table.epoch, ctx.now);
     return e;
@@ -447,30 +412,24 @@ export class PolicyEngine {
     if (ctx.now <= fu) {
       if (fu < e.freshHi) e.freshHi = fu;
     } else if (fu > e.freshLo) e.freshLo = fu;
-    const filters = e.filters;
-    const nf = filters.length;
-    let k = 0;
-    for (; k < nf; k++) if (filters[k]!.filter(ctx, i) !== null) break;
+    const k = firstRefusal(e.filters, ctx, i, null);
     e.stamp[i] = t.version[i]!;
-    e.verdict[i] = k === nf ? -1 : k;
-    if (k < nf) return prepared;
+    e.verdict[i] = k;
+    if (k >= 0) return prepared;
     const scores = e.scores;
     const nc = e.cached;
     if (prepared === null && nc > 0) {
-      // prepare() of a cacheable score does not depend on the rows (framework.ts Equivalence).
+      // prepare() of a signed score does not depend on the rows (framework.ts Signature).
       prepared = new Array<unknown>(nc);
       for (let a = 0; a < nc; a++) prepared[a] = scores[a]!.plugin.prepare?.(ctx, NO_ROWS);
     }
     let sum = 0;
-    for (let a = 0; a < nc; a++) {
-      const s = scores[a]!.plugin.score(ctx, i, prepared![a]);
-      sum += e.w[a]! * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
-    }
+    for (let a = 0; a < nc; a++) sum += e.w[a]! * clampScore(scores[a]!.plugin.score(ctx, i, prepared![a]));
     e.sum[i] = sum;
     return prepared;
   }
 
-  /** scoreRows() with the cached scores' sum read from the entry and the others computed live, in the same order. */
+  /** scoreRows() with the signed scores' sum read from the entry and the others computed live, in the same order. */
   #scoreCached(ctx: PodContext, e: ShapeEntry, rows: Int32Array, n: number): Float64Array {
     // The decision's scores live only until place() has taken the best: one buffer serves every decision.
     if (this.#scores.length < n) this.#scores = new Float64Array(Math.max(n, 2 * this.#scores.length));
@@ -490,16 +449,7 @@ export class PolicyEngine {
     const view = n === rows.length ? rows : rows.subarray(0, n);
     for (let a = e.cached; a < active.length; a++) {
       const plugin = active[a]!.plugin;
-      const prepared = plugin.prepare?.(ctx, view);
-      const w = e.w[a]!;
-      if (plugin.scoreInto) {
-        plugin.scoreInto(ctx, rows, n, prepared, w, scores);
-        continue;
-      }
-      for (let k = 0; k < n; k++) {
-        const s = plugin.score(ctx, rows[k]!, prepared);
-        scores[k]! += w * (s > MAX_SCORE ? MAX_SCORE : s > 0 ? s : 0);
-      }
+      addScores(plugin, ctx, rows, n, plugin.prepare?.(ctx, view), e.w[a]!, scores);
     }
     return scores;
   }
@@ -550,6 +500,57 @@ export class PolicyEngine {
 }
 
 const NO_ROWS = new Int32Array(0);
+
+interface Refusal {
+  verdict: FilterVerdict | null;
+}
+
+/**
+ * Runs the filters on row i in order until one refuses: its index (its verdict into `out`), or -1
+ * when the row passes them all. The one filter loop of every entry point.
+ */
+function firstRefusal(filters: readonly FilterPlugin[], ctx: PodContext, i: number, out: Refusal | null): number {
+  for (let k = 0; k < filters.length; k++) {
+    const v = filters[k]!.filter(ctx, i);
+    if (v !== null) {
+      if (out !== null) out.verdict = v;
+      return k;
+    }
+  }
+  return -1;
+}
+
+/** out[k] += w x clamp(score of rows[k]) for k < n: the one weighted sum of every entry point. */
+function addScores(plugin: ScorePlugin<unknown>, ctx: PodContext, rows: Int32Array, n: number, prepared: unknown, w: number, out: Float64Array): void {
+  if (plugin.scoreInto) {
+    plugin.scoreInto(ctx, rows, n, prepared, w, out);
+    return;
+  }
+  for (let k = 0; k < n; k++) out[k]! += w * clampScore(plugin.score(ctx, rows[k]!, prepared));
+}
+
+/** Per-engine storage shared by its plugins, and stable ids for objects in signatures. */
+class EngineHandle implements PluginHandle {
+  readonly #shared = new Map<StateKey<unknown>, unknown>();
+  readonly #ids = new WeakMap<object, number>();
+  #nextId = 1;
+
+  shared<T>(key: StateKey<T>, make: () => T): T {
+    let v = this.#shared.get(key) as T | undefined;
+    if (v === undefined) {
+      v = make();
+      this.#shared.set(key, v);
+    }
+    return v;
+  }
+
+  idOf(object: object | undefined): number {
+    if (object === undefined) return 0;
+    let id = this.#ids.get(object);
+    if (id === undefined) this.#ids.set(object, (id = this.#nextId++));
+    return id;
+  }
+}
 
 /** kube-scheduler's numFeasibleNodesToFind (minFeasibleNodesToFind 100, adaptive 50% - n/125, floor 5%). */
 export function numFeasibleNodesToFind(numAllNodes: number, percentage: number): number {

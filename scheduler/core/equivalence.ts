@@ -10,8 +10,8 @@
 // time (the prediction switches to requests when it goes stale). A stamp that no longer matches is a
 // miss: that row is filtered and scored again, exactly as without the cache.
 //
-// What a verdict or a score depends on beyond its row is either in the shape key (EngineOptions and
-// framework.ts Equivalence list what) or in the entry's token: the table's layout (rows added or
+// What a verdict or a score depends on beyond its row is either in the shape key (the active
+// plugins' signatures, framework.ts Signature) or in the entry's token: the table's layout (rows added or
 // moved), and with complementary-peak placement on, the app curves' version and the curve horizon's
 // epoch (a folded visit or a new slot recompiles the nodes' combined curves without touching their
 // versions). Scores that normalise over the feasible nodes (ZoneSpread) are not cached: they are
@@ -65,7 +65,7 @@ export class ShapeEntry {
     let total = 0;
     for (const a of scores) total += a.weight;
     let c = 0;
-    while (c < scores.length && scores[c]!.plugin.equivalence !== undefined) c++;
+    while (c < scores.length && scores[c]!.plugin.signature !== undefined) c++;
     for (let k = 0; k < scores.length; k++) this.w[k] = scores[k]!.weight / total;
     this.cached = c;
   }
@@ -128,15 +128,4 @@ export class ShapeCache {
   get size(): number {
     return this.#entries.size;
   }
-}
-
-const modelIds = new WeakMap<object, number>();
-let nextModelId = 1;
-
-/** A stable id for a level's capacity model object (0 for none). */
-export function modelId(model: object | undefined): number {
-  if (model === undefined) return 0;
-  let id = modelIds.get(model);
-  if (id === undefined) modelIds.set(model, (id = nextModelId++));
-  return id;
 }

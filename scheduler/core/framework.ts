@@ -1,6 +1,9 @@
 // Plugin shapes modelled on kube-scheduler's framework: per pod, a context is prepared once
 // (PreFilter), filters say pass or why not, scores say 0..100 per node and may normalise across the
-// feasible nodes (NormalizeScore). Each plugin is a small object in plugins/, named for what it decides.
+// feasible nodes (NormalizeScore). Each plugin is one file in plugins/ that exports a definition (its
+// name, args with defaults and a validator, a factory); registry.ts lists them, and an engine builds
+// its own plugin instances from them, so that whatever a plugin keeps between decisions (scratch
+// arrays, caches) belongs to one engine: no core module holds mutable state.
 // Plugins address a node by its row i in the node table (ctx.t), where the figures they read sit
 // column-wise; ctx.nodes[i] is the NodeState for what is not a number (app counts, zone). The engine
 // refreshes row i's predicted online usage (t.predCpu[i], t.predMem[i]) before any plugin sees it.
@@ -16,18 +19,17 @@ import type { EffectiveLevel } from './timeline.ts';
 export const MAX_SCORE = 100;
 
 /**
- * What a plugin's verdict or score for row i depends on, for the engine's equivalence cache
- * (equivalence.ts), which reuses it for later pods of the same shape while row i is unchanged:
- *   'shape'  row i's figures (node table, its row of the combined curves, predicted usage, fresh or
- *            not) and the pod's shape: class, requests and estimate, the level now and over its span
- *            (numbers and model), whether it must hold its span and how many curve slots the span
- *            covers, the coming day's slot levels, and its app's curve when the app has one.
- *   'app'    the same, and the pod's app name.
- * A plugin without it is never cached: a filter without it turns the cache off for the pod, a
- * score without it (one that normalises over the feasible rows, as ZoneSpread) is computed live.
- * A cached score's prepare() must not depend on the rows it is given.
+ * Signatures (kube-scheduler's SignPlugin): place() keeps each filter's verdict and each row-local
+ * score's value per row for later pods with the same signature, while the row is unchanged
+ * (equivalence.ts). A plugin's signature(ctx) returns, as a string, everything the plugin reads of the
+ * pod and of the time beyond row i's own figures (node table, its row of the combined curves,
+ * predicted usage, fresh or not, all covered by the row's version): for example the pod's requests,
+ * the level in force, its app. The engine joins the signatures of the active plugins with the pod's
+ * class into the cache key. A plugin without signature() is never cached: a filter without it turns
+ * the cache off for the pod, a score without it (one that normalises over the feasible rows, as
+ * ZoneSpread) is computed live. A signed score's prepare() must not depend on the rows it is given.
  */
-export type Equivalence = 'shape' | 'app';
+export type Signature = (ctx: PodContext) => string;
 
 export interface PodContext {
   readonly pod: PodSpec;
@@ -49,12 +51,14 @@ export interface PodContext {
   /** Usage this pod is expected to add to a node. */
   readonly estimate: Resources;
   /**
-   * Per-decision memo. Filter reasons are built once per decision and reused for every node they
-   * apply to: kube-scheduler groups identical reasons in its FailedScheduling event ("3000 ... ,
-   * 2000 ..."), so a reason must not carry per-node figures, and building one string per node would
-   * dominate the cost of a decision over thousands of nodes.
+   * Per-decision, plugin-keyed state (kube-scheduler's CycleState): what a plugin prepares once per
+   * decision and reads per node (a pod's curve), and the decision's filter verdicts. Verdicts are
+   * built once per decision and reused for every node they apply to: kube-scheduler groups identical
+   * reasons in its FailedScheduling event ("3000 ... , 2000 ..."), so a reason must not carry
+   * per-node figures, and building one string per node would dominate the cost of a decision over
+   * thousands of nodes.
    */
-  readonly memo: Map<string, string>;
+  readonly cycle: CycleState;
   /** Scratch space reused per node so that the hot loop does not allocate. */
   readonly scratch: Resources;
   readonly scratch2: Resources;
@@ -81,28 +85,36 @@ export interface CurveContext {
   readonly levels: SlotLevels;
 }
 
-export interface FilterPlugin {
-  readonly name: string;
+/** Why a filter refused a node. One object per distinct reason and decision (failWith). */
+export interface FilterVerdict {
+  /** The refusing plugin's name. */
+  readonly plugin: string;
+  /** Phrased for a FailedScheduling event; the same for every node that fails for the same cause. */
+  readonly reason: string;
   /**
    * True when evicting lower-priority pods could not make the node pass (kube-scheduler's
-   * UnschedulableAndUnresolvable): the extender reports such nodes as FailedAndUnresolvableNodes.
+   * UnschedulableAndUnresolvable): the extender reports such nodes as FailedAndUnresolvableNodes, and
+   * preemption does not consider them.
    */
   readonly unresolvable: boolean;
-  /** See Equivalence. */
-  readonly equivalence?: Equivalence;
+  /** "tidal/<plugin>: <reason>", as the extender reports it. */
+  readonly message: string;
+}
+
+export interface FilterPlugin {
+  readonly name: string;
+  /** See Signature. */
+  readonly signature?: Signature;
   /** Whether this plugin has anything to say about the pod (checked once per decision). */
   appliesTo(ctx: PodContext): boolean;
-  /**
-   * null when the node passes; otherwise the reason, phrased for a FailedScheduling event, the same
-   * string for every node that fails for the same cause (memoReason).
-   */
-  filter(ctx: PodContext, i: number): string | null;
+  /** null when the node passes, else why not (failWith, or a constant verdict made by verdict()). */
+  filter(ctx: PodContext, i: number): FilterVerdict | null;
 }
 
 export interface ScorePlugin<P = unknown> {
   readonly name: string;
-  /** See Equivalence. */
-  readonly equivalence?: Equivalence;
+  /** See Signature. */
+  readonly signature?: Signature;
   /** false: never reads the predicted usage (t.predCpu, t.predMem), so the engine need not refresh it first. */
   readonly readsPrediction?: boolean;
   appliesTo(ctx: PodContext): boolean;
@@ -117,14 +129,105 @@ export interface ScorePlugin<P = unknown> {
   scoreInto?(ctx: PodContext, rows: Int32Array, n: number, prepared: P, w: number, out: Float64Array): void;
 }
 
-/** A reason built once per decision (see PodContext.memo). */
-export function memoReason(ctx: PodContext, key: string, build: () => string): string {
-  let r = ctx.memo.get(key);
-  if (r === undefined) {
-    r = build();
-    ctx.memo.set(key, r);
+/** A key into a CycleState or an engine's shared plugin state; identity is what matters. */
+export interface StateKey<T> {
+  readonly name: string;
+  /** Never set: carries T for the type checker. */
+  readonly __type?: T;
+}
+
+export function stateKey<T>(name: string): StateKey<T> {
+  return { name };
+}
+
+/** Per-decision, plugin-keyed state (kube-scheduler's CycleState); lives as long as its PodContext. */
+export class CycleState {
+  readonly #values = new Map<StateKey<unknown>, unknown>();
+  readonly #verdicts = new Map<string, FilterVerdict>();
+
+  read<T>(key: StateKey<T>): T | undefined {
+    return this.#values.get(key) as T | undefined;
   }
-  return r;
+
+  write<T>(key: StateKey<T>, value: T): void {
+    this.#values.set(key, value);
+  }
+
+  /** The decision's verdict for this key, built on first use. */
+  verdict(key: string, build: () => FilterVerdict): FilterVerdict {
+    let v = this.#verdicts.get(key);
+    if (v === undefined) {
+      v = build();
+      this.#verdicts.set(key, v);
+    }
+    return v;
+  }
+}
+
+/** A verdict object (for reasons that never change, built once by the plugin's factory). */
+export function verdict(plugin: string, reason: string, unresolvable: boolean): FilterVerdict {
+  return { plugin, reason, unresolvable, message: `tidal/${plugin}: ${reason}` };
+}
+
+/**
+ * The decision's verdict of a plugin for a cause, built once per decision (see PodContext.cycle):
+ * `key` names the cause within the plugin ("cpu"), `reason` builds the text when first needed.
+ */
+export function failWith(ctx: PodContext, plugin: string, key: string, unresolvable: boolean, reason: () => string): FilterVerdict {
+  return ctx.cycle.verdict(`${plugin}/${key}`, () => verdict(plugin, reason(), unresolvable));
+}
+
+/**
+ * What an engine gives the plugins it builds: storage that lives as long as the engine and is shared
+ * by the plugins that ask for the same key (the pod-curve scratch that ComplementaryPeak,
+ * CombinedPeakFit, BatchCapacityFit and WindowSurvival use), and stable ids for objects that appear
+ * in signatures (a level's capacity model).
+ */
+export interface PluginHandle {
+  shared<T>(key: StateKey<T>, make: () => T): T;
+  /** A small integer per object, stable for the engine's life (0 for undefined). */
+  idOf(object: object | undefined): number;
+}
+
+/** One problem with a plugin's args: where inside the args block (["cpu"]), and what is wrong. */
+export interface ArgsIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+interface DefinitionBase<A> {
+  readonly name: string;
+  /** One line for `--help`-style listings and the README. */
+  readonly description: string;
+  /** The args a policy gets when it names none. */
+  readonly defaults: A;
+  /** The fields of mapping args (any other is an error: registry.ts argsIssues). */
+  readonly fields?: readonly string[];
+  /** The problems with user-given args (a parsed YAML/JSON value) besides unknown fields, [] when valid. */
+  readonly validate?: (args: unknown) => ArgsIssue[];
+}
+
+export interface FilterDefinition<A = unknown> extends DefinitionBase<A> {
+  readonly kind: 'filter';
+  readonly create: (args: A, handle: PluginHandle) => FilterPlugin;
+}
+
+export interface ScoreDefinition<A = unknown, P = any> extends DefinitionBase<A> {
+  readonly kind: 'score';
+  /** Which classes' weights may name it (TidalConfig scoreWeights.online / .batch). */
+  readonly classes: readonly ('online' | 'batch')[];
+  readonly create: (args: A, handle: PluginHandle) => ScorePlugin<P>;
+}
+
+export type PluginDefinition = FilterDefinition<any> | ScoreDefinition<any>;
+
+/** A definition for a plugin without args and without per-engine state. */
+export function statelessFilter(name: string, description: string, plugin: FilterPlugin): FilterDefinition<null> {
+  return { kind: 'filter', name, description, defaults: null, create: () => plugin };
+}
+
+export function statelessScore<P>(name: string, description: string, classes: readonly ('online' | 'batch')[], plugin: ScorePlugin<P>): ScoreDefinition<null, P> {
+  return { kind: 'score', name, description, classes, defaults: null, create: () => plugin };
 }
 
 export function clampScore(s: number): number {

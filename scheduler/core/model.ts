@@ -7,11 +7,6 @@ export interface Resources {
   memory: number;
 }
 
-export const ZERO: Readonly<Resources> = Object.freeze({ cpu: 0, memory: 0 });
-
-export const RESOURCE_NAMES = ['cpu', 'memory'] as const;
-export type ResourceName = (typeof RESOURCE_NAMES)[number];
-
 /**
  * online: latency-sensitive services, never evicted by Tidal.
  * batch: best-effort, preemptible work that borrows idle capacity.
@@ -98,10 +93,6 @@ export interface UsageSample {
 export function addInto(target: Resources, r: Readonly<Resources>, sign = 1): void {
   target.cpu += sign * r.cpu;
   target.memory += sign * r.memory;
-}
-
-export function res(cpu: number, memory: number): Resources {
-  return { cpu, memory };
 }
 
 export function podKey(p: Pick<PodSpec, 'namespace' | 'name'>): string {

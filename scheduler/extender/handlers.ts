@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import { realClock, type Clock } from '../core/clock.ts';
 import type { PolicyEngine } from '../core/engine.ts';
+import type { FilterVerdict } from '../core/framework.ts';
 import type { PodSpec, WorkloadClass } from '../core/model.ts';
 import { selectVictims, type PreemptionCandidate } from '../core/preemption.ts';
 import { podFromKube, type ConvertIssue } from '../kube/convert.ts';
@@ -66,7 +67,6 @@ export interface HandlerOptions {
   binder?: Binder;
 }
 
-const UNKNOWN_NODE = 'UnknownNode';
 
 export class ExtenderHandlers {
   readonly engine: PolicyEngine;
@@ -77,10 +77,6 @@ export class ExtenderHandlers {
   readonly metrics: ExtenderMetrics;
   readonly log: Logger;
   readonly binder: Binder;
-  /** "tidal/<Plugin>:" prefixes of the engine's filter reasons, to count failures by plugin without parsing. */
-  readonly #prefixes: Array<{ prefix: string; plugin: string }>;
-  /** Plugins whose refusals are FailedAndUnresolvableNodes. */
-  readonly #unresolvable: Set<string>;
 
   constructor(opts: HandlerOptions) {
     if (opts.engine.state !== opts.source.state) throw new Error('the engine must read the state source\'s state');
@@ -92,8 +88,6 @@ export class ExtenderHandlers {
     this.metrics = opts.metrics ?? new ExtenderMetrics();
     this.log = opts.log ?? pino({ level: 'silent' });
     this.binder = opts.binder ?? new Binder({ state: opts.engine.state, client: null, assumed: null, metrics: this.metrics, log: this.log });
-    this.#prefixes = opts.engine.filters.map((f) => ({ prefix: `tidal/${f.name}:`, plugin: f.name }));
-    this.#unresolvable = new Set([UNKNOWN_NODE, ...opts.engine.filters.filter((f) => f.unresolvable).map((f) => f.name)]);
   }
 
   /** The core's view of a wire pod; unreadable fields fall back to defaults and are counted. */
@@ -182,30 +176,36 @@ export class ExtenderHandlers {
     }
 
     const v = this.engine.verdicts(this.engine.context(pod, this.clock.now()), names);
-    // Count refusals per distinct reason (the engine hands out one string per distinct reason, and
-    // neighbours usually share it), then per plugin.
-    const byReason = new Map<string, number>();
-    let last: string | null = null;
+    // Count refusals per distinct verdict (the engine hands out one object per distinct reason, and
+    // neighbours usually share it), then per plugin and result: the verdict says which plugin refused
+    // and whether evicting could help.
+    const byVerdict = new Map<FilterVerdict, number>();
+    let last: FilterVerdict | null = null;
     let run = 0;
-    for (let k = 0; k < v.reasons.length; k++) {
-      const r = v.reasons[k]!;
+    for (let k = 0; k < v.refusals.length; k++) {
+      const r = v.refusals[k]!;
       if (r === null) continue;
       if (r === last) {
         run++;
         continue;
       }
-      if (last !== null) byReason.set(last, (byReason.get(last) ?? 0) + run);
+      if (last !== null) byVerdict.set(last, (byVerdict.get(last) ?? 0) + run);
       last = r;
       run = 1;
     }
-    if (last !== null) byReason.set(last, (byReason.get(last) ?? 0) + run);
+    if (last !== null) byVerdict.set(last, (byVerdict.get(last) ?? 0) + run);
     const byPlugin = new Map<string, number>();
-    byReason.forEach((count, reason) => {
-      const plugin = this.#pluginOf(reason);
-      byPlugin.set(plugin, (byPlugin.get(plugin) ?? 0) + count);
+    const byResult = new Map<string, { plugin: string; result: 'failed' | 'unresolvable'; count: number }>();
+    byVerdict.forEach((count, r) => {
+      byPlugin.set(r.plugin, (byPlugin.get(r.plugin) ?? 0) + count);
+      const result = r.unresolvable ? 'unresolvable' : 'failed';
+      const key = `${r.plugin}/${result}`;
+      const e = byResult.get(key);
+      if (e) e.count += count;
+      else byResult.set(key, { plugin: r.plugin, result, count });
     });
     if (v.passed > 0) this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, v.passed);
-    byPlugin.forEach((count, plugin) => this.metrics.decisions.inc({ class: pod.class, result: this.#unresolvable.has(plugin) ? 'unresolvable' : 'failed', plugin }, count));
+    byResult.forEach((e) => this.metrics.decisions.inc({ class: pod.class, result: e.result, plugin: e.plugin }, e.count));
     this.#logDecision('filter', pod, names.length, v.passed, byPlugin, started);
     this.binder.afterFilter(pod.uid, v.passed);
     return { names, items, reasons: v.reasons, unresolvable: v.unresolvable, pass: true };
@@ -322,11 +322,6 @@ export class ExtenderHandlers {
   /** Preempt without a decision: no victims (Tidal cannot check they are batch without deciding). */
   degradedPreempt(): ExtenderPreemptionResult {
     return { NodeNameToMetaVictims: {} };
-  }
-
-  #pluginOf(reason: string): string {
-    for (const p of this.#prefixes) if (reason.startsWith(p.prefix)) return p.plugin;
-    return UNKNOWN_NODE;
   }
 
   #issue(i: ConvertIssue): void {

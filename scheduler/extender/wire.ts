@@ -50,7 +50,6 @@ export interface HostPriority {
 
 export type HostPriorityList = HostPriority[];
 
-export const MIN_EXTENDER_PRIORITY = 0;
 export const MAX_EXTENDER_PRIORITY = 10;
 
 export interface MetaPod {

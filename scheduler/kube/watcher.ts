@@ -37,7 +37,6 @@ import type { Readiness, StateSource } from './source.ts';
 import { recordMetrics, type NodeMetricLike, type PodMetricLike } from './usage.ts';
 
 export type WatchedResource = 'nodes' | 'pods' | 'pdbs';
-export const WATCHED: readonly WatchedResource[] = ['nodes', 'pods', 'pdbs'];
 
 /** The part of client-node's Informer the watcher uses (a fake implements it in tests). */
 export interface InformerLike<T> {

@@ -168,8 +168,9 @@ export class PolicySim {
     this.#usage = usage;
     this.state = new ClusterState(this.config.usage);
     this.timeline = new ProfileTimeline(policy.profileFor(profile));
-    const extra = policy.plugins?.(profile);
-    this.engine = new PolicyEngine({ config: this.config, state: this.state, profile: this.timeline, filters: extra?.filters, scores: extra?.scores });
+    const args = policy.pluginArgs?.(profile);
+    const config = args ? { ...this.config, pluginArgs: { ...this.config.pluginArgs, ...args } } : this.config;
+    this.engine = new PolicyEngine({ config, state: this.state, profile: this.timeline });
     const rate = policy.evictionRate ?? opts.evictionRate;
     this.#rate = new TokenBucket(rate.perMinute, rate.burst);
     this.#controller = policy.controller?.(profile) ?? null;
@@ -453,11 +454,11 @@ export class PolicySim {
     const v = this.engine.verdicts(ctx, names);
     // A node fails on its first failing filter; one that an unresolvable filter further down would also
     // reject is no candidate (evicting there would free room the pod still could not use).
-    const hard = this.engine.activeFilters(ctx).filter((f) => f.unresolvable);
+    const filters = this.engine.activeFilters(ctx);
     const possible = names.filter((name, k) => {
       if (v.reasons[k] === null || v.unresolvable[k] === 1) return false;
       const row = this.state.rows.get(name)!;
-      return hard.every((f) => f.filter(ctx, row) === null);
+      return filters.every((f) => !f.filter(ctx, row)?.unresolvable);
     });
     // kube-scheduler's DefaultPreemption dry-runs only max(10% of nodes, 100) candidates from a random
     // offset (minCandidateNodesPercentage, minCandidateNodesAbsolute); here the offset is a hash of the

@@ -5,12 +5,15 @@
 //   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad (koordinator.ts)
 //   volcano-tdm    Volcano's TDM revocable zones and oversubscription (volcano.ts)
 //   katalyst-tide  Katalyst's Tide node pool (katalyst.ts)
+//   katalyst-reclaimed, crane  peers kept in their own folder (simulator/peers/<name>/)
 //   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
 import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER } from '../../scheduler/core/eviction-planner.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
+import { CRANE } from '../peers/crane/policy.ts';
+import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';
 import { KATALYST_TIDE } from './katalyst.ts';
 import { KOORDINATOR } from './koordinator.ts';
 import type { SimPolicy } from './types.ts';
@@ -29,6 +32,8 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   koordinator: KOORDINATOR,
   'volcano-tdm': VOLCANO_TDM,
   'katalyst-tide': KATALYST_TIDE,
+  'katalyst-reclaimed': KATALYST_RECLAIMED,
+  crane: CRANE,
   'time-sharing': {
     name: 'time-sharing',
     description: "Tidal: the profile's windows with drains ahead of peaks, duration-aware batch placement",
@@ -36,7 +41,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
-  // Tidal without complementary-peak placement (issue 9): online pods by current load only. For
+  // Tidal without complementary-peak placement: online pods by current load only. For
   // measuring what the learned curves buy (tidal plan, docs/complementary-peak.md).
   'time-sharing-no-curves': {
     name: 'time-sharing-no-curves',
@@ -73,4 +78,20 @@ export function policyByName(name: string): SimPolicy {
   const p = POLICIES[POLICY_ALIASES[name] ?? name];
   if (!p) throw new Error(`unknown policy "${name}"; known: ${POLICY_NAMES.join(', ')}`);
   return p;
+}
+
+/** The sweep's knobs for time-sharing: the user's profile scaled (every level's batch share x batchScale, capped at 1; onlineHeadroom + headroomAdd, capped to [0, 1]). */
+export interface TimeSharingKnobs {
+  batchScale?: number;
+  headroomAdd?: number;
+}
+
+/** A time-sharing policy (or a variant by name) following a scaled profile (at the defaults, byte-identical to the named policy: test/unit/sweep). */
+export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing'): SimPolicy {
+  const p = policyByName(base);
+  const scale = k.batchScale ?? 1;
+  const add = k.headroomAdd ?? 0;
+  const clamp = (x: number) => Math.min(1, Math.max(0, x));
+  const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
+  return { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
 }

@@ -11,13 +11,17 @@
 import { KUBE_DEFAULT, type PolicyConfig } from '../../scheduler/core/config.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import type { PodSpec } from '../../scheduler/core/model.ts';
-import { classifyNewNodes, flipLabels, poolLabels, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from '../../scheduler/core/peers/katalyst.ts';
-import { KatalystTideNodeType } from '../../scheduler/core/plugins/peer-katalyst-tide.ts';
+import { classifyNewNodes, flipLabels, poolLabels, TIDE_DEFAULT_RESERVE, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from '../../scheduler/core/peers/katalyst.ts';
 import type { PeerController, SimPolicy } from './types.ts';
 
-export const KATALYST_CONFIG: PolicyConfig = { ...KUBE_DEFAULT, name: 'katalyst-tide' };
+export const KATALYST_CONFIG: PolicyConfig = { ...KUBE_DEFAULT, name: 'katalyst-tide', filters: [...KUBE_DEFAULT.filters, 'KatalystTide'] };
 
 export function tideController(): PeerController {
+  return tideControllerWith(TIDE_DEFAULT_RESERVE);
+}
+
+/** The Tide controller with a given pool reserve (fractions of the nodes kept online / offline). */
+export function tideControllerWith(reserve: { online: number; offline: number }): PeerController {
   // Nothing to decide when neither the cluster nor the pending online pods changed since the last cycle.
   let seen = -1;
   let seenPending = -1;
@@ -26,7 +30,7 @@ export function tideController(): PeerController {
     tick(api, now) {
       const nodes = api.state.nodeList;
       if (nodes.some((n) => n.spec.labels[TIDE_LABELS.pool] === undefined)) {
-        for (const [name, role] of classifyNewNodes(nodes.map((n) => n.spec))) api.setNodeLabels(name, poolLabels(api.state.nodes.get(name)!.spec.labels, role));
+        for (const [name, role] of classifyNewNodes(nodes.map((n) => n.spec), reserve)) api.setNodeLabels(name, poolLabels(api.state.nodes.get(name)!.spec.labels, role));
       }
       const pending = api.pending('online');
       if (api.state.version === seen && pending.length === seenPending) return;
@@ -48,6 +52,17 @@ export const KATALYST_TIDE: SimPolicy = {
   config: KATALYST_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none', p.timeZone),
-  plugins: () => ({ filters: [KatalystTideNodeType] }),
   controller: tideController,
 };
+
+/** The sweep's knobs for katalyst-tide: the pool's reserve (defaults 0.5 online, 0.1 offline). */
+export interface KatalystKnobs {
+  reserveOnline?: number;
+  reserveOffline?: number;
+}
+
+/** katalyst-tide with another reserve (at the defaults, byte-identical to KATALYST_TIDE: test/unit/sweep). */
+export function katalystTidePolicy(k: KatalystKnobs = {}): SimPolicy {
+  const reserve = { online: k.reserveOnline ?? TIDE_DEFAULT_RESERVE.online, offline: k.reserveOffline ?? TIDE_DEFAULT_RESERVE.offline };
+  return { ...KATALYST_TIDE, controller: () => tideControllerWith(reserve) };
+}

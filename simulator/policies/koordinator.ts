@@ -12,19 +12,19 @@
 //                   hot; BE memory eviction is off by default)
 
 import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
+import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from '../../scheduler/core/peers/koordinator.ts';
-import { KoordLoadAwareFilter, KoordLoadAwareScore } from '../../scheduler/core/plugins/peer-koord-load-aware.ts';
-import { NativeLeastAllocated } from '../../scheduler/core/plugins/peer-native-least-allocated.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
 
 export const KOORDINATOR_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
   name: 'koordinator',
-  // Learned usage curves are Tidal's own (issue 9); the peer looks at current or percentile usage.
+  // Learned usage curves are Tidal's own; the peer looks at current or percentile usage.
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   usage: KOORDINATOR_USAGE,
-  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  filters: [...DEFAULT_FILTERS, 'KoordLoadAware'],
+  pluginArgs: { ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: null },
   batch: { durationAware: false },
   emptyRequestEstimate: { ...KOORDINATOR_DEFAULTS.loadAware.defaultEstimate },
   resourceWeights: { ...KOORDINATOR_DEFAULTS.loadAware.resourceWeights },
@@ -57,8 +57,23 @@ export const KOORDINATOR: SimPolicy = {
   config: KOORDINATOR_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile(KOORDINATOR_LEVEL, 'koordinator-usage', p.timeZone),
-  plugins: () => ({ filters: [KoordLoadAwareFilter], scores: { KoordLoadAware: KoordLoadAwareScore, NativeLeastAllocated } }),
   controller: lowNodeLoadController,
   // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
   evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
 };
+
+/** The sweep's knobs for koordinator: the reclaim thresholds of its batch formula (percent of the node). */
+export interface KoordinatorKnobs {
+  /** cpuReclaimThresholdPercent (default 60). */
+  reclaimCpuPercent?: number;
+  /** memoryReclaimThresholdPercent (default 65). */
+  reclaimMemoryPercent?: number;
+}
+
+/** koordinator with other reclaim thresholds (at the defaults its results are byte-identical to KOORDINATOR's: test/unit/sweep). */
+export function koordinatorPolicy(k: KoordinatorKnobs = {}): SimPolicy {
+  const cpu = k.reclaimCpuPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.cpu;
+  const memory = k.reclaimMemoryPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory;
+  const level = { ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } };
+  return { ...KOORDINATOR, profileFor: (p) => constantProfile(level, 'koordinator-usage', p.timeZone) };
+}

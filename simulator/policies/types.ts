@@ -1,12 +1,12 @@
 // What a simulator policy is: a configuration of the one core (PolicyConfig for placement, the core's
 // PlannerConfig for its descheduler, the profile it follows) plus, for the peers' baselines, the small
-// pieces the peer does differently: extra filter/score plugins, and a controller of its own (a
+// pieces the peer does differently: its filter/score plugins (named in its config), and a controller of its own (a
 // descheduler or a node-pool manager) that the simulator runs on its virtual clock.
 
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
+import type { PluginDefinition } from '../../scheduler/core/framework.ts';
 import type { PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
-import type { FilterPlugin, ScorePlugin } from '../../scheduler/core/framework.ts';
 import type { NodeSpec, PodSpec, WorkloadClass } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { ClusterState } from '../../scheduler/core/state.ts';
@@ -20,12 +20,14 @@ export interface SimPolicy {
   planner: PlannerConfig | null;
   /** The profile this policy follows, given the profile the user chose. */
   profileFor(profile: Profile): Profile;
-  /** Plugins the peer adds to the engine (after the built-in ones), given the user's profile. */
-  plugins?(profile: Profile): { filters?: readonly FilterPlugin[]; scores?: Readonly<Record<string, ScorePlugin<any>>> };
+  /** Plugin args that depend on the user's profile (Volcano's window), merged over config.pluginArgs. */
+  pluginArgs?(profile: Profile): Readonly<Record<string, unknown>>;
   /** The peer's own controller, one per simulated cluster, given the user's profile. */
   controller?(profile: Profile): PeerController;
   /** The descheduler's rate limit for this policy (default: the simulation's evictionRate option). */
   evictionRate?: { perMinute: number; burst: number };
+  /** The peer's own plugins (kept with the peer, simulator/peers/), given to its engine before the registry's. */
+  definitions?: readonly PluginDefinition[];
 }
 
 /** What a peer controller may see and do in its simulated cluster. */

@@ -19,8 +19,7 @@ import { planEvictions, type PlannerConfig } from '../../scheduler/core/eviction
 import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_USAGE } from '../../scheduler/core/usage.ts';
 import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_DEFAULTS, VOLCANO_LEVEL, windowOpen, type DailyWindow } from '../../scheduler/core/peers/volcano.ts';
-import { NativeLeastAllocated } from '../../scheduler/core/plugins/peer-native-least-allocated.ts';
-import { volcanoTdmFilter } from '../../scheduler/core/plugins/peer-volcano-tdm.ts';
+import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from './types.ts';
 
 export const TDM_ZONE = 'rz1';
@@ -29,10 +28,11 @@ export const DEFAULT_TDM_WINDOW = '23:00-08:00';
 export const VOLCANO_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
   name: 'volcano-tdm',
-  // Learned usage curves are Tidal's own (issue 9); the peer looks at current or percentile usage.
+  // Learned usage curves are Tidal's own; the peer looks at current or percentile usage.
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   usage: { ...DEFAULT_USAGE, percentile: 1, windowMs: 0 },
-  online: { maxPodsPerAppPerNode: 0, loadThreshold: null },
+  filters: [...DEFAULT_FILTERS, 'VolcanoTDM'],
+  pluginArgs: { ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: null },
   batch: { durationAware: false },
   scoreWeights: peerScoreWeights({ online: { NativeLeastAllocated: 1 }, batch: { BatchRoom: 1 } }),
 };
@@ -81,6 +81,18 @@ export const VOLCANO_TDM: SimPolicy = {
   config: VOLCANO_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile(VOLCANO_LEVEL, 'volcano-oversubscription', p.timeZone),
-  plugins: (p) => ({ filters: [volcanoTdmFilter(new Map([[TDM_ZONE, tdmWindowFor(p)]]), p.timeZone)], scores: { NativeLeastAllocated } }),
+  pluginArgs: (p) => ({ VolcanoTDM: { windows: new Map([[TDM_ZONE, tdmWindowFor(p)]]), timeZone: p.timeZone, strict: false } }),
   controller: (p) => tdmController(p),
 };
+
+/** The sweep's knob for volcano-tdm: the agent's oversubscription ratio (share of unused capacity, default 0.6). */
+export interface VolcanoKnobs {
+  oversubscriptionRatio?: number;
+}
+
+/** volcano-tdm with another oversubscription ratio (at the default, byte-identical to VOLCANO_TDM: test/unit/sweep). */
+export function volcanoPolicy(k: VolcanoKnobs = {}): SimPolicy {
+  const ratio = k.oversubscriptionRatio ?? VOLCANO_DEFAULTS.oversubscriptionRatio;
+  const level = { ...VOLCANO_LEVEL, model: { ...VOLCANO_LEVEL.model, unusedFraction: ratio } };
+  return { ...VOLCANO_TDM, profileFor: (p) => constantProfile(level, 'volcano-oversubscription', p.timeZone) };
+}

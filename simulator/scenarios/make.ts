@@ -1,4 +1,4 @@
-// The shipped comparison scenarios (issue 8): four synthetic weeks that make the policies' differences
+// The shipped comparison scenarios: four synthetic weeks that make the policies' differences
 // visible, small enough for CI (24 nodes, usage every 10 minutes, gzip-compressed JSON Lines).
 //   node simulator/scenarios/make.ts          writes the .jsonl.gz files next to this script
 //   node simulator/scenarios/make.ts --check  verifies them (digest of the decompressed events)

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SLOT_MS } from '../../scheduler/core/app-curves.ts';
 import { TIME_SHARING } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
-import { combinedPeak, peakBound, podCurve } from '../../scheduler/core/plugins/complementary-peak.ts';
+import { combinedPeak, peakBound, podCurve, podCurvesOf } from '../../scheduler/core/plugins/complementary-peak.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { GiB, node, pod } from '../helpers/core.ts';
@@ -43,7 +43,7 @@ describe('complementary-peak properties', () => {
       fc.property(fc.array(curveArb, { minLength: 1, maxLength: 3 }), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), fc.nat(), (curves, tenants, extra) => {
         const { state, engine } = world(curves);
         for (const t of tenants) state.upsertPod(pod({ app: `app-${t % curves.length}`, nodeName: 'x' }), NOW);
-        const probe = () => podCurve(engine.context(pod({ app: 'probe', requests: { cpu: 0, memory: 0 } }), NOW));
+        const probe = () => podCurve(engine.context(pod({ app: 'probe', requests: { cpu: 0, memory: 0 } }), NOW), podCurvesOf(engine.handle));
         const i = state.rows.get('x')!;
         const before = combinedPeak(probe(), i, zero());
         const boundBefore = peakBound(probe(), i, zero());
@@ -79,7 +79,7 @@ describe('complementary-peak properties', () => {
         const ctx = engine.context(pod({ app: 'app-0' }), NOW);
         const [together, apart] = engine.scoreNames(ctx, ['x', 'y']);
         expect(together!).toBeLessThanOrEqual(apart! + 1e-9);
-        const pc = podCurve(ctx);
+        const pc = podCurve(ctx, podCurvesOf(engine.handle));
         expect(combinedPeak(pc, state.rows.get('x')!, zero()).cpu).toBeGreaterThanOrEqual(combinedPeak(pc, state.rows.get('y')!, zero()).cpu - 1e-6);
       }),
       RUNS,

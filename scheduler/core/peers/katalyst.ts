@@ -1,7 +1,8 @@
 // Katalyst's Tide (ByteDance) as a baseline: a node pool split into reserved online nodes, reserved
 // offline nodes and "tide" nodes that flip between online and offline, reimplemented from its
-// controller (see ../../../../shared/ref/peers.md). Pure functions over the core's ClusterState: the
-// simulator's `katalyst-tide` policy (simulator/policies.ts) runs them every 10 s.
+// controller (kubewharf/katalyst-core: pkg/controller/tide/tide.go; no code copied). Pure functions
+// over the core's ClusterState: the simulator's `katalyst-tide` policy (simulator/policies/katalyst.ts)
+// runs them every 10 s.
 //
 // Labels (as the controller writes them; pods select nodes by node-type, the peer filter reads it):
 //   tide.katalyst.kubewharf.io/node-pool=<pool>, .../node-type=online|offline,

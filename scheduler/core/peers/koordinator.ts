@@ -1,7 +1,9 @@
 // Koordinator (Alibaba) as a baseline: its batch resource formula, its LoadAware scheduling plugin
-// and its LowNodeLoad descheduler, reimplemented from the formulas and defaults in its source (see
-// ../../../../shared/ref/peers.md; no code copied). Pure functions: the simulator's `koordinator`
-// policy (simulator/policies.ts) wires them into the one core.
+// and its LowNodeLoad descheduler, reimplemented from the formulas and defaults in its source
+// (koordinator-sh/koordinator: pkg/slo-controller/noderesource/plugins/util/util.go,
+// pkg/scheduler/apis/config/v1/defaults.go, the LowNodeLoad plugin's low_node_load.go and
+// pkg/descheduler/utils/anomaly/basic_detector.go; no code copied). Pure functions: the simulator's
+// `koordinator` policy (simulator/policies/koordinator.ts) wires them into the one core.
 //
 // Batch capacity (slo-controller, policy `usage`, the default for CPU and memory), per resource:
 //   safetyMargin = total x (100 - reclaimThresholdPercent) / 100      (CPU 60 -> 40%, memory 65 -> 35%)

@@ -1,6 +1,7 @@
 // Volcano's TDM (time-division multiplexing) plugin and its agent's oversubscription as a baseline,
-// reimplemented from the formulas and defaults in its source (see ../../../../shared/ref/peers.md).
-// Pure functions: the simulator's `volcano-tdm` policy (simulator/policies.ts) wires them into the core.
+// reimplemented from the formulas and defaults in its source (volcano-sh/volcano:
+// pkg/scheduler/plugins/tdm/tdm.go, pkg/agent/; no code copied). Pure functions: the simulator's
+// `volcano-tdm` policy (simulator/policies/volcano.ts) wires them into the core.
 //
 // Revocable zones: nodes labelled volcano.sh/revocable-zone=<zone>; each zone has one daily window
 // "HH:MM-HH:MM" (local time of the scheduler; end <= start crosses midnight). A preemptable (batch)

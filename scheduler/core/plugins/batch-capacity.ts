@@ -5,9 +5,10 @@
 // learned curves (complementary-peak.ts), so that a tenant's coming peak does not squeeze it out.
 
 import { batchFreeAt } from '../capacity.ts';
-import { memoReason, type FilterPlugin, type PodContext } from '../framework.ts';
+import { failWith, type FilterDefinition, type PluginHandle, type PodContext } from '../framework.ts';
+import { levelSig, requestsSig } from '../signatures.ts';
 import { formatDuration } from '../duration.ts';
-import { curveBatchApplies, curveBatchShortfall } from './complementary-peak.ts';
+import { curveBatchApplies, curveBatchShortfall, curveSpanSig, podCurvesOf } from './complementary-peak.ts';
 
 function levelNote(ctx: PodContext): string {
   const w = ctx.level.segment.window?.name ?? 'default';
@@ -18,23 +19,41 @@ function levelNote(ctx: PodContext): string {
   return ` in window ${w} (batchShare ${ctx.level.batchShare.toFixed(2)}, headroom ${ctx.level.onlineHeadroom.toFixed(2)}${drain})`;
 }
 
-export const BatchCapacityFit: FilterPlugin = {
+/**
+ * What the verdict reads of the pod and the time: its requests, the level it is held to, and its span
+ * over the curves. (Reasons are built per decision, never cached, so what they name is not signed.)
+ */
+function signature(handle: PluginHandle, ctx: PodContext): string {
+  const l = ctx.mustHoldSpan ? ctx.spanLevel : ctx.level;
+  const curve = ctx.mustHoldSpan && curveBatchApplies(ctx) ? curveSpanSig(ctx) : '';
+  return `${requestsSig(ctx)}|${levelSig(handle, l)}|${ctx.mustHoldSpan ? 1 : 0}|${curve}`;
+}
+
+export const BatchCapacityFit: FilterDefinition<null> = {
+  kind: 'filter',
   name: 'BatchCapacityFit',
-  equivalence: 'shape',
-  unresolvable: true,
-  appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
-  filter(ctx, i) {
-    const free = batchFreeAt(ctx.t, i, ctx.mustHoldSpan ? ctx.spanLevel : ctx.level, ctx.scratch);
-    const req = ctx.pod.requests;
-    if (req.cpu > free.cpu) return memoReason(ctx, 'BatchCapacity/cpu', () => `not enough batch cpu${levelNote(ctx)}`);
-    if (req.memory > free.memory) return memoReason(ctx, 'BatchCapacity/memory', () => `not enough batch memory${levelNote(ctx)}`);
-    if (ctx.mustHoldSpan && curveBatchApplies(ctx)) {
-      const r = curveBatchShortfall(ctx, i);
-      if (r !== 0) {
-        const res = r === 1 ? 'cpu' : 'memory';
-        return memoReason(ctx, res === 'cpu' ? 'BatchCapacity/curve/cpu' : 'BatchCapacity/curve/memory', () => `not enough batch ${res} over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime once the node's online tenants reach their predicted peaks (usage curves)`);
-      }
-    }
-    return null;
+  description: 'a batch pod needs free batch capacity now, or over its declared runtime when it cannot checkpoint',
+  defaults: null,
+  create(_args, handle) {
+    const curves = podCurvesOf(handle);
+    return {
+      name: 'BatchCapacityFit',
+      signature: (ctx) => signature(handle, ctx),
+      appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
+      filter(ctx, i) {
+        const free = batchFreeAt(ctx.t, i, ctx.mustHoldSpan ? ctx.spanLevel : ctx.level, ctx.scratch);
+        const req = ctx.pod.requests;
+        if (req.cpu > free.cpu) return failWith(ctx, 'BatchCapacityFit', 'cpu', true, () => `not enough batch cpu${levelNote(ctx)}`);
+        if (req.memory > free.memory) return failWith(ctx, 'BatchCapacityFit', 'memory', true, () => `not enough batch memory${levelNote(ctx)}`);
+        if (ctx.mustHoldSpan && curveBatchApplies(ctx)) {
+          const r = curveBatchShortfall(ctx, i, curves);
+          if (r !== 0) {
+            const res = r === 1 ? 'cpu' : 'memory';
+            return failWith(ctx, 'BatchCapacityFit', `curve/${res}`, true, () => `not enough batch ${res} over its ${formatDuration(ctx.spanEnd - ctx.now)} runtime once the node's online tenants reach their predicted peaks (usage curves)`);
+          }
+        }
+        return null;
+      },
+    };
   },
 };

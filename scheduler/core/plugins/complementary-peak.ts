@@ -1,4 +1,4 @@
-// Complementary-peak placement (issue 9, Ant's "union resource" idea): online services whose daily
+// Complementary-peak placement (Ant's "union resource" idea): online services whose daily
 // peaks do not coincide share nodes, so that one node's capacity serves one service at its peak and
 // another at its own. Each node's tenants' learned curves are summed slot by slot (curves-table.ts);
 // the pod being placed adds its app's per-pod curve, and what matters is the peak of the SUM over the
@@ -24,7 +24,8 @@
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
 import { BLOCK_SLOTS, BLOCKS, type NodeCurves } from '../curves-table.ts';
-import { memoReason, weightedScore, type CurveContext, type FilterPlugin, type PodContext, type ScorePlugin, type SlotLevels } from '../framework.ts';
+import { capacityFormula } from '../capacity.ts';
+import { failWith, stateKey, weightedScore, type CurveContext, type FilterDefinition, type PluginHandle, type PodContext, type ScoreDefinition, type SlotLevels } from '../framework.ts';
 
 const D = SLOTS_PER_DAY;
 
@@ -40,8 +41,10 @@ export interface PodCurve {
   readonly memVar: Float64Array;
   /** Whether the app has a learned curve (else flat). */
   readonly learned: boolean;
-  /** Pods of the app per row: count[i] when stamp[i] === id. */
+  /** This decision's id in the engine's scratch: pods of the app per row are count[i] when stamp[i] === id. */
   readonly id: number;
+  /** The engine's scratch (PodCurves) this curve was made by. */
+  readonly scratch: PodCurves;
   /** Per-n block increments: [cpu b0..b11, mem b0..b11]; add0 for n = 0 (most nodes). */
   readonly add: Map<number, Float64Array>;
   add0: Float64Array | null;
@@ -59,14 +62,6 @@ export interface PodCurve {
   readonly shared: SharedCurve | null;
 }
 
-let nextId = 1;
-let stamp = new Int32Array(0);
-let count = new Int32Array(0);
-/** curveBatchShortfall's answer for row i in the decision whose pod curve id is sfStamp[i]. */
-let sfStamp = new Int32Array(0);
-let sfValue = new Int8Array(0);
-let last: PodCurve | null = null;
-
 /**
  * What a pod curve shares with every other decision of the same curve until the curves or the
  * levels change: the per-pod curve (the app's, or flat at the estimate), the block limits, the
@@ -81,11 +76,56 @@ interface SharedCurve {
   readonly spans: Map<number, { span: Uint8Array; share: Float64Array; head: Float64Array }>;
 }
 
-const sharedBy = new WeakMap<NodeCurves, Map<string, SharedCurve>>();
+/**
+ * What the curve plugins of one engine keep between decisions: per-row scratch (the pod's app's
+ * tenant counts, the batch shortfall answers) stamped with the decision's id, and the shared curves.
+ * The tenant counts are stamped for one decision at a time (`owner`): a decision whose curve is used
+ * after another's stamps its own again, so interleaved decisions stay correct.
+ */
+export class PodCurves {
+  nextId = 1;
+  owner = 0;
+  stamp = new Int32Array(0);
+  count = new Int32Array(0);
+  /** curveBatchShortfall's answer for row i in the decision whose pod curve id is sfStamp[i]. */
+  sfStamp = new Int32Array(0);
+  sfValue = new Int8Array(0);
+  /** Shared curves by source key, for the node curves table they were built on. */
+  table: NodeCurves | null = null;
+  readonly shared = new Map<string, SharedCurve>();
 
-/** The decision's prepared pod curve (built on the first call for a context). */
-export function podCurve(ctx: PodContext): PodCurve {
-  if (last !== null && last.ctx === ctx) return last;
+  /** Stamps the pod's app's tenant counts for this decision. */
+  claim(pc: PodCurve): void {
+    const size = pc.ctx.t.size;
+    if (this.stamp.length < size) {
+      this.stamp = new Int32Array(Math.max(size, 2 * this.stamp.length));
+      this.count = new Int32Array(this.stamp.length);
+      this.sfStamp = new Int32Array(this.stamp.length);
+      this.sfValue = new Int8Array(this.stamp.length);
+    }
+    const hosts = pc.ctx.pod.class === 'online' ? pc.nc.hostsOf(pc.ctx.pod.app) : undefined;
+    if (hosts) {
+      for (const [node, t] of hosts) {
+        this.stamp[node.index] = pc.id;
+        this.count[node.index] = t.n;
+      }
+    }
+    this.owner = pc.id;
+  }
+}
+
+const POD_CURVES = stateKey<PodCurves>('ComplementaryPeak/scratch');
+const POD_CURVE = stateKey<PodCurve>('ComplementaryPeak/pod-curve');
+
+/** The engine's curve scratch, shared by every plugin that reads pod curves. */
+export function podCurvesOf(handle: PluginHandle): PodCurves {
+  return handle.shared(POD_CURVES, () => new PodCurves());
+}
+
+/** The decision's prepared pod curve (built on the first call for a context, kept in its cycle state). */
+export function podCurve(ctx: PodContext, curves: PodCurves): PodCurve {
+  const prepared = ctx.cycle.read(POD_CURVE);
+  if (prepared !== undefined) return prepared;
   const cc = ctx.curves!;
   const nc = cc.table;
   const app = ctx.pod.app;
@@ -93,37 +133,25 @@ export function podCurve(ctx: PodContext): PodCurve {
   // Where the pod's curve comes from: the rows' compiled curve of its app, the app's learned curve, or flat.
   const src = online ? (nc.curveOf(app) !== null ? 'c' : ctx.state.curves.has(app) ? 'a' : 'f') : 'f';
   const key = src === 'f' ? `f|${ctx.estimate.cpu}|${ctx.estimate.memory}` : `${src}|${app}`;
-  let byKey = sharedBy.get(nc);
-  if (!byKey) sharedBy.set(nc, (byKey = new Map()));
+  if (curves.table !== nc) {
+    curves.shared.clear();
+    curves.table = nc;
+  }
+  const byKey = curves.shared;
   const version = ctx.state.curves.version;
   let sh = byKey.get(key);
   if (sh === undefined || sh.levels !== cc.levels || sh.epoch !== nc.epoch || sh.version !== version) {
     if (byKey.size >= 256) byKey.clear();
-    sh = { levels: cc.levels, epoch: nc.epoch, version, pc: buildCurve(ctx, cc, nc, src), spans: new Map() };
+    sh = { levels: cc.levels, epoch: nc.epoch, version, pc: buildCurve(ctx, cc, nc, src, curves), spans: new Map() };
     byKey.set(key, sh);
   }
-  const id = nextId++;
-  const size = ctx.t.size;
-  if (stamp.length < size) {
-    stamp = new Int32Array(Math.max(size, 2 * stamp.length));
-    count = new Int32Array(stamp.length);
-    sfStamp = new Int32Array(stamp.length);
-    sfValue = new Int8Array(stamp.length);
-  }
-  const hosts = online ? nc.hostsOf(app) : undefined;
-  if (hosts) {
-    for (const [node, t] of hosts) {
-      stamp[node.index] = id;
-      count[node.index] = t.n;
-    }
-  }
-  const b = sh.pc;
-  const pc: PodCurve = { ...b, ctx, id, shared: sh, span: null, spanShare: null, spanHead: null };
-  last = pc;
+  const pc: PodCurve = { ...sh.pc, ctx, id: curves.nextId++, scratch: curves, shared: sh, span: null, spanShare: null, spanHead: null };
+  curves.claim(pc);
+  ctx.cycle.write(POD_CURVE, pc);
   return pc;
 }
 
-function buildCurve(ctx: PodContext, cc: CurveContext, nc: NodeCurves, src: string): PodCurve {
+function buildCurve(ctx: PodContext, cc: CurveContext, nc: NodeCurves, src: string, scratch: PodCurves): PodCurve {
   const cpu = new Float64Array(D);
   const cpuVar = new Float64Array(D);
   const mem = new Float64Array(D);
@@ -152,7 +180,7 @@ function buildCurve(ctx: PodContext, cc: CurveContext, nc: NodeCurves, src: stri
     for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) f = Math.min(f, 1 - head[d]!);
     frac[b] = f;
   }
-  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id: 0, add: new Map(), add0: null, max0Cpu: 0, max0Mem: 0, frac, fracMin: Math.min(...frac), span: null, spanShare: null, spanHead: null, shared: null };
+  const pc: PodCurve = { ctx, cc, nc, cpu, cpuVar, mem, memVar, learned, id: 0, scratch, add: new Map(), add0: null, max0Cpu: 0, max0Mem: 0, frac, fracMin: Math.min(...frac), span: null, spanShare: null, spanHead: null, shared: null };
   const a0 = increments(pc, 0);
   pc.add0 = a0;
   for (let b = 0; b < BLOCKS; b++) {
@@ -164,7 +192,9 @@ function buildCurve(ctx: PodContext, cc: CurveContext, nc: NodeCurves, src: stri
 
 /** Pods of the pod's app already on row i. */
 function tenantsOn(pc: PodCurve, i: number): number {
-  return stamp[i] === pc.id ? count[i]! : 0;
+  const s = pc.scratch;
+  if (s.owner !== pc.id) s.claim(pc);
+  return s.stamp[i] === pc.id ? s.count[i]! : 0;
 }
 
 /** Per block, the largest increment the pod can add to a node holding n pods of its app (upper bound). */
@@ -264,28 +294,55 @@ export function peakOverLimit(pc: PodCurve, i: number): number {
   return 0;
 }
 
-export const ComplementaryPeak: ScorePlugin<PodCurve> = {
+/** What the curve plugins sign: the pod's curve (its app's, or flat at its estimate) over the coming day's levels. */
+function curveSig(ctx: PodContext): string {
+  const cc = ctx.curves!;
+  const pod = ctx.pod;
+  // An app with a learned curve is part of the shape; without one the pod counts flat at its estimate.
+  const learned = pod.class === 'online' && (cc.table.curveOf(pod.app) !== null || ctx.state.curves.has(pod.app));
+  return `${cc.levels.start}|${ctx.estimate.cpu}/${ctx.estimate.memory}|${learned ? pod.app : ''}`;
+}
+
+export const ComplementaryPeak: ScoreDefinition<null, PodCurve> = {
+  kind: 'score',
   name: 'ComplementaryPeak',
-  equivalence: 'shape',
-  appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null,
-  prepare: (ctx) => podCurve(ctx),
-  score(ctx, i, pc) {
-    const p = peakBound(pc, i, ctx.scratch2);
-    const t = ctx.t;
-    return weightedScore(1 - p.cpu / t.allocCpu[i]!, 1 - p.memory / t.allocMem[i]!, ctx.config.resourceWeights);
+  description: "online pods prefer the node whose tenants' summed usage curves, this pod's added, peak lowest over the coming day",
+  classes: ['online'],
+  defaults: null,
+  create(_args, handle) {
+    const curves = podCurvesOf(handle);
+    return {
+      name: 'ComplementaryPeak',
+      signature: curveSig,
+      appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null,
+      prepare: (ctx) => podCurve(ctx, curves),
+      score(ctx, i, pc) {
+        const p = peakBound(pc, i, ctx.scratch2);
+        const t = ctx.t;
+        return weightedScore(1 - p.cpu / t.allocCpu[i]!, 1 - p.memory / t.allocMem[i]!, ctx.config.resourceWeights);
+      },
+    };
   },
 };
 
-export const CombinedPeakFit: FilterPlugin = {
+export const CombinedPeakFit: FilterDefinition<null> = {
+  kind: 'filter',
   name: 'CombinedPeakFit',
-  equivalence: 'shape',
-  unresolvable: true,
-  appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null && ctx.config.complementaryPeak.filter,
-  filter(ctx, i) {
-    const r = peakOverLimit(podCurve(ctx), i);
-    if (r === 0) return null;
-    const res = r === 1 ? 'cpu' : 'memory';
-    return memoReason(ctx, r === 1 ? 'CombinedPeak/cpu' : 'CombinedPeak/memory', () => `predicted peak of the node's summed online ${res} curves (its tenants and this pod, over the coming day) would cross allocatable minus the online headroom`);
+  description: "refuses an online pod where the node's summed usage curves would cross allocatable minus the headroom in any slot of the coming day (opt-in: complementaryPeak.filter)",
+  defaults: null,
+  create(_args, handle) {
+    const curves = podCurvesOf(handle);
+    return {
+      name: 'CombinedPeakFit',
+      signature: curveSig,
+      appliesTo: (ctx) => ctx.pod.class === 'online' && ctx.curves !== null && ctx.config.complementaryPeak.filter,
+      filter(ctx, i) {
+        const r = peakOverLimit(podCurve(ctx, curves), i);
+        if (r === 0) return null;
+        const res = r === 1 ? 'cpu' : 'memory';
+        return failWith(ctx, 'CombinedPeakFit', res, true, () => `predicted peak of the node's summed online ${res} curves (its tenants and this pod, over the coming day) would cross allocatable minus the online headroom`);
+      },
+    };
   },
 };
 
@@ -327,14 +384,20 @@ function prepareSpan(pc: PodCurve): void {
  *
  * must hold the node's batch plus the pod. 0 when it does, 1 when CPU falls short, 2 memory.
  */
-export function curveBatchShortfall(ctx: PodContext, i: number): number {
-  const pc = podCurve(ctx);
+export function curveBatchShortfall(ctx: PodContext, i: number, curves: PodCurves): number {
+  const pc = podCurve(ctx, curves);
   // Asked twice per node and decision (BatchCapacityFit, then WindowSurvival): answered once.
-  if (sfStamp[i] === pc.id) return sfValue[i]!;
+  if (curves.sfStamp[i] === pc.id) return curves.sfValue[i]!;
   const r = shortfall(ctx, pc, i);
-  sfStamp[i] = pc.id;
-  sfValue[i] = r;
+  curves.sfStamp[i] = pc.id;
+  curves.sfValue[i] = r;
   return r;
+}
+
+/** What curveBatchShortfall reads of the pod and the time beyond curveSig: how many slots its span covers. */
+export function curveSpanSig(ctx: PodContext): string {
+  const lv = ctx.curves!.levels;
+  return `${curveSig(ctx)}|${Math.max(1, Math.min(D, Math.ceil((ctx.spanEnd - lv.start) / SLOT_MS)))}`;
 }
 
 function shortfall(ctx: PodContext, pc: PodCurve, i: number): number {
@@ -358,15 +421,15 @@ function shortfall(ctx: PodContext, pc: PodCurve, i: number): number {
     const sh = sShare[b]!;
     if (sh === Infinity) continue;
     const hd = sHead[b]!;
-    const capCpu = Math.min(aCpu * sh, aCpu * (1 - hd) - predCpu - Math.max(0, nc.blkCpu[o + b]! - p0c));
-    const capMem = Math.min(aMem * sh, aMem * (1 - hd) - predMem - Math.max(0, nc.blkMem[o + b]! - p0m));
+    const capCpu = capacityFormula(aCpu, sh, hd, predCpu, Math.max(0, nc.blkCpu[o + b]! - p0c));
+    const capMem = capacityFormula(aMem, sh, hd, predMem, Math.max(0, nc.blkMem[o + b]! - p0m));
     if (needCpu <= capCpu && needMem <= capMem) continue;
     for (let d = b * BLOCK_SLOTS; d < (b + 1) * BLOCK_SLOTS; d++) {
       if (!span[d]) continue;
       const s = lv.share[d]!;
       const h = lv.headroom[d]!;
-      if (needCpu > Math.min(aCpu * s, aCpu * (1 - h) - predCpu - Math.max(0, nc.pCpu(i, d) - p0c))) return 1;
-      if (needMem > Math.min(aMem * s, aMem * (1 - h) - predMem - Math.max(0, nc.pMem(i, d) - p0m))) return 2;
+      if (needCpu > capacityFormula(aCpu, s, h, predCpu, Math.max(0, nc.pCpu(i, d) - p0c))) return 1;
+      if (needMem > capacityFormula(aMem, s, h, predMem, Math.max(0, nc.pMem(i, d) - p0m))) return 2;
     }
   }
   return 0;

@@ -1,10 +1,11 @@
 // kube-scheduler's default NodeResourcesFit LeastAllocated score: requests only, every class counts.
 
-import { weightedScore, type ScorePlugin } from '../framework.ts';
+import { statelessScore, weightedScore } from '../framework.ts';
+import { requestsSig } from '../signatures.ts';
 
-export const LeastAllocated: ScorePlugin = {
+export const LeastAllocated = statelessScore('LeastAllocated', "kube-scheduler's LeastAllocated over requests, every class counting", ['online', 'batch'], {
   name: 'LeastAllocated',
-  equivalence: 'shape',
+  signature: requestsSig,
   appliesTo: () => true,
   score(ctx, i) {
     const t = ctx.t;
@@ -13,4 +14,4 @@ export const LeastAllocated: ScorePlugin = {
     const mem = t.nonBatchMem[i]! + t.batchMem[i]! + req.memory;
     return weightedScore(1 - cpu / t.allocCpu[i]!, 1 - mem / t.allocMem[i]!, ctx.config.resourceWeights);
   },
-};
+});

@@ -1,12 +1,13 @@
 // Cordoned nodes take no new online or batch pods. (System pods such as DaemonSets tolerate the
 // unschedulable taint in kube-scheduler; Tidal leaves them to it.)
 
-import type { FilterPlugin } from '../framework.ts';
+import { statelessFilter, verdict } from '../framework.ts';
 
-export const NodeUnschedulable: FilterPlugin = {
+const CORDONED = verdict('NodeUnschedulable', 'node is cordoned (spec.unschedulable)', true);
+
+export const NodeUnschedulable = statelessFilter('NodeUnschedulable', 'cordoned nodes take no online or batch pods', {
   name: 'NodeUnschedulable',
-  equivalence: 'shape',
-  unresolvable: true,
+  signature: () => '',
   appliesTo: (ctx) => ctx.pod.class !== 'system',
-  filter: (ctx, i) => (ctx.t.unschedulable[i] ? 'node is cordoned (spec.unschedulable)' : null),
-};
+  filter: (ctx, i) => (ctx.t.unschedulable[i] ? CORDONED : null),
+});

@@ -4,15 +4,15 @@
 // above 65 % CPU or 95 % memory of allocatable, the score prefers the least used. Every pod but
 // system ones (DaemonSets) is checked, batch included, as in Koordinator.
 
-import { memoReason, type FilterPlugin, type PodContext, type ScorePlugin } from '../framework.ts';
+import { failWith, stateKey, type FilterDefinition, type PodContext, type ScoreDefinition } from '../framework.ts';
 import type { Resources } from '../model.ts';
 import { KOORDINATOR_DEFAULTS, KOORDINATOR_USAGE, loadAwareEstimate, loadAwareNodeEstimate, loadAwareOver, loadAwareScore } from '../peers/koordinator.ts';
 import type { NodeState } from '../state.ts';
 
 /** Per node: the estimate before the incoming pod, cached against the node's version (any change bumps it). */
-const cache = new WeakMap<NodeState, { version: number; now: number; est: Resources | null }>();
+type EstimateCache = WeakMap<NodeState, { version: number; now: number; est: Resources | null }>;
 
-function nodeEstimate(node: NodeState, now: number): Resources | null {
+function nodeEstimate(cache: EstimateCache, node: NodeState, now: number): Resources | null {
   const c = cache.get(node);
   // Freshness depends on now only through the staleness limit: recompute when now moves.
   if (c && c.version === node.version && c.now === now) return c.est;
@@ -21,33 +21,53 @@ function nodeEstimate(node: NodeState, now: number): Resources | null {
   return est;
 }
 
-function after(ctx: PodContext, i: number): Resources | null {
-  const base = nodeEstimate(ctx.nodes[i]!, ctx.now);
+function after(cache: EstimateCache, ctx: PodContext, i: number): Resources | null {
+  const base = nodeEstimate(cache, ctx.nodes[i]!, ctx.now);
   if (base === null) return null;
   const e = loadAwareEstimate(ctx.pod.requests, ctx.pod.limits, ctx.scratch2);
   return { cpu: base.cpu + e.cpu, memory: base.memory + e.memory };
 }
 
-export const KoordLoadAwareFilter: FilterPlugin = {
+const ESTIMATES = stateKey<EstimateCache>('KoordLoadAware/estimates');
+
+export const KoordLoadAwareFilter: FilterDefinition<null> = {
+  kind: 'filter',
   name: 'KoordLoadAware',
-  unresolvable: true,
-  appliesTo: (ctx) => ctx.pod.class !== 'system',
-  filter(ctx, i) {
-    const est = after(ctx, i);
-    if (est === null) return null;
-    const over = loadAwareOver(est, ctx.nodes[i]!.spec.allocatable);
-    if (over === null) return null;
-    const th = KOORDINATOR_DEFAULTS.loadAware.usageThresholds[over];
-    return memoReason(ctx, over === 'cpu' ? 'KoordLoadAware/cpu' : 'KoordLoadAware/memory', () => `estimated ${over} usage would exceed the ${th} percent usage threshold`);
+  description: "Koordinator's LoadAwareScheduling filter: estimated usage above 65 percent cpu / 95 percent memory of allocatable",
+  defaults: null,
+  create(_args, handle) {
+    const cache = handle.shared(ESTIMATES, () => new WeakMap());
+    return {
+      name: 'KoordLoadAware',
+      appliesTo: (ctx) => ctx.pod.class !== 'system',
+      filter(ctx, i) {
+        const est = after(cache, ctx, i);
+        if (est === null) return null;
+        const over = loadAwareOver(est, ctx.nodes[i]!.spec.allocatable);
+        if (over === null) return null;
+        const th = KOORDINATOR_DEFAULTS.loadAware.usageThresholds[over];
+        return failWith(ctx, 'KoordLoadAware', over, true, () => `estimated ${over} usage would exceed the ${th} percent usage threshold`);
+      },
+    };
   },
 };
 
-export const KoordLoadAwareScore: ScorePlugin = {
+export const KoordLoadAwareScore: ScoreDefinition<null> = {
+  kind: 'score',
   name: 'KoordLoadAware',
-  appliesTo: (ctx) => ctx.pod.class !== 'system',
-  score(ctx, i) {
-    const a = ctx.nodes[i]!.spec.allocatable;
-    const est = after(ctx, i) ?? loadAwareEstimate(ctx.pod.requests, ctx.pod.limits, ctx.scratch2);
-    return loadAwareScore(est, a);
+  description: "Koordinator's LoadAwareScheduling score: least estimated usage after placement",
+  classes: ['online', 'batch'],
+  defaults: null,
+  create(_args, handle) {
+    const cache = handle.shared(ESTIMATES, () => new WeakMap());
+    return {
+      name: 'KoordLoadAware',
+      appliesTo: (ctx) => ctx.pod.class !== 'system',
+      score(ctx, i) {
+        const a = ctx.nodes[i]!.spec.allocatable;
+        const est = after(cache, ctx, i) ?? loadAwareEstimate(ctx.pod.requests, ctx.pod.limits, ctx.scratch2);
+        return loadAwareScore(est, a);
+      },
+    };
   },
 };

@@ -3,9 +3,9 @@
 // Volcano's oversubscription resources): batch requests are not in the native figures. For the
 // simulator's peer policies; Tidal's own LeastAllocated (kube-default) counts every class.
 
-import { weightedScore, type ScorePlugin } from '../framework.ts';
+import { statelessScore, weightedScore } from '../framework.ts';
 
-export const NativeLeastAllocated: ScorePlugin = {
+export const NativeLeastAllocated = statelessScore('NativeLeastAllocated', 'LeastAllocated over native requests (batch asks for an extended resource)', ['online'], {
   name: 'NativeLeastAllocated',
   appliesTo: (ctx) => ctx.pod.class === 'online',
   score(ctx, i) {
@@ -13,4 +13,4 @@ export const NativeLeastAllocated: ScorePlugin = {
     const req = ctx.pod.requests;
     return weightedScore(1 - (t.nonBatchCpu[i]! + req.cpu) / t.allocCpu[i]!, 1 - (t.nonBatchMem[i]! + req.memory) / t.allocMem[i]!, ctx.config.resourceWeights);
   },
-};
+});

@@ -1,11 +1,13 @@
-// A node holds at most status.allocatable.pods pods, whatever their class.
+// A node holds at most status.allocatable.pods pods, whatever their class. Evicting a pod makes room,
+// so the verdict is resolvable.
 
-import type { FilterPlugin } from '../framework.ts';
+import { statelessFilter, verdict } from '../framework.ts';
 
-export const PodCountFit: FilterPlugin = {
+const FULL = verdict('PodCountFit', 'too many pods', false);
+
+export const PodCountFit = statelessFilter('PodCountFit', 'at most status.allocatable.pods pods per node', {
   name: 'PodCountFit',
-  equivalence: 'shape',
-  unresolvable: false,
+  signature: () => '',
   appliesTo: () => true,
-  filter: (ctx, i) => (ctx.t.pods[i]! + 1 > ctx.t.maxPods[i]! ? 'too many pods' : null),
-};
+  filter: (ctx, i) => (ctx.t.pods[i]! + 1 > ctx.t.maxPods[i]! ? FULL : null),
+});

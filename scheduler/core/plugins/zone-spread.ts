@@ -2,7 +2,7 @@
 // highest, normalised between the least and most loaded zone among the feasible nodes (as
 // PodTopologySpread's scoring). Nodes without a zone label score as the least loaded zone.
 
-import { MAX_SCORE, type ScorePlugin } from '../framework.ts';
+import { MAX_SCORE, statelessScore } from '../framework.ts';
 
 interface Prepared {
   min: number;
@@ -11,7 +11,7 @@ interface Prepared {
   counts: Float64Array;
 }
 
-export const ZoneSpread: ScorePlugin<Prepared> = {
+export const ZoneSpread = statelessScore<Prepared>('ZoneSpread', "online pods of one app spread across zones (normalised over the feasible nodes: never cached)", ['online'], {
   name: 'ZoneSpread',
   readsPrediction: false,
   appliesTo: (ctx) => ctx.pod.class === 'online',
@@ -55,4 +55,4 @@ export const ZoneSpread: ScorePlugin<Prepared> = {
       out[k]! += z < 0 ? none : byZone[z]!;
     }
   },
-};
+});

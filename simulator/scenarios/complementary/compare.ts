@@ -8,7 +8,7 @@
 //   complementary-peak   TIME_SHARING as shipped: complementaryPeak on (ComplementaryPeak score,
 //                        CombinedPeakFit filter, curve-aware batch capacity)
 //   load-aware           TIME_SHARING with complementaryPeak.enabled = false: online pods placed by
-//                        predicted usage now (LoadAware), the behaviour before issue 9
+//                        predicted usage now (LoadAware), the behaviour before complementary-peak placement
 // Both run with a per-pod metrics source (podMetrics below): every 5 minutes each online pod's usage
 // is recorded into the core (ClusterState.recordPodUsage), as the extender's metrics.k8s.io poller
 // does in a cluster. The simulator records pod usage for batch pods only; without per-pod figures

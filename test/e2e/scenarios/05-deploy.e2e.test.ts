@@ -73,7 +73,8 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
       expect(readFileSync(join(BASE, 'profiles', f), 'utf8'), `deploy/base/profiles/${f} differs from profiles/${f}: copy it again`).toBe(readFileSync(join(REPO_ROOT, 'profiles', f), 'utf8'));
       expect(await runTidal(['profile', 'validate', join(BASE, 'profiles', f)])).toMatch(/valid profile/);
     }
-    const generated = await runTidal(['config', 'scheduler', '--full', '--https', '--url-prefix', 'https://tidal-extender.tidal-system.svc:8443/scheduler', '--ca-file', '/etc/kubernetes/tidal/ca.crt']);
+    // The defaults are the shipped deploy: no flags but --full.
+    const generated = await runTidal(['config', 'scheduler', '--full']);
     expect(readFileSync(join(REPO_ROOT, 'deploy/kube-scheduler/scheduler-config.yaml'), 'utf8'), 'regenerate deploy/kube-scheduler/scheduler-config.yaml (see deploy/README.md)').toBe(generated);
   });
 
@@ -91,6 +92,8 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
         'Deployment/tidal-descheduler',
         'Deployment/tidal-extender',
         'Namespace/tidal-system',
+        'NetworkPolicy/tidal-descheduler',
+        'NetworkPolicy/tidal-extender',
         'PodDisruptionBudget/tidal-extender',
         'Role/tidal-descheduler-leader-election',
         'RoleBinding/tidal-descheduler-leader-election',
@@ -105,7 +108,7 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
   it('passes a server-side dry run (the namespace existing), and creates nothing', async () => {
     await kubectl(['create', 'namespace', NS]);
     const out = await kubectl(['apply', '--server-side', '--dry-run=server', '-k', BASE]);
-    expect(out.trim().split('\n').filter((l) => l.endsWith('serverside-applied (server dry run)'))).toHaveLength(15);
+    expect(out.trim().split('\n').filter((l) => l.endsWith('serverside-applied (server dry run)'))).toHaveLength(17);
     expect((await k.apps.listNamespacedDeployment({ namespace: NS })).items).toEqual([]);
     expect((await k.core.listNamespacedConfigMap({ namespace: NS })).items.map((c) => c.metadata?.name)).toEqual(['kube-root-ca.crt']);
   });
@@ -113,7 +116,7 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
   it('applies for real, again without changes, and both Deployments roll out under Pod Security "restricted"', async () => {
     await kubectl(['apply', '--server-side', '-k', BASE]);
     const again = await kubectl(['apply', '--server-side', '-k', BASE]);
-    expect(again.trim().split('\n').filter((l) => l.endsWith('serverside-applied'))).toHaveLength(15);
+    expect(again.trim().split('\n').filter((l) => l.endsWith('serverside-applied'))).toHaveLength(17);
     const ns = await k.core.readNamespace({ name: NS });
     expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     for (const name of ['tidal-extender', 'tidal-descheduler']) {

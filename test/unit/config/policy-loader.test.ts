@@ -68,7 +68,7 @@ scoreWeights:
       defaultClass: 'batch',
     });
     expect(c.usage).toEqual({ percentile: 0.9, windowMs: 30 * 60_000, staleAfterMs: 5 * 60_000, maxSamples: 240 });
-    expect(c.online).toEqual({ maxPodsPerAppPerNode: 3, loadThreshold: { cpu: 0.8, memory: 0.95 } });
+    expect(c.pluginArgs).toEqual({ AppStackingLimit: { maxPodsPerAppPerNode: 3 }, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
     expect(c.batch).toEqual({ durationAware: false });
     expect(c.emptyRequestEstimate).toEqual({ cpu: 100, memory: 64 * 2 ** 20 });
     expect(c.resourceWeights).toEqual({ cpu: 1, memory: 2 });
@@ -76,7 +76,13 @@ scoreWeights:
     expect(c.colocation).toBe(true);
     // The presets themselves are untouched.
     expect(TIME_SHARING.classification.priorityClassNames.batch).toEqual(['tidal-batch', 'koord-batch', 'koord-free']);
-    expect(parsePolicyConfig(`${HEAD}online: {loadThreshold: null}\n`).online.loadThreshold).toBeNull();
+    expect(parsePolicyConfig(`${HEAD}online: {loadThreshold: null}\n`).pluginArgs.OnlineLoadThreshold).toBeNull();
+  });
+
+  it('pluginConfig sets a plugin\'s args field by field over the preset, as the online section does', () => {
+    const c = parsePolicyConfig(`${HEAD}pluginConfig:\n  OnlineLoadThreshold: {cpu: 0.8}\n  AppStackingLimit: {maxPodsPerAppPerNode: 2}\n`);
+    expect(c.pluginArgs).toEqual({ OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 }, AppStackingLimit: { maxPodsPerAppPerNode: 2 } });
+    expect(parsePolicyConfig(`${HEAD}online: {loadThreshold: {cpu: 0.8}}\n`).pluginArgs).toEqual({ ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
   });
 
   // Every documented rule, each with the file:line:column and field it must name.
@@ -97,6 +103,9 @@ scoreWeights:
     ['loadThreshold a number', `${HEAD}online:\n  loadThreshold: 0.9\n`, ['c.yaml:4:18: online.loadThreshold: must be {cpu, memory} fractions of allocatable, or null to disable']],
     ['loadThreshold in percent', `${HEAD}online:\n  loadThreshold: {cpu: 90}\n`, ['c.yaml:4:24: online.loadThreshold.cpu: must be a fraction of allocatable in (0, 1], e.g. 0.9 (got 90)']],
     ['loadThreshold unknown resource', `${HEAD}online:\n  loadThreshold: {gpu: 0.5}\n`, ['c.yaml:4:19: online.loadThreshold.gpu: unknown field; allowed: cpu, memory']],
+    ['pluginConfig unknown plugin', `${HEAD}pluginConfig:\n  OnlineLoad: {cpu: 0.5}\n`, ['c.yaml:4:3: pluginConfig.OnlineLoad: unknown field; allowed: AppStackingLimit, OnlineLoadThreshold']],
+    ['pluginConfig bad args', `${HEAD}pluginConfig:\n  OnlineLoadThreshold: {cpu: 2, gpu: 1}\n`, ['c.yaml:4:33: pluginConfig.OnlineLoadThreshold.gpu: unknown field; allowed: cpu, memory', 'c.yaml:4:30: pluginConfig.OnlineLoadThreshold.cpu: must be a fraction of allocatable in (0, 1], e.g. 0.9 (got 2)']],
+    ['pluginConfig not a mapping', `${HEAD}pluginConfig: [OnlineLoadThreshold]\n`, ['c.yaml:3:15: pluginConfig: must be a mapping of plugin name to its args; plugins with args: AppStackingLimit, OnlineLoadThreshold']],
     ['durationAware not a boolean', `${HEAD}batch:\n  durationAware: "yes"\n`, ['c.yaml:4:18: batch.durationAware: must be true or false (got "yes")']],
     ['bad quantity', `${HEAD}emptyRequestEstimate:\n  cpu: a quarter\n  memory: [1]\n`, [
       'c.yaml:4:8: emptyRequestEstimate.cpu: must be a CPU quantity such as 250m: "a quarter" is not a Kubernetes quantity (examples: 500m, 2, 1.5Gi, 256Mi)',

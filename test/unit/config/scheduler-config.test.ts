@@ -1,6 +1,9 @@
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { register, schedulerConfigYaml, validateSchedulerConfig, type SchedulerConfigOptions } from '../../../scheduler/cli/config-scheduler.ts';
 
 const base: SchedulerConfigOptions = {
@@ -39,9 +42,10 @@ describe('tidal config scheduler', () => {
     const text = await cli([]);
     const doc = parse(text);
     expect(validateSchedulerConfig(doc, false)).toEqual([]);
+    // The shipped deploy: Service tidal-extender in tidal-system, HTTPS on 8443, mTLS.
     expect(doc.extenders).toEqual([
       {
-        urlPrefix: 'http://tidal-extender.kube-system.svc:8888/scheduler',
+        urlPrefix: 'https://tidal-extender.tidal-system.svc:8443/scheduler',
         filterVerb: 'filter',
         prioritizeVerb: 'prioritize',
         preemptVerb: 'preempt',
@@ -50,6 +54,8 @@ describe('tidal config scheduler', () => {
         nodeCacheCapable: true,
         httpTimeout: '2s',
         ignorable: false,
+        enableHTTPS: true,
+        tlsConfig: { caFile: '/etc/kubernetes/tidal/ca.crt', certFile: '/etc/kubernetes/tidal/client.crt', keyFile: '/etc/kubernetes/tidal/client.key' },
       },
     ]);
     expect(doc.profiles).toEqual([{ schedulerName: 'default-scheduler', pluginConfig: [{ name: 'NodeResourcesFit', args: { ignoredResourceGroups: ['tidal.io'] } }] }]);
@@ -60,8 +66,36 @@ describe('tidal config scheduler', () => {
     expect(text).toMatch(/# managedResources is deliberately not set/);
   });
 
+  it('with no flags matches the shipped deploy (its Service, port, TLS Secret keys and the kube-scheduler file)', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    expect(await cli(['--full'])).toBe(readFileSync(join(root, 'deploy/kube-scheduler/scheduler-config.yaml'), 'utf8'));
+    const objects = parseAllDocuments(readFileSync(join(root, 'deploy/base/extender.yaml'), 'utf8')).map((d) => d.toJS());
+    const svc = objects.find((o) => o.kind === 'Service');
+    const dep = objects.find((o) => o.kind === 'Deployment');
+    const ns = parse(readFileSync(join(root, 'deploy/base/namespace.yaml'), 'utf8')).metadata.name;
+    const url = new URL(parse(await cli([])).extenders[0].urlPrefix);
+    expect(url.protocol).toBe('https:');
+    expect(url.hostname).toBe(`${svc.metadata.name}.${ns}.svc`);
+    expect(Number(url.port)).toBe(svc.spec.ports[0].port);
+    // The extender verifies client certificates (mTLS) against the CA kube-scheduler is told about.
+    const args: string[] = dep.spec.template.spec.containers[0].args;
+    expect(args).toContain('--client-ca-file=/etc/tidal/tls/ca.crt');
+  });
+
+  it('HTTPS follows the URL; --no-client-cert and --no-ca-file drop the defaults; plain http has neither', async () => {
+    const http = parse(await cli(['--url-prefix', 'http://127.0.0.1:8888/scheduler'])).extenders[0];
+    expect(http.enableHTTPS).toBeUndefined();
+    expect(http.tlsConfig).toBeUndefined();
+    const noClient = parse(await cli(['--no-client-cert'])).extenders[0];
+    expect(noClient.tlsConfig).toEqual({ caFile: '/etc/kubernetes/tidal/ca.crt' });
+    expect(parse(await cli(['--no-ca-file', '--no-client-cert'])).extenders[0].tlsConfig).toBeUndefined();
+    const own = parse(await cli(['--ca-file', '/x/ca', '--client-cert-file', '/x/c', '--client-key-file', '/x/k'])).extenders[0];
+    expect(own.tlsConfig).toEqual({ caFile: '/x/ca', certFile: '/x/c', keyFile: '/x/k' });
+    await expect(cli(['--no-client-cert', '--client-cert-file', '/x/c', '--client-key-file', '/x/k'])).rejects.toThrow(/--no-client-cert contradicts/);
+  });
+
   it('prints a complete KubeSchedulerConfiguration with --full', async () => {
-    const doc = parse(await cli(['--full', '--kubeconfig', '/etc/k/sched.conf', '--https', '--ca-file', '/etc/tidal/ca.crt', '--no-node-cache-capable', '--weight', '3', '--http-timeout', '1500ms', '--ignorable', '--no-preempt']));
+    const doc = parse(await cli(['--full', '--kubeconfig', '/etc/k/sched.conf', '--url-prefix', 'https://tidal-extender.kube-system.svc:8888/scheduler', '--ca-file', '/etc/tidal/ca.crt', '--no-client-cert', '--no-node-cache-capable', '--weight', '3', '--http-timeout', '1500ms', '--ignorable', '--no-preempt']));
     expect(validateSchedulerConfig(doc, true)).toEqual([]);
     expect(doc).toMatchObject({
       apiVersion: 'kubescheduler.config.k8s.io/v1',

@@ -4,7 +4,7 @@ import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { DEFAULT_PLANNER, planEvictions } from '../../../scheduler/core/eviction-planner.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
-import { combinedPeak, peakBound, podCurve } from '../../../scheduler/core/plugins/complementary-peak.ts';
+import { combinedPeak, peakBound, podCurve, podCurvesOf } from '../../../scheduler/core/plugins/complementary-peak.ts';
 import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
@@ -49,7 +49,7 @@ describe('combined peak of a node (hand-worked)', () => {
     state.upsertPod(pod({ app: 'evening', nodeName: 'n1' }), NOW);
     state.upsertPod(pod({ app: 'morning', nodeName: 'n2' }), NOW);
     const ctx = engine.context(pod({ app: 'evening' }), NOW);
-    const pc = podCurve(ctx);
+    const pc = podCurve(ctx, podCurvesOf(engine.handle));
     // n1: evening + evening = 4000 + 4000 at 20:00.
     expect(combinedPeak(pc, state.rows.get('n1')!, r0()).cpu).toBeCloseTo(8000);
     // n2: morning + evening: 1000 + 4000 at either peak (a sum of peaks would say 8000).
@@ -78,7 +78,7 @@ describe('combined peak of a node (hand-worked)', () => {
     const z = state.curves.config.z;
     state.upsertPod(pod({ app: 'a', nodeName: 'n1' }), NOW);
     state.upsertPod(pod({ app: 'b', nodeName: 'n2' }), NOW);
-    const pc = podCurve(engine.context(pod({ app: 'a' }), NOW));
+    const pc = podCurve(engine.context(pod({ app: 'a' }), NOW), podCurvesOf(engine.handle));
     // Two pods of a: 4000 + z * (1000 + 1000).
     expect(combinedPeak(pc, state.rows.get('n1')!, r0()).cpu).toBeCloseTo(4000 + z * 2000);
     // a and b: 4000 + z * sqrt(1000^2 + 1000^2).
@@ -93,12 +93,12 @@ describe('combined peak of a node (hand-worked)', () => {
     const { state, engine } = setup();
     state.upsertPod(pod({ app: 'new', nodeName: 'n1', requests: { cpu: 3000, memory: GiB } }), NOW);
     state.upsertPod(pod({ app: 'ds', class: 'system', nodeName: 'n1', requests: { cpu: 500, memory: GiB } }), NOW);
-    const pc = podCurve(engine.context(pod({ app: 'other', requests: { cpu: 2000, memory: GiB } }), NOW));
+    const pc = podCurve(engine.context(pod({ app: 'other', requests: { cpu: 2000, memory: GiB } }), NOW), podCurvesOf(engine.handle));
     expect(combinedPeak(pc, state.rows.get('n1')!, r0()).cpu).toBeCloseTo(5500);
     // Once the app is learned, the rows move from its requests to its curve.
     learn(state, 'new', peakAt(48, 2500, 500));
     state.curves.flush();
-    const pc2 = podCurve(engine.context(pod({ app: 'other', requests: { cpu: 2000, memory: GiB } }), NOW));
+    const pc2 = podCurve(engine.context(pod({ app: 'other', requests: { cpu: 2000, memory: GiB } }), NOW), podCurvesOf(engine.handle));
     expect(combinedPeak(pc2, state.rows.get('n1')!, r0()).cpu).toBeCloseTo(2500 + 500 + 2000);
   });
 
@@ -126,12 +126,12 @@ describe('combined peak of a node (hand-worked)', () => {
     void state.nodeCurves;
     state.upsertPod(pod({ uid: 'extra', app: 'x', nodeName: 'n3' }), NOW);
     state.removeNode('n1'); // n3 moves into row 0
-    const pc = podCurve(engine.context(pod({ app: 'y', requests: { cpu: 0, memory: 0 } }), NOW));
+    const pc = podCurve(engine.context(pod({ app: 'y', requests: { cpu: 0, memory: 0 } }), NOW), podCurvesOf(engine.handle));
     const i3 = state.rows.get('n3')!;
     expect(i3).toBe(0);
     expect(combinedPeak(pc, i3, r0()).cpu).toBeCloseTo(6000 + 250);
     state.removePod('extra');
-    const pc2 = podCurve(engine.context(pod({ app: 'y', requests: { cpu: 0, memory: 0 } }), NOW));
+    const pc2 = podCurve(engine.context(pod({ app: 'y', requests: { cpu: 0, memory: 0 } }), NOW), podCurvesOf(engine.handle));
     expect(combinedPeak(pc2, i3, r0()).cpu).toBeCloseTo(3000 + 250);
   });
 });

@@ -104,7 +104,7 @@ describe('filters', () => {
   });
 
   it('limits app stacking, pod count and cordoned nodes', () => {
-    const { state, engine } = setup(undefined, { ...TIME_SHARING, online: { maxPodsPerAppPerNode: 2, loadThreshold: null } });
+    const { state, engine } = setup(undefined, { ...TIME_SHARING, pluginArgs: { AppStackingLimit: { maxPodsPerAppPerNode: 2 }, OnlineLoadThreshold: null } });
     state.upsertNode(node('n1'), NOW);
     state.upsertNode(node('n2', { maxPods: 1 }), NOW);
     state.upsertNode(node('n3', { unschedulable: true }), NOW);

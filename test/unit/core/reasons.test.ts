@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 // ("90% load" becomes "90%!l(MISSING)oad"). Every reason the plugins build must be free of it.
 const PLUGINS = fileURLToPath(new URL('../../../scheduler/core/plugins/', import.meta.url));
 
-/** The text of each memoReason(...) call (up to its closing line) and each `reason:` literal. */
+/** The text of each failWith(...) and verdict(...) call (up to its closing line) and each `reason:` literal. */
 function reasonSources(src: string): string[] {
   const out: string[] = [];
-  for (const m of src.matchAll(/memoReason\([^;]*?;/gs)) out.push(m[0]);
+  for (const m of src.matchAll(/\b(?:failWith|verdict)\([^;]*?;/gs)) out.push(m[0]);
   for (const m of src.matchAll(/reason:\s*(`[^`]*`|'[^']*'|"[^"]*")/g)) out.push(m[1]!);
   return out;
 }

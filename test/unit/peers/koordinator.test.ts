@@ -91,8 +91,7 @@ describe('koordinator LoadAware', () => {
   });
   it('in the engine: usage + pods bound since the metric + the incoming estimate', () => {
     const state = new ClusterState(KOORDINATOR.config.usage);
-    const extra = KOORDINATOR.plugins!(KOORDINATOR.profileFor({ name: 'x', timeZone: 'UTC', default: { batchShare: 1, onlineHeadroom: 0, drainLeadMs: 0, rampMs: 0 }, windows: [] }));
-    const engine = new PolicyEngine({ config: KOORDINATOR.config, state, profile: KOORDINATOR_LEVEL_PROFILE, filters: extra.filters, scores: extra.scores });
+    const engine = new PolicyEngine({ config: KOORDINATOR.config, state, profile: KOORDINATOR_LEVEL_PROFILE });
     state.upsertNode(node('n1'), NOW - MIN);
     sample(state, 'n1', NOW - MIN, { cpu: 8000, memory: 8 * GiB });
     const p = pod({ requests: { cpu: 1000, memory: GiB } }); // estimate 850

@@ -56,8 +56,8 @@ describe('volcano TDM placement and eviction', () => {
   it('places batch on revocable nodes only while the window is open, online anywhere', () => {
     const state = cluster();
     const profile = loadProfileFile('profiles/daily-tidal.yaml');
-    const extra = VOLCANO_TDM.plugins!(profile);
-    const engine = new PolicyEngine({ config: VOLCANO_TDM.config, state, profile: VOLCANO_TDM.profileFor(profile), filters: extra.filters, scores: extra.scores });
+    const config = { ...VOLCANO_TDM.config, pluginArgs: { ...VOLCANO_TDM.config.pluginArgs, ...VOLCANO_TDM.pluginArgs!(profile) } };
+    const engine = new PolicyEngine({ config, state, profile: VOLCANO_TDM.profileFor(profile) });
     const b = batch({ requests: { cpu: 1000, memory: GiB } });
     const feasible = (t: number, p = b) => engine.filter(engine.context(p, t), null).feasible.map((x) => x.name).sort();
     expect(feasible(at('2026-11-11T01:00:00'))).toEqual(['r1', 'r2']);

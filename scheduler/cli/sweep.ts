@@ -1,0 +1,68 @@
+// tidal sweep run FILE --out DIR [--workers N] [--shard K --shards N] | tidal sweep merge DIR
+// A sweep runs every scenario x seed x policy x setting of a sweep file (simulator/sweep/file.ts),
+// caches each run in DIR/runs, and writes the frontier analysis (sweep.md, sweep.json, one SVG per
+// scenario). A shard runs only its part of the plan and writes no analysis; `merge` analyses the
+// runs the shards left in one folder.
+
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { analyse } from '../../simulator/sweep/analyse.ts';
+import { loadSweepFile, type SweepSpec } from '../../simulator/sweep/file.ts';
+import { writeSweepOutputs } from '../../simulator/sweep/output.ts';
+import { planRuns, readCached, runSweep } from '../../simulator/sweep/runner.ts';
+
+function positiveInt(flag: string, v: string, min = 1): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min} (got ${v})`);
+  return n;
+}
+
+async function finish(spec: SweepSpec, dir: string): Promise<void> {
+  const results = await Promise.all(planRuns(spec).map(async (r) => ({ r, res: await readCached(dir, r) })));
+  const missing = results.filter((x) => x.res === null);
+  if (missing.length > 0) {
+    const first = missing[0]!.r;
+    throw new Error(`${dir}: ${missing.length} of ${results.length} runs missing (first: ${first.scenario.name} seed ${first.seed ?? 'trace'} ${first.policy}); run the remaining shards`);
+  }
+  const out = await writeSweepOutputs(analyse(spec, results.map((x) => x.res!)), dir);
+  console.log(`wrote ${out.markdown}, ${out.json}, ${out.charts.join(', ')}`);
+}
+
+export function register(program: Command): void {
+  const sweep = program.command('sweep').description('Pareto sweeps: every policy over its knob values, tuned on training seeds, judged on held-out seeds');
+  sweep
+    .command('run <file>')
+    .description('run a sweep file (cached per run in DIR/runs: an interrupted sweep resumes) and write sweep.md, sweep.json and an SVG per scenario')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--workers <n>', 'worker threads', String(availableParallelism()))
+    .option('--shard <k>', 'run only shard K (0-based) of --shards N; no analysis (see merge)')
+    .option('--shards <n>', 'number of shards')
+    .action(async (file: string, f: { out: string; workers: string; shard?: string; shards?: string }) => {
+      const spec = loadSweepFile(file);
+      const workers = positiveInt('--workers', f.workers);
+      if ((f.shard === undefined) !== (f.shards === undefined)) throw new Error('--shard and --shards go together');
+      const shards = f.shards === undefined ? 1 : positiveInt('--shards', f.shards);
+      const shard = f.shard === undefined ? 0 : positiveInt('--shard', f.shard, 0);
+      if (shard >= shards) throw new Error(`--shard must be below --shards (${shard} >= ${shards})`);
+      await mkdir(f.out, { recursive: true });
+      await writeFile(join(f.out, 'plan.json'), `${JSON.stringify(spec, null, 2)}\n`);
+      const t0 = Date.now();
+      await runSweep(spec, f.out, {
+        workers,
+        shard: { index: shard, count: shards },
+        onDone: (r, done, total, cached) => console.error(`[${done}/${total}] ${r.scenario} seed ${r.seed ?? 'trace'} ${r.policy} ${r.label}: ${r.batch} batch, risk ${r.risk.toFixed(5)}${cached ? ' (cached)' : ` (${r.wallSeconds.toFixed(1)} s)`}`),
+      });
+      console.error(`runs done in ${((Date.now() - t0) / 1000).toFixed(1)} s with ${workers} worker(s)`);
+      if (shards === 1) await finish(spec, f.out);
+      else console.log(`shard ${shard} of ${shards} done; when every shard is: tidal sweep merge ${f.out}`);
+    });
+  sweep
+    .command('merge <dir>')
+    .description("analyse the runs every shard left in DIR (DIR/plan.json is the sweep they ran)")
+    .action(async (dir: string) => {
+      const spec = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8').catch(() => { throw new Error(`${dir}/plan.json missing: run a shard with --out ${dir} first`); })) as SweepSpec;
+      await finish(spec, dir);
+    });
+}

@@ -1,0 +1,73 @@
+// Every plugin the engine can build, by name. A policy names its filters (PolicyConfig.filters, in the
+// order they run) and its scores (PolicyConfig.scoreWeights), and gives a plugin args under its name
+// (PolicyConfig.pluginArgs); the engine builds its own instances through each definition's factory.
+// A plugin with a filter and a score (KoordLoadAware) is one name with one args block, as in
+// kube-scheduler. Adding a plugin: its file in plugins/ exporting a definition, and one line here.
+
+import type { ArgsIssue, FilterDefinition, ScoreDefinition } from './framework.ts';
+import { AppStackingLimit } from './plugins/app-stacking.ts';
+import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
+import { BatchCapacityFit } from './plugins/batch-capacity.ts';
+import { BatchRoom } from './plugins/batch-room.ts';
+import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
+import { LeastAllocated } from './plugins/least-allocated.ts';
+import { LoadAware } from './plugins/load-aware.ts';
+import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
+import { OnlineLoadThreshold } from './plugins/online-load.ts';
+import { KatalystTideNodeType } from './plugins/peer-katalyst-tide.ts';
+import { KoordLoadAwareFilter, KoordLoadAwareScore } from './plugins/peer-koord-load-aware.ts';
+import { NativeLeastAllocated } from './plugins/peer-native-least-allocated.ts';
+import { VolcanoTdm } from './plugins/peer-volcano-tdm.ts';
+import { PodCountFit } from './plugins/pod-count.ts';
+import { RequestsFit } from './plugins/requests-fit.ts';
+import { WindowSurvival } from './plugins/window-survival.ts';
+import { ZoneSpread } from './plugins/zone-spread.ts';
+
+/** Tidal's filters, in the order Tidal's policies run them: cheap and decisive first. */
+export const TIDAL_FILTERS: readonly FilterDefinition<any>[] = [NodeUnschedulable, PodCountFit, RequestsFit, AppStackingLimit, OnlineLoadThreshold, CombinedPeakFit, BatchCapacityFit];
+
+/** Tidal's scores (a TidalConfig's scoreWeights may name these, for the classes each lists). */
+export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak];
+
+/** The peers' plugins, for the simulator's baselines (not offered in a TidalConfig). */
+export const PEER_FILTERS: readonly FilterDefinition<any>[] = [KoordLoadAwareFilter, VolcanoTdm, KatalystTideNodeType];
+export const PEER_SCORES: readonly ScoreDefinition<any>[] = [KoordLoadAwareScore, NativeLeastAllocated];
+
+/** What Tidal's policies filter with, in order. */
+export const DEFAULT_FILTERS: readonly string[] = TIDAL_FILTERS.map((d) => d.name);
+
+const byName = <D extends { name: string }>(defs: readonly D[]): ReadonlyMap<string, D> => new Map(defs.map((d) => [d.name, d]));
+const FILTERS_BY_NAME = byName([...TIDAL_FILTERS, ...PEER_FILTERS]);
+const SCORES_BY_NAME = byName([...TIDAL_SCORES, ...PEER_SCORES]);
+
+export function filterDefinition(name: string): FilterDefinition<any> | undefined {
+  return FILTERS_BY_NAME.get(name);
+}
+
+export function scoreDefinition(name: string): ScoreDefinition<any> | undefined {
+  return SCORES_BY_NAME.get(name);
+}
+
+/** The names of Tidal's scores that a class may weight, in registry order. */
+export function scoreNamesFor(cls: 'online' | 'batch'): string[] {
+  return TIDAL_SCORES.filter((d) => d.classes.includes(cls)).map((d) => d.name);
+}
+
+/**
+ * Every problem with a plugin's args: fields the definition does not list (for mapping args), then its
+ * validator's findings. The engine refuses a policy with any; the TidalConfig loader reports them
+ * with their position in the file.
+ */
+export function argsIssues(d: FilterDefinition<any> | ScoreDefinition<any>, args: unknown): ArgsIssue[] {
+  const issues: ArgsIssue[] = [];
+  if (d.fields && typeof args === 'object' && args !== null && !Array.isArray(args) && !(args instanceof Map)) {
+    for (const k of Object.keys(args)) if (!d.fields.includes(k)) issues.push({ path: [k], message: `unknown field; allowed: ${d.fields.join(', ')}` });
+  }
+  if (d.validate) issues.push(...d.validate(args));
+  return issues;
+}
+
+/** The definition of a plugin name with args: a filter's, else a score's. */
+export function pluginDefinition(name: string): FilterDefinition<any> | ScoreDefinition<any> | undefined {
+  return FILTERS_BY_NAME.get(name) ?? SCORES_BY_NAME.get(name);
+}

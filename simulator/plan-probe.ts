@@ -1,0 +1,134 @@
+// One probe of a capacity plan: replay the (scenario-transformed) trace on a cluster of given nodes
+// under one policy, and measure what the plan reports besides the policy totals: batch core-hours
+// that had to wait, and the scenario's deadline jobs that were not done by their deadline. A probe
+// is described by plain data, so that it runs the same in this thread or in a worker.
+
+import { loadProfileFile } from '../profiles/loader.ts';
+import type { PolicyTotals, SeriesPoint } from './engine/metrics.ts';
+import { DEFAULT_SIM_OPTIONS, type PolicySim, type SimOptions } from './engine/policy-sim.ts';
+import { simulate } from './engine/simulation.ts';
+import { policyByName } from './policies.ts';
+import { loadScenarioFile, transformTrace } from './scenario/index.ts';
+import { openTrace } from './traces/index.ts';
+
+export interface ProbeSpec {
+  trace: string;
+  lenient: boolean;
+  scenario?: string;
+  profile: string;
+  policy: string;
+  options: Partial<SimOptions>;
+  until?: number;
+  /** The cluster: base node names kept, and nodes added per template. */
+  baseNodes: string[];
+  templateNodes: Record<string, number>;
+  /** Total nodes of this probe (base kept plus added). */
+  nodes: number;
+}
+
+export interface DeadlineResult {
+  batch: string;
+  deadline: number;
+  pods: number;
+  /** Pods still pending or running at their deadline. */
+  late: number;
+}
+
+export interface ProbeResult {
+  nodes: number;
+  totals: PolicyTotals;
+  series: SeriesPoint[];
+  /** Integral of pending batch CPU requests over time: the batch work that had to wait (core-hours). */
+  batchDeferredCoreHours: number;
+  /**
+   * Online pods scaled away (pod-end) while still pending past the online wait limit: a scale-out
+   * replica that never got a node during the peak. The engine's totals do not count these; they are
+   * added to totals.onlineRisk.onlinePodsDelayed here, since for a plan they are the delayed pods.
+   */
+  onlineEndedWhilePending: number;
+  deadlines: DeadlineResult[];
+  wallSeconds: number;
+}
+
+export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
+  const t0 = Date.now();
+  const profile = loadProfileFile(spec.profile);
+  const base = await openTrace(spec.trace, { strict: !spec.lenient });
+  const scenario = spec.scenario ? loadScenarioFile(spec.scenario) : null;
+  const transformed = scenario ? transformTrace(base, scenario, { nodes: spec.templateNodes }) : base;
+  // Online pods whose end has been read ahead: were they still pending at the last step before it?
+  // A pod-end is read either ahead (steps follow before it applies: onStep updates it) or while
+  // events of its own time are applied (no step between: the state now is the last before it).
+  const ending = new Map<string, { end: number; pendingSince: number | null }>();
+  let sim: PolicySim | null = null;
+  const pendingSince = (uid: string): number | null => sim?.pending('online').find((p) => p.uid === uid)?.createdAt ?? null;
+  const trace = {
+    info: transformed.info,
+    async *events() {
+      for await (const e of transformed.events()) {
+        if (e.type === 'pod-end') ending.set(e.uid, { end: e.time, pendingSince: pendingSince(e.uid) });
+        yield e;
+      }
+    },
+  };
+  let endedWhilePending = 0;
+  const waitLimit = spec.options.onlineWaitLimitMs ?? DEFAULT_SIM_OPTIONS.onlineWaitLimitMs;
+  const keep = new Set(spec.baseNodes);
+  const added = new Set<string>();
+  const templates = scenario?.nodes ?? [];
+  for (const t of templates) for (let k = 0; k < (spec.templateNodes[t.name] ?? 0); k++) added.add(`${t.name}-${String(k + 1).padStart(3, '0')}`);
+  const sampleMs = spec.options.sampleIntervalMs ?? 5 * 60_000;
+  let deferredMilliMs = 0;
+  let lastAcc = -1;
+  const deadlines = (scenario?.batch ?? []).filter((b) => b.deadline !== null).map((b) => ({ b, done: false, result: { batch: b.name, deadline: b.deadline!, pods: b.jobs * b.podsPerJob, late: 0 } }));
+  const r = await simulate({
+    trace,
+    profile,
+    policies: [policyByName(spec.policy)],
+    options: spec.options,
+    until: spec.until,
+    nodeFilter: (name) => keep.has(name) || added.has(name),
+    onStep: (now, sims, phase) => {
+      if (phase !== 'schedule') return;
+      sim = sims[0]!;
+      if (ending.size > 0) {
+        const pending = new Map(sim.pending('online').map((p) => [p.uid, p.createdAt]));
+        for (const [uid, x] of ending) {
+          if (now >= x.end) {
+            if (x.pendingSince !== null && x.end - x.pendingSince > waitLimit) endedWhilePending++;
+            ending.delete(uid);
+          } else {
+            x.pendingSince = pending.get(uid) ?? null;
+          }
+        }
+      }
+      if (lastAcc < 0) lastAcc = now;
+      if (now - lastAcc >= sampleMs) {
+        let cpu = 0;
+        for (const p of sim.pending('batch')) cpu += p.requests.cpu;
+        deferredMilliMs += cpu * (now - lastAcc);
+        lastAcc = now;
+      }
+      for (const d of deadlines) {
+        if (d.done || now < d.b.deadline!) continue;
+        d.done = true;
+        const prefix = `${d.b.name}-`;
+        let late = 0;
+        for (const p of sim.pending('batch')) if (p.uid.startsWith(prefix)) late++;
+        for (const p of sim.state.pods.values()) if (p.class === 'batch' && p.uid.startsWith(prefix)) late++;
+        d.result.late = late;
+      }
+    },
+  });
+  const pr = r.policies[0]!;
+  const totals = { ...pr.totals, onlineRisk: { ...pr.totals.onlineRisk, onlinePodsDelayed: pr.totals.onlineRisk.onlinePodsDelayed + endedWhilePending } };
+  return {
+    nodes: spec.nodes,
+    totals,
+    onlineEndedWhilePending: endedWhilePending,
+    series: pr.series,
+    batchDeferredCoreHours: deferredMilliMs / 1000 / 3_600_000,
+    deadlines: deadlines.map((d) => d.result),
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
+}

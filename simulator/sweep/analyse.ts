@@ -1,0 +1,158 @@
+// The sweep's analysis, pure: per scenario and policy, the Pareto frontier of batch outcome against
+// online risk over the policy's settings (means over the training seeds), the best setting within the
+// risk bound, and that setting on the held-out seeds (mean and spread). Then Tidal against the best
+// peer, with the tie rule below. Both measures come from objectives.ts.
+//
+// Rules (stated in the report too):
+//   feasible   a setting whose online risk is <= the bound on EVERY training seed
+//   best       the feasible setting with the highest mean training batch outcome; ties: lower mean
+//              risk, then the setting's label in order
+//   best peer  among the other policies, the one whose best setting has the highest held-out mean
+//   tie        Tidal's and the best peer's held-out batch outcomes overlap ([min, max] over the
+//              held-out seeds): the difference is inside the seed-to-seed noise
+
+import type { SweepSpec } from './file.ts';
+import { settingLabel as labelOf, type Setting } from './knobs.ts';
+import { batchOutcome, onlineRisk } from './objectives.ts';
+import type { RunResult } from './run-one.ts';
+
+export interface Stats {
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Sample standard deviation (0 for one value). */
+  stddev: number;
+}
+
+export interface SettingPoint {
+  label: string;
+  setting: Setting;
+  /** Over the training seeds. */
+  batch: Stats;
+  risk: Stats;
+  feasible: boolean;
+  onFrontier: boolean;
+}
+
+export interface PolicyAnalysis {
+  policy: string;
+  points: SettingPoint[];
+  /** Labels of the frontier's settings, by increasing risk. */
+  frontier: string[];
+  /** The best feasible setting's label; null when no setting meets the bound. */
+  best: string | null;
+  /** The best setting on the held-out seeds. */
+  heldOut: { batch: Stats; risk: Stats; withinBound: boolean } | null;
+}
+
+export type Verdict = 'tidal' | 'peer' | 'tie' | 'none';
+
+export interface Comparison {
+  tidal: string;
+  peer: string | null;
+  /** Tidal's held-out mean batch outcome / the best peer's; null when either has no feasible setting (or the peer's is 0). */
+  ratio: number | null;
+  verdict: Verdict;
+  reason: string;
+}
+
+export interface ScenarioAnalysis {
+  scenario: string;
+  /** A trace scenario has one trace: training and held-out are the same run. */
+  seeded: boolean;
+  policies: PolicyAnalysis[];
+  comparison: Comparison;
+}
+
+export interface SweepAnalysis {
+  riskBound: number;
+  seeds: { training: number[]; heldOut: number[] };
+  scenarios: ScenarioAnalysis[];
+}
+
+export const RULES = [
+  'feasible: online risk <= the bound on every training seed',
+  'best: the feasible setting with the highest mean training batch outcome (ties: lower mean risk, then label)',
+  'held-out: the best setting re-run on seeds not used for tuning; mean, min-max and sample stddev',
+  "tie: Tidal's and the best peer's held-out batch outcomes overlap (their [min, max] intervals intersect)",
+];
+
+export function stats(xs: readonly number[]): Stats {
+  const n = xs.length;
+  if (n === 0) return { n: 0, mean: NaN, min: NaN, max: NaN, stddev: NaN };
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
+  return { n, mean, min: Math.min(...xs), max: Math.max(...xs), stddev: n > 1 ? Math.sqrt(ss / (n - 1)) : 0 };
+}
+
+/** Labels of the points no other point dominates (at least as much batch at no more risk, one strictly), by increasing risk. */
+export function paretoFrontier(points: ReadonlyArray<{ label: string; batch: number; risk: number }>): string[] {
+  const dominated = (p: (typeof points)[number]) => points.some((q) => q !== p && q.batch >= p.batch && q.risk <= p.risk && (q.batch > p.batch || q.risk < p.risk));
+  return points
+    .filter((p) => !dominated(p))
+    .sort((a, b) => a.risk - b.risk || b.batch - a.batch || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
+    .map((p) => p.label);
+}
+
+/** The best feasible point (rules above), or null. */
+export function bestWithin(points: readonly SettingPoint[]): SettingPoint | null {
+  const ok = points.filter((p) => p.feasible);
+  ok.sort((a, b) => b.batch.mean - a.batch.mean || a.risk.mean - b.risk.mean || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  return ok[0] ?? null;
+}
+
+export function compare(tidal: PolicyAnalysis | undefined, peers: readonly PolicyAnalysis[]): Comparison {
+  if (!tidal) return { tidal: 'time-sharing', peer: null, ratio: null, verdict: 'none', reason: 'Tidal is not in this sweep' };
+  const name = tidal.policy;
+  const ranked = peers.filter((p) => p.heldOut !== null).sort((a, b) => b.heldOut!.batch.mean - a.heldOut!.batch.mean || (a.policy < b.policy ? -1 : 1));
+  const peer = ranked[0] ?? null;
+  if (!tidal.heldOut && !peer) return { tidal: name, peer: null, ratio: null, verdict: 'none', reason: 'no policy has a setting within the risk bound' };
+  if (!tidal.heldOut) return { tidal: name, peer: peer!.policy, ratio: null, verdict: 'peer', reason: `${name} has no setting within the risk bound` };
+  if (!peer) return { tidal: name, peer: null, ratio: null, verdict: 'tidal', reason: 'no peer has a setting within the risk bound' };
+  const t = tidal.heldOut.batch;
+  const p = peer.heldOut!.batch;
+  const ratio = p.mean > 0 ? t.mean / p.mean : null;
+  if (t.min <= p.max && p.min <= t.max) return { tidal: name, peer: peer.policy, ratio, verdict: 'tie', reason: `held-out ranges overlap: [${t.min}, ${t.max}] and [${p.min}, ${p.max}]` };
+  return t.mean > p.mean
+    ? { tidal: name, peer: peer.policy, ratio, verdict: 'tidal', reason: `${name}'s held-out minimum ${t.min} is above ${peer.policy}'s maximum ${p.max}` }
+    : { tidal: name, peer: peer.policy, ratio, verdict: 'peer', reason: `${peer.policy}'s held-out minimum ${p.min} is above ${name}'s maximum ${t.max}` };
+}
+
+/** The analysis of a finished sweep; throws naming the first run that is missing. */
+export function analyse(spec: SweepSpec, results: readonly RunResult[]): SweepAnalysis {
+  const runKey = (scenario: string, seed: number | null, policy: string, label: string) => JSON.stringify([scenario, seed, policy, label]);
+  const byKey = new Map(results.map((r) => [runKey(r.scenario, r.seed, r.policy, r.label), r]));
+  const get = (scenario: string, seed: number | null, policy: string, label: string) => {
+    const r = byKey.get(runKey(scenario, seed, policy, label));
+    if (!r) throw new Error(`sweep incomplete: no result for ${scenario} seed ${seed ?? 'trace'} ${policy} ${label}`);
+    return r;
+  };
+  const scenarios = spec.scenarios.map((sc): ScenarioAnalysis => {
+    const seeded = sc.kind === 'synthetic';
+    const training = seeded ? spec.seeds.training : [null];
+    const heldOut = seeded ? spec.seeds.heldOut : [null];
+    const policies = spec.policies.map((ps): PolicyAnalysis => {
+      const points = ps.settings.map((setting): SettingPoint => {
+        const label = labelOf(setting);
+        const runs = training.map((seed) => get(sc.name, seed, ps.policy, label));
+        const risks = runs.map((r) => onlineRisk(r.totals));
+        return { label, setting, batch: stats(runs.map((r) => batchOutcome(r.totals))), risk: stats(risks), feasible: risks.every((x) => x <= spec.riskBound), onFrontier: false };
+      });
+      const frontier = paretoFrontier(points.map((p) => ({ label: p.label, batch: p.batch.mean, risk: p.risk.mean })));
+      for (const p of points) p.onFrontier = frontier.includes(p.label);
+      const best = bestWithin(points);
+      let held: PolicyAnalysis['heldOut'] = null;
+      if (best) {
+        const runs = heldOut.map((seed) => get(sc.name, seed, ps.policy, best.label));
+        const risk = stats(runs.map((r) => onlineRisk(r.totals)));
+        held = { batch: stats(runs.map((r) => batchOutcome(r.totals))), risk, withinBound: risk.max <= spec.riskBound };
+      }
+      return { policy: ps.policy, points, frontier, best: best?.label ?? null, heldOut: held };
+    });
+    const tidal = policies.find((p) => p.policy === spec.tidal);
+    return { scenario: sc.name, seeded, policies, comparison: compare(tidal, policies.filter((p) => p !== tidal)) };
+  });
+  return { riskBound: spec.riskBound, seeds: spec.seeds, scenarios };
+}
+

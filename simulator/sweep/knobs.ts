@@ -1,0 +1,71 @@
+// The knobs a sweep may turn, per policy: each maps onto a real parameter of the policy's factory
+// (simulator/policies/*.ts), with its default and the range it accepts. A setting that leaves every
+// knob at its default is the named policy itself (byte-identical results).
+
+import { katalystTidePolicy } from '../policies/katalyst.ts';
+import { koordinatorPolicy } from '../policies/koordinator.ts';
+import { POLICY_ALIASES, POLICY_NAMES, policyByName, timeSharingPolicy, type SimPolicy } from '../policies/index.ts';
+import { volcanoPolicy } from '../policies/volcano.ts';
+
+export interface KnobSpec {
+  default: number;
+  min: number;
+  max: number;
+  about: string;
+}
+
+export type Setting = Readonly<Record<string, number>>;
+
+interface Tunable {
+  knobs: Readonly<Record<string, KnobSpec>>;
+  build(s: Setting): SimPolicy;
+}
+
+const TIME_SHARING_KNOBS = {
+  batchScale: { default: 1, min: 0, max: 10, about: "every profile level's batch share x this (capped at 1)" },
+  headroomAdd: { default: 0, min: -1, max: 1, about: "added to every profile level's online headroom (kept in [0, 1])" },
+};
+
+const ts = (base: string): Tunable => ({ knobs: TIME_SHARING_KNOBS, build: (s) => timeSharingPolicy(s, base) });
+
+export const TUNABLES: Readonly<Record<string, Tunable>> = {
+  'kube-default': { knobs: {}, build: () => policyByName('kube-default') },
+  koordinator: {
+    knobs: {
+      reclaimCpuPercent: { default: 60, min: 0, max: 100, about: 'cpuReclaimThresholdPercent: batch = node x this% - online usage' },
+      reclaimMemoryPercent: { default: 65, min: 0, max: 100, about: 'memoryReclaimThresholdPercent' },
+    },
+    build: (s) => koordinatorPolicy(s),
+  },
+  'volcano-tdm': {
+    knobs: { oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of unused capacity offered to batch' } },
+    build: (s) => volcanoPolicy(s),
+  },
+  'katalyst-tide': {
+    knobs: {
+      reserveOnline: { default: 0.5, min: 0, max: 1, about: 'fraction of nodes reserved online' },
+      reserveOffline: { default: 0.1, min: 0, max: 1, about: 'fraction of nodes reserved offline' },
+    },
+    build: (s) => katalystTidePolicy(s),
+  },
+  'time-sharing': ts('time-sharing'),
+  'time-sharing-no-curves': ts('time-sharing-no-curves'),
+  'time-sharing-peak-filter': ts('time-sharing-peak-filter'),
+};
+
+export function tunable(name: string): Tunable | undefined {
+  return TUNABLES[POLICY_ALIASES[name] ?? name];
+}
+
+/** The policy for a setting (knobs not named keep their defaults). */
+export function buildPolicy(name: string, s: Setting): SimPolicy {
+  const t = tunable(name);
+  if (!t) throw new Error(`policy "${name}" has no sweep knobs; known: ${POLICY_NAMES.join(', ')}`);
+  return t.build(s);
+}
+
+/** A stable label for a setting: knobs in name order, e.g. "reclaimCpuPercent=50,reclaimMemoryPercent=65" ("default" when none). */
+export function settingLabel(s: Setting): string {
+  const keys = Object.keys(s).sort();
+  return keys.length === 0 ? 'default' : keys.map((k) => `${k}=${s[k]}`).join(',');
+}
