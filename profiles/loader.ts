@@ -193,7 +193,7 @@ function checkDays(c: Checker, path: Path): Weekday[] | null {
 function checkClock(c: Checker, path: Path): number | null {
   const v = c.value(path);
   if (typeof v !== 'string' || !HHMM.test(v)) {
-    c.fail(path, `required: a local time "HH:MM" (24-hour, quoted)${v === undefined ? '' : ` (got ${JSON.stringify(v)})`}`);
+    c.fail(path, v === undefined ? 'required: a local time "HH:MM" (24-hour, quoted)' : `must be a local time "HH:MM" (24-hour, quoted; got ${JSON.stringify(v)})`);
     return null;
   }
   const [h, m] = v.split(':').map(Number);
@@ -203,7 +203,8 @@ function checkClock(c: Checker, path: Path): number | null {
 function checkInstant(c: Checker, path: Path, timeZone: string): number | null {
   const v = c.value(path);
   if (typeof v !== 'string') {
-    c.fail(path, `required: an ISO 8601 time such as 2026-11-10T22:00 (local to spec.timeZone unless it has an offset)${v === undefined ? '' : ` (got ${JSON.stringify(v)})`}`);
+    const what = 'an ISO 8601 time such as 2026-11-10T22:00 (local to spec.timeZone unless it has an offset)';
+    c.fail(path, v === undefined ? `required: ${what}` : `must be ${what} (got ${JSON.stringify(v)})`);
     return null;
   }
   const t = DateTime.fromISO(v, { zone: timeZone });

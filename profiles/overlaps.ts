@@ -29,7 +29,8 @@ export function findOverlaps(profile: Profile, from: number, to: number): Overla
       out.push({ a: x.window, b: y.window, start: Math.max(x.start, y.start), end: Math.min(x.end, y.end), winner, why: reason(winner, loser) });
     }
   }
-  return out;
+  // Listed in time order (an overlap starts at the later of its two occurrences, so the scan's order is not).
+  return out.sort((x, y) => x.start - y.start || x.end - y.end);
 }
 
 function reason(w: WindowSpec, l: WindowSpec): string {

@@ -3,7 +3,7 @@
 // --at rehearses a coming window with today's cluster and usage.
 
 import { hostname } from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import express from 'express';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -105,7 +105,7 @@ export function register(program: Command): void {
     .option('--metrics-address <host>', 'address for /metrics and /healthz in loop mode', '0.0.0.0')
     .option('--metrics-port <port>', 'port for /metrics and /healthz in loop mode (0: off)', '8889')
     .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io', '15s')
-    .option('--log-level <level>', 'trace, debug, info, warn, error, silent', 'info')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (f: Flags) => {
       await runDeschedule(f);
     });
@@ -124,6 +124,13 @@ function fraction(v: string, flag: string): number {
 }
 
 export function plannerFromFlags(f: Flags): PlannerConfig {
+  if (f.hotSpot) {
+    for (const r of ['cpu', 'memory'] as const) {
+      const [hot, target] = r === 'cpu' ? [f.hotCpu, f.targetCpu] : [f.hotMemory, f.targetMemory];
+      if (Number(target) > Number(hot)) throw new Error(`--target-${r} ${target} is above --hot-${r} ${hot}: relief would stop before the node is below the threshold that made it hot`);
+    }
+  }
+  if (!f.drain && !f.hotSpot) throw new Error('--no-drain with --no-hot-spot turns off both things the descheduler does (peak drain and hot-spot relief): nothing would be checked; drop one of them');
   return {
     rules: {
       priorityThreshold: f.priorityThreshold === undefined ? null : Number.isFinite(Number(f.priorityThreshold)) ? Number(f.priorityThreshold) : badFlag('--priority-threshold', f.priorityThreshold),

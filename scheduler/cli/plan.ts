@@ -8,6 +8,7 @@ import { loadProfileFile } from '../../profiles/loader.ts';
 import { defaultParallelism, probePool } from '../../simulator/plan-pool.ts';
 import { EXIT_NO_SIZE_MEETS_BOUND, onlineRisk, pct, planNodes, type EvaluatedProbe, type PlanReport, type PolicyPlan } from '../../simulator/plan.ts';
 import { POLICY_NAMES } from '../../simulator/policies.ts';
+import { readerOptions } from './reader-options.ts';
 import { parseSimFlags, simOptions, type SimFlags } from './simulate.ts';
 import { formatTime } from './time.ts';
 
@@ -35,6 +36,10 @@ export function register(program: Command): void {
   ).action(async (f: PlanFlags) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
+    // The probes' workers open the trace by path with --lenient only: refuse the other reader flags
+    // rather than ignore them.
+    const { strict: _strict, ...readerOnly } = readerOptions(f, f.trace);
+    if (Object.keys(readerOnly).length > 0) throw new Error(`tidal plan passes only --lenient to its trace readers (reader options given: ${Object.keys(readerOnly).join(', ')}); convert the trace first with tidal trace convert and the same flags, then plan on the .jsonl`);
     const maxRisk = Number(f.maxRisk);
     if (!(maxRisk >= 0 && maxRisk <= 1)) throw new Error(`--max-risk must be a fraction between 0 and 1 (got ${f.maxRisk})`);
     const maxDelayedOnline = Number(f.maxDelayedOnline);

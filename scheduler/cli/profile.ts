@@ -6,6 +6,7 @@ import type { Profile, WindowSpec } from '../core/profile.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
 import { findOverlaps, PRECEDENCE_RULE } from '../../profiles/overlaps.ts';
 import { loadProfileFile, ProfileError } from '../../profiles/loader.ts';
+import { profileWarnings } from '../../profiles/warnings.ts';
 import { formatTime, parseTime } from './time.ts';
 
 export function register(program: Command): void {
@@ -25,6 +26,8 @@ export function register(program: Command): void {
       console.log(`${file}: valid profile "${p.name}" (${p.timeZone}), ${p.windows.length} window(s)`);
       console.log(`  default: ${levelText(p.default)}`);
       for (const w of p.windows) console.log(`  ${w.name}: ${whenText(w, p)}; ${levelText(w)}`);
+      const warnings = profileWarnings(p, from);
+      for (const w of warnings) console.log(`warning: ${w}`);
       const overlaps = findOverlaps(p, from, from + days * 86_400_000);
       if (overlaps.length > 0) {
         console.log(`overlaps in the ${days} days from ${formatTime(from, p.timeZone)} (${PRECEDENCE_RULE}):`);

@@ -6,7 +6,8 @@ import { parseDuration } from '../core/duration.ts';
 import type { Profile } from '../core/profile.ts';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
-import { simulate } from '../../simulator/engine/simulation.ts';
+import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
+import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
@@ -21,11 +22,10 @@ import { recordHistory } from './trace-record.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
-export interface SimFlags {
+export interface SimFlags extends ReaderFlags {
   trace: string;
   profile: string;
   policy: string[];
-  lenient?: boolean;
   until?: string;
   sampleInterval: string;
   deschedulerInterval: string;
@@ -34,14 +34,18 @@ export interface SimFlags {
   scenario?: string;
 }
 
+/** Intervals below this would tick faster than any descheduler or metrics pipeline does. */
+const MIN_INTERVAL_MS = 1000;
+
 export function simOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
-    .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)')
-    .option('--lenient', 'skip malformed trace rows and count them in the report (default: fail on the first, naming file, line and column)')
-    .option('--until <time>', 'stop the replay at this instant (ISO 8601)')
-    .option('--sample-interval <duration>', 'usage sampling and report resolution', '5m')
-    .option('--descheduler-interval <duration>', 'descheduler cycle period', '2m')
+  return addReaderOptions(
+    cmd
+      .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
+      .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)'),
+  )
+    .option('--until <time>', "stop the replay at this instant (ISO 8601; default: the trace's declared end or last event; later than that replays on with the pods there are)")
+    .option('--sample-interval <duration>', `usage sampling and report resolution (at least 1s; a run may take at most ${MAX_TICKS.toLocaleString('en-US')} ticks)`, '5m')
+    .option('--descheduler-interval <duration>', 'descheduler cycle period (at least 1s)', '2m')
     .option('--risk-threshold <fraction>', 'a node above this usage fraction counts towards online risk', String(DEFAULT_SIM_OPTIONS.riskThreshold))
     .option('--scenario <file>', 'DemandScenario YAML applied to the trace first (surges, scale-out, extra batch, added nodes)')
     .option('--no-progress', 'no progress bar');
@@ -51,16 +55,50 @@ export function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial
   const risk = Number(f.riskThreshold);
   if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
   return {
-    options: { sampleIntervalMs: parseDuration(f.sampleInterval), deschedulerIntervalMs: parseDuration(f.deschedulerInterval), riskThreshold: risk },
-    until: f.until ? parseTime(f.until, profile.timeZone) : undefined,
+    options: { sampleIntervalMs: interval(f.sampleInterval, '--sample-interval'), deschedulerIntervalMs: interval(f.deschedulerInterval, '--descheduler-interval'), riskThreshold: risk },
+    until: f.until === undefined ? undefined : flagTime(f.until, '--until', profile.timeZone),
   };
 }
 
+function flagTime(v: string, flag: string, zone: string): number {
+  try {
+    return parseTime(v, zone);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+function interval(v: string, flag: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+  if (ms < MIN_INTERVAL_MS) throw new Error(`${flag} must be at least 1s (got ${v})`);
+  return ms;
+}
+
+const PROGRESS_LINE_MS = 5000;
+
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
 export function progressBar(trace: Trace, enabled: boolean, label: string) {
-  if (!enabled || !process.stderr.isTTY) return { update: (_now: number, _events: number) => {}, stop: () => {} };
+  if (!enabled) return { update: (_now: number, _events: number) => {}, stop: () => {} };
   const { start, end } = trace.info;
   const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
+  // Not a terminal (a log file, CI): a plain line every few seconds, so long runs are not silent.
+  if (!process.stderr.isTTY) {
+    let last = Date.now();
+    return {
+      update: (now: number, events: number) => {
+        if (Date.now() - last < PROGRESS_LINE_MS) return;
+        last = Date.now();
+        const pct = span > 0 ? ` (${Math.min(100, ((now - start!) / span) * 100).toFixed(0)}%)` : '';
+        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events\n`);
+      },
+      stop: () => {},
+    };
+  }
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {percentage}% | {events} events | {clock}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
@@ -82,12 +120,15 @@ export function register(program: Command): void {
   ).action(async (f: SimFlags & { out: string }) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
-    const trace = await openScenarioTrace(f.trace, f.scenario, { strict: !f.lenient });
+    const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
     const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
     bar.stop();
     const paths = await writeReport(result, f.out);
+    if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {
+      console.error(`note: ${f.trace} covers ${result.end - result.start} ms (a snapshot?); pass --until to replay it for a while`);
+    }
     console.log(formatTotalsTable(result));
     console.log(`\n${result.events} events in ${result.wallSeconds.toFixed(1)} s; report: ${paths.html}`);
   });
@@ -127,18 +168,18 @@ export function register(program: Command): void {
     .option('--node-label <label>', 'with --prometheus: label carrying the node name on the kubelet series', 'node')
     .option('--sync-timeout <duration>', 'give up when the first list of nodes and pods has not completed within this long', '1m')
     .action((f) => (f.prometheus ? recordHistory(f) : record(f)));
-  trace
+  const convert = trace
     .command('convert')
     .description('convert any supported trace (Alibaba 2018/2017 folder, .jsonl) to Tidal JSON Lines')
     .requiredOption('--in <path>', 'input trace')
-    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)')
-    .option('--lenient', 'skip malformed rows (counted) instead of failing')
-    .action(async (f: { in: string; out: string; lenient?: boolean }) => {
-      const t = await openTrace(f.in, { strict: !f.lenient });
-      const n = await writeTrace(t, f.out);
-      const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
-      console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}`);
-    });
+    .requiredOption('--out <file>', 'output .jsonl (or .jsonl.gz)');
+  addReaderOptions(convert).action(async (f: ReaderFlags & { in: string; out: string }) => {
+    const t = await openTrace(f.in, readerOptions(f, f.in));
+    const n = await writeTrace(t, f.out);
+    const skipped = [...t.info.skipped].map(([file, k]) => `${k} in ${file}`).join(', ');
+    const dropped = [...(t.info.dropped ?? [])].map(([why, k]) => `${k} ${why}`).join('; ');
+    console.log(`wrote ${n} events to ${f.out}${skipped ? `; skipped rows: ${skipped}` : ''}${dropped ? `; dropped: ${dropped}` : ''}`);
+  });
 }
 
 async function record(f: { kubeconfig?: string; config?: string; out: string; duration: string; interval: string; defaultBatchRuntime: string; pin: boolean; syncTimeout: string }): Promise<void> {

@@ -23,7 +23,9 @@ export class YamlCheckError extends Error {
 }
 
 export function formatIssue(i: YamlIssue): string {
-  return `${i.file}:${i.line}:${i.column}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
+  // Line 0: the file as a whole (it could not be read), so no position to point at.
+  const at = i.line > 0 ? `${i.file}:${i.line}:${i.column}` : i.file;
+  return `${at}: ${i.field ? `${i.field}: ` : ''}${i.message}`;
 }
 
 export type Path = (string | number)[];

@@ -205,7 +205,8 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
 
   const json = express.json({
     limit,
-    strict: true,
+    // Any JSON value parses (null, "str", 1); wire.ts then says it is not the object a verb takes.
+    strict: false,
     type: 'application/json',
     // kube-scheduler never compresses; an inflated body could be far larger than what was sent.
     inflate: false,
@@ -215,7 +216,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
   });
   const requireJson: RequestHandler = (req, _res, next) => {
     if (!req.is('application/json')) {
-      next(new WireError(`Content-Type must be application/json (got ${JSON.stringify(req.get('content-type') ?? '')})`));
+      next(new WireError(`Content-Type must be application/json (got ${JSON.stringify(req.get('content-type') ?? '')})`, 415));
       return;
     }
     next();
@@ -289,7 +290,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     function fail(e: unknown): void {
       if (e instanceof WireError) {
         log.info({ verb: name, err: e.message }, `rejected a malformed ${name} request`);
-        sendJson(res, 400, name === 'filter' ? emptyFilterResult(e.message) : { Error: e.message });
+        sendJson(res, e.status, name === 'filter' ? emptyFilterResult(e.message) : { Error: e.message });
         return;
       }
       const message = `tidal extender internal error in ${name}: ${(e as Error)?.message ?? String(e)}`;
@@ -356,7 +357,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     } catch (e) {
       if (e instanceof WireError) {
         log.info({ verb: 'bind', err: e.message }, 'rejected a malformed bind request');
-        sendJson(res, 400, { Error: e.message });
+        sendJson(res, e.status, { Error: e.message });
         return;
       }
       const message = `tidal extender internal error in bind: ${(e as Error)?.message ?? String(e)}`;
@@ -382,9 +383,11 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       sendJson(res, status, isFilter ? emptyFilterResult(message) : { Error: message });
     };
     const type = (err as { type?: string })?.type;
-    if (err instanceof WireError) return reply(400, err.message);
+    if (err instanceof WireError) return reply(err.status, err.message);
     if (type === 'entity.too.large') {
-      return reply(413, `request body of ${(err as { length?: number }).length ?? 'unknown'} bytes exceeds the limit of ${limit} bytes (raise --max-body-bytes, or use nodeCacheCapable: true so that only node names are sent)`);
+      const length = (err as { length?: number }).length;
+      const body = typeof length === 'number' && Number.isFinite(length) ? `request body of ${length} bytes` : 'request body (sent without a Content-Length)';
+      return reply(413, `${body} exceeds the limit of ${limit} bytes (raise --max-body-bytes, or use nodeCacheCapable: true so that only node names are sent)`);
     }
     if (type === 'entity.parse.failed') return reply(400, `malformed JSON: ${(err as Error).message}`);
     if (type === 'encoding.unsupported') return reply(415, `unsupported Content-Encoding (send the JSON uncompressed): ${(err as Error).message}`);

@@ -7,6 +7,7 @@
 // the type they expect, so that a malformed request is a 400 saying what is wrong, never a 500.
 
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { parseQuantity } from '../core/quantity.ts';
 
 /** A v1.Pod as JSON: timestamps are strings on the wire (convert.ts reads both forms). */
 export type WirePod = V1Pod;
@@ -93,13 +94,26 @@ export interface ExtenderBindingResult {
   Error: string;
 }
 
-/** A request the extender cannot make sense of: answered 400 with the message. */
+/** A request the extender cannot make sense of: answered with the status (400 unless said) and the message. */
 export class WireError extends Error {
-  readonly status = 400;
+  readonly status: number;
 
-  constructor(message: string) {
+  constructor(message: string, status = 400) {
     super(message);
     this.name = 'WireError';
+    this.status = status;
+  }
+}
+
+/**
+ * Node names one request may carry: Kubernetes supports clusters of 5,000 nodes, so ten times that
+ * is no real cluster, and the answer (a reason per unknown name) stays a few MB.
+ */
+export const MAX_NODES_PER_REQUEST = 50_000;
+
+function checkNodeCount(n: number, path: string): void {
+  if (n > MAX_NODES_PER_REQUEST) {
+    throw new WireError(`${path}: ${n} nodes in one request; at most ${MAX_NODES_PER_REQUEST.toLocaleString('en-US')} are read (Kubernetes supports clusters of up to 5,000 nodes)`, 413);
   }
 }
 
@@ -145,6 +159,38 @@ function optionalStringMap(o: Obj, key: string, path: string): void {
   for (const k in v) if (typeof v[k] !== 'string') throw new WireError(`${path}.${key}[${k}]: must be a string (got ${typeName(v[k])})`);
 }
 
+/**
+ * A resource list (requests, limits, overhead, allocatable): every value must be a quantity the
+ * apiserver would accept (a string such as 500m, 1.5Gi, 1e3, or a JSON number), finite and not
+ * negative. Tidal reads these to decide; one it cannot read is a 400 naming the field, not a zero.
+ */
+function checkResourceList(o: Obj, key: string, path: string): void {
+  const v = o[key];
+  if (v === undefined || v === null) return;
+  if (!isObj(v)) throw new WireError(`${path}.${key}: must be an object of quantities (got ${typeName(v)})`);
+  for (const name of Object.keys(v)) {
+    const q = v[name];
+    const at = `${path}.${key}[${name}]`;
+    if (typeof q !== 'string' && typeof q !== 'number') throw new WireError(`${at}: must be a quantity such as 500m or 2Gi (got ${typeName(q)})`);
+    let value: number;
+    try {
+      value = parseQuantity(q);
+    } catch (e) {
+      throw new WireError(`${at}: ${(e as Error).message}`);
+    }
+    if (!Number.isFinite(value)) throw new WireError(`${at}: ${JSON.stringify(q)} is too large to be a quantity`);
+    if (value < 0) throw new WireError(`${at}: must not be negative (got ${JSON.stringify(q)})`);
+  }
+}
+
+function checkResources(o: Obj, key: string, path: string): void {
+  optionalObject(o, key, path);
+  const r = o[key];
+  if (!isObj(r)) return;
+  checkResourceList(r, 'requests', `${path}.${key}`);
+  checkResourceList(r, 'limits', `${path}.${key}`);
+}
+
 /** The parts of a Pod that Tidal reads must have the types it reads them as; other fields pass untouched. */
 export function checkPod(v: unknown, path: string, requireUid = false): WirePod {
   if (v === undefined || v === null) throw new WireError(`${path}: required (the v1.Pod)`);
@@ -173,16 +219,12 @@ export function checkPod(v: unknown, path: string, requireUid = false): WirePod 
       optionalArray(spec, list, `${path}.spec`).forEach((c, i) => {
         const cp = `${path}.spec.${list}[${i}]`;
         const container = expectObject(c, cp, 'an object');
-        optionalObject(container, 'resources', cp);
-        if (isObj(container.resources)) {
-          optionalObject(container.resources, 'requests', `${cp}.resources`);
-          optionalObject(container.resources, 'limits', `${cp}.resources`);
-        }
+        checkResources(container, 'resources', cp);
       });
     }
     optionalArray(spec, 'volumes', `${path}.spec`).forEach((vol, i) => expectObject(vol, `${path}.spec.volumes[${i}]`, 'an object'));
-    optionalObject(spec, 'overhead', `${path}.spec`);
-    optionalObject(spec, 'resources', `${path}.spec`);
+    checkResourceList(spec, 'overhead', `${path}.spec`);
+    checkResources(spec, 'resources', `${path}.spec`);
     if (spec.priority !== undefined && spec.priority !== null && typeof spec.priority !== 'number') {
       throw new WireError(`${path}.spec.priority: must be an integer (got ${typeName(spec.priority)})`);
     }
@@ -193,7 +235,13 @@ export function checkPod(v: unknown, path: string, requireUid = false): WirePod 
   if (pod.status !== undefined && pod.status !== null) {
     const status = expectObject(pod.status, `${path}.status`, 'an object');
     for (const list of ['containerStatuses', 'initContainerStatuses', 'conditions'] as const) {
-      optionalArray(status, list, `${path}.status`).forEach((s, i) => expectObject(s, `${path}.status.${list}[${i}]`, 'an object'));
+      optionalArray(status, list, `${path}.status`).forEach((s, i) => {
+        const sp = `${path}.status.${list}[${i}]`;
+        const st = expectObject(s, sp, 'an object');
+        if (list === 'conditions') return;
+        checkResourceList(st, 'allocatedResources', sp);
+        checkResources(st, 'resources', sp);
+      });
     }
   }
   return pod as WirePod;
@@ -218,6 +266,7 @@ export function parseExtenderArgs(body: unknown): ExtenderArgs {
   if (hasNames && hasNodes) throw new WireError('NodeNames and Nodes are both set: kube-scheduler sends only one (NodeNames when nodeCacheCapable is true)');
   if (hasNames) {
     if (!Array.isArray(rawNames)) throw new WireError(`NodeNames: must be an array of node names (got ${typeName(rawNames)})`);
+    checkNodeCount(rawNames.length, 'NodeNames');
     for (let i = 0; i < rawNames.length; i++) {
       if (typeof rawNames[i] !== 'string') throw new WireError(`NodeNames[${i}]: must be a string (got ${typeName(rawNames[i])})`);
     }
@@ -227,10 +276,16 @@ export function parseExtenderArgs(body: unknown): ExtenderArgs {
   const items = list.items;
   if (items !== undefined && items !== null) {
     if (!Array.isArray(items)) throw new WireError(`Nodes.items: must be an array of v1.Node (got ${typeName(items)})`);
+    checkNodeCount(items.length, 'Nodes.items');
     for (let i = 0; i < items.length; i++) {
       const n = items[i];
       if (!isObj(n) || !isObj(n.metadata) || typeof n.metadata.name !== 'string') {
         throw new WireError(`Nodes.items[${i}].metadata.name: required (a string)`);
+      }
+      if (n.status !== undefined && n.status !== null) {
+        const st = expectObject(n.status, `Nodes.items[${i}].status`, 'an object');
+        checkResourceList(st, 'allocatable', `Nodes.items[${i}].status`);
+        checkResourceList(st, 'capacity', `Nodes.items[${i}].status`);
       }
     }
   }
@@ -257,6 +312,7 @@ export function parsePreemptionArgs(body: unknown): ExtenderPreemptionArgs {
   }
   if (hasMeta) {
     const map = expectObject(rawMeta, 'NodeNameToMetaVictims', 'an object mapping node names to MetaVictims');
+    checkNodeCount(Object.keys(map).length, 'NodeNameToMetaVictims');
     const out: Record<string, MetaVictims | null> = Object.create(null); // a node named __proto__ stays a key
     for (const node of Object.keys(map)) {
       const path = `NodeNameToMetaVictims[${node}]`;
@@ -280,6 +336,7 @@ export function parsePreemptionArgs(body: unknown): ExtenderPreemptionArgs {
     return { Pod: pod, NodeNameToMetaVictims: out, NodeNameToVictims: null };
   }
   const map = expectObject(rawFull, 'NodeNameToVictims', 'an object mapping node names to Victims');
+  checkNodeCount(Object.keys(map).length, 'NodeNameToVictims');
   const out: Record<string, Victims | null> = Object.create(null);
   for (const node of Object.keys(map)) {
     const path = `NodeNameToVictims[${node}]`;

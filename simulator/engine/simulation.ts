@@ -16,8 +16,14 @@ export interface SimulationInput {
   profile: Profile;
   policies: readonly SimPolicy[];
   options?: Partial<SimOptions>;
-  /** Stop at this time even if the trace goes on. */
+  /**
+   * Stop at this time even if the trace goes on; when it is after the last event the replay goes on
+   * to it with the pods it has (a snapshot replayed for a while). Default: the trace's declared end
+   * (info.end) or its last event, whichever is later.
+   */
   until?: number;
+  /** The most periodic ticks (samples, descheduler cycles, retries) a run may take; default MAX_TICKS. */
+  maxTicks?: number;
   /** Consulted once per node-add: only nodes it accepts exist (capacity planning). */
   nodeFilter?: (name: string) => boolean;
   /** Called every few thousand events with the current virtual time (progress bars). */
@@ -41,15 +47,46 @@ export interface SimulationResult {
   end: number;
   events: number;
   skippedRows: Record<string, number>;
+  /** What the reader read but left out or changed, by reason (TraceInfo.dropped). */
+  droppedRows?: Record<string, number>;
   options: SimOptions;
   profile: string;
   policies: PolicyResult[];
   wallSeconds: number;
 }
 
+/**
+ * Ticks one run may take: each sample keeps a series point per policy, so this bounds memory and
+ * time (8 days at 1 s samples and 2 min cycles is ~700,000). A trace or an interval beyond it is
+ * refused before the run starts, with the figure.
+ */
+export const MAX_TICKS = 2_000_000;
+
+/** Periodic ticks from `from` to `to`: samples, descheduler cycles and unschedulable retries. */
+function ticksBetween(from: number, to: number, o: SimOptions): number {
+  const span = Math.max(0, to - from);
+  return Math.floor(span / o.sampleIntervalMs) + Math.floor(span / o.deschedulerIntervalMs) + Math.floor(span / o.retryIntervalMs) + 3;
+}
+
+function tooManyTicks(what: string, from: number, to: number, o: SimOptions, limit: number): Error {
+  const n = ticksBetween(from, to, o);
+  return new Error(
+    `${what} (${iso(from)} to ${iso(to)}) would take ${n.toLocaleString('en-US')} ticks at a ${o.sampleIntervalMs} ms sample interval and a ${o.deschedulerIntervalMs} ms descheduler interval, ` +
+      `above the limit of ${limit.toLocaleString('en-US')}: use longer intervals or a shorter span (--until)`,
+  );
+}
+
+function iso(t: number): string {
+  return Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t);
+}
+
 export async function simulate(input: SimulationInput): Promise<SimulationResult> {
   const t0 = Date.now();
   const opts: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...input.options };
+  for (const k of ['sampleIntervalMs', 'deschedulerIntervalMs', 'retryIntervalMs'] as const) {
+    if (!(Number.isFinite(opts[k]) && opts[k] >= 1000)) throw new Error(`${k} must be at least 1000 ms (got ${opts[k]})`);
+  }
+  const maxTicks = input.maxTicks ?? MAX_TICKS;
   const usage: TraceUsage = { app: new Map(), node: new Map() };
   const sims = input.policies.map((p) => new PolicySim(p, input.profile, usage, opts));
   const keep = input.nodeFilter ?? (() => true);
@@ -58,6 +95,14 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   if (next.done) throw new Error(`trace ${input.trace.info.source} has no events`);
   const start = next.value.time;
   const until = input.until ?? Infinity;
+  const { source } = input.trace.info;
+  if (until < start) throw new Error(`until ${iso(until)} is before the trace ${source} starts (${iso(start)})`);
+  const declared = input.trace.info.end;
+  const declaredEnd = declared !== undefined && Number.isFinite(declared) && declared > start ? declared : -Infinity;
+  // Where the replay stops once the trace has no more events: --until, else the declared end or the last event.
+  const horizon = () => (input.until ?? Math.max(lastEventTime, declaredEnd));
+  const known = input.until ?? Math.max(declaredEnd, start);
+  if (ticksBetween(start, known, opts) > maxTicks) throw tooManyTicks(`the replay of ${source}`, start, known, opts, maxTicks);
   let nextSample = start;
   let nextDeschedule = start + opts.deschedulerIntervalMs;
   let nextRetry = start + opts.retryIntervalMs;
@@ -70,24 +115,28 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     const traceTime = next.done ? Infinity : next.value.time;
     let timerTime = Infinity;
     for (const s of sims) timerTime = Math.min(timerTime, s.nextTimer());
-    // Ticks only run while the trace lasts; afterwards only what is already scheduled completes.
+    // Ticks run to the horizon (--until, else the declared end or the last event); then the run stops.
     let controlTime = Infinity;
     for (const s of sims) controlTime = Math.min(controlTime, s.nextControl());
-    const tickTime = next.done ? Infinity : Math.min(nextSample, nextDeschedule, nextRetry, controlTime);
+    const tickTime = Math.min(nextSample, nextDeschedule, nextRetry, controlTime);
     const t = Math.min(traceTime, timerTime, tickTime);
-    if (t === Infinity || t > until || (next.done && t > lastEventTime)) break;
+    if (t === Infinity || t > until || (next.done && t > horizon())) break;
     if (t < now) throw new Error(`trace ${input.trace.info.source} is out of order: an event at ${new Date(t).toISOString()} follows ${new Date(now).toISOString()}`);
     now = t;
     // Every policy steps on trace events and the common ticks; on its own timers and controller only
     // otherwise, so that one policy's results never depend on which others run beside it (a step
     // requeues hinted pods and places what is queued, so an extra step would change the replay).
-    const shared = traceTime === now || (!next.done && (nextSample <= now || nextDeschedule <= now || nextRetry <= now));
+    const shared = traceTime === now || nextSample <= now || nextDeschedule <= now || nextRetry <= now;
     while (!next.done && next.value.time === now) {
       apply(next.value, sims, usage, keep, now);
       events++;
       lastEventTime = now;
       if (events % 10_000 === 0) input.onProgress?.(now, events);
       next = await it.next();
+      // Refuse to tick towards an event far ahead (a stray timestamp) before spending the time.
+      if (!next.done && next.value.time > now && Math.min(next.value.time, until) > known && ticksBetween(start, Math.min(next.value.time, until), opts) > maxTicks) {
+        throw tooManyTicks(`an event at ${iso(next.value.time)} (${next.value.type}) in ${source}: the replay to it`, start, Math.min(next.value.time, until), opts, maxTicks);
+      }
     }
     const stepping = shared ? sims : sims.filter((s) => s.nextTimer() <= now || s.nextControl() <= now);
     for (const s of stepping) s.runTimers(now);
@@ -108,7 +157,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
       nextSample += opts.sampleIntervalMs;
     }
   }
-  const end = Math.min(lastEventTime, until);
+  const end = Math.min(horizon(), until);
   input.onProgress?.(end, events);
   return {
     source: input.trace.info.source,
@@ -117,6 +166,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     end,
     events,
     skippedRows: Object.fromEntries(input.trace.info.skipped),
+    droppedRows: Object.fromEntries(input.trace.info.dropped ?? []),
     options: opts,
     profile: input.profile.name,
     policies: sims.map((s) => ({ policy: s.policy.name, description: s.policy.description, totals: s.totals(start, end), series: s.series })),

@@ -10,6 +10,7 @@ import type { SimulationResult } from '../engine/simulation.ts';
 import { FONT_FAMILY, policyStyle, renderCharts, type PolicyStyle } from './charts.ts';
 import { escapeHtml, formatCount, formatFixed, formatInterval, formatSpan, formatTime, reportZone, zoneLabel, type ReportOptions } from './format.ts';
 import { comparisonRows, type ComparisonRow } from './rows.ts';
+import { droppedList } from './text.ts';
 
 export interface HtmlReportOptions extends ReportOptions {
   /** Chart size in SVG pixels (the page scales them to its width). */
@@ -85,6 +86,8 @@ export function renderHtmlReport(result: SimulationResult, opts: HtmlReportOptio
     ['Samples per policy', `${formatCount(samples)} (every ${formatInterval(result.options.sampleIntervalMs)})`],
     ['Skipped rows', skippedTotal === 0 ? 'none' : `${formatCount(skippedTotal)} in ${formatCount(skipped.length)} ${skipped.length === 1 ? 'file' : 'files'}`],
   ];
+  const dropped = droppedList(result);
+  if (dropped.length > 0) facts.push(['Dropped by the reader', dropped.map(([why, n]) => `${formatCount(n)} ${why}`).join('; ')]);
 
   const out: string[] = [];
   out.push(

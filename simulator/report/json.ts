@@ -6,7 +6,7 @@
 // same input give byte-identical files up to that key.
 //
 // Layout:
-//   { report, source, timeZone, profile, start, startIso, end, endIso, events, skippedRows, options,
+//   { report, source, timeZone, profile, start, startIso, end, endIso, events, skippedRows, droppedRows, options,
 //     policies: [{ policy, description, totals, series: [{ time, timeIso, ...SeriesPoint }] }],
 //     run: { wallSeconds, cpuSeconds: { <policy>: { placement, planning } } } }
 // Durations in totals are ms, as in PolicyTotals.
@@ -34,6 +34,7 @@ export function jsonReport(result: SimulationResult, opts: ReportOptions = {}): 
     endIso: isoTime(result.end),
     events: result.events,
     skippedRows: sorted(result.skippedRows),
+    droppedRows: sorted(result.droppedRows ?? {}),
     options: sorted(result.options),
     policies: result.policies.map((p) => {
       const { cpuSeconds: _wallClock, ...totals } = p.totals;

@@ -10,9 +10,16 @@ function plain(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+const rows = (n: number): string => `${formatCount(n)} ${n === 1 ? 'row' : 'rows'}`;
+
+/** The reader's dropped items by reason, most frequent first. */
+export function droppedList(result: SimulationResult): Array<[string, number]> {
+  return Object.entries(result.droppedRows ?? {}).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export function formatTotalsTable(result: SimulationResult, opts: ReportOptions = {}): string {
   const zone = reportZone(opts.timeZone ?? result.timeZone);
-  const rows = comparisonRows(result);
+  const table = comparisonRows(result);
   const names = result.policies.map((p) => plain(p.policy));
   const skipped = Object.entries(result.skippedRows).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const skippedTotal = skipped.reduce((s, [, n]) => s + n, 0);
@@ -24,21 +31,23 @@ export function formatTotalsTable(result: SimulationResult, opts: ReportOptions 
     `Profile:  ${plain(result.profile)}`,
     `Span:     ${formatTime(result.start, zone)} to ${formatTime(result.end, zone)} ${zoneLabel(zone, result.start)} (${formatSpan(result.end - result.start)})`,
     `Events:   ${formatCount(result.events)}; ${formatCount(samples)} samples per policy, one every ${formatInterval(result.options.sampleIntervalMs)}`,
-    `Skipped:  ${skippedTotal === 0 ? 'no rows' : `${formatCount(skippedTotal)} rows (lenient mode): ${skipped.map(([f, n]) => `${plain(f)} ${formatCount(n)}`).join(', ')}`}`,
-    '',
+    `Skipped:  ${skippedTotal === 0 ? 'no rows' : `${rows(skippedTotal)} (lenient mode): ${skipped.map(([f, n]) => `${plain(f)} ${formatCount(n)}`).join(', ')}`}`,
   );
+  const dropped = droppedList(result);
+  if (dropped.length > 0) lines.push(`Dropped:  ${dropped.map(([why, n]) => `${formatCount(n)} ${plain(why)}`).join('; ')}`);
+  lines.push('');
 
-  const label = (r: (typeof rows)[number]) => `  ${plain(r.label)}`;
-  const cell = (r: (typeof rows)[number], i: number) => `${r.cells[i]}${r.best[i] ? '*' : ' '}`;
-  const wLabel = Math.max('Measure'.length, ...rows.map((r) => label(r).length));
-  const wUnit = Math.max('Unit'.length, ...rows.map((r) => r.unit.length));
+  const label = (r: (typeof table)[number]) => `  ${plain(r.label)}`;
+  const cell = (r: (typeof table)[number], i: number) => `${r.cells[i]}${r.best[i] ? '*' : ' '}`;
+  const wLabel = Math.max('Measure'.length, ...table.map((r) => label(r).length));
+  const wUnit = Math.max('Unit'.length, ...table.map((r) => r.unit.length));
   const wBetter = 'higher'.length;
-  const wCol = names.map((n, i) => Math.max(n.length + 1, ...rows.map((r) => cell(r, i).length)));
+  const wCol = names.map((n, i) => Math.max(n.length + 1, ...table.map((r) => cell(r, i).length)));
   const sep = '  ';
   lines.push(['Measure'.padEnd(wLabel), 'Unit'.padEnd(wUnit), 'Better'.padEnd(wBetter), ...names.map((n, i) => `${n} `.padStart(wCol[i]!))].join(sep).trimEnd());
   lines.push(['-'.repeat(wLabel), '-'.repeat(wUnit), '-'.repeat(wBetter), ...wCol.map((w) => '-'.repeat(w))].join(sep));
   let section = '';
-  for (const r of rows) {
+  for (const r of table) {
     if (r.section !== section) {
       section = r.section;
       lines.push(plain(section));

@@ -9,7 +9,7 @@ import { DateTime } from 'luxon';
 import { isTimeOrdered, readTableBatches, type Row, type TableSpec } from './csv.ts';
 import { BatchCursor, externalSortBatches, Heap, mergeSortedBatches } from './sort.ts';
 import type { NodeSpec } from '../../scheduler/core/model.ts';
-import type { Trace, TraceEvent, TraceEventType, TraceInfo, TracePod } from './events.ts';
+import { countDropped, type Trace, type TraceEvent, type TraceEventType, type TraceInfo, type TracePod } from './events.ts';
 
 export const GiB = 2 ** 30;
 export const DEFAULT_START = '2026-11-04T00:00:00+08:00';
@@ -47,6 +47,11 @@ export interface AlibabaOptions {
   taskStatuses?: string[];
   onlinePriority?: number;
   batchPriority?: number;
+  /**
+   * A cluster to replay the trace on when it has no machine table (machine_meta / server_event): this
+   * many nodes of this size (millicores, bytes), named machine-1..machine-N, added at the start.
+   */
+  machines?: { count: number; cpu: number; memory: number };
   /** External sort tuning (run size in items, merge fan-in, where temporary files go). */
   sort?: { runSize?: number; maxFanIn?: number; tmpDir?: string };
 }
@@ -111,6 +116,7 @@ export interface Ctx {
   start: number;
   strict: boolean;
   skipped: Map<string, number>;
+  info: TraceInfo;
   stats: AlibabaStats;
   machineMemory: number;
   maxPods: number;
@@ -137,6 +143,7 @@ export function makeCtx(o: AlibabaOptions, info: TraceInfo, stats: AlibabaStats)
     start: parseStart(o.start),
     strict: o.strict ?? true,
     skipped: info.skipped,
+    info,
     stats,
     machineMemory: mem,
     maxPods: o.maxPods ?? 256,
@@ -156,6 +163,7 @@ export function toMs(ctx: Ctx, sec: number): number {
 
 export function drop(ctx: Ctx, reason: string, n = 1): void {
   ctx.stats.dropped[reason] = (ctx.stats.dropped[reason] ?? 0) + n;
+  countDropped(ctx.info, reason, n);
 }
 
 export function fallback(ctx: Ctx, reason: string): void {
@@ -444,8 +452,14 @@ export function assemble(
       const stats = emptyStats();
       trace.stats = stats;
       info.skipped.clear();
+      info.dropped = new Map();
       const ctx = makeCtx(options, info, stats);
       const b = build(ctx);
+      if (options.machines) {
+        if (b.machineTable) throw new Error(`${label}: machines is for traces without a machine table; this one has one (machine_meta or server_event)`);
+        b.sources.unshift(() => givenMachines(ctx, options.machines!));
+        b.machineTable = true;
+      }
       const resolver = new Resolver(ctx, { residual: b.residual, machineTable: b.machineTable, defaultCpu: b.defaultCpu });
       const out: TraceEvent[] = [];
       for await (const batch of mergeSortedBatches(b.sources.map((s) => s()), compareItems)) {
@@ -456,6 +470,16 @@ export function assemble(
     },
   };
   return trace;
+}
+
+async function* givenMachines(ctx: Ctx, m: NonNullable<AlibabaOptions['machines']>): AsyncIterable<Item[]> {
+  if (!(Number.isInteger(m.count) && m.count > 0 && m.cpu > 0 && m.memory > 0)) throw new Error(`machines: need a positive whole count and positive cpu and memory (got ${JSON.stringify(m)})`);
+  const items: Item[] = [];
+  for (let i = 1; i <= m.count; i++) {
+    const name = `machine-${i}`;
+    items.push({ k: 'node-add', t: ctx.start, node: { name, allocatable: { cpu: Math.round(m.cpu), memory: Math.round(m.memory) }, maxPods: ctx.maxPods, labels: { 'kubernetes.io/hostname': name }, zone: '', unschedulable: false } });
+  }
+  yield items;
 }
 
 const byKey = (a: { key: string }, b: { key: string }): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

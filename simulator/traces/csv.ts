@@ -148,9 +148,16 @@ export async function* readTable<T>(file: string, spec: TableSpec, mode: SkipCou
   for await (const b of readTableBatches(file, spec, mode, parse)) yield* b;
 }
 
+/**
+ * A header: a non-numeric time and at least half the cells column-name-like words (letters,
+ * underscores, spaces). A data row with one bad time (ins_1,M1,j_1,1,Terminated,abc,...) is not a
+ * header: it is a bad row, counted or refused, not dropped unseen.
+ */
 function isHeader(row: Row, timeColumn: number): boolean {
   const s = row.str(timeColumn);
-  return s !== '' && !Number.isFinite(Number(s)) && /[a-z]/i.test(s);
+  if (s === '' || Number.isFinite(Number(s)) || !/[a-z]/i.test(s)) return false;
+  const words = row.fields.filter((f) => /^\s*"?[a-z_ ]+"?\s*$/i.test(f)).length;
+  return words * 2 >= row.fields.length;
 }
 
 /**

@@ -58,7 +58,22 @@ export interface TraceInfo {
   end?: number;
   /** Rows skipped in lenient mode, by file: the report must say how many. */
   skipped: Map<string, number>;
+  /**
+   * What the reader read but left out or changed, by reason (a batch task that ends before it
+   * starts, a lenient skip's cause, a pin to an unknown node dropped): the report shows each reason.
+   * Filled while events() runs; describes the last (or current) iteration.
+   */
+  dropped?: Map<string, number>;
 }
+
+/** Count one more of `reason` in a reader's dropped map. */
+export function countDropped(info: TraceInfo, reason: string, n = 1): void {
+  info.dropped ??= new Map();
+  info.dropped.set(reason, (info.dropped.get(reason) ?? 0) + n);
+}
+
+/** The latest instant a JavaScript Date can hold (ms since the epoch): later "times" are not instants. */
+export const MAX_TIME = 8.64e15;
 
 export interface Trace {
   info: TraceInfo;

@@ -26,24 +26,49 @@ export async function* readLineChunks(file: string): AsyncGenerator<string[]> {
   const input = openRead(file);
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  let lines = 0;
+  const chunks = input[Symbol.asyncIterator]();
+  // Errors of the stream (a truncated or non-gzip .gz, a missing file) name the file and the line
+  // reached; errors of the consumer (thrown into this generator) pass through untouched.
+  const next = async (): Promise<IteratorResult<unknown>> => {
+    try {
+      return await chunks.next();
+    } catch (e) {
+      throw new Error(readError(file, lines + 1, e as NodeJS.ErrnoException), { cause: e });
+    }
+  };
   try {
-    for await (const chunk of input) {
+    for (let r = await next(); !r.done; r = await next()) {
+      const chunk = r.value;
       const s = rest + decoder.write(chunk as Buffer);
-      const lines: string[] = [];
+      const out: string[] = [];
       let from = 0;
       for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', from)) {
         const end = i > from && s.charCodeAt(i - 1) === 13 ? i - 1 : i;
-        lines.push(s.slice(from, end));
+        out.push(s.slice(from, end));
         from = i + 1;
       }
       rest = s.slice(from);
-      if (lines.length > 0) yield lines;
+      if (out.length > 0) {
+        lines += out.length;
+        yield out;
+      }
     }
     rest += decoder.end();
     if (rest.length > 0) yield [rest.endsWith('\r') ? rest.slice(0, -1) : rest];
   } finally {
     input.destroy();
   }
+}
+
+function readError(file: string, line: number, e: NodeJS.ErrnoException): string {
+  const gz = file.endsWith('.gz');
+  if (e.code === 'ENOENT') return `${file}: no such file`;
+  if (e.code === 'EISDIR') return `${file}: is a folder, not a file`;
+  if (e.code === 'EACCES') return `${file}: permission denied`;
+  if (gz && e.code === 'Z_BUF_ERROR') return `${file}:${line}: the gzip stream ends early (a truncated file?)`;
+  if (gz && e.code === 'Z_DATA_ERROR') return `${file}:${line}: not a valid gzip stream (${e.message}); a .gz name needs gzip content`;
+  return `${file}:${line}: cannot read: ${e.message}`;
 }
 
 /** The lines of a file one by one (see readLineChunks). */

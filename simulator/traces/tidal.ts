@@ -4,7 +4,7 @@
 
 import { unlink } from 'node:fs/promises';
 import { LineWriter, readLines } from './lines.ts';
-import { TraceError } from './events.ts';
+import { countDropped, MAX_TIME, TraceError } from './events.ts';
 import type { Trace, TraceEvent, TraceInfo, TracePod } from './events.ts';
 
 export const TIDAL_FORMAT = 'tidal-trace';
@@ -70,11 +70,24 @@ function parseHeader(file: string, line: string): TidalHeader | null {
   if (v['version'] !== TIDAL_VERSION) {
     throw new TraceError(file, 1, columnOf(line, 'version'), `header: unsupported version ${JSON.stringify(v['version'])} (this reader knows ${TIDAL_VERSION})`);
   }
+  for (const k of ['start', 'end'] as const) {
+    const t = v[k];
+    if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t >= 0 && t <= MAX_TIME)) {
+      throw new TraceError(file, 1, columnOf(line, k), `header: ${k} must be an instant in ms since 1970 (0 to ${MAX_TIME}), got ${JSON.stringify(t)}`);
+    }
+  }
+  if (typeof v['start'] === 'number' && typeof v['end'] === 'number' && v['end'] < v['start']) {
+    throw new TraceError(file, 1, columnOf(line, 'end'), `header: end ${v['end']} is before start ${v['start']}`);
+  }
   return v as TidalHeader;
 }
 
 async function* readEvents(file: string, strict: boolean, trace: TidalTrace): AsyncGenerator<TraceEvent> {
-  trace.info.skipped.delete(file);
+  const info = trace.info;
+  info.skipped.delete(file);
+  info.dropped = new Map();
+  const span = { start: trace.header?.start ?? -Infinity, end: trace.header?.end ?? Infinity };
+  const refs = new References();
   let line = 0;
   let last = -Infinity;
   for await (const text of readLines(file)) {
@@ -85,12 +98,34 @@ async function* readEvents(file: string, strict: boolean, trace: TidalTrace): As
     try {
       ev = parseEventLine(text);
       if (ev.time < last) {
-        throw new LineError(columnOf(text, 'time'), `time ${ev.time} is earlier than the previous event's ${last}: events must be in non-decreasing time order`);
+        throw new LineError(columnOf(text, 'time'), `time ${ev.time} is earlier than the previous event's ${last}: events must be in non-decreasing time order`, 'earlier than the previous event');
+      }
+      if (ev.time < span.start || ev.time > span.end) {
+        throw new LineError(
+          columnOf(text, 'time'),
+          `time ${ev.time} (${new Date(ev.time).toISOString()}) is outside the span the header declares (${instant(span.start)} to ${instant(span.end)})`,
+          "outside the header's start..end",
+        );
+      }
+      const problem = refs.check(ev);
+      if (problem) {
+        // A pin to a node that is not there is a fixable fault: lenient mode lets the policy place the pod.
+        if (!strict && problem.reason === PINNED_UNKNOWN && ev.type === 'pod-arrival') {
+          countDropped(info, `${PINNED_UNKNOWN} (placed by the policy)`);
+          const { nodeName: _pin, ...pod } = ev.pod;
+          ev = { ...ev, pod };
+          refs.accept(ev);
+        } else {
+          throw new LineError(columnOf(text, problem.key), problem.message, problem.reason);
+        }
+      } else {
+        refs.accept(ev);
       }
     } catch (e) {
       if (!(e instanceof LineError)) throw e;
       if (strict) throw new TraceError(file, line, e.column, e.message);
-      trace.info.skipped.set(file, (trace.info.skipped.get(file) ?? 0) + 1);
+      info.skipped.set(file, (info.skipped.get(file) ?? 0) + 1);
+      countDropped(info, `skipped line: ${e.reason}`);
       continue;
     }
     last = ev.time;
@@ -98,11 +133,63 @@ async function* readEvents(file: string, strict: boolean, trace: TidalTrace): As
   }
 }
 
+function instant(t: number): string {
+  return Number.isFinite(t) ? new Date(t).toISOString() : t < 0 ? 'the beginning' : 'no end';
+}
+
+const PINNED_UNKNOWN = 'pod pinned to a node that is not live';
+
+/**
+ * FORMAT.md's rules 2 and 4: an event refers only to what exists, a uid is used once, a live node is
+ * not added again. Keeps the live nodes and every uid seen (one small map entry per pod), so that a
+ * duplicate uid is caught however far apart the two arrivals are.
+ */
+class References {
+  readonly #nodes = new Set<string>();
+  /** true: arrived and not ended by a pod-end; false: ended. */
+  readonly #pods = new Map<string, boolean>();
+
+  check(e: TraceEvent): (Problem & { reason: string }) | null {
+    switch (e.type) {
+      case 'node-add':
+        return this.#nodes.has(e.node.name) ? { key: 'name', reason: 'node-add of a live node', message: `node-add of node ${JSON.stringify(e.node.name)}, which is already live (a node is added once until it is removed)` } : null;
+      case 'node-remove':
+      case 'node-usage':
+        return this.#nodes.has(e.name) ? null : { key: 'name', reason: `${e.type} of a node that is not live`, message: `${e.type} of node ${JSON.stringify(e.name)}, which no earlier node-add made live (or it was removed)` };
+      case 'pod-arrival': {
+        if (this.#pods.has(e.pod.uid)) return { key: 'uid', reason: 'pod-arrival of a uid already used', message: `pod-arrival of uid ${JSON.stringify(e.pod.uid)}, which an earlier pod-arrival used (a uid is never reused)` };
+        const pin = e.pod.nodeName;
+        if (pin && !this.#nodes.has(pin)) return { key: 'nodeName', reason: PINNED_UNKNOWN, message: `pod ${JSON.stringify(e.pod.uid)} is pinned to node ${JSON.stringify(pin)}, which no earlier node-add made live` };
+        return null;
+      }
+      case 'pod-end':
+      case 'pod-usage': {
+        const live = this.#pods.get(e.uid);
+        if (live === undefined) return { key: 'uid', reason: `${e.type} of an unknown pod`, message: `${e.type} of uid ${JSON.stringify(e.uid)}, which no earlier pod-arrival introduced` };
+        if (!live) return { key: 'uid', reason: `${e.type} of an ended pod`, message: `${e.type} of uid ${JSON.stringify(e.uid)}, which an earlier pod-end ended` };
+        return null;
+      }
+      case 'app-usage':
+        return null;
+    }
+  }
+
+  accept(e: TraceEvent): void {
+    if (e.type === 'node-add') this.#nodes.add(e.node.name);
+    else if (e.type === 'node-remove') this.#nodes.delete(e.name);
+    else if (e.type === 'pod-arrival') this.#pods.set(e.pod.uid, true);
+    else if (e.type === 'pod-end') this.#pods.set(e.uid, false);
+  }
+}
+
 class LineError extends Error {
   readonly column: number;
-  constructor(column: number, message: string) {
+  /** A short cause, for the count of skipped lines by reason in lenient mode. */
+  readonly reason: string;
+  constructor(column: number, message: string, reason = 'malformed event') {
     super(message);
     this.column = column;
+    this.reason = reason;
   }
 }
 
@@ -222,8 +309,9 @@ function checkPod(q: Record<string, unknown>): Problem | null {
 }
 
 function checkEvent(e: Record<string, unknown>): Problem | null {
-  const t = num(e, 'time', '');
+  const t = num(e, 'time', '', 0);
   if (t) return t;
+  if ((e['time'] as number) > MAX_TIME) return { key: 'time', message: `time: ${e['time']} is not an instant (ms since 1970; at most ${MAX_TIME}, the year 275760)` };
   switch (e['type']) {
     case 'node-add': {
       const n = obj(e, 'node', '');

@@ -201,12 +201,12 @@ describe('errors', () => {
     expect(r.json.Error).toMatch(/^malformed JSON: /);
   });
 
-  it('answers 400 to a body that is not application/json', async () => {
+  it('answers 415 to a body that is not application/json (docs/security.md)', async () => {
     const r = await post(`${ext.base}/filter`, null, { raw: 'Pod=web', contentType: 'application/x-www-form-urlencoded' });
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(415);
     expect(r.json.Error).toMatch(/Content-Type must be application\/json/);
     const t = await post(`${ext.base}/prioritize`, null, { raw: '{}', contentType: 'text/plain' });
-    expect(t.status).toBe(400);
+    expect(t.status).toBe(415);
   });
 
   it('answers 413 to a body over the limit', async () => {

@@ -165,8 +165,8 @@ describe('fuzzing the bytes', () => {
       [{ 'Content-Encoding': 'gzip' }, 415],
       [{ 'Content-Encoding': 'br' }, 415],
       [{ 'Content-Type': 'application/json; charset=latin1' }, 415],
-      [{ 'Content-Type': 'text/plain' }, 400],
-      [{ 'Content-Type': 'application/x-www-form-urlencoded' }, 400],
+      [{ 'Content-Type': 'text/plain' }, 415],
+      [{ 'Content-Type': 'application/x-www-form-urlencoded' }, 415],
       [{ 'Content-Type': 'application/json; charset=utf-8' }, 200],
     ];
     for (const [headers, status] of cases) {

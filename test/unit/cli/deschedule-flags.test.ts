@@ -31,3 +31,23 @@ describe('tidal deschedule flags', () => {
     expect(plannerFromFlags(flags(['--no-hot-spot'])).hotSpot).toBeNull();
   });
 });
+
+describe('tidal deschedule refusals', () => {
+  it('refuses --no-drain with --no-hot-spot: nothing would be checked', () => {
+    expect(() => plannerFromFlags(flags(['--no-drain', '--no-hot-spot']))).toThrow('--no-drain with --no-hot-spot turns off both things the descheduler does (peak drain and hot-spot relief): nothing would be checked; drop one of them');
+    expect(plannerFromFlags(flags(['--no-drain'])).drain).toBe(false);
+  });
+
+  it('refuses a relief target above its hot threshold', () => {
+    expect(() => plannerFromFlags(flags(['--hot-cpu', '0.8', '--target-cpu', '0.9']))).toThrow('--target-cpu 0.9 is above --hot-cpu 0.8: relief would stop before the node is below the threshold that made it hot');
+    expect(() => plannerFromFlags(flags(['--no-hot-spot', '--hot-cpu', '0.8', '--target-cpu', '0.9']))).not.toThrow();
+  });
+
+  it('offers every pino level for --log-level, fatal included, and refuses others', () => {
+    expect((flags(['--log-level', 'fatal']) as unknown as { logLevel: string }).logLevel).toBe('fatal');
+    const program = new Command();
+    register(program);
+    const cmd = program.commands.find((c) => c.name() === 'deschedule')!.exitOverride().configureOutput({ writeErr: () => {} });
+    expect(() => cmd.parseOptions(['--log-level', 'loud'])).toThrow(/Allowed choices are trace, debug, info, warn, error, fatal, silent/);
+  });
+});

@@ -143,6 +143,6 @@ scoreWeights:
   });
 
   it('names an unreadable file', () => {
-    expect(() => loadPolicyConfigFile('/nonexistent/tidal.yaml')).toThrow(/^\/nonexistent\/tidal\.yaml:0:0: cannot read: /);
+    expect(() => loadPolicyConfigFile('/nonexistent/tidal.yaml')).toThrow(/^\/nonexistent\/tidal\.yaml: cannot read: /);
   });
 });

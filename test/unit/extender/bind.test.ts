@@ -223,7 +223,7 @@ describe('bind verb', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.json.Error).toMatch(/^malformed JSON/);
     const wrongType = await post(`${r.base}/bind`, bindArgs(a, 'n1'), { contentType: 'text/plain' });
-    expect(wrongType.status).toBe(400);
+    expect(wrongType.status).toBe(415);
     expect(wrongType.json.Error).toMatch(/Content-Type must be application\/json/);
     const get = await fetch(`${r.base}/bind`);
     expect(get.status).toBe(405);

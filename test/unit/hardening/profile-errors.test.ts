@@ -2,7 +2,7 @@
 // with file:line:column and the field path (complements shipped.test.ts).
 
 import { describe, expect, it } from 'vitest';
-import { parseProfile, ProfileError } from '../../../profiles/loader.ts';
+import { loadProfileFile, parseProfile, ProfileError } from '../../../profiles/loader.ts';
 
 function errors(text: string): string[] {
   try {
@@ -35,4 +35,17 @@ describe('invalid profiles (file, line, column, field)', () => {
       expect(errors(text)).toEqual([message]);
     });
   }
+});
+
+describe('"required" only for what is missing', () => {
+  it('a present but invalid clock time or instant says "must be", with what it got', () => {
+    const win = (schedule: string) => HEAD + SPEC + WINDOW + '      batchShare: 0.1\n' + schedule;
+    expect(errors(win('      schedule: {start: "25:00", end: "02:00"}\n')).join('\n')).toContain('spec.windows[0].schedule.start: must be a local time "HH:MM" (24-hour, quoted; got "25:00")');
+    expect(errors(win('      schedule: {end: "02:00"}\n')).join('\n')).toContain('spec.windows[0].schedule.start: required: a local time "HH:MM" (24-hour, quoted)');
+    expect(errors(win('      start: 5\n      end: "2026-11-11T00:00"\n')).join('\n')).toContain('spec.windows[0].start: must be an ISO 8601 time such as 2026-11-10T22:00 (local to spec.timeZone unless it has an offset) (got 5)');
+  });
+
+  it('a file that cannot be read is named without a :0:0: position', () => {
+    expect(() => loadProfileFile('/nonexistent/p.yaml')).toThrow(/^\/nonexistent\/p\.yaml: cannot read: ENOENT/);
+  });
 });

@@ -90,8 +90,8 @@ describe('invalid profiles: every documented error names file, line and field', 
     expect(e.join('\n')).toMatch(/bad\.yaml:6:13: spec\.timeZone: must be an IANA time zone/);
     expect(e.join('\n')).toMatch(/bad\.yaml:10:11: spec\.default\.ramp: "5 minutes" is not a duration/);
     expect(e.join('\n')).toMatch(/spec\.windows\[0\]\.schedule\.days\[1\]: unknown day "Someday"/);
-    expect(e.join('\n')).toMatch(/spec\.windows\[0\]\.schedule\.start: required: a local time "HH:MM"/);
-    expect(e.join('\n')).toMatch(/spec\.windows\[0\]\.schedule\.end: required: a local time "HH:MM"/);
+    expect(e.join('\n')).toMatch(/spec\.windows\[0\]\.schedule\.start: must be a local time "HH:MM" \(24-hour, quoted; got "7:00"\)/);
+    expect(e.join('\n')).toMatch(/spec\.windows\[0\]\.schedule\.end: must be a local time "HH:MM" \(24-hour, quoted; got "25:00"\)/);
   });
   it('a window with both or neither of schedule and start/end', () => {
     expect(errors(HEAD + SPEC + '  windows:\n    - name: w\n      batchShare: 0.1\n').join('\n')).toMatch(/spec\.windows\[0\]: a window needs exactly one of/);
@@ -118,6 +118,6 @@ describe('invalid profiles: every documented error names file, line and field', 
     expect(e.join('\n')).toMatch(/spec: required/);
   });
   it('a file that cannot be read', () => {
-    expect(() => loadProfileFile('/nonexistent/p.yaml')).toThrow(/\/nonexistent\/p\.yaml:0:0: cannot read/);
+    expect(() => loadProfileFile('/nonexistent/p.yaml')).toThrow(/^\/nonexistent\/p\.yaml: cannot read/);
   });
 });

@@ -97,7 +97,7 @@ function chartSvgs(html: string): Map<string, string> {
 describe('report.json', () => {
   it('holds the whole result in a stable layout with ISO and epoch-ms times', () => {
     const j = JSON.parse(formatJsonReport(result, { source: '/traces/demo' }));
-    expect(Object.keys(j)).toEqual(['report', 'source', 'timeZone', 'profile', 'start', 'startIso', 'end', 'endIso', 'events', 'skippedRows', 'options', 'policies', 'run']);
+    expect(Object.keys(j)).toEqual(['report', 'source', 'timeZone', 'profile', 'start', 'startIso', 'end', 'endIso', 'events', 'skippedRows', 'droppedRows', 'options', 'policies', 'run']);
     expect(j.source).toBe('/traces/demo');
     expect(j.timeZone).toBe('UTC');
     expect(j.start).toBe(START);
