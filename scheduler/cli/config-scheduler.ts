@@ -251,8 +251,8 @@ interface CliOpts {
   weight: string;
   nodeCacheCapable: boolean;
   httpTimeout: string;
-  ignorable: boolean;
-  https: boolean;
+  ignorable?: boolean;
+  https?: boolean;
   caFile?: string | false;
   clientCertFile?: string;
   clientKeyFile?: string;
@@ -262,7 +262,7 @@ interface CliOpts {
   bind: boolean;
   ignoreBatchResources: boolean;
   schedulerName: string;
-  full: boolean;
+  full?: boolean;
   kubeconfig: string;
   leaderElect: boolean;
 }
@@ -274,11 +274,10 @@ export function register(program: Command): void {
     .description('print the kube-scheduler configuration (extenders block, NodeResourcesFit args) that plugs the Tidal extender in')
     .option('--url-prefix <url>', 'the extender\'s URL prefix as kube-scheduler reaches it (the shipped deploy\'s Service); an https URL turns HTTPS on', DEFAULT_URL_PREFIX)
     .option('--weight <n>', 'weight of Tidal\'s score (a positive integer)', '5')
-    .option('--node-cache-capable', 'send node names only; Tidal has its own informer cache (default)', true)
-    .option('--no-node-cache-capable', 'send whole Node objects')
+    .option('--no-node-cache-capable', 'send whole Node objects (by default kube-scheduler sends node names only: Tidal has its own informer cache)')
     .option('--http-timeout <duration>', 'kube-scheduler\'s timeout per extender call (Go duration)', '2s')
-    .option('--ignorable', 'schedule without Tidal when it fails (default: fail the cycle and retry)', false)
-    .option('--https', 'call the extender over HTTPS (implied by an https --url-prefix)', false)
+    .option('--ignorable', 'schedule without Tidal when it fails (without it: fail the cycle and retry)')
+    .option('--https', 'call the extender over HTTPS (implied by an https --url-prefix)')
     .option('--ca-file <file>', `CA bundle to verify the extender's certificate (HTTPS; default ${DEFAULT_CA_FILE})`)
     .option('--no-ca-file', 'leave caFile out: kube-scheduler then does not verify the extender (not recommended)')
     .option('--client-cert-file <file>', `kube-scheduler's client certificate, for an extender run with --client-ca-file (mTLS; default ${DEFAULT_CLIENT_CERT_FILE} over HTTPS)`)
@@ -289,13 +288,13 @@ export function register(program: Command): void {
     .option('--no-bind', 'leave out the bind verb: kube-scheduler binds, and Tidal counts a pod only once its informer sees the binding (pods created together can then share the same free batch capacity); for tidal extender --state rehearsals')
     .option('--no-ignore-batch-resources', 'leave out the NodeResourcesFit pluginConfig that ignores tidal.io resources')
     .option('--scheduler-name <name>', 'the scheduler profile the pluginConfig applies to', 'default-scheduler')
-    .option('--full', 'print a complete KubeSchedulerConfiguration, not just the parts to merge', false)
+    .option('--full', 'print a complete KubeSchedulerConfiguration, not just the parts to merge')
     .option('--kubeconfig <file>', 'kube-scheduler\'s kubeconfig, for --full', '/etc/kubernetes/scheduler.conf')
     .option('--no-leader-elect', 'with --full: no leader election (a single scheduler replica)')
     .action((opts: CliOpts) => {
       const weight = Number(opts.weight);
       // With no flags: what deploy/ and charts/ ship (HTTPS, the CA, kube-scheduler's client certificate).
-      const https = opts.https || opts.urlPrefix.startsWith('https://');
+      const https = opts.https === true || opts.urlPrefix.startsWith('https://');
       const defaulted = (given: string | undefined, fallback: string): string | undefined => given ?? (https && opts.clientCert ? fallback : undefined);
       if (!opts.clientCert && (opts.clientCertFile || opts.clientKeyFile)) throw new Error('--no-client-cert contradicts --client-cert-file/--client-key-file');
       const text = schedulerConfigYaml({
@@ -303,7 +302,7 @@ export function register(program: Command): void {
         weight,
         nodeCacheCapable: opts.nodeCacheCapable,
         httpTimeout: opts.httpTimeout,
-        ignorable: opts.ignorable,
+        ignorable: opts.ignorable === true,
         https,
         caFile: opts.caFile === false ? undefined : (opts.caFile ?? (https ? DEFAULT_CA_FILE : undefined)),
         clientCertFile: defaulted(opts.clientCertFile, DEFAULT_CLIENT_CERT_FILE),
@@ -313,12 +312,12 @@ export function register(program: Command): void {
         bind: opts.bind,
         ignoreBatchResources: opts.ignoreBatchResources,
         schedulerName: opts.schedulerName,
-        full: opts.full,
+        full: opts.full === true,
         kubeconfig: opts.kubeconfig,
         leaderElect: opts.leaderElect,
       });
       // Never print something kube-scheduler would refuse.
-      const problems = validateSchedulerConfig(parseYaml(text), opts.full);
+      const problems = validateSchedulerConfig(parseYaml(text), opts.full === true);
       if (problems.length > 0) throw new Error(`generated configuration is invalid:\n${problems.join('\n')}`);
       process.stdout.write(text);
     });
