@@ -2,14 +2,14 @@
 // (20 online pods of a few hundred apps, 10 batch pods on Tidal's batch resources), and an hour of
 // usage samples per node (every 3 minutes), so that predictions come from usage as in production.
 
-import type { NodeSpec, PodSpec } from '../scheduler/core/model.ts';
+import type { NodeInfo, PodInfo } from '../scheduler/core/model.ts';
 import { ClusterState } from '../scheduler/core/state.ts';
 import type { UsageConfig } from '../scheduler/core/usage.ts';
 
 export const GiB = 2 ** 30;
 export const NOW = Date.parse('2026-11-10T03:00:00+08:00'); // night: the daily profile lends batch the most
 
-export function benchNode(i: number): NodeSpec {
+export function benchNode(i: number): NodeInfo {
   return {
     name: `node-${String(i).padStart(5, '0')}`,
     allocatable: { cpu: 32_000, memory: 128 * GiB },
@@ -20,7 +20,7 @@ export function benchNode(i: number): NodeSpec {
   };
 }
 
-export function benchPod(uid: string, over: Partial<PodSpec>): PodSpec {
+export function benchPod(uid: string, over: Partial<PodInfo>): PodInfo {
   return {
     uid,
     namespace: 'bench',

@@ -9,7 +9,7 @@
 import { SLOT_MS } from '../scheduler/core/app-curves.ts';
 import { TIME_SHARING, type PolicyConfig } from '../scheduler/core/config.ts';
 import { PolicyEngine } from '../scheduler/core/engine.ts';
-import type { PodSpec } from '../scheduler/core/model.ts';
+import type { PodInfo } from '../scheduler/core/model.ts';
 import { constantProfile } from '../scheduler/core/profile.ts';
 import { arg, machine, profileIfAsked, stats, table, timeCalls, writeResults } from './lib.ts';
 import { benchPod, buildCluster, GiB, NOW } from './cluster.ts';
@@ -59,8 +59,8 @@ nc.sync(NOW);
 // Observations keep arriving in production: one app's slot visit folded before each decision would
 // only touch that app's hosts; measured here without, the steady state between folds.
 
-const online = (k: number): PodSpec => benchPod(`new-${k}`, { app: `bench/app-${(k * 13) % 400}`, requests: { cpu: 600, memory: 3 * GiB } });
-const longBatch = (k: number): PodSpec =>
+const online = (k: number): PodInfo => benchPod(`new-${k}`, { app: `bench/app-${(k * 13) % 400}`, requests: { cpu: 600, memory: 3 * GiB } });
+const longBatch = (k: number): PodInfo =>
   benchPod(`job-${k}`, { class: 'batch', app: 'bench/job', priority: 5000, requests: { cpu: 700, memory: 2 * GiB }, extendedBatchResources: true, ownerKind: 'Job', expectedRuntimeMs: 6 * 3_600_000, checkpointable: false, startedAt: 0 });
 
 interface Row {

@@ -12,11 +12,11 @@
 
 import { KUBE_DEFAULT, TIME_SHARING, type PolicyConfig } from '../scheduler/core/config.ts';
 import { PolicyEngine } from '../scheduler/core/engine.ts';
-import type { PodSpec } from '../scheduler/core/model.ts';
+import type { PodInfo } from '../scheduler/core/model.ts';
 import { ClusterState } from '../scheduler/core/state.ts';
 import { loadProfileFile } from '../profiles/loader.ts';
 import { simulate } from '../simulator/engine/simulation.ts';
-import { policyByName } from '../simulator/policies.ts';
+import { policyByName } from '../simulator/policies/index.ts';
 import { alibabaDensity, generate } from '../simulator/traces/synthetic.ts';
 import { benchNode, benchPod, GiB, NOW } from './cluster.ts';
 import { arg, machine, profileIfAsked, table, writeResults } from './lib.ts';
@@ -48,7 +48,7 @@ function placements(name: string, config: PolicyConfig): PlacementRow {
     for (let s = 12; s >= 1; s--) state.recordNodeUsage(nodeName, { time: NOW - s * 300_000, online: { cpu: 2000 + (i % 13) * 150, memory: 8 * GiB }, batch: { cpu: 0, memory: 0 } });
   }
   const engine = new PolicyEngine({ config, state, profile });
-  const pods: PodSpec[] = new Array(podCount);
+  const pods: PodInfo[] = new Array(podCount);
   for (let k = 0; k < podCount; k++) {
     pods[k] =
       k % 2

@@ -7,7 +7,7 @@ import { loadProfileFile } from '../profiles/loader.ts';
 import type { PolicyTotals, SeriesPoint } from './engine/metrics.ts';
 import { DEFAULT_SIM_OPTIONS, type PolicySim, type SimOptions } from './engine/policy-sim.ts';
 import { simulate } from './engine/simulation.ts';
-import { policyByName } from './policies.ts';
+import { policyByName } from './policies/index.ts';
 import { loadScenarioFile, transformTrace } from './scenario/index.ts';
 import { openTrace } from './traces/index.ts';
 

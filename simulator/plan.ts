@@ -4,7 +4,7 @@
 // so the answer accounts for the policy's placement, drains and evictions, not just summed requests.
 // Probes run in parallel (plan-pool.ts); the search asks for several sizes per round when it can.
 
-import type { NodeSpec } from '../scheduler/core/model.ts';
+import type { NodeInfo } from '../scheduler/core/model.ts';
 import type { PolicyTotals } from './engine/metrics.ts';
 import type { SimOptions } from './engine/policy-sim.ts';
 import type { ProbeResult, ProbeSpec } from './plan-probe.ts';
@@ -13,7 +13,7 @@ import { loadScenarioFile, templateNodeName, transformTrace, type NodeTemplate }
 import { openTrace } from './traces/index.ts';
 import type { Profile } from '../scheduler/core/profile.ts';
 import { simulate } from './engine/simulation.ts';
-import type { SimPolicy } from './policies.ts';
+import type { SimPolicy } from './policies/index.ts';
 import type { Trace } from './traces/events.ts';
 
 export interface PlanBound {
@@ -50,7 +50,7 @@ export function checkBound(t: PolicyTotals, b: PlanBound): BoundCheck {
 
 /** The nodes a plan can use: the base trace's, in the order they appear, then the templates'. */
 export interface ClusterLayout {
-  base: NodeSpec[];
+  base: NodeInfo[];
   templates: NodeTemplate[];
   /** Largest cluster: every base node and every template at its max. */
   maxNodes: number;
@@ -60,7 +60,7 @@ export async function clusterLayout(tracePath: string, lenient: boolean, scenari
   const scenario = scenarioFile ? loadScenarioFile(scenarioFile) : null;
   const templates = scenario?.nodes ?? [];
   const added = new Set(templates.flatMap((t) => Array.from({ length: t.max }, (_, k) => templateNodeName(t, k))));
-  const base: NodeSpec[] = [];
+  const base: NodeInfo[] = [];
   const seen = new Set<string>();
   const raw = await openTrace(tracePath, { strict: !lenient });
   // Only node-adds matter here; the transform is used so that a clash of names is reported.

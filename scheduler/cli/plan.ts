@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { defaultParallelism, probePool } from '../../simulator/plan-pool.ts';
 import { EXIT_NO_SIZE_MEETS_BOUND, onlineRisk, pct, planNodes, type EvaluatedProbe, type PlanReport, type PolicyPlan } from '../../simulator/plan.ts';
-import { POLICY_NAMES } from '../../simulator/policies.ts';
+import { POLICY_NAMES } from '../../simulator/policies/index.ts';
 import { readerOptions } from './reader-options.ts';
 import { parseSimFlags, simOptions, type SimFlags } from './simulate.ts';
 import { formatTime } from './time.ts';

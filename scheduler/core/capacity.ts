@@ -1,10 +1,13 @@
 // Batch capacity of a node: how much batch may hold on it at a given level.
 //
-//   predictedOnline = max(p(online-side usage over the usage window), latest sample)
+//   predictedNonBatch = max(p(online-side usage over the usage window), latest sample)
 //                     + requests of non-batch pods bound since the latest sample
 //                     (when the node has no fresh sample: requests of all non-batch pods)
-//   batchCapacity   = max(0, min(A * batchShare, A * (1 - onlineHeadroom) - predictedOnline))
+//   batchCapacity   = max(0, min(A * batchShare, A * (1 - onlineHeadroom) - predictedNonBatch))
 //   batchFree       = max(0, batchCapacity - requests of batch pods already on the node)
+//
+// "Non-batch" (the online side) is every pod that is not batch, online and system pods alike, and
+// the node's own use; requested.online, by contrast, counts online pods only.
 //
 // per resource (CPU, memory), A = allocatable. Compared with Koordinator's batch-cpu
 // (A - A*(1 - reclaimThreshold) - systemUsed - HP used), the headroom plays the safety margin's part but
@@ -46,7 +49,7 @@ export function refreshPredicted(t: NodeTable, i: number, now: number): void {
 }
 
 /** Predicted online-side usage of the node, as an object (for code off the hot path). */
-export function predictedOnline(node: NodeState, now: number): Resources {
+export function predictedNonBatch(node: NodeState, now: number): Resources {
   const t = node.table;
   refreshPredicted(t, node.index, now);
   return { cpu: t.predCpu[node.index]!, memory: t.predMem[node.index]! };
@@ -78,7 +81,7 @@ function modelCapacityOf(allocatable: number, level: Level, model: CapacityModel
 /**
  * Capacity batch may hold in total on the node at `level`, given its online-side usage (before
  * subtracting batch already there). A model's zeroWhenStale reads the freshness of the node's cached
- * prediction: call predictedOnline(node, now) first (as the planner does).
+ * prediction: call predictedNonBatch(node, now) first (as the planner does).
  */
 export function batchCapacity(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
   return capacityAt(node.table, node.index, level, online.cpu, online.memory, out);

@@ -21,7 +21,7 @@ import {
   type SlotLevels,
   type StateKey,
 } from './framework.ts';
-import type { PodSpec, Resources, WorkloadClass } from './model.ts';
+import type { PodInfo, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import { fnv1a } from './node-table.ts';
@@ -139,7 +139,7 @@ export class PolicyEngine {
   }
 
   /** PreFilter: everything about the pod that does not depend on the node, computed once. */
-  context(pod: PodSpec, now: number): PodContext {
+  context(pod: PodInfo, now: number): PodContext {
     const level = this.timeline.at(now);
     let spanLevel: Level = level;
     let spanEnd = now;
@@ -318,7 +318,7 @@ export class PolicyEngine {
    * kube-scheduler), scores them, takes the best; ties break by a hash of pod and node, so that
    * replays are deterministic without piling onto the first node.
    */
-  place(pod: PodSpec, now: number, percentageOfNodesToScore = 0): PlaceResult {
+  place(pod: PodInfo, now: number, percentageOfNodesToScore = 0): PlaceResult {
     const ctx = this.context(pod, now);
     const all = this.state.nodeList;
     const n = all.length;

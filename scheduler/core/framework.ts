@@ -9,8 +9,8 @@
 // refreshes row i's predicted online usage (t.predCpu[i], t.predMem[i]) before any plugin sees it.
 
 import type { PolicyConfig } from './config.ts';
-import type { NodeCurves } from './curves-table.ts';
-import type { PodSpec, Resources } from './model.ts';
+import type { NodeCurves } from './node-curves.ts';
+import type { PodInfo, Resources } from './model.ts';
 import type { Level } from './profile.ts';
 import type { NodeTable } from './node-table.ts';
 import type { ClusterState, NodeState } from './state.ts';
@@ -32,7 +32,7 @@ export const MAX_SCORE = 100;
 export type Signature = (ctx: PodContext) => string;
 
 export interface PodContext {
-  readonly pod: PodSpec;
+  readonly pod: PodInfo;
   readonly now: number;
   readonly config: PolicyConfig;
   readonly state: ClusterState;

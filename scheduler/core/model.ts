@@ -15,7 +15,8 @@ export interface Resources {
  */
 export type WorkloadClass = 'online' | 'batch' | 'system';
 
-export interface NodeSpec {
+/** What the core knows of a node (built from a v1.Node by scheduler/kube/convert.ts; not Kubernetes' v1.NodeSpec). */
+export interface NodeInfo {
   name: string;
   allocatable: Resources;
   /** Maximum pods (status.allocatable.pods). */
@@ -27,7 +28,8 @@ export interface NodeSpec {
   unschedulable: boolean;
 }
 
-export interface PodSpec {
+/** What the core knows of a pod (built from a v1.Pod by scheduler/kube/convert.ts; not Kubernetes' v1.PodSpec). */
+export interface PodInfo {
   uid: string;
   namespace: string;
   name: string;
@@ -95,6 +97,6 @@ export function addInto(target: Resources, r: Readonly<Resources>, sign = 1): vo
   target.memory += sign * r.memory;
 }
 
-export function podKey(p: Pick<PodSpec, 'namespace' | 'name'>): string {
+export function podKey(p: Pick<PodInfo, 'namespace' | 'name'>): string {
   return `${p.namespace}/${p.name}`;
 }

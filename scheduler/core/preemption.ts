@@ -10,7 +10,7 @@
 // any pod is looked at.
 
 import type { PolicyEngine } from './engine.ts';
-import type { PodSpec, Resources } from './model.ts';
+import type { PodInfo, Resources } from './model.ts';
 import type { NodeTable } from './node-table.ts';
 import { fnv1a } from './node-table.ts';
 import type { ClusterState, NodeState } from './state.ts';
@@ -28,7 +28,7 @@ export interface PreemptionCandidate {
  * scheduler is preempting for something Tidal does not model (ports, volumes, other resources): its
  * proposal stands if every proposed victim is an acceptable batch pod, otherwise the node is dropped.
  */
-export function selectVictims(state: ClusterState, pod: PodSpec, candidates: readonly PreemptionCandidate[], now: number): PreemptionCandidate[] {
+export function selectVictims(state: ClusterState, pod: PodInfo, candidates: readonly PreemptionCandidate[], now: number): PreemptionCandidate[] {
   if (pod.class === 'system') return candidates.map((c) => ({ ...c, victims: [...c.victims] }));
   const out: PreemptionCandidate[] = [];
   for (const c of candidates) {
@@ -37,7 +37,7 @@ export function selectVictims(state: ClusterState, pod: PodSpec, candidates: rea
     // Where the pod would not fit beside the non-batch pods, cheapestRoom would find no room either
     // (its victims are a subset of the batch pods): skip the walk over the node's pods.
     if (!roomBesideNonBatch(state.table, node.index, pod)) continue;
-    const eligible: PodSpec[] = [];
+    const eligible: PodInfo[] = [];
     for (const v of node.pods.values()) if (v.class === 'batch' && !v.terminating && v.priority < pod.priority) eligible.push(v);
     const chosen = cheapestRoom(node, pod, eligible, now);
     if (chosen === 'fits') {
@@ -55,7 +55,7 @@ export function selectVictims(state: ClusterState, pod: PodSpec, candidates: rea
  * The cheapest prefix of `eligible` (sorted here, cheapest first, only when evicting all of them would
  * make room) that makes room, then reprieved from the dearest end; null if none does.
  */
-function cheapestRoom(node: NodeState, pod: PodSpec, eligible: PodSpec[], now: number): PodSpec[] | 'fits' | null {
+function cheapestRoom(node: NodeState, pod: PodInfo, eligible: PodInfo[], now: number): PodInfo[] | 'fits' | null {
   // Native requests as kube-scheduler counts them: pods on Tidal's extended batch resources do not count.
   const deficit: Resources & { pods: number } = {
     cpu: pod.requests.cpu - node.spec.allocatable.cpu,
@@ -78,7 +78,7 @@ function cheapestRoom(node: NodeState, pod: PodSpec, eligible: PodSpec[], now: n
   }
   if (deficit.cpu > cpu || deficit.memory > memory || deficit.pods > eligible.length) return null;
   eligible.sort((a, b) => compareVictims(a, b, now));
-  const chosen: PodSpec[] = [];
+  const chosen: PodInfo[] = [];
   for (const v of eligible) {
     if (!short()) break;
     chosen.push(v);
@@ -100,11 +100,11 @@ function cheapestRoom(node: NodeState, pod: PodSpec, eligible: PodSpec[], now: n
   return chosen;
 }
 
-const nativeCpu = (p: PodSpec): number => (p.extendedBatchResources ? 0 : p.requests.cpu);
-const nativeMemory = (p: PodSpec): number => (p.extendedBatchResources ? 0 : p.requests.memory);
+const nativeCpu = (p: PodInfo): number => (p.extendedBatchResources ? 0 : p.requests.cpu);
+const nativeMemory = (p: PodInfo): number => (p.extendedBatchResources ? 0 : p.requests.memory);
 
 /** How many of the victims would each PodDisruptionBudget refuse, summed (as kube-scheduler counts them). */
-export function pdbViolations(state: ClusterState, victims: readonly PodSpec[]): number {
+export function pdbViolations(state: ClusterState, victims: readonly PodInfo[]): number {
   const used = new Map<string, number>();
   let violations = 0;
   for (const v of victims) {
@@ -123,7 +123,7 @@ export function pdbViolations(state: ClusterState, victims: readonly PodSpec[]):
  * allocatable, cpu and memory). Where it would not, evicting batch pods cannot make room. A system
  * pod's proposed victims stand whatever their class (selectVictims), so for it every node may.
  */
-export function roomBesideNonBatch(t: NodeTable, i: number, pod: PodSpec): boolean {
+export function roomBesideNonBatch(t: NodeTable, i: number, pod: PodInfo): boolean {
   return pod.class === 'system' || (t.allocCpu[i]! - t.nonBatchCpu[i]! >= pod.requests.cpu && t.allocMem[i]! - t.nonBatchMem[i]! >= pod.requests.memory);
 }
 
@@ -132,7 +132,7 @@ export function roomBesideNonBatch(t: NodeTable, i: number, pod: PodSpec): boole
  * victims Tidal takes; the others are not even filtered). Empty when none of them has room beside its
  * non-batch pods: no dry run could succeed.
  */
-export function preemptionScope(state: ClusterState, pod: PodSpec): string[] {
+export function preemptionScope(state: ClusterState, pod: PodInfo): string[] {
   const t = state.table;
   const nodes = state.nodeList;
   const names: string[] = [];
@@ -151,7 +151,7 @@ export function preemptionScope(state: ClusterState, pod: PodSpec): string[] {
  * unresolvably. A node fails on its first failing filter; one that a filter further down would refuse
  * unresolvably is no candidate either (evicting there would free room the pod still could not use).
  */
-export function nodesWherePreemptionMightHelp(engine: PolicyEngine, pod: PodSpec, names: readonly string[], now: number): string[] {
+export function nodesWherePreemptionMightHelp(engine: PolicyEngine, pod: PodInfo, names: readonly string[], now: number): string[] {
   const ctx = engine.context(pod, now);
   const v = engine.verdicts(ctx, names);
   const filters = engine.activeFilters(ctx);
@@ -184,7 +184,7 @@ export function candidateWindow(possible: readonly string[], nodeCount: number, 
  * `window` with room beside its non-batch pods, every pod of lower priority than `pod`; nodes with
  * none are left out.
  */
-export function proposeVictims(state: ClusterState, pod: PodSpec, window: readonly string[]): PreemptionCandidate[] {
+export function proposeVictims(state: ClusterState, pod: PodInfo, window: readonly string[]): PreemptionCandidate[] {
   const out: PreemptionCandidate[] = [];
   for (const nodeName of window) {
     const node = state.nodes.get(nodeName)!;
@@ -219,7 +219,7 @@ export function pickCandidate(candidates: readonly PreemptionCandidate[]): Preem
  * node to preempt on and its victims, or null when no eviction would make room. Evicting them is the
  * caller's (who should check that the pod then passes the filters there).
  */
-export function planPreemption(engine: PolicyEngine, pod: PodSpec, now: number): PreemptionCandidate | null {
+export function planPreemption(engine: PolicyEngine, pod: PodInfo, now: number): PreemptionCandidate | null {
   const state = engine.state;
   const scope = preemptionScope(state, pod);
   if (scope.length === 0) return null;

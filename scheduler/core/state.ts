@@ -3,19 +3,19 @@
 // Front ends mutate it (informer events, simulator events); the core's decisions only read it.
 
 import { AppCurves } from './app-curves.ts';
-import { NodeCurves } from './curves-table.ts';
-import type { NodeSpec, PdbSpec, PodSpec, Resources, UsageSample, WorkloadClass } from './model.ts';
+import { NodeCurves } from './node-curves.ts';
+import type { NodeInfo, PdbSpec, PodInfo, Resources, UsageSample, WorkloadClass } from './model.ts';
 import { addInto } from './model.ts';
 import { fnv1a, NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
 
 export class NodeState {
-  #spec: NodeSpec;
+  #spec: NodeInfo;
   /** This node's row in the table (changes when another node is removed). */
   index: number;
   readonly table: NodeTable;
-  readonly pods = new Map<string, PodSpec>();
+  readonly pods = new Map<string, PodInfo>();
   /** Sum of requests of the node's pods, by class. Terminating pods count until they are gone, as in kube-scheduler. */
   readonly requested: Record<WorkloadClass, Resources> = {
     online: { cpu: 0, memory: 0 },
@@ -34,7 +34,7 @@ export class NodeState {
   /** Interned zone id (ClusterState.zoneNames), -1 for none. */
   #zoneId: number;
 
-  constructor(spec: NodeSpec, table: NodeTable, zoneId: number) {
+  constructor(spec: NodeInfo, table: NodeTable, zoneId: number) {
     this.#spec = spec;
     this.#zoneId = zoneId;
     this.table = table;
@@ -44,12 +44,12 @@ export class NodeState {
     this.#sync();
   }
 
-  get spec(): NodeSpec {
+  get spec(): NodeInfo {
     return this.#spec;
   }
 
   /** @internal Replaces the spec (ClusterState.upsertNode, which interns the zone). */
-  setSpec(spec: NodeSpec, zoneId: number): void {
+  setSpec(spec: NodeInfo, zoneId: number): void {
     this.#spec = spec;
     this.#zoneId = zoneId;
     this.version++;
@@ -69,7 +69,7 @@ export class NodeState {
   }
 
   /** @internal */
-  attach(pod: PodSpec, boundAt: number): void {
+  attach(pod: PodInfo, boundAt: number): void {
     this.pods.set(pod.uid, pod);
     addInto(this.requested[pod.class], pod.requests);
     this.appCounts.set(pod.app, (this.appCounts.get(pod.app) ?? 0) + 1);
@@ -82,7 +82,7 @@ export class NodeState {
   }
 
   /** @internal */
-  detach(pod: PodSpec): void {
+  detach(pod: PodInfo): void {
     if (!this.pods.delete(pod.uid)) return;
     addInto(this.requested[pod.class], pod.requests, -1);
     const n = (this.appCounts.get(pod.app) ?? 1) - 1;
@@ -142,7 +142,7 @@ export class ClusterState {
   readonly zoneNames: string[] = [];
   readonly #zoneIds = new Map<string, number>();
   /** Every pod Tidal knows of, bound or pending. */
-  readonly pods = new Map<string, PodSpec>();
+  readonly pods = new Map<string, PodInfo>();
   /** Latest observed usage per pod, when a metrics source gives it. */
   readonly podUsage = new Map<string, Resources>();
   /** app -> zone -> bound pods, for zone spreading. */
@@ -173,7 +173,7 @@ export class ClusterState {
   }
 
   /**
-   * Per-node sums of the tenants' curves (curves-table.ts), built on first use and kept up to date
+   * Per-node sums of the tenants' curves (node-curves.ts), built on first use and kept up to date
    * incrementally from then on; call sync(now) before reading. Policies that never ask pay nothing.
    */
   /** Starts learning the apps' curves from the usage samples recorded from now on. */
@@ -195,7 +195,7 @@ export class ClusterState {
   }
 
   /** Adds or replaces a node. `now` matters only for pods that were waiting for it (see upsertPod). */
-  upsertNode(spec: NodeSpec, now: number): NodeState {
+  upsertNode(spec: NodeInfo, now: number): NodeState {
     this.version++;
     const existing = this.nodes.get(spec.name);
     if (existing) {
@@ -260,7 +260,7 @@ export class ClusterState {
    * Adds or replaces a pod. `now` is when the core learns of the binding; a pod that started earlier
    * than the latest usage sample is assumed to be in that sample already.
    */
-  upsertPod(pod: PodSpec, now: number): void {
+  upsertPod(pod: PodInfo, now: number): void {
     this.version++;
     const old = this.pods.get(pod.uid);
     if (old) this.#unbind(old);
@@ -353,7 +353,7 @@ export class ClusterState {
   }
 
   /** The budgets that cover a pod (same namespace, selector matches its labels). */
-  pdbsFor(pod: PodSpec): PdbSpec[] {
+  pdbsFor(pod: PodInfo): PdbSpec[] {
     const ns = this.pdbs.get(pod.namespace);
     if (!ns) return [];
     const out: PdbSpec[] = [];
@@ -365,32 +365,32 @@ export class ClusterState {
     return this.appZoneCounts.get(app)?.get(zone) ?? 0;
   }
 
-  #unbind(pod: PodSpec): void {
+  #unbind(pod: PodInfo): void {
     if (!pod.nodeName) return;
     const node = this.nodes.get(pod.nodeName);
     if (node && node.pods.get(pod.uid) === pod) this.#detach(pod, node);
     this.#waitingForNode.get(pod.nodeName)?.delete(pod.uid);
   }
 
-  #attach(pod: PodSpec, node: NodeState, boundAt: number): void {
+  #attach(pod: PodInfo, node: NodeState, boundAt: number): void {
     node.attach(pod, boundAt);
     this.#nodeCurves?.attach(pod, node);
     this.#countZone(pod, node.spec.zone, 1);
   }
 
-  #detach(pod: PodSpec, node: NodeState): void {
+  #detach(pod: PodInfo, node: NodeState): void {
     node.detach(pod);
     this.#nodeCurves?.detach(pod, node);
     this.#countZone(pod, node.spec.zone, -1);
   }
 
-  #wait(pod: PodSpec): void {
+  #wait(pod: PodInfo): void {
     let set = this.#waitingForNode.get(pod.nodeName);
     if (!set) this.#waitingForNode.set(pod.nodeName, (set = new Set()));
     set.add(pod.uid);
   }
 
-  #countZone(pod: PodSpec, zone: string, delta: number): void {
+  #countZone(pod: PodInfo, zone: string, delta: number): void {
     let zones = this.appZoneCounts.get(pod.app);
     if (!zones) this.appZoneCounts.set(pod.app, (zones = new Map()));
     const n = (zones.get(zone) ?? 0) + delta;

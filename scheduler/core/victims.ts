@@ -1,7 +1,7 @@
 // Which batch pods may be taken back, and in which order: shared by preemption (extender), the
 // descheduler's evictor (descheduling/evictor.ts) and the peers, so that all give up the same pods first.
 
-import type { PodSpec } from './model.ts';
+import type { PodInfo } from './model.ts';
 
 export interface EvictionRules {
   /** Only pods with priority strictly below this may be evicted; null for no threshold. */
@@ -23,7 +23,7 @@ export const DEFAULT_EVICTION_RULES: Readonly<EvictionRules> = Object.freeze({
 });
 
 /** Why a pod must not be evicted, or null when it may be. Only batch pods are ever candidates. */
-export function notEvictable(pod: PodSpec, rules: EvictionRules, now: number): string | null {
+export function notEvictable(pod: PodInfo, rules: EvictionRules, now: number): string | null {
   if (pod.class !== 'batch') return `${pod.class} pod`;
   if (pod.terminating) return 'already terminating';
   if (pod.isMirror) return 'mirror (static) pod';
@@ -41,7 +41,7 @@ export function notEvictable(pod: PodSpec, rules: EvictionRules, now: number): s
  * Fraction of its work a pod has done: reported progress, else elapsed over declared runtime, else
  * 0.5 (unknown: neither cheapest nor dearest).
  */
-export function progressOf(pod: PodSpec, now: number): number {
+export function progressOf(pod: PodInfo, now: number): number {
   if (pod.progress >= 0) return Math.min(1, pod.progress);
   if (pod.expectedRuntimeMs > 0 && pod.startedAt > 0) return Math.min(1, Math.max(0, (now - pod.startedAt) / pod.expectedRuntimeMs));
   return 0.5;
@@ -51,7 +51,7 @@ export function progressOf(pod: PodSpec, now: number): number {
  * Cheapest victim first: checkpointable before not, least progress, youngest, lowest priority; then
  * namespace/name so that the order is total and plans are deterministic.
  */
-export function compareVictims(a: PodSpec, b: PodSpec, now: number): number {
+export function compareVictims(a: PodInfo, b: PodInfo, now: number): number {
   if (a.checkpointable !== b.checkpointable) return a.checkpointable ? -1 : 1;
   const pa = progressOf(a, now);
   const pb = progressOf(b, now);

@@ -14,7 +14,7 @@
 import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import pino, { type Logger } from 'pino';
-import type { PodSpec } from '../core/model.ts';
+import type { PodInfo } from '../core/model.ts';
 import type { ClusterState } from '../core/state.ts';
 import type { AssumedPods } from '../kube/assumed.ts';
 import type { ExtenderMetrics } from './metrics.ts';
@@ -99,7 +99,7 @@ export class Binder {
   readonly #o: BinderOptions;
   readonly #log: Logger;
   /** Pods kube-scheduler asked to filter, by UID: the pod to assume if the informer has not delivered it yet. */
-  readonly #filtered: LRUCache<string, PodSpec>;
+  readonly #filtered: LRUCache<string, PodInfo>;
   readonly #waitMs: number;
   /** Pods that passed a filter and whose bind has not come yet: uid -> until when (performance.now()) to wait for it. */
   readonly #awaiting = new Map<string, number>();
@@ -175,7 +175,7 @@ export class Binder {
   }
 
   /** Remembers a pod kube-scheduler is placing (from filter), in case bind comes before the informer's add. */
-  remember(pod: PodSpec): void {
+  remember(pod: PodInfo): void {
     if (this.#o.client && pod.uid && !pod.nodeName) this.#filtered.set(pod.uid, pod);
   }
 

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { realClock, type Clock } from '../core/clock.ts';
 import type { PolicyEngine } from '../core/engine.ts';
 import type { FilterVerdict } from '../core/framework.ts';
-import type { PodSpec, WorkloadClass } from '../core/model.ts';
+import type { PodInfo, WorkloadClass } from '../core/model.ts';
 import { selectVictims, type PreemptionCandidate } from '../core/preemption.ts';
 import { podFromKube, type ConvertIssue } from '../kube/convert.ts';
 import type { StateSource } from '../kube/source.ts';
@@ -91,7 +91,7 @@ export class ExtenderHandlers {
   }
 
   /** The core's view of a wire pod; unreadable fields fall back to defaults and are counted. */
-  pod(wire: ExtenderArgs['Pod']): PodSpec {
+  pod(wire: ExtenderArgs['Pod']): PodInfo {
     return podFromKube(wire, { classification: this.engine.config.classification, onIssue: (i) => this.#issue(i) });
   }
 
@@ -290,7 +290,7 @@ export class ExtenderHandlers {
    * The filter answer without a decision, when the decision budget is exceeded: an open class passes
    * every node, a closed one fails every node with OVERLOADED_REASON. Costs one pass over the names.
    */
-  degradedFilter(args: ExtenderArgs, pod: PodSpec = this.pod(args.Pod)): ExtenderFilterResult {
+  degradedFilter(args: ExtenderArgs, pod: PodInfo = this.pod(args.Pod)): ExtenderFilterResult {
     const cacheMode = args.NodeNames !== null;
     const items: readonly WireNode[] = cacheMode ? [] : (args.Nodes!.items ?? []);
     const pass = this.overloaded[pod.class] === 'open';
@@ -330,7 +330,7 @@ export class ExtenderHandlers {
     this.log.warn({ object: i.object, field: i.field }, `cannot read ${i.field}: ${i.message}`);
   }
 
-  #logDecision(verb: string, pod: PodSpec, nodesIn: number, passed: number, failed: Map<string, number> | Record<string, number>, started: number): void {
+  #logDecision(verb: string, pod: PodInfo, nodesIn: number, passed: number, failed: Map<string, number> | Record<string, number>, started: number): void {
     if (!this.log.isLevelEnabled('debug')) return;
     this.log.debug(
       {

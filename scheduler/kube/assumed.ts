@@ -5,12 +5,12 @@
 // binding is under way; the informer's later update confirms it, a failed binding undoes it, and an
 // assumption the informer never confirms expires.
 //
-// The state keeps one PodSpec per UID. While a pod is assumed, informer updates that still show it
+// The state keeps one PodInfo per UID. While a pod is assumed, informer updates that still show it
 // unbound (a status update written before the binding, say) do not undo the assumption: they replace
 // the copy to restore if the assumption is dropped, and the state keeps the pod on the assumed node.
 
 import type { Clock } from '../core/clock.ts';
-import type { PodSpec } from '../core/model.ts';
+import type { PodInfo } from '../core/model.ts';
 import type { ClusterState } from '../core/state.ts';
 
 /** How long an assumption lives without the informer confirming it (after the binding call ended). */
@@ -23,7 +23,7 @@ interface Entry {
   uid: string;
   node: string;
   /** The pod as it was before the assumption (or as the informer last delivered it unbound); null when the state did not know it. */
-  observed: PodSpec | null;
+  observed: PodInfo | null;
   /** ms: after this the assumption expires (assume time + TTL, refreshed when the binding call ends). */
   deadline: number;
   /** The binding call succeeded. */
@@ -88,7 +88,7 @@ export class AssumedPods {
    * Records `pod` as bound to `node` in the state now. `pod` is the unbound pod (from the state, or
    * from the request kube-scheduler filtered when the informer has not delivered it yet).
    */
-  assume(pod: PodSpec, node: string): void {
+  assume(pod: PodInfo, node: string): void {
     const now = this.clock.now();
     const existing = this.#entries.get(pod.uid);
     const inState = this.state.pods.get(pod.uid);
@@ -115,7 +115,7 @@ export class AssumedPods {
    * informer shows bound ends its assumption (wherever it was bound: the API is the truth); one it
    * still shows unbound stays on its assumed node.
    */
-  observe(spec: PodSpec): PodSpec {
+  observe(spec: PodInfo): PodInfo {
     const e = this.#entries.get(spec.uid);
     if (!e) return spec;
     if (spec.nodeName) {

@@ -9,7 +9,7 @@
 import type { V1Container, V1ContainerStatus, V1Node, V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { classifyPod, DEFAULT_CLASSIFICATION, type ClassificationConfig } from '../core/classify.ts';
 import { parseDuration } from '../core/duration.ts';
-import type { LabelSelector, NodeSpec, PdbSpec, PodSpec, Resources } from '../core/model.ts';
+import type { LabelSelector, NodeInfo, PdbSpec, PodInfo, Resources } from '../core/model.ts';
 import { parseQuantity } from '../core/quantity.ts';
 
 /** Tidal's extended resources for batch pods (kube-scheduler is configured to ignore the tidal.io group). */
@@ -83,7 +83,7 @@ function quantity(v: unknown, scale: number, report: (msg: string) => void): num
 // ---------------------------------------------------------------------------------------------------
 // Nodes
 
-export function nodeFromKube(node: V1Node, onIssue: IssueSink = ignore): NodeSpec {
+export function nodeFromKube(node: V1Node, onIssue: IssueSink = ignore): NodeInfo {
   const name = node.metadata?.name ?? '';
   const at = (field: string) => (message: string) => onIssue({ object: `Node ${name}`, field, message });
   // kube-scheduler reads status.allocatable; hand-written snapshots often give only capacity.
@@ -348,7 +348,7 @@ function readProgress(v: string | undefined, report: (m: string) => void): numbe
   return n;
 }
 
-export function podFromKube(pod: V1Pod, opts: PodConvertOptions = {}): PodSpec {
+export function podFromKube(pod: V1Pod, opts: PodConvertOptions = {}): PodInfo {
   const onIssue = opts.onIssue ?? ignore;
   const meta = pod.metadata ?? {};
   const namespace = meta.namespace || 'default';

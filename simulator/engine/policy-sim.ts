@@ -13,8 +13,8 @@
 import { performance } from 'node:perf_hooks';
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
-import { planEvictions } from '../../scheduler/core/eviction-planner.ts';
-import type { NodeSpec, PodSpec } from '../../scheduler/core/model.ts';
+import { planEvictions } from '../../scheduler/core/descheduling/plan.ts';
+import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import { TokenBucket } from '../../scheduler/core/rate.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
@@ -123,7 +123,7 @@ export class PolicySim {
   }
 
   /** Pods of a class waiting to be placed (queued or unschedulable). */
-  pending(cls: PodSpec['class']): PodSpec[] {
+  pending(cls: PodInfo['class']): PodInfo[] {
     return this.#queue.pending(cls);
   }
 
@@ -133,7 +133,7 @@ export class PolicySim {
 
   // ---- trace events -------------------------------------------------------------------------
 
-  addNode(spec: NodeSpec, now: number): void {
+  addNode(spec: NodeInfo, now: number): void {
     this.state.upsertNode(this.#controller?.onNodeAdd?.(spec) ?? spec, now);
     this.#queue.nodeChanged(spec.name);
   }

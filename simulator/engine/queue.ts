@@ -8,7 +8,7 @@
 // a requeued pod would wait out up to 10 s of backoff there anyway.
 
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
-import type { PodSpec } from '../../scheduler/core/model.ts';
+import type { PodInfo } from '../../scheduler/core/model.ts';
 import { spanEndOf, type SimPod } from './sim-pod.ts';
 
 export class SchedulingQueue {
@@ -113,8 +113,8 @@ export class SchedulingQueue {
   }
 
   /** Pods of a class waiting to be placed (active queue first, then the unschedulable ones). */
-  pending(cls: PodSpec['class']): PodSpec[] {
-    const out: PodSpec[] = [];
+  pending(cls: PodInfo['class']): PodInfo[] {
+    const out: PodInfo[] = [];
     for (const p of this.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
     for (const p of this.#unschedulable) if (!p.gone && p.spec.class === cls) out.push(p.spec);
     return out;

@@ -1,16 +1,16 @@
-// A traced pod as one policy's virtual cluster holds it: the core's PodSpec (what decisions read) plus
+// A traced pod as one policy's virtual cluster holds it: the core's PodInfo (what decisions read) plus
 // what the simulation tracks about it (arrival, run time done, the version that makes a stale timer
 // harmless, current usage).
 
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
-import type { PodSpec, Resources } from '../../scheduler/core/model.ts';
+import type { PodInfo, Resources } from '../../scheduler/core/model.ts';
 import type { TracePod } from '../traces/events.ts';
 
 export interface SimPod {
   trace: TracePod;
   /** Arrival order (ties of priority in the active queue go to the earlier pod). */
   seq: number;
-  spec: PodSpec;
+  spec: PodInfo;
   arrival: number;
   /** When the pod last became pending (arrival or recreation). */
   queuedAt: number;
@@ -55,7 +55,7 @@ export function spanEndOf(p: SimPod, now: number): number {
   return p.spec.class === 'batch' && p.spec.expectedRuntimeMs > 0 && !p.spec.checkpointable ? now + p.spec.expectedRuntimeMs : 0;
 }
 
-function toSpec(t: TracePod, config: PolicyConfig, now: number): PodSpec {
+function toSpec(t: TracePod, config: PolicyConfig, now: number): PodInfo {
   return {
     uid: t.uid,
     namespace: t.namespace,

@@ -6,7 +6,7 @@
 // deterministic. The trace is read as a stream: memory follows live pods and nodes.
 
 import type { Profile } from '../../scheduler/core/profile.ts';
-import type { SimPolicy } from '../policies.ts';
+import type { SimPolicy } from '../policies/index.ts';
 import type { Trace, TraceEvent } from '../traces/events.ts';
 import type { PolicyTotals, SeriesPoint } from './metrics.ts';
 import { DEFAULT_SIM_OPTIONS, PolicySim, type SimOptions, type TraceUsage } from './policy-sim.ts';

@@ -1,7 +1,7 @@
 // A pod's Kubernetes QoS class and the oom_score_adj the kubelet gives it, from the policy core's
-// PodSpec (sums over containers, so "every container" in the QoS rules becomes "the pod's sums").
+// PodInfo (sums over containers, so "every container" in the QoS rules becomes "the pod's sums").
 
-import type { PodSpec } from '../../scheduler/core/model.ts';
+import type { PodInfo } from '../../scheduler/core/model.ts';
 import { kubeletOomScoreAdj, type QosClass } from './contention.ts';
 
 /** scheduling.SystemCriticalPriority + 1000: the system-node-critical priority class's value. */
@@ -12,7 +12,7 @@ const SYSTEM_NODE_CRITICAL_PRIORITY = 2_000_001_000;
  * requests or limits (extended resources do not count, so a pod on Tidal's batch resources is
  * BestEffort); Guaranteed when CPU and memory limits are set and equal to the requests; else Burstable.
  */
-export function qosClassOf(pod: Pick<PodSpec, 'requests' | 'limits' | 'extendedBatchResources'>): QosClass {
+export function qosClassOf(pod: Pick<PodInfo, 'requests' | 'limits' | 'extendedBatchResources'>): QosClass {
   const reqCpu = pod.extendedBatchResources ? 0 : pod.requests.cpu;
   const reqMem = pod.extendedBatchResources ? 0 : pod.requests.memory;
   const { cpu: limCpu, memory: limMem } = pod.limits;
@@ -23,7 +23,7 @@ export function qosClassOf(pod: Pick<PodSpec, 'requests' | 'limits' | 'extendedB
 }
 
 /** The kubelet's oom_score_adj for the pod on a node with `memoryCapacity` bytes. */
-export function podOomScoreAdj(pod: Pick<PodSpec, 'requests' | 'limits' | 'extendedBatchResources' | 'priority'>, memoryCapacity: number): number {
+export function podOomScoreAdj(pod: Pick<PodInfo, 'requests' | 'limits' | 'extendedBatchResources' | 'priority'>, memoryCapacity: number): number {
   const qos = qosClassOf(pod);
   const memRequest = pod.extendedBatchResources ? 0 : pod.requests.memory;
   return kubeletOomScoreAdj(qos, memRequest, memoryCapacity, pod.priority >= SYSTEM_NODE_CRITICAL_PRIORITY);

@@ -10,7 +10,7 @@
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
 import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
-import { DEFAULT_PLANNER } from '../../scheduler/core/eviction-planner.ts';
+import { DEFAULT_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { CRANE } from '../peers/crane/policy.ts';
 import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';

@@ -6,8 +6,8 @@
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { PluginDefinition } from '../../scheduler/core/framework.ts';
-import type { PlannerConfig } from '../../scheduler/core/eviction-planner.ts';
-import type { NodeSpec, PodSpec, WorkloadClass } from '../../scheduler/core/model.ts';
+import type { PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
+import type { NodeInfo, PodInfo, WorkloadClass } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { ClusterState } from '../../scheduler/core/state.ts';
 import type { ProfileTimeline } from '../../scheduler/core/timeline.ts';
@@ -36,7 +36,7 @@ export interface ControllerApi {
   readonly engine: PolicyEngine;
   readonly timeline: ProfileTimeline;
   /** Pods of a class waiting for a node (active queue first, then the unschedulable ones). */
-  pending(cls: WorkloadClass): PodSpec[];
+  pending(cls: WorkloadClass): PodInfo[];
   /** Evicts a running pod of any class (its controller recreates it); false when it is not running. */
   evict(uid: string, reason: string): boolean;
   /** Replaces a node's labels (a label swap); pods waiting for a node are retried. */
@@ -50,7 +50,7 @@ export interface PeerController {
   /** Period of tick(); null: every descheduler cycle of the simulation. */
   readonly intervalMs: number | null;
   /** A node joins: the spec as the peer labels it (before any pod sees the node). */
-  onNodeAdd?(spec: NodeSpec): NodeSpec;
+  onNodeAdd?(spec: NodeInfo): NodeInfo;
   tick(api: ControllerApi, now: number): void;
 }
 

@@ -2,7 +2,7 @@
 // to plan for. It is data only; load.ts reads it from YAML, transform.ts applies it to a trace.
 // All times are ms since the epoch, after the base trace has been shifted (see shiftTo).
 
-import type { LabelSelector, NodeSpec, Resources } from '../../scheduler/core/model.ts';
+import type { LabelSelector, NodeInfo, Resources } from '../../scheduler/core/model.ts';
 
 /**
  * Which online apps an entry applies to. Apps are the unit of demand: a selector is evaluated on the
@@ -60,7 +60,7 @@ export interface ExtraBatch {
 /** Nodes that may be added: `count` are added by transform/simulate, plan may add up to `max`. */
 export interface NodeTemplate {
   name: string;
-  spec: Omit<NodeSpec, 'name'>;
+  spec: Omit<NodeInfo, 'name'>;
   count: number;
   max: number;
   /** When the added nodes join (and must be Ready by); null: at the start of the trace. */

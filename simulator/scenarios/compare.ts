@@ -14,7 +14,7 @@ import { loadProfileFile } from '../../profiles/loader.ts';
 import type { PolicyTotals } from '../engine/metrics.ts';
 import { simulate, type SimulationResult } from '../engine/simulation.ts';
 import { planCapacity } from '../plan.ts';
-import { policyByName } from '../policies.ts';
+import { policyByName } from '../policies/index.ts';
 import { writeReport } from '../report/index.ts';
 import { openTrace } from '../traces/index.ts';
 import { SCENARIOS, SCENARIOS_DIR, type Scenario } from './make.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { isTimeOrdered, readTableBatches, type Row, type TableSpec } from './csv.ts';
 import { BatchCursor, externalSortBatches, Heap, mergeSortedBatches } from './sort.ts';
-import type { NodeSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo } from '../../scheduler/core/model.ts';
 import { countDropped, type Trace, type TraceEvent, type TraceEventType, type TraceInfo, type TracePod } from './events.ts';
 
 export const GiB = 2 ** 30;
@@ -92,7 +92,7 @@ export function emptyStats(): AlibabaStats {
 
 /** Items between the table sources and the resolver (all JSON-serialisable, for the external sort). */
 export type Item =
-  | { k: 'node-add'; t: number; node: NodeSpec }
+  | { k: 'node-add'; t: number; node: NodeInfo }
   | { k: 'node-remove'; t: number; name: string }
   /** A pod; `machine` is where the trace ran it; batch instances carry their mean usage and end. */
   | { k: 'pod'; t: number; pod: TracePod; machine: string; use?: { cpu: number; memory: number }; until?: number }

@@ -7,7 +7,7 @@ import { lower, assemble, batchPod, countedRows, drop, fallback, joinByKey, loca
 import { externalSortBatches } from './sort.ts';
 import type { AlibabaOptions, AlibabaTrace, Ctx, Item, MachineUsageMode } from './alibaba-common.ts';
 import type { Row, TableSpec } from './csv.ts';
-import type { NodeSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo } from '../../scheduler/core/model.ts';
 
 export const TABLES_2018 = ['machine_meta', 'machine_usage', 'container_meta', 'container_usage', 'batch_task', 'batch_instance'] as const;
 export type Table2018 = (typeof TABLES_2018)[number];
@@ -156,7 +156,7 @@ async function* machines(ctx: Ctx, file: string, o: Alibaba2018Options): AsyncGe
   }
 }
 
-function machineNode(ctx: Ctx, name: string, cores: number, mem: number, fd1: string, fd2: string, zoneFrom: Alibaba2018Options['zoneFrom']): NodeSpec {
+function machineNode(ctx: Ctx, name: string, cores: number, mem: number, fd1: string, fd2: string, zoneFrom: Alibaba2018Options['zoneFrom']): NodeInfo {
   const zone = zoneFrom === 'failure_domain_1' ? (fd1 ? `fd1-${fd1}` : '') : zoneFrom === 'failure_domain_2' ? (fd2 ? `fd2-${fd2}` : '') : '';
   const labels: Record<string, string> = {};
   if (fd1) labels['alibaba.com/failure-domain-1'] = fd1;

@@ -3,7 +3,7 @@
 // it without knowing the source. Times are ms since the Unix epoch (readers of relative-time traces
 // map them onto a chosen start date); resources use the core's units (CPU millicores, memory bytes).
 
-import type { NodeSpec, WorkloadClass } from '../../scheduler/core/model.ts';
+import type { NodeInfo, WorkloadClass } from '../../scheduler/core/model.ts';
 
 export interface TracePod {
   /** Unique within the trace. */
@@ -31,7 +31,7 @@ export interface TracePod {
 }
 
 export type TraceEvent =
-  | { type: 'node-add'; time: number; node: NodeSpec }
+  | { type: 'node-add'; time: number; node: NodeInfo }
   | { type: 'node-remove'; time: number; name: string }
   | { type: 'pod-arrival'; time: number; pod: TracePod }
   /** An online pod is scaled away or a batch pod is cancelled (batch completion follows from runtimeMs). */

@@ -11,7 +11,7 @@
 // (of the memory gauge; a series stays visible for Prometheus' lookback delta, 5m by default, after it stops).
 // Batch pods are those of the namespaces given; their runtime is the time they were seen running.
 
-import type { NodeSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo } from '../../scheduler/core/model.ts';
 import type { Trace, TraceEvent, TracePod } from './events.ts';
 
 export interface PrometheusHistoryOptions {
@@ -77,7 +77,7 @@ export async function recordPrometheusHistory(o: PrometheusHistoryOptions): Prom
   if (cores.length === 0) throw new PrometheusError(`${o.url}: no machine_cpu_cores series between ${new Date(o.start).toISOString()} and ${new Date(o.end).toISOString()}: is the kubelet's cAdvisor endpoint scraped (with a "${nl}" label)?`);
 
   const ms = (t: number) => Math.round(t * 1000);
-  const nodes = new Map<string, NodeSpec & { first: number }>();
+  const nodes = new Map<string, NodeInfo & { first: number }>();
   const memOf = new Map(memory.map((s) => [s.metric[nl] ?? '', Number(s.values.at(-1)![1])]));
   for (const s of cores) {
     const name = s.metric[nl] ?? '';

@@ -8,7 +8,7 @@
 // expected runtime (tidal.io/expected-runtime) or the default given, less what it has already run.
 // Events are kept in memory until the recording ends (a snapshot plus samples, not a long trace).
 
-import type { NodeSpec, PodSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
 import type { ClusterState } from '../../scheduler/core/state.ts';
 import type { Trace, TraceEvent, TracePod } from './events.ts';
 
@@ -25,7 +25,7 @@ export const DEFAULT_RECORD: RecordOptions = { defaultBatchRuntimeMs: 3_600_000,
 export class ClusterRecorder {
   readonly events: TraceEvent[] = [];
   readonly #o: RecordOptions;
-  readonly #nodes = new Map<string, NodeSpec>();
+  readonly #nodes = new Map<string, NodeInfo>();
   readonly #pods = new Set<string>();
   #start = Infinity;
   #last = -Infinity;
@@ -95,7 +95,7 @@ export class ClusterRecorder {
     };
   }
 
-  #tracePod(p: PodSpec, now: number): TracePod {
+  #tracePod(p: PodInfo, now: number): TracePod {
     const batch = p.class === 'batch';
     const ran = p.startedAt > 0 ? Math.max(0, now - p.startedAt) : 0;
     const total = p.expectedRuntimeMs > 0 ? p.expectedRuntimeMs : this.#o.defaultBatchRuntimeMs;

@@ -7,7 +7,7 @@
 
 import { DateTime } from 'luxon';
 import { Rng } from './rng.ts';
-import type { NodeSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo } from '../../scheduler/core/model.ts';
 import type { Trace, TraceEvent, TracePod } from './events.ts';
 
 export const MINUTE = 60_000;
@@ -376,7 +376,7 @@ function* setup(o: SyntheticOptions, apps: App[], t0: number): Generator<TraceEv
   for (let i = 0; i < n.count; i++) {
     const name = `node-${pad(i + 1, width)}`;
     const zone = `zone-${zoneName(i % n.zones)}`;
-    const node: NodeSpec = {
+    const node: NodeInfo = {
       name,
       allocatable: { cpu: n.cpu, memory: n.memory },
       maxPods: n.maxPods,

@@ -20,7 +20,7 @@ import { register as registerDeschedule, plannerFromFlags } from '../../schedule
 import { register as registerSimulate } from '../../scheduler/cli/simulate.ts';
 import { ConfigError, parsePolicyConfig } from '../../scheduler/config/policy-loader.ts';
 import { simulate } from '../../simulator/engine/simulation.ts';
-import { policyByName } from '../../simulator/policies.ts';
+import { policyByName } from '../../simulator/policies/index.ts';
 import { readAlibaba2018, readTidalTrace, serializeEvent, TraceError } from '../../simulator/traces/index.ts';
 import type { TraceEvent, TracePod } from '../../simulator/traces/events.ts';
 import { runs } from './lib.ts';

@@ -1,10 +1,10 @@
 // Builders for core model objects in tests: terse defaults, override what a test is about.
 
-import type { NodeSpec, PodSpec } from '../../scheduler/core/model.ts';
+import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
 
 export const GiB = 2 ** 30;
 
-export function node(name: string, over: Partial<NodeSpec> = {}): NodeSpec {
+export function node(name: string, over: Partial<NodeInfo> = {}): NodeInfo {
   return {
     name,
     allocatable: { cpu: 16_000, memory: 64 * GiB },
@@ -18,7 +18,7 @@ export function node(name: string, over: Partial<NodeSpec> = {}): NodeSpec {
 
 let seq = 0;
 
-export function pod(over: Partial<PodSpec> = {}): PodSpec {
+export function pod(over: Partial<PodInfo> = {}): PodInfo {
   const n = ++seq;
   return {
     uid: over.uid ?? `uid-${n}`,
@@ -46,6 +46,6 @@ export function pod(over: Partial<PodSpec> = {}): PodSpec {
   };
 }
 
-export function batch(over: Partial<PodSpec> = {}): PodSpec {
+export function batch(over: Partial<PodInfo> = {}): PodInfo {
   return pod({ class: 'batch', app: 'job', ownerKind: 'Job', ownerName: 'job', priority: 5000, ...over });
 }

@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, batchFree, predictedOnline } from '../../scheduler/core/capacity.ts';
+import { batchCapacity, batchFree, predictedNonBatch } from '../../scheduler/core/capacity.ts';
 import { TIME_SHARING } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile, WindowSpec } from '../../scheduler/core/profile.ts';
@@ -89,7 +89,7 @@ describe('policy core properties', () => {
       fc.property(nodeLoad, level, (l, lv) => {
         const state = build([l]);
         const n = state.nodes.get('n0')!;
-        const online = predictedOnline(n, NOW);
+        const online = predictedNonBatch(n, NOW);
         const cap = batchCapacity(n, lv, online, { cpu: 0, memory: 0 });
         const free = batchFree(n, lv, online, { cpu: 0, memory: 0 });
         const a = n.spec.allocatable;
@@ -116,7 +116,7 @@ describe('policy core properties', () => {
         const ctx = engine.context(p, NOW);
         for (const n of engine.filter(ctx, null).feasible) {
           placements++;
-          const online = predictedOnline(n, NOW);
+          const online = predictedNonBatch(n, NOW);
           // Sample the effective level every 5 minutes over the runtime: the pod must fit at every instant.
           for (let t = NOW; t <= NOW + runtimeH * H; t += 5 * 60_000) {
             const free = batchFree(n, timeline.at(t), online, { cpu: 0, memory: 0 });

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine, type PlaceResult } from '../../scheduler/core/engine.ts';
-import type { PodSpec } from '../../scheduler/core/model.ts';
+import type { PodInfo } from '../../scheduler/core/model.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { GiB, node, pod } from '../helpers/core.ts';
@@ -71,7 +71,7 @@ function run(config: PolicyConfig, nodes: number, shapes: Shape[], ops: Op[]): v
   let nextNode = 0;
   let uid = 0;
   const names: string[] = [];
-  const bound: PodSpec[][] = [[], []];
+  const bound: PodInfo[][] = [[], []];
   const cordoned = new Set<string>();
   const addNode = (cpu: number) => {
     const name = `n-${nextNode++}`;

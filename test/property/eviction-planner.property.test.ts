@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, predictedOnline } from '../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../scheduler/core/capacity.ts';
 import { DEFAULT_PLANNER, planEvictions, type PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
@@ -87,7 +87,7 @@ describe('eviction planner properties', () => {
         const plan = planEvictions({ state, timeline, now: NOW, config, rateBudget: Infinity, hotStreaks: new Map() });
         for (const e of plan.evictions) state.removePod(e.pod.uid);
         for (const n of state.nodeList) {
-          const cap = batchCapacity(n, lv, predictedOnline(n, NOW), { cpu: 0, memory: 0 });
+          const cap = batchCapacity(n, lv, predictedNonBatch(n, NOW), { cpu: 0, memory: 0 });
           const stuck = [...n.pods.values()].filter((p) => p.class === 'batch' && p.ownerKind === '');
           const stuckCpu = stuck.reduce((s, p) => s + p.requests.cpu, 0);
           const stuckMem = stuck.reduce((s, p) => s + p.requests.memory, 0);

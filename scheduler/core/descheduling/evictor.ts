@@ -18,7 +18,7 @@
 // Counters live in the instance: one Evictor per descheduling cycle; run() may be called more than
 // once in a cycle (one strategy after another) and the limits span the calls.
 
-import type { PodSpec, Resources } from '../model.ts';
+import type { PodInfo, Resources } from '../model.ts';
 import type { ClusterState, NodeState } from '../state.ts';
 import { compareVictims, notEvictable, type EvictionRules } from '../victims.ts';
 import type { Need } from './needs.ts';
@@ -47,7 +47,7 @@ export interface EvictorOptions {
 }
 
 export interface PlannedEviction<R extends string = string> {
-  pod: PodSpec;
+  pod: PodInfo;
   node: string;
   reason: R;
   /** Why, in words, for the pod annotation and the Kubernetes Event. */
@@ -117,12 +117,12 @@ export class Evictor<N extends Need = Need> {
    * The node's evictable pods not in flight nor already planned, cheapest first; the batch ones the
    * rules protect are counted as skipped.
    */
-  victims(node: NodeState): PodSpec[] {
+  victims(node: NodeState): PodInfo[] {
     const { rules } = this.#o;
     const now = this.#now;
     const inFlight = this.#inFlight;
     const planned = this.#planned;
-    const out: PodSpec[] = [];
+    const out: PodInfo[] = [];
     for (const p of node.pods.values()) {
       if (inFlight.has(p.uid) || (planned !== null && planned.has(p.uid))) continue;
       const why = notEvictable(p, rules, now);

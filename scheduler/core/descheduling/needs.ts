@@ -2,7 +2,7 @@
 // knowing the strategy: is more wanted, would this pod help, count it as gone. A strategy states
 // needs; it never picks victims or counts limits itself.
 
-import type { PodSpec, Resources } from '../model.ts';
+import type { PodInfo, Resources } from '../model.ts';
 import type { NodeState } from '../state.ts';
 
 export interface Need<R extends string = string> {
@@ -14,14 +14,14 @@ export interface Need<R extends string = string> {
   /** More evictions are wanted on this node. */
   unmet(): boolean;
   /** Evicting the pod frees something this need is short of. */
-  helps(pod: PodSpec): boolean;
+  helps(pod: PodInfo): boolean;
   /**
    * A condition of the strategy's own that the evictor's limits do not cover (Koordinator's: the cold
    * nodes can take the pod's usage); false stops evicting from the node. Absent: always admitted.
    */
-  admit?(pod: PodSpec): boolean;
+  admit?(pod: PodInfo): boolean;
   /** Counts the pod as gone (called for every eviction on the node, whichever need it was for). */
-  take(pod: PodSpec): void;
+  take(pod: PodInfo): void;
   /** What is still over (0 when met), for the plan's report. */
   remaining(): Resources;
   /** Why, in words, for the pod annotation and the Kubernetes Event. */
@@ -41,10 +41,10 @@ export class ExcessNeed<R extends string = string> implements Need<R> {
   readonly initial: Readonly<Resources>;
   #cpu: number;
   #memory: number;
-  readonly #freed: (pod: PodSpec) => Resources;
+  readonly #freed: (pod: PodInfo) => Resources;
   readonly #message: (node: NodeState) => string;
 
-  constructor(node: NodeState, reason: R, excess: Resources, freed: (pod: PodSpec) => Resources, message: (node: NodeState) => string) {
+  constructor(node: NodeState, reason: R, excess: Resources, freed: (pod: PodInfo) => Resources, message: (node: NodeState) => string) {
     this.node = node;
     this.reason = reason;
     this.initial = excess;
@@ -60,13 +60,13 @@ export class ExcessNeed<R extends string = string> implements Need<R> {
     return this.#cpu > 0 || this.#memory > 0;
   }
 
-  helps(pod: PodSpec): boolean {
+  helps(pod: PodInfo): boolean {
     if (this.#cpu <= 0 && this.#memory <= 0) return false;
     const f = this.#freed(pod);
     return (this.#cpu > 0 && f.cpu > 0) || (this.#memory > 0 && f.memory > 0);
   }
 
-  take(pod: PodSpec): void {
+  take(pod: PodInfo): void {
     const f = this.#freed(pod);
     this.#cpu -= f.cpu;
     this.#memory -= f.memory;
@@ -81,4 +81,4 @@ export class ExcessNeed<R extends string = string> implements Need<R> {
   }
 }
 
-export const byRequests = (pod: PodSpec): Resources => pod.requests;
+export const byRequests = (pod: PodInfo): Resources => pod.requests;

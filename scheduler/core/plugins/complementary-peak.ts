@@ -1,6 +1,6 @@
 // Complementary-peak placement (Ant's "union resource" idea): online services whose daily
 // peaks do not coincide share nodes, so that one node's capacity serves one service at its peak and
-// another at its own. Each node's tenants' learned curves are summed slot by slot (curves-table.ts);
+// another at its own. Each node's tenants' learned curves are summed slot by slot (node-curves.ts);
 // the pod being placed adds its app's per-pod curve, and what matters is the peak of the SUM over the
 // coming day, not the sum of the peaks:
 //
@@ -23,7 +23,7 @@
 // single slots only in blocks where that bound crosses the limit.
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
-import { BLOCK_SLOTS, BLOCKS, type NodeCurves } from '../curves-table.ts';
+import { BLOCK_SLOTS, BLOCKS, type NodeCurves } from '../node-curves.ts';
 import { capacityFormula } from '../capacity.ts';
 import { failWith, stateKey, weightedScore, type CurveContext, type FilterDefinition, type PluginHandle, type PodContext, type ScoreDefinition, type SlotLevels } from '../framework.ts';
 
@@ -377,7 +377,7 @@ function prepareSpan(pc: PodCurve): void {
 
 /**
  * Batch capacity over a batch pod's runtime from the curves: in each slot d of the span, the online
- * side is expected at predictedOnline (now) plus the rise of the node's summed curve from now's slot
+ * side is expected at predictedNonBatch (now) plus the rise of the node's summed curve from now's slot
  * to d (never less than now: the curve adds what is coming, the observation anchors the level), and
  *
  *   capacity(d) = min(A x batchShare(d), A x (1 - onlineHeadroom(d)) - online(d))

@@ -23,7 +23,7 @@
 // nodes, each at its requests against allocatable (offline pods use Katalyst's reclaimed resources,
 // which on a node without online pods are the node).
 
-import type { NodeSpec, PodSpec, Resources } from '../../../scheduler/core/model.ts';
+import type { NodeInfo, PodInfo, Resources } from '../../../scheduler/core/model.ts';
 import type { ClusterState, NodeState } from '../../../scheduler/core/state.ts';
 
 const P = 'tide.katalyst.kubewharf.io';
@@ -40,12 +40,12 @@ export const TIDE_INTERVAL_MS = 10_000;
 
 export type NodeType = 'online' | 'offline';
 
-export function nodeTypeOf(spec: NodeSpec): NodeType | null {
+export function nodeTypeOf(spec: NodeInfo): NodeType | null {
   const v = spec.labels[TIDE_LABELS.nodeType];
   return v === 'online' || v === 'offline' ? v : null;
 }
 
-export function isTide(spec: NodeSpec): boolean {
+export function isTide(spec: NodeInfo): boolean {
   return spec.labels[TIDE_LABELS.tide] === 'true';
 }
 
@@ -73,7 +73,7 @@ export function flipLabels(base: Readonly<Record<string, string>>, to: NodeType)
  * Roles for nodes not yet in the pool, given the pool's nodes (reconcile): reserved online up to
  * ceil(online x n), then reserved offline up to floor(offline x n), the rest tide (online).
  */
-export function classifyNewNodes(nodes: readonly NodeSpec[], reserve = TIDE_DEFAULT_RESERVE): Map<string, 'reserve-online' | 'reserve-offline' | 'tide-online'> {
+export function classifyNewNodes(nodes: readonly NodeInfo[], reserve = TIDE_DEFAULT_RESERVE): Map<string, 'reserve-online' | 'reserve-offline' | 'tide-online'> {
   const n = nodes.length;
   const wantOnline = Math.ceil(reserve.online * n - 1e-9);
   const wantOffline = Math.floor(reserve.offline * n + 1e-9);
@@ -124,13 +124,13 @@ function fits(req: Resources, free: Resources & { pods: number }): boolean {
   return req.cpu <= free.cpu && req.memory <= free.memory && free.pods >= 1;
 }
 
-export type TideAction = { flip: string; to: NodeType; evict: PodSpec[]; reason: string } | null;
+export type TideAction = { flip: string; to: NodeType; evict: PodInfo[]; reason: string } | null;
 
 /**
  * One Tide cycle. `pending` are the online pods waiting for a node; `fitsNow(pod)` says whether the
  * scheduler could place one now (the controller leaves those to it).
  */
-export function tideStep(state: ClusterState, pending: readonly PodSpec[], fitsNow: (pod: PodSpec) => boolean): TideAction {
+export function tideStep(state: ClusterState, pending: readonly PodInfo[], fitsNow: (pod: PodInfo) => boolean): TideAction {
   const tide = state.nodeList.filter((n) => isTide(n.spec) && n.spec.labels[TIDE_LABELS.pool] === TIDE_POOL && !n.spec.unschedulable);
   const stuck = pending.filter((p) => p.class === 'online' && !fitsNow(p));
   if (stuck.length > 0) {
@@ -148,7 +148,7 @@ export function tideStep(state: ClusterState, pending: readonly PodSpec[], fitsN
   const others = state.nodeList.filter((n) => n !== candidate && nodeTypeOf(n.spec) === 'online' && !n.spec.unschedulable);
   const free = others.map(onlineFree);
   const movers = [...candidate.pods.values()].filter((p) => p.class === 'online').sort((x, y) => y.requests.cpu - x.requests.cpu || y.requests.memory - x.requests.memory || (x.uid < y.uid ? -1 : 1));
-  const bySize = (x: PodSpec, y: PodSpec) => y.requests.cpu - x.requests.cpu || y.requests.memory - x.requests.memory || (x.uid < y.uid ? -1 : 1);
+  const bySize = (x: PodInfo, y: PodInfo) => y.requests.cpu - x.requests.cpu || y.requests.memory - x.requests.memory || (x.uid < y.uid ? -1 : 1);
   movers.sort(bySize);
   for (const p of movers) {
     const k = free.findIndex((f) => fits(p.requests, f));

@@ -11,7 +11,7 @@
 import { KatalystTideNodeType } from './plugin.ts';
 import { KUBE_DEFAULT, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
-import type { PodSpec } from '../../../scheduler/core/model.ts';
+import type { PodInfo } from '../../../scheduler/core/model.ts';
 import { classifyNewNodes, flipLabels, poolLabels, TIDE_DEFAULT_RESERVE, TIDE_INTERVAL_MS, TIDE_LABELS, tideStep } from './formula.ts';
 import type { PeerController, SimPolicy } from '../../policies/types.ts';
 
@@ -35,7 +35,7 @@ export function tideControllerWith(reserve: { online: number; offline: number })
       }
       const pending = api.pending('online');
       if (api.state.version === seen && pending.length === seenPending) return;
-      const fitsNow = (pod: PodSpec) => api.engine.filter(api.engine.context(pod, now), null).feasible.length > 0;
+      const fitsNow = (pod: PodInfo) => api.engine.filter(api.engine.context(pod, now), null).feasible.length > 0;
       const action = tideStep(api.state, pending, fitsNow);
       if (action) {
         api.setNodeLabels(action.flip, flipLabels(api.state.nodes.get(action.flip)!.spec.labels, action.to));

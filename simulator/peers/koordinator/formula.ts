@@ -35,7 +35,7 @@
 //   capacity runs out; at most 2 migrating pods per node (maxMigratingPerNode), eviction QPS 10.
 //   Victims: batch pods only, in the core's order (victims.ts).
 
-import type { PodSpec, Resources } from '../../../scheduler/core/model.ts';
+import type { PodInfo, Resources } from '../../../scheduler/core/model.ts';
 import type { Level } from '../../../scheduler/core/profile.ts';
 import type { ClusterState, NodeState } from '../../../scheduler/core/state.ts';
 import { DEFAULT_USAGE, type UsageConfig } from '../../../scheduler/core/usage.ts';
@@ -255,7 +255,7 @@ export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): L
   }
   out.hot = hot.map((h) => h.node.name);
   if (hot.length === 0 || out.cold.length === 0) return out;
-  const usageOf = (p: PodSpec): Resources => state.podUsage.get(p.uid) ?? p.requests;
+  const usageOf = (p: PodInfo): Resources => state.podUsage.get(p.uid) ?? p.requests;
   const message = (node: string) =>
     `Koordinator LowNodeLoad: ${node} usage above ${hi.cpu}% cpu or ${hi.memory}% memory for ${config.consecutiveAbnormalities} consecutive observations; moving load to the ${out.cold.length} cold node(s)`;
   for (const { node, usage, load } of hot) {

@@ -16,7 +16,7 @@
 // oversubscription scheduling resumes; the simulator does not model that gate).
 
 import { DateTime } from 'luxon';
-import type { PodSpec } from '../../../scheduler/core/model.ts';
+import type { PodInfo } from '../../../scheduler/core/model.ts';
 import type { Level } from '../../../scheduler/core/profile.ts';
 import type { ClusterState } from '../../../scheduler/core/state.ts';
 import { compareVictims, notEvictable, type EvictionRules } from '../../../scheduler/core/victims.ts';
@@ -82,8 +82,8 @@ export interface WindowCloseInput {
  * `jobBudget` pods, cheapest first (the core's victim order). Pods without a job (ownerName "") count
  * as their own job.
  */
-export function planWindowClose(input: WindowCloseInput): Array<{ pod: PodSpec; node: string }> {
-  const byJob = new Map<string, Array<{ pod: PodSpec; node: string }>>();
+export function planWindowClose(input: WindowCloseInput): Array<{ pod: PodInfo; node: string }> {
+  const byJob = new Map<string, Array<{ pod: PodInfo; node: string }>>();
   for (const node of input.state.nodeList) {
     const zone = node.spec.labels[REVOCABLE_ZONE_LABEL];
     if (zone === undefined || input.open(zone)) continue;
@@ -95,7 +95,7 @@ export function planWindowClose(input: WindowCloseInput): Array<{ pod: PodSpec; 
       list.push({ pod: p, node: node.name });
     }
   }
-  const out: Array<{ pod: PodSpec; node: string }> = [];
+  const out: Array<{ pod: PodInfo; node: string }> = [];
   for (const job of [...byJob.keys()].sort()) {
     const list = byJob.get(job)!.sort((x, y) => compareVictims(x.pod, y.pod, input.now));
     out.push(...list.slice(0, input.jobBudget));

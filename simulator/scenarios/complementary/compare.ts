@@ -22,7 +22,7 @@ import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.
 import type { PolicyTotals } from '../../engine/metrics.ts';
 import { simulate } from '../../engine/simulation.ts';
 import { planCapacity } from '../../plan.ts';
-import { POLICIES, type PeerController, type SimPolicy } from '../../policies.ts';
+import { POLICIES, type PeerController, type SimPolicy } from '../../policies/index.ts';
 import type { Trace, TraceEvent } from '../../traces/events.ts';
 import { readTidalTrace } from '../../traces/tidal.ts';
 

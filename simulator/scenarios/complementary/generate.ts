@@ -19,7 +19,7 @@
 
 import { readFileSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { NodeSpec } from '../../../scheduler/core/model.ts';
+import type { NodeInfo } from '../../../scheduler/core/model.ts';
 import type { Trace, TraceEvent, TracePod } from '../../traces/events.ts';
 import { Rng } from '../../traces/rng.ts';
 import { writeTrace } from '../../traces/tidal.ts';
@@ -78,7 +78,7 @@ async function* events(o: typeof OPTIONS): AsyncGenerator<TraceEvent> {
   apps.forEach((a, i) => (a.index = i));
   for (let i = 0; i < o.nodes; i++) {
     const zone = `zone-${'abc'[i % 3]}`;
-    const node: NodeSpec = {
+    const node: NodeInfo = {
       name: `node-${String(i).padStart(3, '0')}`,
       allocatable: { cpu: o.nodeCpu, memory: o.nodeMemGiB * GiB },
       maxPods: 110,

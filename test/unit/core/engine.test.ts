@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
@@ -20,7 +20,7 @@ describe('batch capacity', () => {
     const { state } = setup();
     const n = state.upsertNode(node('n1'), NOW); // 16 cores, 64 GiB
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 4000, memory: 8 * GiB } }), NOW);
-    const online = predictedOnline(n, NOW);
+    const online = predictedNonBatch(n, NOW);
     expect(online).toEqual({ cpu: 4000, memory: 8 * GiB });
     // min(16*0.5, 16*(1-0.2) - 4) = min(8, 8.8) = 8 cores; memory min(32, 51.2-8) = 32 GiB
     expect(batchCapacity(n, { batchShare: 0.5, onlineHeadroom: 0.2 }, online, { cpu: 0, memory: 0 })).toEqual({ cpu: 8000, memory: 32 * GiB });
@@ -38,15 +38,15 @@ describe('batch capacity', () => {
       state.recordNodeUsage('n1', { time: NOW - 20 * 60_000 + i * 60_000, online: { cpu: 1000 + i * 100, memory: GiB }, batch: { cpu: 0, memory: 0 } });
     }
     // p95 of 1000..2900 (step 100) is 2805; the latest (2900) is larger
-    expect(predictedOnline(n, NOW).cpu).toBeCloseTo(2900);
+    expect(predictedNonBatch(n, NOW).cpu).toBeCloseTo(2900);
     // A pod bound after the latest sample counts at its request until usage shows it.
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 500, memory: GiB } }), NOW);
-    expect(predictedOnline(n, NOW).cpu).toBeCloseTo(3400);
+    expect(predictedNonBatch(n, NOW).cpu).toBeCloseTo(3400);
     state.recordNodeUsage('n1', { time: NOW + 1000, online: { cpu: 1500, memory: GiB }, batch: { cpu: 0, memory: 0 } });
     // 21 samples now (1000..2900 and 1500): the p95 is the 20th smallest, 2800; the unmetered pod is metered.
-    expect(predictedOnline(n, NOW + 1000).cpu).toBe(2800);
+    expect(predictedNonBatch(n, NOW + 1000).cpu).toBe(2800);
     // Stale usage falls back to requests.
-    expect(predictedOnline(n, NOW + 2 * H).cpu).toBe(8500);
+    expect(predictedNonBatch(n, NOW + 2 * H).cpu).toBe(8500);
   });
 });
 

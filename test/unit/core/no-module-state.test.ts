@@ -12,7 +12,7 @@ import { loadProfileFile } from '../../../profiles/loader.ts';
 import { TIME_SHARING } from '../../../scheduler/core/config.ts';
 import { PolicyEngine, type PlaceResult } from '../../../scheduler/core/engine.ts';
 import type { PluginDefinition } from '../../../scheduler/core/framework.ts';
-import type { PodSpec } from '../../../scheduler/core/model.ts';
+import type { PodInfo } from '../../../scheduler/core/model.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { KOORDINATOR } from '../../../simulator/peers/koordinator/policy.ts';
 import { GiB, node, pod } from '../../helpers/core.ts';
@@ -83,7 +83,7 @@ function world(config = TIME_SHARING, definitions: readonly PluginDefinition[] =
 }
 
 /** Pods of a few shapes: online of the four apps, batch with and without runtimes. */
-function pods(prefix: string, n: number): PodSpec[] {
+function pods(prefix: string, n: number): PodInfo[] {
   return Array.from({ length: n }, (_, k) =>
     k % 3 === 2
       ? pod({ uid: `${prefix}-${k}`, name: `${prefix}-${k}`, class: 'batch', app: `job-${k % 2}`, requests: { cpu: 2000 + 500 * (k % 4), memory: 2 * GiB }, extendedBatchResources: true, priority: 5000, expectedRuntimeMs: (k % 2) * 90 * MIN })
@@ -93,7 +93,7 @@ function pods(prefix: string, n: number): PodSpec[] {
 
 const summary = (r: PlaceResult) => ({ node: r.node?.name ?? null, score: r.score, evaluated: r.evaluated, rejectedBy: [...r.rejectedBy] });
 
-function placeAndBind(w: ReturnType<typeof world>, p: PodSpec) {
+function placeAndBind(w: ReturnType<typeof world>, p: PodInfo) {
   const r = w.engine.place(p, T0);
   if (r.node) w.state.upsertPod({ ...p, nodeName: r.node.name, startedAt: T0 }, T0);
   return summary(r);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KUBE_DEFAULT, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
-import type { PodSpec } from '../../../scheduler/core/model.ts';
+import type { PodInfo } from '../../../scheduler/core/model.ts';
 import {
   candidateWindow,
   nodesWherePreemptionMightHelp,
@@ -95,7 +95,7 @@ function preemptCluster(config: PolicyConfig = KUBE_DEFAULT) {
   for (const name of ['a-cordoned', 'n1', 'n2', 'n3', 'n4']) state.upsertNode(node(name, { ...size, unschedulable: name === 'a-cordoned' }), NOW);
   const web = (uid: string, nodeName: string, cpu: number, app = `web-${uid}`) => pod({ uid, nodeName, app, priority: 9500, requests: { cpu, memory: GiB } });
   const job = (uid: string, nodeName: string, cpu: number) => batch({ uid, name: uid, nodeName, requests: { cpu, memory: GiB }, startedAt: NOW - 600_000 });
-  const pods: PodSpec[] = [
+  const pods: PodInfo[] = [
     web('wa', 'a-cordoned', 2000),
     job('ba', 'a-cordoned', 6000),
     web('w1', 'n1', 4000),
@@ -113,7 +113,7 @@ function preemptCluster(config: PolicyConfig = KUBE_DEFAULT) {
   return { state, engine };
 }
 
-const preemptor = (over: Partial<PodSpec> = {}) => pod({ uid: 'a', app: 'shop', priority: 9500, requests: { cpu: 3000, memory: GiB }, ...over });
+const preemptor = (over: Partial<PodInfo> = {}) => pod({ uid: 'a', app: 'shop', priority: 9500, requests: { cpu: 3000, memory: GiB }, ...over });
 const row = (state: ClusterState, name: string) => state.rows.get(name)!;
 
 describe('preemption candidates', () => {

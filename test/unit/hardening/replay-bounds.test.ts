@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
-import { policyByName } from '../../../simulator/policies.ts';
+import { policyByName } from '../../../simulator/policies/index.ts';
 import { readTidalTrace, serializeEvent, TraceError } from '../../../simulator/traces/index.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { tracePod } from '../../helpers/trace.ts';

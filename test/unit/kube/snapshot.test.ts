@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { DEFAULT_CLASSIFICATION } from '../../../scheduler/core/classify.ts';
 import { VirtualClock } from '../../../scheduler/core/clock.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
@@ -30,7 +30,7 @@ describe('cluster snapshots', () => {
     expect(state.nodes.get('node-d')!.spec.unschedulable).toBe(true);
     // Usage is fresh at load time, so the core predicts from it rather than from requests.
     const a = state.nodes.get('node-a')!;
-    expect(predictedOnline(a, NOW).cpu).toBeGreaterThan(4000);
+    expect(predictedNonBatch(a, NOW).cpu).toBeGreaterThan(4000);
     expect(a.usage.latestTime()).toBe(NOW - 60_000);
   });
 

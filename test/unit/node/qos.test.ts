@@ -1,4 +1,4 @@
-// QoS class and oom_score_adj from a PodSpec's sums.
+// QoS class and oom_score_adj from a PodInfo's sums.
 
 import { describe, expect, it } from 'vitest';
 import { podOomScoreAdj, qosClassOf } from '../../../simulator/node/qos.ts';

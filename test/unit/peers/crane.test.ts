@@ -10,7 +10,7 @@ import { annotatorLoad, craneElastic, dynamicOverload, dynamicScore, elasticFrom
 import { ELASTIC_KEYS, LOAD_KEYS } from '../../../simulator/peers/crane/plugin.ts';
 import { CRANE } from '../../../simulator/peers/crane/policy.ts';
 import { craneController } from '../../../simulator/peers/crane/controller.ts';
-import { policyByName, type ControllerApi } from '../../../simulator/policies.ts';
+import { policyByName, type ControllerApi } from '../../../simulator/policies/index.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { batch, GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';

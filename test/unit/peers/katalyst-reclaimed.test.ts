@@ -8,7 +8,7 @@ import { ClusterState } from '../../../scheduler/core/state.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
 import { reclaimedCpu, reclaimedMemory, reclaimSupply, reported, utilBasedHeadroom } from '../../../simulator/peers/katalyst-reclaimed/formula.ts';
 import { KATALYST_RECLAIMED } from '../../../simulator/peers/katalyst-reclaimed/policy.ts';
-import { policyByName } from '../../../simulator/policies.ts';
+import { policyByName } from '../../../simulator/policies/index.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { batch, GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';

@@ -2,7 +2,7 @@
 // (simulator/peers/koordinator/formula.ts), so that it cannot quietly become a straw man.
 
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, batchFree, predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { batchCapacity, batchFree, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
 import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../simulator/peers/koordinator/formula.ts';
@@ -47,25 +47,25 @@ describe('koordinator batch capacity in the core (KOORDINATOR_LEVEL, latest metr
     // An earlier, higher sample does not count: Koordinator reads the latest metric only.
     sample(state, 'n1', NOW - 10 * MIN, { cpu: 8000, memory: 20 * GiB });
     sample(state, 'n1', NOW - 5 * MIN, { cpu: 4000, memory: 16 * GiB });
-    const cap = batchCapacity(n, KOORDINATOR_LEVEL, predictedOnline(n, NOW), { cpu: 0, memory: 0 });
+    const cap = batchCapacity(n, KOORDINATOR_LEVEL, predictedNonBatch(n, NOW), { cpu: 0, memory: 0 });
     expect(cap.cpu).toBe(16_000 * 0.6 - 4000); // 5600
     expect(cap.memory).toBeCloseTo(64 * GiB * 0.65 - 16 * GiB, 0); // 25.6 GiB
     // An online pod bound after the sample, no metric yet: counts at its request.
     state.upsertPod(pod({ nodeName: 'n1', requests: { cpu: 2000, memory: 4 * GiB } }), NOW);
-    const cap2 = batchCapacity(n, KOORDINATOR_LEVEL, predictedOnline(n, NOW), { cpu: 0, memory: 0 });
+    const cap2 = batchCapacity(n, KOORDINATOR_LEVEL, predictedNonBatch(n, NOW), { cpu: 0, memory: 0 });
     expect(cap2.cpu).toBe(3600);
     expect(cap2.memory).toBeCloseTo(21.6 * GiB, 0);
     // Batch already there is subtracted by batchFree.
     state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 1000, memory: GiB } }), NOW);
-    expect(batchFree(n, KOORDINATOR_LEVEL, predictedOnline(n, NOW), { cpu: 0, memory: 0 }).cpu).toBe(2600);
+    expect(batchFree(n, KOORDINATOR_LEVEL, predictedNonBatch(n, NOW), { cpu: 0, memory: 0 }).cpu).toBe(2600);
   });
 
   it('is 0 when the metric is older than 15 minutes', () => {
     const state = new ClusterState(KOORDINATOR_USAGE);
     const n = state.upsertNode(node('n1'), NOW - 30 * MIN);
     sample(state, 'n1', NOW - 16 * MIN, { cpu: 1000, memory: GiB });
-    expect(batchCapacity(n, KOORDINATOR_LEVEL, predictedOnline(n, NOW), { cpu: 0, memory: 0 })).toEqual({ cpu: 0, memory: 0 });
-    expect(batchCapacity(n, KOORDINATOR_LEVEL, predictedOnline(n, NOW - 2 * MIN), { cpu: 0, memory: 0 }).cpu).toBe(8600);
+    expect(batchCapacity(n, KOORDINATOR_LEVEL, predictedNonBatch(n, NOW), { cpu: 0, memory: 0 })).toEqual({ cpu: 0, memory: 0 });
+    expect(batchCapacity(n, KOORDINATOR_LEVEL, predictedNonBatch(n, NOW - 2 * MIN), { cpu: 0, memory: 0 }).cpu).toBe(8600);
   });
 
   it('carries the model through the timeline of its constant profile', () => {

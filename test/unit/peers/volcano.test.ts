@@ -2,7 +2,7 @@
 // (simulator/peers/volcano-tdm/formula.ts).
 
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { parseDailyWindow, planWindowClose, REVOCABLE_ZONE_LABEL, VOLCANO_LEVEL, windowOpen } from '../../../simulator/peers/volcano-tdm/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
@@ -40,7 +40,7 @@ describe('volcano oversubscription', () => {
     const n = state.upsertNode(node('n1'), 0); // 16 cores, 64 GiB
     state.recordNodeUsage('n1', { time: 0, online: { cpu: 6000, memory: 24 * GiB }, batch: { cpu: 0, memory: 0 } });
     // (16000 - 6000) x 0.6 = 6000; (64 - 24) GiB x 0.6 = 24 GiB
-    const cap = batchCapacity(n, VOLCANO_LEVEL, predictedOnline(n, 1000), { cpu: 0, memory: 0 });
+    const cap = batchCapacity(n, VOLCANO_LEVEL, predictedNonBatch(n, 1000), { cpu: 0, memory: 0 });
     expect(cap.cpu).toBeCloseTo(6000, 6);
     expect(cap.memory).toBeCloseTo(24 * GiB, 0);
   });

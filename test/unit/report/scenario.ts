@@ -4,7 +4,7 @@
 
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
-import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies.ts';
+import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';

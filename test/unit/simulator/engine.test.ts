@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, predictedOnline } from '../../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
-import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies.ts';
+import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
 import { readTidalTrace } from '../../../simulator/traces/tidal.ts';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
@@ -84,7 +84,7 @@ describe('simulator engine', () => {
         if (sim.policy.name === 'time-sharing' && phase === 'deschedule') {
           const level = sim.timeline.at(now);
           for (const n of sim.state.nodeList) {
-            const cap = batchCapacity(n, level, predictedOnline(n, now), { cpu: 0, memory: 0 });
+            const cap = batchCapacity(n, level, predictedNonBatch(n, now), { cpu: 0, memory: 0 });
             expect(n.requested.batch.cpu).toBeLessThanOrEqual(cap.cpu + 1e-6);
             expect(n.requested.batch.memory).toBeLessThanOrEqual(cap.memory + 1e-6);
             checkedDrains++;

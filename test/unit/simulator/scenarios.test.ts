@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
-import { policyByName } from '../../../simulator/policies.ts';
+import { policyByName } from '../../../simulator/policies/index.ts';
 import { COMPARED_POLICIES, scenarioTable } from '../../../simulator/scenarios/compare.ts';
 import { contentDigest, expectedDigest, SCENARIOS, SCENARIOS_DIR } from '../../../simulator/scenarios/make.ts';
 import { openTrace } from '../../../simulator/traces/index.ts';

@@ -3,12 +3,12 @@
 // brings it under the target, per resource
 //   excess = max(0, usage - usage of batch already leaving - target x allocatable).
 // With a lookahead, usage predicted for the next slots counts too: the observed usage plus the
-// largest rise of the node's summed online curves (curves-table.ts) over those slots from now's
+// largest rise of the node's summed online curves (node-curves.ts) over those slots from now's
 // slot, so that batch makes way before a tenant's learned peak rather than after it. Paid down by
 // the victims' observed usage (a pod without a metric at its requests).
 
 import { SLOTS_PER_DAY } from '../../app-curves.ts';
-import type { PodSpec, Resources } from '../../model.ts';
+import type { PodInfo, Resources } from '../../model.ts';
 import type { ClusterState, NodeState } from '../../state.ts';
 import { ExcessNeed } from '../needs.ts';
 
@@ -58,7 +58,7 @@ export function hotSpotNeeds(input: HotSpotInput): HotSpotResult {
   const gate = `for ${hs.consecutive} consecutive observations`;
   const observed = (node: NodeState) => `Tidal hot-spot relief: ${node.name} usage above ${above} ${gate}`;
   const predicted = (node: NodeState) => `Tidal hot-spot relief: ${node.name} usage predicted above ${above} within ${(hs.lookaheadSlots ?? 0) * 15} minutes (its tenants' usage curves) ${gate}`;
-  const usageOf = (p: PodSpec): Resources => state.podUsage.get(p.uid) ?? p.requests;
+  const usageOf = (p: PodInfo): Resources => state.podUsage.get(p.uid) ?? p.requests;
 
   for (const node of state.nodeList) {
     const sample = node.usage.latest();

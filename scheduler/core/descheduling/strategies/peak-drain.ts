@@ -4,7 +4,7 @@
 // window's drain lead time and ramp (timeline.ts), so a coming peak is drained ahead of time and
 // gradually, a few pods per cycle. Paid down by the victims' requests.
 
-import { batchCapacity, predictedOnline } from '../../capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../capacity.ts';
 import type { ClusterState, NodeState } from '../../state.ts';
 import type { EffectiveLevel } from '../../timeline.ts';
 import { byRequests, ExcessNeed } from '../needs.ts';
@@ -52,7 +52,7 @@ export function peakDrainNeeds(input: PeakDrainInput): Array<ExcessNeed<'peak-dr
       leavingCpu += p.requests.cpu;
       leavingMem += p.requests.memory;
     }
-    batchCapacity(node, level, predictedOnline(node, now), cap);
+    batchCapacity(node, level, predictedNonBatch(node, now), cap);
     const b = node.requested.batch;
     const excess = { cpu: Math.max(0, b.cpu - leavingCpu - cap.cpu), memory: Math.max(0, b.memory - leavingMem - cap.memory) };
     if (excess.cpu + excess.memory === 0) continue;

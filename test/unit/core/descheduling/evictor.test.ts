@@ -6,7 +6,7 @@ import { Evictor, NO_LIMITS, type EvictorOptions } from '../../../../scheduler/c
 import type { Need } from '../../../../scheduler/core/descheduling/needs.ts';
 import { hotSpotNeeds } from '../../../../scheduler/core/descheduling/strategies/hot-spot.ts';
 import { peakDrainNeeds } from '../../../../scheduler/core/descheduling/strategies/peak-drain.ts';
-import type { PodSpec } from '../../../../scheduler/core/model.ts';
+import type { PodInfo } from '../../../../scheduler/core/model.ts';
 import { DEFAULT_LOW_NODE_LOAD, lowNodeLoadNeeds } from '../../../../simulator/peers/koordinator/formula.ts';
 import { constantProfile } from '../../../../scheduler/core/profile.ts';
 import { ClusterState, type NodeState } from '../../../../scheduler/core/state.ts';
@@ -26,7 +26,7 @@ function countNeed(n: NodeState, count: number, severity: number, over: Partial<
     severity,
     unmet: () => taken.length < count,
     helps: () => true,
-    take: (p: PodSpec) => void taken.push(p.uid),
+    take: (p: PodInfo) => void taken.push(p.uid),
     remaining: () => ({ cpu: count - taken.length, memory: 0 }),
     message: () => `test on ${n.name}`,
     ...over,

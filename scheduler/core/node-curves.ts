@@ -19,7 +19,7 @@
 // is not decisive (plugins/complementary-peak.ts).
 
 import { SLOTS_PER_DAY, newDayCurve, type AppCurves, type DayCurve } from './app-curves.ts';
-import type { PodSpec } from './model.ts';
+import type { PodInfo } from './model.ts';
 import type { NodeState } from './state.ts';
 
 export const BLOCK_SLOTS = 8;
@@ -126,7 +126,7 @@ export class NodeCurves {
   // ---- pods ---------------------------------------------------------------------------------------
 
   /** A pod joins node's row (online: its app's curve; system: flat at requests; batch: nothing). */
-  attach(pod: PodSpec, node: NodeState): void {
+  attach(pod: PodInfo, node: NodeState): void {
     if (pod.class === 'batch') return;
     const i = node.index;
     if (pod.class === 'system') {
@@ -150,7 +150,7 @@ export class NodeCurves {
     this.version++;
   }
 
-  detach(pod: PodSpec, node: NodeState): void {
+  detach(pod: PodInfo, node: NodeState): void {
     if (pod.class === 'batch') return;
     const i = node.index;
     if (pod.class === 'system') {
