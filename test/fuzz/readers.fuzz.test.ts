@@ -1,5 +1,5 @@
 // The input paths besides the webhook: random and mutated Tidal JSON Lines traces, Alibaba CSV
-// tables, profiles, TidalConfigs and `tidal` argument vectors. Each case must end, within a time
+// tables, profiles, TidalConfigs, demand scenarios, sweep files and `tidal` argument vectors. Each case must end, within a time
 // and heap bound, in success or a named error (TraceError with file:line:column, ProfileError,
 // ConfigError, a CommanderError or a plain Error naming the flag), never a TypeError / RangeError
 // (what a stack trace comes from), a hang or a silent drop: lenient reads account for every line
@@ -23,6 +23,9 @@ import { simulate } from '../../simulator/engine/simulation.ts';
 import { policyByName } from '../../simulator/policies/index.ts';
 import { readAlibaba2018, readTidalTrace, serializeEvent, TraceError } from '../../simulator/traces/index.ts';
 import type { TraceEvent, TracePod } from '../../simulator/traces/events.ts';
+import { YamlCheckError } from '../../scheduler/config/yaml-checker.ts';
+import { parseScenario } from '../../simulator/scenario/load.ts';
+import { parseSweep } from '../../simulator/sweep/file.ts';
 import { runs } from './lib.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -279,6 +282,37 @@ describe('YAML loaders', () => {
           parsePolicyConfig(mutateText(shipped[which]!, ops), 'fuzz.yaml');
         } catch (e) {
           expect(e, String((e as Error).stack)).toBeInstanceOf(ConfigError);
+        }
+      }),
+      runs(300),
+    );
+  }, 300_000);
+
+  // Issue 17's demand scenarios and the comparison's sweep files go through the same checker.
+  it('a mutated demand scenario is a Scenario or a positioned ScenarioError', async () => {
+    const shipped = await readFile(join(ROOT, 'docs/runbooks/double11-scenario.yaml'), 'utf8');
+    await fc.assert(
+      fc.property(textOpsArb, (ops) => {
+        try {
+          parseScenario(mutateText(shipped, ops), 'fuzz.yaml');
+        } catch (e) {
+          expect(e, String((e as Error).stack)).toBeInstanceOf(YamlCheckError);
+          expect((e as Error).message).toMatch(/^fuzz\.yaml:\d+:\d+: /);
+        }
+      }),
+      runs(300),
+    );
+  }, 300_000);
+
+  it('a mutated sweep file is a sweep or a positioned error', async () => {
+    const shipped = [await readFile(join(ROOT, 'simulator/scenarios/sweep.yaml'), 'utf8'), await readFile(join(ROOT, 'simulator/scenarios/sweep-full.yaml'), 'utf8')];
+    await fc.assert(
+      fc.property(fc.nat({ max: 1 }), textOpsArb, (which, ops) => {
+        try {
+          parseSweep(mutateText(shipped[which]!, ops), 'fuzz.yaml');
+        } catch (e) {
+          expect(e, String((e as Error).stack)).toBeInstanceOf(YamlCheckError);
+          expect((e as Error).message).toMatch(/^fuzz\.yaml:\d+:\d+: /);
         }
       }),
       runs(300),
