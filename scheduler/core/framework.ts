@@ -142,23 +142,25 @@ export function stateKey<T>(name: string): StateKey<T> {
 
 /** Per-decision, plugin-keyed state (kube-scheduler's CycleState); lives as long as its PodContext. */
 export class CycleState {
-  readonly #values = new Map<StateKey<unknown>, unknown>();
-  readonly #verdicts = new Map<string, FilterVerdict>();
+  // Made on first use: most decisions store nothing, and the extender makes one per verb call.
+  #values: Map<StateKey<unknown>, unknown> | null = null;
+  #verdicts: Map<string, FilterVerdict> | null = null;
 
   read<T>(key: StateKey<T>): T | undefined {
-    return this.#values.get(key) as T | undefined;
+    return this.#values?.get(key) as T | undefined;
   }
 
   write<T>(key: StateKey<T>, value: T): void {
-    this.#values.set(key, value);
+    (this.#values ??= new Map()).set(key, value);
   }
 
   /** The decision's verdict for this key, built on first use. */
   verdict(key: string, build: () => FilterVerdict): FilterVerdict {
-    let v = this.#verdicts.get(key);
+    const verdicts = (this.#verdicts ??= new Map());
+    let v = verdicts.get(key);
     if (v === undefined) {
       v = build();
-      this.#verdicts.set(key, v);
+      verdicts.set(key, v);
     }
     return v;
   }
