@@ -1,10 +1,9 @@
 // Loads TimeSharingProfile YAML into the core's Profile, checking every field. Errors name the file,
 // line, column and field path, and all of them are reported at once so one run fixes a file.
 
-import { readFileSync } from 'node:fs';
 import { DateTime, IANAZone } from 'luxon';
 import { isSeq } from 'yaml';
-import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue } from '../scheduler/config/yaml-checker.ts';
+import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue, readYamlFile } from '../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../scheduler/core/duration.ts';
 import type { LevelSpec, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
 
@@ -27,13 +26,7 @@ export type ProfileError = YamlCheckError;
 export type ProfileIssue = YamlIssue;
 
 export function loadProfileFile(file: string): Profile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ProfileError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
-  }
-  return parseProfile(text, file);
+  return parseProfile(readYamlFile(file), file);
 }
 
 export function parseProfile(text: string, file = '<profile>'): Profile {

@@ -7,7 +7,6 @@
 // classification.priorityClassNames / priorityRanges); the score weights of a class REPLACE the
 // preset's weights for that class (list every plugin the class should use).
 
-import { readFileSync } from 'node:fs';
 import { isSeq } from 'yaml';
 import { isWorkloadClass, type ClassificationConfig, type PriorityRange } from '../core/classify.ts';
 import { PRESETS, type PolicyConfig } from '../core/config.ts';
@@ -15,7 +14,7 @@ import { pluginDefinition, scoreNamesFor, TIDAL_FILTERS, TIDAL_SCORES } from '..
 import { parseDuration } from '../core/duration.ts';
 import type { Resources, WorkloadClass } from '../core/model.ts';
 import { parseCpuMilli, parseMemoryBytes } from '../core/quantity.ts';
-import { Checker, parseChecked, YamlCheckError, type Path } from './yaml-checker.ts';
+import { Checker, parseChecked, YamlCheckError, type Path, readYamlFile } from './yaml-checker.ts';
 
 export const CONFIG_API_VERSION = 'tidal.io/v1alpha1';
 export const CONFIG_KIND = 'TidalConfig';
@@ -33,13 +32,7 @@ const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export function loadPolicyConfigFile(file: string): PolicyConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
-  }
-  return parsePolicyConfig(text, file);
+  return parsePolicyConfig(readYamlFile(file), file);
 }
 
 export function parsePolicyConfig(text: string, file = '<config>'): PolicyConfig {

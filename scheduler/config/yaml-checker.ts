@@ -1,6 +1,7 @@
 // Line-numbered checking of YAML documents: the profile loader and the config loader walk a parsed
 // document with a Checker, which reports every problem with file, line, column and field path.
 
+import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 
 export interface YamlIssue {
@@ -19,6 +20,15 @@ export class YamlCheckError extends Error {
     super(issues.map(formatIssue).join('\n'));
     this.name = 'YamlCheckError';
     this.issues = issues;
+  }
+}
+
+/** A YAML file's text; a file that cannot be read is a YamlCheckError naming it (every loader's first step). */
+export function readYamlFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new YamlCheckError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
   }
 }
 

@@ -1,10 +1,9 @@
 // Loads DemandScenario YAML, checking every field. Like profiles, errors name the file, line, column
 // and field path, and all of them are reported at once (YamlCheckError).
 
-import { readFileSync } from 'node:fs';
 import { DateTime, IANAZone } from 'luxon';
 import { isSeq } from 'yaml';
-import { Checker, parseChecked, YamlCheckError, type Path } from '../../scheduler/config/yaml-checker.ts';
+import { Checker, parseChecked, YamlCheckError, type Path, readYamlFile } from '../../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../../scheduler/core/duration.ts';
 import type { LabelSelector } from '../../scheduler/core/model.ts';
 import { parseCpuMilli, parseMemoryBytes } from '../../scheduler/core/quantity.ts';
@@ -26,13 +25,7 @@ export const ScenarioError = YamlCheckError;
 export type ScenarioError = YamlCheckError;
 
 export function loadScenarioFile(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScenarioError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readYamlFile(file), file);
 }
 
 export function parseScenario(text: string, file = '<scenario>'): Scenario {

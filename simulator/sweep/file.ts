@@ -20,10 +20,9 @@
 // A trace scenario has one trace: it is run once per setting and that run serves as training and
 // held-out alike (no spread); say so when reading its figures.
 
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq } from 'yaml';
-import { parseChecked, YamlCheckError, type Checker } from '../../scheduler/config/yaml-checker.ts';
+import { parseChecked, YamlCheckError, type Checker, readYamlFile } from '../../scheduler/config/yaml-checker.ts';
 import { SCENARIOS } from '../scenarios/make.ts';
 import { settingLabel, tunable, TUNABLES, type Setting } from './knobs.ts';
 
@@ -54,13 +53,7 @@ export function synthesisedScenarioNames(): string[] {
 }
 
 export function loadSweepFile(file: string): SweepSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new YamlCheckError([{ file, line: 0, column: 0, field: '', message: `cannot read: ${(e as Error).message}` }]);
-  }
-  return parseSweep(text, file);
+  return parseSweep(readYamlFile(file), file);
 }
 
 export function parseSweep(text: string, file = '<sweep>'): SweepSpec {
