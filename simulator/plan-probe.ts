@@ -5,7 +5,7 @@
 
 import { loadProfileFile } from '../profiles/loader.ts';
 import type { PolicyTotals, SeriesPoint } from './engine/metrics.ts';
-import { DEFAULT_SIM_OPTIONS, type PolicySim, type SimOptions } from './engine/policy-sim.ts';
+import type { SimOptions } from './engine/policy-sim.ts';
 import { simulate } from './engine/simulation.ts';
 import { policyByName } from './policies/index.ts';
 import { loadScenarioFile, transformTrace } from './scenario/index.ts';
@@ -42,8 +42,7 @@ export interface ProbeResult {
   batchDeferredCoreHours: number;
   /**
    * Online pods scaled away (pod-end) while still pending past the online wait limit: a scale-out
-   * replica that never got a node during the peak. The engine's totals do not count these; they are
-   * added to totals.onlineRisk.onlinePodsDelayed here, since for a plan they are the delayed pods.
+   * replica that never got a node during the peak (counted in totals.onlineRisk.onlinePodsDelayed).
    */
   onlineEndedWhilePending: number;
   deadlines: DeadlineResult[];
@@ -56,23 +55,7 @@ export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
   const base = await openTrace(spec.trace, { strict: !spec.lenient });
   const scenario = spec.scenario ? loadScenarioFile(spec.scenario) : null;
   const transformed = scenario ? transformTrace(base, scenario, { nodes: spec.templateNodes }) : base;
-  // Online pods whose end has been read ahead: were they still pending at the last step before it?
-  // A pod-end is read either ahead (steps follow before it applies: onStep updates it) or while
-  // events of its own time are applied (no step between: the state now is the last before it).
-  const ending = new Map<string, { end: number; pendingSince: number | null }>();
-  let sim: PolicySim | null = null;
-  const pendingSince = (uid: string): number | null => sim?.pending('online').find((p) => p.uid === uid)?.createdAt ?? null;
-  const trace = {
-    info: transformed.info,
-    async *events() {
-      for await (const e of transformed.events()) {
-        if (e.type === 'pod-end') ending.set(e.uid, { end: e.time, pendingSince: pendingSince(e.uid) });
-        yield e;
-      }
-    },
-  };
-  let endedWhilePending = 0;
-  const waitLimit = spec.options.onlineWaitLimitMs ?? DEFAULT_SIM_OPTIONS.onlineWaitLimitMs;
+  const trace = transformed;
   const keep = new Set(spec.baseNodes);
   const added = new Set<string>();
   const templates = scenario?.nodes ?? [];
@@ -90,18 +73,7 @@ export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
     nodeFilter: (name) => keep.has(name) || added.has(name),
     onStep: (now, sims, phase) => {
       if (phase !== 'schedule') return;
-      sim = sims[0]!;
-      if (ending.size > 0) {
-        const pending = new Map(sim.pending('online').map((p) => [p.uid, p.createdAt]));
-        for (const [uid, x] of ending) {
-          if (now >= x.end) {
-            if (x.pendingSince !== null && x.end - x.pendingSince > waitLimit) endedWhilePending++;
-            ending.delete(uid);
-          } else {
-            x.pendingSince = pending.get(uid) ?? null;
-          }
-        }
-      }
+      const sim = sims[0]!;
       if (lastAcc < 0) lastAcc = now;
       if (now - lastAcc >= sampleMs) {
         let cpu = 0;
@@ -121,11 +93,11 @@ export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
     },
   });
   const pr = r.policies[0]!;
-  const totals = { ...pr.totals, onlineRisk: { ...pr.totals.onlineRisk, onlinePodsDelayed: pr.totals.onlineRisk.onlinePodsDelayed + endedWhilePending } };
+  const totals = pr.totals;
   return {
     nodes: spec.nodes,
     totals,
-    onlineEndedWhilePending: endedWhilePending,
+    onlineEndedWhilePending: totals.onlineRisk.onlinePodsEndedPending,
     series: pr.series,
     batchDeferredCoreHours: deferredMilliMs / 1000 / 3_600_000,
     deadlines: deadlines.map((d) => d.result),

@@ -12,6 +12,7 @@ import type { ProbeRunner } from './plan-pool.ts';
 import { loadScenarioFile, templateNodeName, transformTrace, type NodeTemplate } from './scenario/index.ts';
 import { openTrace } from './traces/index.ts';
 import type { Profile } from '../scheduler/core/profile.ts';
+import { onlineRiskScore } from './engine/risk.ts';
 import { simulate } from './engine/simulation.ts';
 import type { SimPolicy } from './policies/index.ts';
 import type { Trace } from './traces/events.ts';
@@ -24,11 +25,12 @@ export interface PlanBound {
 }
 
 /**
- * The online risk the bound is on: the share of node-minutes above the risk threshold. The one place
- * that says what "risk" means to the planner, so that a better definition replaces it here.
+ * The online risk the bound is on: engine/risk.ts's scalar (interference share of node-minutes; 1 on
+ * unmet online CPU or an online OOM kill) without its delayed-pod breach, which the plan bounds on its
+ * own (maxDelayedOnline).
  */
 export function onlineRisk(t: PolicyTotals): number {
-  return t.onlineRisk.hotFraction;
+  return onlineRiskScore(t, false);
 }
 
 export type BoundName = 'online-risk' | 'online-delay';

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     program
       .command('plan')
       .description(`capacity planning: per policy, the fewest nodes (removing base nodes or adding the scenario's node templates) that keep online risk under --max-risk with no more than --max-delayed-online delayed online pods; exit ${EXIT_NO_SIZE_MEETS_BOUND} when some policy meets the bound at no size`)
-      .requiredOption('--max-risk <fraction>', 'largest acceptable share of node-minutes above the risk threshold (e.g. 0.01)')
+      .requiredOption('--max-risk <fraction>', 'largest acceptable online risk: the share of node-minutes with CPU above 80 % of a node while online pods run, 1 on any unmet online CPU or online OOM kill (e.g. 0.001)')
       .option('--max-delayed-online <n>', 'online pods allowed to wait longer than a minute or never be placed', '0')
       .addOption(new Option('--policy <name...>', 'policies to plan for').choices([...POLICY_NAMES]).default(['time-sharing']))
       .option('--parallel <n>', 'simulations run at once (worker threads)', String(defaultParallelism()))
@@ -80,7 +80,7 @@ export function formatPlan(r: PlanReport, zone = 'UTC'): string {
   const b = r.bound;
   const extra = r.layout.maxNodes - r.layout.base.length;
   const lines = [
-    `bound: online risk <= ${pct(b.maxRisk)} of node-minutes and online pods delayed <= ${b.maxDelayedOnline}`,
+    `bound: online risk (interference share of node-minutes; no unmet online CPU, no online OOM kill) <= ${pct(b.maxRisk)} and online pods delayed <= ${b.maxDelayedOnline}`,
     `cluster: ${r.layout.base.length} base nodes${extra > 0 ? `, up to ${extra} to add (${r.layout.templates.filter((t) => t.max > 0).map((t) => `${t.max} x ${t.name}`).join(', ')})` : ' (the scenario adds no node templates: the search only removes)'}`,
   ];
   for (const p of r.policies) lines.push('', ...formatPolicy(p, zone));

@@ -77,6 +77,8 @@ export class PodLifecycle {
     const p = this.pods.get(uid);
     if (!p) return;
     const queued = !p.running;
+    // Scaled away while still waiting for a node: a delayed online pod if it waited past the limit.
+    if (queued && p.spec.class !== 'batch' && now >= p.queuedAt) this.#totals.endedPending(now - p.queuedAt, this.#opts.onlineWaitLimitMs);
     if (p.running) {
       this.#queue.nodeChanged(p.spec.nodeName);
       this.#unbind(p, now);
@@ -94,7 +96,7 @@ export class PodLifecycle {
     if (!node) return;
     for (const spec of [...node.pods.values()]) {
       const p = this.pods.get(spec.uid);
-      if (p) this.#stop(p, now);
+      if (p) this.#stop(p, now, 'nodeLoss');
     }
   }
 
@@ -124,16 +126,47 @@ export class PodLifecycle {
     this.#state.upsertPod(p.spec, now);
     // Per-pod usage, as metrics.k8s.io gives it: batch for the node's split, online for the apps' curves.
     this.#state.recordPodUsage(p.spec.uid, p.usage);
+    p.throttledMs = 0;
+    p.completeAt = Infinity;
     if (p.trace.class === 'batch' && p.trace.runtimeMs > 0) {
       const left = Math.max(0, p.trace.runtimeMs - p.workDone);
-      this.#timers.push({ time: now + left, seq: this.#seq++, kind: 'complete', pod: p, version: p.version });
+      p.completeAt = now + left;
+      this.#timers.push({ time: p.completeAt, seq: this.#seq++, kind: 'complete', pod: p, version: p.version });
     }
+  }
+
+  /**
+   * The running batch pod got `rate` (in [0, 1]) of the CPU it wanted over [from, from + intervalMs):
+   * it did rate x the interval's work, so its completion moves later by (1 - rate) x the interval, or
+   * lands inside the interval at from + remaining / rate (simulator/node/progress.ts's rule).
+   */
+  throttle(p: SimPod, from: number, intervalMs: number, rate: number): void {
+    if (!p.running || rate >= 1 || !(p.completeAt < Infinity) || p.completeAt <= from) return;
+    const remaining = p.completeAt - from;
+    const at = rate > 0 && rate * intervalMs >= remaining ? from + remaining / rate : p.completeAt + (1 - rate) * intervalMs;
+    p.throttledMs += at - p.completeAt;
+    p.completeAt = at;
+    p.version++;
+    this.#timers.push({ time: at, seq: this.#seq++, kind: 'complete', pod: p, version: p.version });
+  }
+
+  /**
+   * The node's kernel OOM-killed the pod. A batch pod's work since its last checkpoint is lost and its
+   * controller recreates it (pending again); an online container restarts in place on its node
+   * (restartPolicy Always), so the pod stays where it is and only the kill is counted.
+   */
+  oomKill(p: SimPod, now: number): void {
+    if (!p.running) return;
+    if (p.trace.class === 'batch') {
+      this.#stop(p, now, 'oom');
+      this.#totals.batchOomKills++;
+    } else this.#totals.onlineOomKills++;
   }
 
   /** Takes a running pod off its node; its controller recreates it after a delay (pending again). */
   evict(p: SimPod, now: number, reason: string): void {
-    this.#stop(p, now);
-    this.#totals.evicted(reason);
+    this.#stop(p, now, 'eviction');
+    this.#totals.evicted(reason, p.trace.class === 'batch');
   }
 
   #unbind(p: SimPod, now: number): void {
@@ -141,7 +174,8 @@ export class PodLifecycle {
     p.running = false;
     p.version++;
     p.spec = { ...p.spec, nodeName: '', startedAt: 0 };
-    if (p.trace.class === 'batch') p.workDone += now - p.startedAt;
+    // Time throttled (CPU denied) is time on the node without progress.
+    if (p.trace.class === 'batch') p.workDone += Math.max(0, now - p.startedAt - p.throttledMs);
   }
 
   #complete(p: SimPod, now: number): void {
@@ -152,6 +186,7 @@ export class PodLifecycle {
     this.pods.delete(p.trace.uid);
     this.census.completed++;
     this.#totals.batchCompleted++;
+    this.#totals.completedCoreMs += p.trace.runtimeMs * (p.trace.requests.cpu / 1000);
     this.#totals.completionDelay.add(now - p.arrival - p.trace.runtimeMs);
     const j = p.trace.job ? this.#jobs.get(p.trace.job) : undefined;
     if (j && ++j.completed === j.arrived) {
@@ -162,16 +197,18 @@ export class PodLifecycle {
     }
   }
 
-  #stop(p: SimPod, now: number): void {
+  #stop(p: SimPod, now: number, cause: keyof RunTotals['workLost']): void {
     if (!p.running) return;
     this.#queue.nodeChanged(p.spec.nodeName);
     this.#unbind(p, now);
     if (p.trace.class === 'batch') {
       // Work since the last checkpoint is lost; a pod that cannot checkpoint loses all of it.
       const kept = p.trace.checkpointable ? Math.floor(p.workDone / this.#opts.checkpointIntervalMs) * this.#opts.checkpointIntervalMs : 0;
-      this.#totals.workLostCoreMs += (p.workDone - kept) * (p.trace.requests.cpu / 1000);
+      this.#totals.workLost[cause] += (p.workDone - kept) * (p.trace.requests.cpu / 1000);
       p.workDone = kept;
     }
+    // Pending again once the controller has recreated it (the recreate timer sets it to that time).
+    p.queuedAt = now + this.#opts.recreateDelayMs;
     this.#timers.push({ time: now + this.#opts.recreateDelayMs, seq: this.#seq++, kind: 'recreate', pod: p, version: p.version });
   }
 }

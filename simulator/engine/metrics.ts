@@ -70,6 +70,14 @@ export interface SeriesPoint {
   evictions: number;
   /** The effective batch share the policy's profile gives now. */
   batchShare: number;
+  /** Nodes where CPU granted exceeds the interference threshold while an online pod runs. */
+  interferenceNodes: number;
+  /** Online (and system) CPU demand the nodes could not serve over the interval, core-seconds. */
+  unmetOnlineCpu: number;
+  /** Batch CPU demand denied over the interval (shared node or a node agent's cap), core-seconds. */
+  batchCpuDenied: number;
+  /** Pods OOM-killed at this sample (any class). */
+  oomKills: number;
 }
 
 export interface PolicyTotals {
@@ -94,6 +102,20 @@ export interface PolicyTotals {
     onlinePending: DistributionSummary;
     /** Online pods placed by preempting batch. */
     onlinePreemptions: number;
+    /** Online pods that waited past the limit and were scaled away (pod-end) before they got a node. */
+    onlinePodsEndedPending: number;
+    /** Online-side risk (what a service owner sees), simulator/node/contention.ts's model. */
+    unmetOnlineCpuCoreSeconds: number;
+    /** Node-minutes with CPU granted above the interference threshold while online pods ran. */
+    interferenceNodeMinutes: number;
+    /** As a fraction of all node-minutes. */
+    interferenceFraction: number;
+    /** Online (and system) pods OOM-killed: the worst outcome; the container restarts on its node. */
+    onlineOomKills: number;
+    /** Online (and system) pods evicted by a descheduler or a peer controller. */
+    onlineEvictions: number;
+    /** The one scalar plans and sweeps bound (engine/risk.ts). */
+    score: number;
   };
   batch: {
     arrived: number;
@@ -107,12 +129,21 @@ export interface PolicyTotals {
     jobCompletionTime: DistributionSummary;
     /** Batch pods still pending or running when the trace ended. */
     unfinished: number;
+    /** Useful work of the completed batch pods: CPU request x runtime, core-hours. */
+    completedCoreHours: number;
+    /** Batch CPU demand the nodes denied (shared CPU, a node agent's cap), core-hours. */
+    cpuDeniedCoreHours: number;
+    /** Batch pods OOM-killed (their work lost, recreated by their controller). */
+    oomKills: number;
   };
   evictions: {
     total: number;
     byReason: Record<string, number>;
     /** CPU core-hours of batch work lost to evictions (not checkpointed). */
     workLostCoreHours: number;
+    /** CPU core-hours of batch work lost to OOM kills and to nodes leaving. */
+    workLostOomCoreHours: number;
+    workLostNodeLossCoreHours: number;
   };
   /** Most nodes holding at least one pod at any sample. */
   peakNodesInUse: number;

@@ -27,6 +27,14 @@ export interface SimOptions {
   percentageOfNodesToScore: number;
   /** Safety valve: stop trying a class in one scheduling pass after this many failures. */
   maxFailuresPerPass: number;
+  /** Interference: CPU granted above this fraction of a node while online pods run on it. */
+  interferenceFraction: number;
+  /**
+   * A node's usage sample (node-usage) older than this is stale: the node's usage is unknown (left out
+   * of the report's utilisation, not fed to the core) until a new one arrives. Applies only to traces
+   * that give node usage at all; a node with no sample yet in such a trace is unknown too.
+   */
+  nodeUsageStaleMs: number;
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -42,6 +50,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   evictionRate: { perMinute: 30, burst: 60 },
   percentageOfNodesToScore: 0,
   maxFailuresPerPass: 500,
+  interferenceFraction: 0.8,
+  nodeUsageStaleMs: 15 * 60_000,
 };
 
 /**
@@ -53,4 +63,6 @@ export interface TraceUsage {
   app: Map<string, Resources>;
   /** Usage on a node not explained by traced pods (node-usage events). */
   node: Map<string, Resources>;
+  /** When each node's last node-usage event was. */
+  nodeTime: Map<string, number>;
 }

@@ -66,7 +66,7 @@ export class PolicySim {
     this.#queue = new SchedulingQueue(this.engine, opts.hintIntervalMs);
     this.#lifecycle = new PodLifecycle(this.state, this.config, this.#queue, this.#totals, opts);
     this.#cycle = new SchedulingCycle(this.engine, this.#queue, this.#lifecycle, this.#totals, opts);
-    this.#sampler = new UsageSampler(this.state, this.timeline, usage, this.#lifecycle.pods, this.#queue, this.#totals, opts);
+    this.#sampler = new UsageSampler(this.state, this.timeline, usage, this.#lifecycle, this.#queue, this.#totals, opts, policy.nodeAgent?.beSuppression ?? null);
     this.series = this.#sampler.series;
     this.#api = controllerApi({
       state: this.state,

@@ -18,6 +18,10 @@ export interface SimPod {
   startedAt: number;
   /** Work done before the current run, ms (batch). */
   workDone: number;
+  /** When the current run completes (its timer), Infinity when it does not on its own. */
+  completeAt: number;
+  /** Time of the current run without progress (CPU denied), ms: moves completeAt later. */
+  throttledMs: number;
   /** Bumped when a scheduled completion becomes stale (eviction, removal). */
   version: number;
   /** Usage right now, updated at each sample (the state's podUsage map holds this object). */
@@ -39,6 +43,8 @@ export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, no
     running: false,
     startedAt: 0,
     workDone: 0,
+    completeAt: Infinity,
+    throttledMs: 0,
     version: 0,
     usage: { cpu: 0, memory: 0 },
     observed: null,

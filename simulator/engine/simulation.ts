@@ -87,7 +87,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     if (!(Number.isFinite(opts[k]) && opts[k] >= 1000)) throw new Error(`${k} must be at least 1000 ms (got ${opts[k]})`);
   }
   const maxTicks = input.maxTicks ?? MAX_TICKS;
-  const usage: TraceUsage = { app: new Map(), node: new Map() };
+  const usage: TraceUsage = { app: new Map(), node: new Map(), nodeTime: new Map() };
   const sims = input.policies.map((p) => new PolicySim(p, input.profile, usage, opts));
   const keep = input.nodeFilter ?? (() => true);
   const it = input.trace.events()[Symbol.asyncIterator]();
@@ -197,6 +197,7 @@ function apply(e: TraceEvent, sims: PolicySim[], usage: TraceUsage, keep: (name:
       return;
     case 'node-usage':
       usage.node.set(e.name, { cpu: e.cpu, memory: e.memory });
+      usage.nodeTime.set(e.name, now);
       return;
   }
 }

@@ -3,6 +3,7 @@
 // the usage samples; summarize() turns them into PolicyTotals at the end of the run.
 
 import { Histogram, type PolicyTotals, type SeriesPoint } from './metrics.ts';
+import { onlineRiskScore } from './risk.ts';
 import type { SimPod } from './sim-pod.ts';
 
 export class RunTotals {
@@ -11,11 +12,22 @@ export class RunTotals {
   jobsCompleted = 0;
   /** Online pods placed after waiting longer than SimOptions.onlineWaitLimitMs. */
   onlineDelayed = 0;
+  /** Online pods that ended (scaled away) while pending, after waiting longer than the limit. */
+  onlineEndedPending = 0;
   onlinePreemptions = 0;
+  onlineEvictions = 0;
+  onlineOomKills = 0;
+  batchOomKills = 0;
+  unmetOnlineCpuCoreSeconds = 0;
+  batchCpuDeniedCoreSeconds = 0;
+  interferenceNodeMs = 0;
+  /** CPU request x runtime of the batch pods completed, core-ms. */
+  completedCoreMs = 0;
+  /** Work lost by cause, core-ms (ms of work x cores requested). */
+  readonly workLost = { eviction: 0, oom: 0, nodeLoss: 0 };
   readonly evictions = new Map<string, number>();
   /** Evictions since the last usage sample (the series' per-sample count). */
   evictionsSinceSample = 0;
-  workLostCoreMs = 0;
   hotNodeMs = 0;
   nodeMs = 0;
   peakNodesInUse = 0;
@@ -39,7 +51,14 @@ export class RunTotals {
     this.placements++;
   }
 
-  evicted(reason: string): void {
+  /** An online pod ended (its controller scaled it away) while it was still waiting for a node. */
+  endedPending(waited: number, onlineWaitLimitMs: number): void {
+    this.onlinePending.add(waited);
+    if (waited > onlineWaitLimitMs) this.onlineEndedPending++;
+  }
+
+  evicted(reason: string, batch: boolean): void {
+    if (!batch) this.onlineEvictions++;
     this.evictionsSinceSample++;
     this.evictions.set(reason, (this.evictions.get(reason) ?? 0) + 1);
   }
@@ -48,6 +67,9 @@ export class RunTotals {
   sampled(pt: SeriesPoint, sampleIntervalMs: number): void {
     this.hotNodeMs += pt.hotNodes * sampleIntervalMs;
     this.nodeMs += pt.nodes * sampleIntervalMs;
+    this.interferenceNodeMs += pt.interferenceNodes * sampleIntervalMs;
+    this.unmetOnlineCpuCoreSeconds += pt.unmetOnlineCpu;
+    this.batchCpuDeniedCoreSeconds += pt.batchCpuDenied;
     if (pt.nodesInUse > this.peakNodesInUse) this.peakNodesInUse = pt.nodesInUse;
   }
 
@@ -56,6 +78,12 @@ export class RunTotals {
    * they have waited so far in the pending distribution. Call once, at the end of the run.
    */
   summarize(policy: string, series: readonly SeriesPoint[], live: Iterable<SimPod>, start: number, end: number): PolicyTotals {
+    const totals = this.#summarize(policy, series, live, start, end);
+    totals.onlineRisk.score = onlineRiskScore(totals);
+    return totals;
+  }
+
+  #summarize(policy: string, series: readonly SeriesPoint[], live: Iterable<SimPod>, start: number, end: number): PolicyTotals {
     const hours = Math.max(1e-9, (end - start) / 3_600_000);
     let onlineUnplaced = 0;
     let batchUnfinished = 0;
@@ -81,10 +109,17 @@ export class RunTotals {
       onlineRisk: {
         hotNodeMinutes: this.hotNodeMs / 60_000,
         hotFraction: this.nodeMs > 0 ? this.hotNodeMs / this.nodeMs : 0,
-        onlinePodsDelayed: this.onlineDelayed + onlineUnplaced,
+        onlinePodsDelayed: this.onlineDelayed + this.onlineEndedPending + onlineUnplaced,
         onlinePodsUnplaced: onlineUnplaced,
         onlinePending: this.onlinePending.summary(),
         onlinePreemptions: this.onlinePreemptions,
+        onlinePodsEndedPending: this.onlineEndedPending,
+        unmetOnlineCpuCoreSeconds: this.unmetOnlineCpuCoreSeconds,
+        interferenceNodeMinutes: this.interferenceNodeMs / 60_000,
+        interferenceFraction: this.nodeMs > 0 ? this.interferenceNodeMs / this.nodeMs : 0,
+        onlineOomKills: this.onlineOomKills,
+        onlineEvictions: this.onlineEvictions,
+        score: 0,
       },
       batch: {
         arrived: this.batchArrived,
@@ -95,11 +130,16 @@ export class RunTotals {
         jobsCompleted: this.jobsCompleted,
         jobCompletionTime: this.jobTime.summary(),
         unfinished: batchUnfinished,
+        completedCoreHours: this.completedCoreMs / 3_600_000,
+        cpuDeniedCoreHours: this.batchCpuDeniedCoreSeconds / 3600,
+        oomKills: this.batchOomKills,
       },
       evictions: {
         total: [...this.evictions.values()].reduce((s, n) => s + n, 0),
         byReason: Object.fromEntries([...this.evictions].sort()),
-        workLostCoreHours: this.workLostCoreMs / 1000 / 3_600_000,
+        workLostCoreHours: this.workLost.eviction / 3_600_000,
+        workLostOomCoreHours: this.workLost.oom / 3_600_000,
+        workLostNodeLossCoreHours: this.workLost.nodeLoss / 3_600_000,
       },
       peakNodesInUse: this.peakNodesInUse,
       placements: this.placements,

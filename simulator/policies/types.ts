@@ -10,6 +10,7 @@ import type { PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
 import type { NodeInfo, PodInfo, WorkloadClass } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { ClusterState } from '../../scheduler/core/state.ts';
+import type { BeSuppressionConfig } from '../node/be-suppression.ts';
 import type { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 
 export interface SimPolicy {
@@ -28,6 +29,11 @@ export interface SimPolicy {
   evictionRate?: { perMinute: number; burst: number };
   /** The peer's own plugins (kept with the peer, simulator/peers/), given to its engine before the registry's. */
   definitions?: readonly PluginDefinition[];
+  /**
+   * The peer's node agent, run on every node each usage sample: koordlet's BE CPU suppression caps the
+   * batch tier's CPU (simulator/node/be-suppression.ts). Without one, batch gets what CFS leaves it.
+   */
+  nodeAgent?: { beSuppression: BeSuppressionConfig };
 }
 
 /** What a peer controller may see and do in its simulated cluster. */

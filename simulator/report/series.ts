@@ -22,6 +22,10 @@ export const SERIES_FIELD_DOCS: Readonly<Record<keyof SeriesPoint, string>> = {
   runningBatch: 'batch pods running',
   evictions: 'evictions since the previous sample',
   batchShare: "effective batch share of the policy's profile",
+  interferenceNodes: 'nodes with CPU granted above the interference threshold while online pods run',
+  unmetOnlineCpu: 'online and system CPU demand not served over the interval, core-seconds',
+  batchCpuDenied: 'batch CPU demand denied over the interval, core-seconds',
+  oomKills: 'pods OOM-killed at this sample',
 };
 
 export const SERIES_FIELDS = Object.keys(SERIES_FIELD_DOCS) as (keyof SeriesPoint)[];

@@ -50,7 +50,7 @@ export function buildRunbook(input: RunbookInput): Doc {
   blocks.push({
     kind: 'ul',
     items: [
-      `Bound: online risk at most ${pct(report.bound.maxRisk)} of node-minutes and at most ${report.bound.maxDelayedOnline} delayed online pods.`,
+      `Bound: online risk (share of node-minutes with CPU above 80 % of a node while online pods run; no unmet online CPU, no online OOM kill) at most ${pct(report.bound.maxRisk)}, and at most ${report.bound.maxDelayedOnline} delayed online pods.`,
       plan.needed === null
         ? `NO SIZE MEETS THE BOUND for ${plan.policy}: even ${plan.maxNodes} nodes fail (${plan.atMax?.check.failing.map((f) => f.text).join('; ')}). The steps below are for the largest cluster; add node templates or lower the peak.`
         : `Answer: ${plan.needed} nodes (${changeText(plan)}), base cluster ${plan.baseNodes} nodes.`,

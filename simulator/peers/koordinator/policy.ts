@@ -8,8 +8,9 @@
 //                   LeastAllocated; batch: batch-cpu/batch-memory fit, LoadAware filter and score
 //   descheduler     LowNodeLoad every descheduler cycle: high 75/80 %, low 45/55 %, 5 consecutive
 //                   abnormal observations, 2 migrating pods per node, eviction QPS 10
-//   not modelled    koordlet's QoS (BE CPU suppression throttles batch instead of letting the node run
-//                   hot; BE memory eviction is off by default)
+//   node agent      koordlet BE CPU suppression as the co-location guide turns it on (cpuset policy,
+//                   65 % threshold: simulator/node/be-suppression.ts), run by the simulator each sample
+//   not modelled    koordlet's BE memory eviction (off by default)
 
 import { KoordLoadAwareFilter, KoordLoadAwareScore } from './plugin.ts';
 import { NativeLeastAllocated } from '../native-least-allocated.ts';
@@ -18,6 +19,7 @@ import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from './formula.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from '../../policies/types.ts';
+import { KOORDLET_BE_SUPPRESSION } from '../../node/be-suppression.ts';
 
 export const KOORDINATOR_CONFIG: PolicyConfig = {
   ...TIME_SHARING,
@@ -63,6 +65,7 @@ export const KOORDINATOR: SimPolicy = {
   controller: lowNodeLoadController,
   // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
   evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
+  nodeAgent: { beSuppression: KOORDLET_BE_SUPPRESSION },
 };
 
 /** The sweep's knobs for koordinator: the reclaim thresholds of its batch formula (percent of the node). */

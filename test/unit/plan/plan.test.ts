@@ -104,9 +104,16 @@ describe('tidal plan search', () => {
   });
 
   it('checks each bound separately', () => {
-    const totals = { onlineRisk: { hotFraction: 0.02, onlinePodsDelayed: 1 } } as Parameters<typeof checkBound>[0];
+    const risk = { interferenceFraction: 0.02, unmetOnlineCpuCoreSeconds: 0, onlineOomKills: 0, onlinePodsDelayed: 1 };
+    const totals = { onlineRisk: risk } as Parameters<typeof checkBound>[0];
+    // The delayed pod is bounded on its own, not folded into the risk scalar.
     expect(checkBound(totals, { maxRisk: 0.01, maxDelayedOnline: 0 }).failing.map((f) => f.text)).toEqual(['online risk 2.00% > 1.00%', 'online pods delayed 1 > 0']);
     expect(checkBound(totals, { maxRisk: 0.05, maxDelayedOnline: 1 }).ok).toBe(true);
+    // Unmet online CPU or an online OOM kill breaches any bound below 1.
+    const oom = { onlineRisk: { ...risk, onlineOomKills: 1 } } as Parameters<typeof checkBound>[0];
+    expect(checkBound(oom, { maxRisk: 0.05, maxDelayedOnline: 1 }).failing.map((f) => f.text)).toEqual(['online risk 100.00% > 5.00%']);
+    const unmet = { onlineRisk: { ...risk, unmetOnlineCpuCoreSeconds: 30 } } as Parameters<typeof checkBound>[0];
+    expect(checkBound(unmet, { maxRisk: 0.05, maxDelayedOnline: 1 }).ok).toBe(false);
   });
 
   it('fills templates in order above the base', () => {

@@ -212,7 +212,9 @@ describe('terminal table', () => {
       }
     });
     expect(t).toMatch(/CPU used, online \+ batch +% +higher/);
-    expect(t).toMatch(/Hot node-minutes +node·min +lower/);
+    expect(t).toMatch(/Hot node-minutes \(usage above 90 % of CPU or memory; secondary\) +node·min +lower/);
+    expect(t).toMatch(/Interference node-minutes +node·min +lower/);
+    expect(t).toMatch(/Batch work completed +core·h +higher/);
     expect(t).toMatch(/Batch completion delay p95 +(s|min|h) +lower/);
     expect(t).toMatch(/Evictions: peak-drain +pods +lower +0\* /);
   });

@@ -11,13 +11,27 @@ import { formatMarkdown, frontierSvg } from '../../../simulator/sweep/output.ts'
 import type { RunResult } from '../../../simulator/sweep/run-one.ts';
 
 const d = { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
-function totals(completed: number, hotFraction: number, delayed = 0): PolicyTotals {
+function totals(completed: number, interferenceFraction: number, delayed = 0): PolicyTotals {
   return {
     policy: 'p',
     utilisation: { cpuUsed: 0, cpuUsedOnline: 0, cpuUsedBatch: 0, cpuRequested: 0, memUsed: 0, memRequested: 0 },
-    onlineRisk: { hotNodeMinutes: 0, hotFraction, onlinePodsDelayed: delayed, onlinePodsUnplaced: 0, onlinePending: d, onlinePreemptions: 0 },
-    batch: { arrived: completed, completed, throughputPerHour: 0, completionDelay: d, pending: d, jobsCompleted: 0, jobCompletionTime: d, unfinished: 0 },
-    evictions: { total: 0, byReason: {}, workLostCoreHours: 0 },
+    onlineRisk: {
+      hotNodeMinutes: 0,
+      hotFraction: 0,
+      onlinePodsDelayed: delayed,
+      onlinePodsUnplaced: 0,
+      onlinePending: d,
+      onlinePreemptions: 0,
+      onlinePodsEndedPending: 0,
+      unmetOnlineCpuCoreSeconds: 0,
+      interferenceNodeMinutes: 0,
+      interferenceFraction,
+      onlineOomKills: 0,
+      onlineEvictions: 0,
+      score: 0,
+    },
+    batch: { arrived: completed, completed, throughputPerHour: 0, completionDelay: d, pending: d, jobsCompleted: 0, jobCompletionTime: d, unfinished: 0, completedCoreHours: completed, cpuDeniedCoreHours: 0, oomKills: 0 },
+    evictions: { total: 0, byReason: {}, workLostCoreHours: 0, workLostOomCoreHours: 0, workLostNodeLossCoreHours: 0 },
     peakNodesInUse: 0,
     placements: 0,
     failedAttempts: 0,
@@ -29,8 +43,8 @@ function result(seed: number, policy: string, setting: Setting, t: PolicyTotals)
   return { key: '', scenario: 's', seed, policy, setting, label: settingLabel(setting), batch: batchOutcome(t), risk: onlineRisk(t), totals: t, digest: { totals: '', series: '' }, wallSeconds: 0 };
 }
 
-describe('objectives (stand-ins)', () => {
-  it('batch outcome is completed pods; risk is the hot fraction, 1 when an online pod was delayed', () => {
+describe('objectives', () => {
+  it('batch outcome is completed core-hours; risk is the interference share, 1 when an online pod was delayed', () => {
     expect(batchOutcome(totals(42, 0.01))).toBe(42);
     expect(onlineRisk(totals(42, 0.0005))).toBe(0.0005);
     expect(onlineRisk(totals(42, 0, 1))).toBe(1);

@@ -47,7 +47,7 @@ describe('runSweep', () => {
     const single = await Promise.all(
       [45, 70].map(async (reclaimCpuPercent) => {
         const r = await simulate({ trace: generate({ ...recipe.input, seed: 7, days: DAYS }), profile: loadProfileFile(recipe.profile), policies: [koordinatorPolicy({ reclaimCpuPercent })] });
-        return { totals: sha(formatTotalsCsv(r)), series: sha(formatSeriesCsv(r)), completed: r.policies[0]!.totals.batch.completed };
+        return { totals: sha(formatTotalsCsv(r)), series: sha(formatSeriesCsv(r)), completed: r.policies[0]!.totals.batch.completedCoreHours };
       }),
     );
     expect(threaded.map((r) => ({ totals: r.digest.totals, series: r.digest.series, completed: r.batch }))).toEqual(single);
