@@ -29,7 +29,7 @@ export interface Scenario {
   input: SyntheticInput;
 }
 
-/** The cluster every scenario shares: 24 nodes of 32 cores / 128 GiB, 12 online apps requesting ~70% of the CPU. */
+/** The cluster the scenarios share: 24 nodes of 32 cores / 128 GiB and 12 online apps whose requests take most of its CPU. */
 const CLUSTER: SyntheticInput = {
   usageStepMs: 10 * MINUTE,
   days: 7,
@@ -53,9 +53,12 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     file: 'double11-week.jsonl.gz',
     title: 'A Double 11 week',
-    about: 'Thu 5 to Wed 11 Nov 2026: at 00:00 on 11 November online demand jumps 5x within 10 minutes, with 30% more replicas from 22:00. The profile foresees it. Profile: profiles/double11.yaml.',
+    about: 'Thu 5 to Wed 11 Nov 2026 on a cluster sized for its peak (32 nodes): at 00:00 on 11 November online demand jumps 5x within 10 minutes, with 30% more replicas from 22:00. The profile foresees it. Profile: profiles/double11.yaml.',
     profile: 'profiles/double11.yaml',
-    input: merge(CLUSTER, { seed: 111, start: '2026-11-05T00:00:00+08:00', double11: { enabled: true, at: '2026-11-11T00:00:00+08:00', factor: 5, rampMs: 10 * MINUTE, scaleOut: 1.3 } }),
+    // 32 nodes, not the others' 24: on 24 the 30 % scale-out asks ~120 % of the CPU in requests and no
+    // policy can place it (40 replicas wait 10 h under every policy), so the week would measure nothing
+    // at the peak. 32 is the fewest on which kube-default places every replica within the minute.
+    input: merge(CLUSTER, { seed: 111, start: '2026-11-05T00:00:00+08:00', nodes: { count: 32 }, double11: { enabled: true, at: '2026-11-11T00:00:00+08:00', factor: 5, rampMs: 10 * MINUTE, scaleOut: 1.3 } }),
   },
   {
     file: 'surprise-surge.jsonl.gz',

@@ -8,8 +8,11 @@
 //   best       the feasible setting with the highest mean training batch outcome; ties: lower mean
 //              risk, then the setting's label in order
 //   best peer  among the other policies, the one whose best setting has the highest held-out mean
-//   tie        Tidal's and the best peer's held-out batch outcomes overlap ([min, max] over the
-//              held-out seeds): the difference is inside the seed-to-seed noise
+//   tie        paired by seed (each held-out seed is the same workload for every policy): Tidal is
+//              ahead only if its batch outcome is higher on EVERY held-out seed, behind only if lower
+//              on every one; otherwise the difference is inside the seed-to-seed noise. Pairing is
+//              stricter than comparing ranges: seeds change the workload, so the ranges of two
+//              policies overlap even when one is ahead on every seed.
 
 import type { SweepSpec } from './file.ts';
 import { settingLabel as labelOf, type Setting } from './knobs.ts';
@@ -43,7 +46,7 @@ export interface PolicyAnalysis {
   /** The best feasible setting's label; null when no setting meets the bound. */
   best: string | null;
   /** The best setting on the held-out seeds. */
-  heldOut: { batch: Stats; risk: Stats; withinBound: boolean } | null;
+  heldOut: { batch: Stats; risk: Stats; withinBound: boolean; values: number[] } | null;
 }
 
 export type Verdict = 'tidal' | 'peer' | 'tie' | 'none';
@@ -75,7 +78,7 @@ export const RULES = [
   'feasible: online risk <= the bound on every training seed',
   'best: the feasible setting with the highest mean training batch outcome (ties: lower mean risk, then label)',
   'held-out: the best setting re-run on seeds not used for tuning; mean, min-max and sample stddev',
-  "tie: Tidal's and the best peer's held-out batch outcomes overlap (their [min, max] intervals intersect)",
+  "ahead: higher batch outcome on every held-out seed (paired: a seed is the same workload for every policy); otherwise a tie, inside the seed-to-seed noise",
 ];
 
 export function stats(xs: readonly number[]): Stats {
@@ -110,13 +113,15 @@ export function compare(tidal: PolicyAnalysis | undefined, peers: readonly Polic
   if (!tidal.heldOut && !peer) return { tidal: name, peer: null, ratio: null, verdict: 'none', reason: 'no policy has a setting within the risk bound' };
   if (!tidal.heldOut) return { tidal: name, peer: peer!.policy, ratio: null, verdict: 'peer', reason: `${name} has no setting within the risk bound` };
   if (!peer) return { tidal: name, peer: null, ratio: null, verdict: 'tidal', reason: 'no peer has a setting within the risk bound' };
-  const t = tidal.heldOut.batch;
-  const p = peer.heldOut!.batch;
-  const ratio = p.mean > 0 ? t.mean / p.mean : null;
-  if (t.min <= p.max && p.min <= t.max) return { tidal: name, peer: peer.policy, ratio, verdict: 'tie', reason: `held-out ranges overlap: [${t.min}, ${t.max}] and [${p.min}, ${p.max}]` };
-  return t.mean > p.mean
-    ? { tidal: name, peer: peer.policy, ratio, verdict: 'tidal', reason: `${name}'s held-out minimum ${t.min} is above ${peer.policy}'s maximum ${p.max}` }
-    : { tidal: name, peer: peer.policy, ratio, verdict: 'peer', reason: `${peer.policy}'s held-out minimum ${p.min} is above ${name}'s maximum ${t.max}` };
+  const t = tidal.heldOut;
+  const p = peer.heldOut!;
+  const ratio = p.batch.mean > 0 ? t.batch.mean / p.batch.mean : null;
+  const diffs = t.values.map((x, i) => x - (p.values[i] ?? NaN));
+  const f = (x: number) => x.toFixed(1);
+  const shown = `per held-out seed ${name} - ${peer.policy}: ${diffs.map(f).join(', ')}`;
+  if (diffs.length > 0 && diffs.every((d) => d > 0)) return { tidal: name, peer: peer.policy, ratio, verdict: 'tidal', reason: `ahead on every held-out seed (${shown})` };
+  if (diffs.length > 0 && diffs.every((d) => d < 0)) return { tidal: name, peer: peer.policy, ratio, verdict: 'peer', reason: `behind on every held-out seed (${shown})` };
+  return { tidal: name, peer: peer.policy, ratio, verdict: 'tie', reason: `neither ahead on every held-out seed (${shown})` };
 }
 
 /** The analysis of a finished sweep; throws naming the first run that is missing. */
@@ -146,7 +151,8 @@ export function analyse(spec: SweepSpec, results: readonly RunResult[]): SweepAn
       if (best) {
         const runs = heldOut.map((seed) => get(sc.name, seed, ps.policy, best.label));
         const risk = stats(runs.map((r) => onlineRisk(r.totals)));
-        held = { batch: stats(runs.map((r) => batchOutcome(r.totals))), risk, withinBound: risk.max <= spec.riskBound };
+        const values = runs.map((r) => batchOutcome(r.totals));
+        held = { batch: stats(values), risk, withinBound: risk.max <= spec.riskBound, values };
       }
       return { policy: ps.policy, points, frontier, best: best?.label ?? null, heldOut: held };
     });

@@ -9,6 +9,7 @@ import { simulate } from '../engine/simulation.ts';
 import { formatSeriesCsv, formatTotalsCsv } from '../report/index.ts';
 import { SCENARIOS } from '../scenarios/make.ts';
 import { generate, openTrace, type Trace } from '../traces/index.ts';
+import { codeDigest } from './code-digest.ts';
 import type { ScenarioSpec } from './file.ts';
 import { buildPolicy, settingLabel, type Setting } from './knobs.ts';
 import { batchOutcome, onlineRisk } from './objectives.ts';
@@ -43,9 +44,9 @@ function sortedSetting(s: Setting): Setting {
   return Object.fromEntries(Object.keys(s).sort().map((k) => [k, s[k]!]));
 }
 
-/** The run's cache key: a digest of everything that determines its result. */
+/** The run's cache key: a digest of everything that determines its result, the code's version included. */
 export function runKey(r: RunSpec): string {
-  return sha(JSON.stringify({ scenario: r.scenario, seed: r.seed, policy: r.policy, setting: sortedSetting(r.setting) }));
+  return sha(JSON.stringify({ code: codeDigest(), scenario: r.scenario, seed: r.seed, policy: r.policy, setting: sortedSetting(r.setting) }));
 }
 
 async function traceFor(s: ScenarioSpec, seed: number | null): Promise<Trace> {

@@ -113,10 +113,15 @@ describe('analyse', () => {
 });
 
 describe('tie rule', () => {
-  const pa = (policy: string, xs: number[] | null): PolicyAnalysis => ({ policy, points: [], frontier: [], best: xs ? 'x' : null, heldOut: xs ? { batch: stats(xs), risk: stats(xs.map(() => 0)), withinBound: true } : null });
+  const pa = (policy: string, xs: number[] | null): PolicyAnalysis => ({ policy, points: [], frontier: [], best: xs ? 'x' : null, heldOut: xs ? { batch: stats(xs), risk: stats(xs.map(() => 0)), withinBound: true, values: xs } : null });
 
-  it('overlapping held-out ranges are a tie, even with a different mean', () => {
-    expect(compare(pa('time-sharing', [100, 110, 120]), [pa('koordinator', [115, 125, 130])])).toMatchObject({ verdict: 'tie', peer: 'koordinator' });
+  it('is paired by seed: behind on every seed loses even when the ranges overlap', () => {
+    expect(compare(pa('time-sharing', [100, 110, 120]), [pa('koordinator', [115, 125, 130])])).toMatchObject({ verdict: 'peer', peer: 'koordinator' });
+  });
+  it('ahead on some seeds and behind on others is a tie, whatever the means', () => {
+    const c = compare(pa('time-sharing', [100, 130, 120]), [pa('koordinator', [115, 125, 130])]);
+    expect(c).toMatchObject({ verdict: 'tie', peer: 'koordinator' });
+    expect(c.reason).toBe('neither ahead on every held-out seed (per held-out seed time-sharing - koordinator: -15.0, 5.0, -10.0)');
   });
   it('separate ranges name the winner', () => {
     expect(compare(pa('time-sharing', [100, 105]), [pa('koordinator', [106, 110])]).verdict).toBe('peer');
