@@ -30,6 +30,8 @@ export interface SimFlags extends ReaderFlags {
   sampleInterval: string;
   deschedulerInterval: string;
   riskThreshold: string;
+  interferenceThreshold: string;
+  nodeUsageStale: string;
   progress: boolean;
   scenario?: string;
 }
@@ -46,7 +48,9 @@ export function simOptions(cmd: Command): Command {
     .option('--until <time>', "stop the replay at this instant (ISO 8601; default: the trace's declared end or last event; later than that replays on with the pods there are)")
     .option('--sample-interval <duration>', `usage sampling and report resolution (at least 1s; a run may take at most ${MAX_TICKS.toLocaleString('en-US')} ticks)`, '5m')
     .option('--descheduler-interval <duration>', 'descheduler cycle period (at least 1s)', '2m')
-    .option('--risk-threshold <fraction>', 'a node above this usage fraction counts towards online risk', String(DEFAULT_SIM_OPTIONS.riskThreshold))
+    .option('--risk-threshold <fraction>', "hot node: usage (CPU or memory) above this fraction of the node (the report's secondary risk rows)", String(DEFAULT_SIM_OPTIONS.riskThreshold))
+    .option('--interference-threshold <fraction>', 'interference: CPU granted above this fraction of a node while online pods run (the online-risk scalar)', String(DEFAULT_SIM_OPTIONS.interferenceFraction))
+    .option('--node-usage-stale <duration>', "a node's usage sample older than this is unknown, not its last value (traces with node usage)", '15m')
     .option('--scenario <file>', 'DemandScenario YAML applied to the trace first (surges, scale-out, extra batch, added nodes)')
     .option('--no-progress', 'no progress bar');
 }
@@ -54,8 +58,16 @@ export function simOptions(cmd: Command): Command {
 export function parseSimFlags(f: SimFlags, profile: Profile): { options: Partial<SimOptions>; until?: number } {
   const risk = Number(f.riskThreshold);
   if (!(risk > 0 && risk <= 2)) throw new Error(`--risk-threshold must be a fraction such as 0.9 (got ${f.riskThreshold})`);
+  const interference = Number(f.interferenceThreshold ?? DEFAULT_SIM_OPTIONS.interferenceFraction);
+  if (!(interference > 0 && interference <= 1)) throw new Error(`--interference-threshold must be a fraction in (0, 1] such as 0.8 (got ${f.interferenceThreshold})`);
   return {
-    options: { sampleIntervalMs: interval(f.sampleInterval, '--sample-interval'), deschedulerIntervalMs: interval(f.deschedulerInterval, '--descheduler-interval'), riskThreshold: risk },
+    options: {
+      sampleIntervalMs: interval(f.sampleInterval, '--sample-interval'),
+      deschedulerIntervalMs: interval(f.deschedulerInterval, '--descheduler-interval'),
+      riskThreshold: risk,
+      interferenceFraction: interference,
+      nodeUsageStaleMs: interval(f.nodeUsageStale ?? '15m', '--node-usage-stale'),
+    },
     until: f.until === undefined ? undefined : flagTime(f.until, '--until', profile.timeZone),
   };
 }
