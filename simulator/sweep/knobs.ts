@@ -21,6 +21,9 @@ interface Tunable {
   build(s: Setting): SimPolicy;
 }
 
+/** The equal-information option (simulator/peers/foresight.ts): 0 off (the default), 1 on. */
+const FORESIGHT = (what: string): KnobSpec => ({ default: 0, min: 0, max: 1, about: `1: ${what} (equal information; 0 by default)` });
+
 const TIME_SHARING_KNOBS = {
   batchScale: { default: 1, min: 0, max: 10, about: "every profile level's batch share x this (capped at 1)" },
   headroomAdd: { default: 0, min: -1, max: 1, about: "added to every profile level's online headroom (kept in [0, 1])" },
@@ -38,7 +41,10 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     build: (s) => koordinatorPolicy(s),
   },
   'volcano-tdm': {
-    knobs: { oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of unused capacity offered to batch' } },
+    knobs: {
+      oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of what all pods leave unused offered to batch' },
+      foresight: FORESIGHT('the operator closes the revocable zone for the profile\'s peak'),
+    },
     build: (s) => volcanoPolicy(s),
   },
   'katalyst-tide': {
