@@ -50,8 +50,11 @@ export const VolcanoTdm: FilterDefinition<VolcanoTdmArgs> = {
       }
       return o;
     };
+    const zones = [...windows.keys()].sort();
     return {
       name: 'VolcanoTDM',
+      // The verdict reads the row's zone label (its version) and, of the time, which zones are open.
+      signature: (ctx) => zones.map((z) => (isOpen(z, ctx.now) ? '1' : '0')).join(''),
       appliesTo: (ctx) => ctx.pod.class === 'batch' || (strict && ctx.pod.class === 'online'),
       filter(ctx, i) {
         const zone = ctx.nodes[i]!.spec.labels[REVOCABLE_ZONE_LABEL];
