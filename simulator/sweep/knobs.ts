@@ -2,6 +2,8 @@
 // (simulator/policies/*.ts), with its default and the range it accepts. A setting that leaves every
 // knob at its default is the named policy itself (byte-identical results).
 
+import { cranePolicy } from '../peers/crane/policy.ts';
+import { katalystReclaimedPolicy } from '../peers/katalyst-reclaimed/policy.ts';
 import { katalystTidePolicy } from '../peers/katalyst-tide/policy.ts';
 import { koordinatorPolicy } from '../peers/koordinator/policy.ts';
 import { POLICY_ALIASES, POLICY_NAMES, policyByName, timeSharingPolicy, type SimPolicy } from '../policies/index.ts';
@@ -53,6 +55,22 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
       reserveOffline: { default: 0.1, min: 0, max: 1, about: 'fraction of nodes reserved offline' },
     },
     build: (s) => katalystTidePolicy(s),
+  },
+  'katalyst-reclaimed': {
+    knobs: {
+      reserveCores: { default: 4, min: 0, max: 1024, about: 'ReservedResourceForAllocate cpu, cores: supply = A - this - online usage' },
+      reserveMemoryGiB: { default: 5, min: 0, max: 4096, about: 'ReservedResourceForAllocate memory, GiB' },
+      headroomTarget: { default: 0.6, min: 0, max: 1, about: 'TargetReclaimedCoreUtilization: the headroom ratchets up while reclaimed pods use less of the supply' },
+      foresight: FORESIGHT('the reserve doubles for the profile\'s peak, from its drain lead to its end'),
+    },
+    build: (s) => katalystReclaimedPolicy(s),
+  },
+  crane: {
+    knobs: {
+      percentile: { default: 0.99, min: 0.5, max: 1, about: "the percentile predictor's percentile (the stand-in for Crane's DSP predictor)" },
+      historyHours: { default: 72, min: 1, max: 24 * 14, about: 'history the percentile is taken over, hours (the horizon-like knob of the stand-in)' },
+    },
+    build: (s) => cranePolicy(s),
   },
   'time-sharing': ts('time-sharing'),
   'time-sharing-no-curves': ts('time-sharing-no-curves'),

@@ -8,7 +8,7 @@ import { ClusterState } from '../../../scheduler/core/state.ts';
 import { DEFAULT_EVICTION_RULES } from '../../../scheduler/core/victims.ts';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import type { ControllerApi } from '../../../simulator/policies/types.ts';
-import { agentUsage, volcanoController } from '../../../simulator/peers/volcano-tdm/controller.ts';
+import { agentUsage } from '../../../simulator/peers/volcano-tdm/controller.ts';
 import {
   agentStep,
   newAgentNode,
