@@ -39,6 +39,7 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     knobs: {
       reclaimCpuPercent: { default: 60, min: 0, max: 100, about: 'cpuReclaimThresholdPercent: batch = node x this% - online usage' },
       reclaimMemoryPercent: { default: 65, min: 0, max: 100, about: 'memoryReclaimThresholdPercent' },
+      foresight: FORESIGHT("a timed config change halves the reclaim thresholds from the profile's peak drain lead to its end"),
     },
     build: (s) => koordinatorPolicy(s),
   },
