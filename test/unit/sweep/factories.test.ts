@@ -27,7 +27,7 @@ const MOVED: Array<[string, Record<string, number>]> = [
   ['koordinator', { reclaimCpuPercent: 40 }],
   ['volcano-tdm', { oversubscriptionRatio: 0.2 }],
   ['katalyst-tide', { reserveOnline: 0.8 }],
-  ['katalyst-reclaimed', { reserveCores: 8 }],
+  ['katalyst-reclaimed', { reserveCores: 30 }],
   ['crane', { percentile: 0.5 }],
   ['time-sharing', { batchScale: 0.5 }],
 ];
