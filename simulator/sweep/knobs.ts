@@ -47,6 +47,7 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     knobs: {
       oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of what all pods leave unused offered to batch' },
       foresight: FORESIGHT('the operator closes the revocable zone for the profile\'s peak'),
+      watermarks: { default: 1, min: 0, max: 1, about: "1: the agent's eviction watermarks (80/60 %, taint until 30/30 %), on by default in Volcano; 0: turned off" },
     },
     build: (s) => volcanoPolicy(s),
   },

@@ -34,6 +34,8 @@ export interface VolcanoControllerOptions {
   ratio: number;
   /** Spans in which an operator closed the zone (foresight); none by default. */
   closed: ReadonlyArray<readonly [number, number]>;
+  /** The agent's eviction watermarks (on by default in Volcano; off: no watermark eviction, no taint). */
+  watermarks: boolean;
 }
 
 /** The node's whole usage as the agent reads it (file comment), or null without a sample. */
@@ -89,6 +91,7 @@ export function volcanoController(o: VolcanoControllerOptions): PeerController {
           const labels = { ...node.spec.labels, [OVERSUBSCRIPTION_KEYS.cpu]: String(step.publish.cpu), [OVERSUBSCRIPTION_KEYS.memory]: String(step.publish.memory) };
           if (labels[OVERSUBSCRIPTION_KEYS.cpu] !== node.spec.labels[OVERSUBSCRIPTION_KEYS.cpu] || labels[OVERSUBSCRIPTION_KEYS.memory] !== node.spec.labels[OVERSUBSCRIPTION_KEYS.memory]) api.setNodeLabels(node.name, labels);
         }
+        if (!o.watermarks) continue;
         const tainted = node.spec.taints?.some((t) => t.key === EVICTING.key) ?? false;
         let evicted = false;
         for (const r of step.pressure) {

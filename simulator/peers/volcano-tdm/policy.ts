@@ -14,6 +14,7 @@
 //   eviction     TDM: when the window closes, 1 pod per job per 1-minute period; volcano-agent: past the
 //                watermarks (CPU 80 %, memory 60 %) for 6 readings, one batch pod per resource per 10 s
 //                under the taint, which stays until CPU and memory are both at or below 30 %
+//   watermarks   on by default (as in Volcano); the factory and sweep knob `watermarks` 0 turns them off
 //   foresight    off by default; on, the operator closes the zone for the profile's peak (foresight.ts):
 //                no revocable window opens from the peak's start to its end (a window that closes
 //                before 00:00 of the peak night)
@@ -64,6 +65,8 @@ export interface VolcanoKnobs {
   oversubscriptionRatio?: number;
   /** 1: the operator closes the revocable zone for the profile's peak (foresight.ts). */
   foresight?: number;
+  /** 1 (default): the agent's eviction watermarks and evicting taint; 0: an operator who turned them off. */
+  watermarks?: number;
 }
 
 /** volcano-tdm with other parameters (VOLCANO_TDM is this at the defaults). */
@@ -81,7 +84,7 @@ export function volcanoPolicy(k: VolcanoKnobs = {}): SimPolicy {
     // The level is what the report shows as batch capacity; placement reads the agent's figure.
     profileFor: (p) => constantProfile(level, 'volcano-oversubscription', p.timeZone),
     pluginArgs: (p) => ({ VolcanoTDM: { windows: new Map([[TDM_ZONE, tdmWindowFor(p)]]), timeZone: p.timeZone, strict: false, closed: closed(p) } }),
-    controller: (p) => volcanoController({ window: tdmWindowFor(p), timeZone: p.timeZone, ratio, closed: closed(p) }),
+    controller: (p) => volcanoController({ window: tdmWindowFor(p), timeZone: p.timeZone, ratio, closed: closed(p), watermarks: (k.watermarks ?? 1) !== 0 }),
   };
 }
 

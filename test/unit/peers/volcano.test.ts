@@ -169,6 +169,23 @@ describe('volcano-agent on a node (controller.ts)', () => {
   });
 });
 
+describe('volcano-agent with the watermarks turned off (the sweep knob watermarks=0)', () => {
+  it('publishes the oversubscription but neither taints nor evicts', () => {
+    const state = new ClusterState(VOLCANO_TDM.config.usage);
+    const ctl = volcanoPolicy({ watermarks: 0 }).controller!(profile);
+    state.upsertNode(ctl.onNodeAdd!(node('r1', { allocatable: { cpu: 10_000, memory: 100 * GiB } })), 0);
+    const t0 = at('2026-11-11T01:00:00');
+    state.upsertPod(batch({ uid: 'big', nodeName: 'r1', requests: { cpu: 3000, memory: GiB } }), t0);
+    state.recordNodeUsage('r1', { time: t0, online: { cpu: 6000, memory: 10 * GiB }, batch: { cpu: 2500, memory: 10 * GiB } });
+    state.recordPodUsage('big', { cpu: 2500, memory: 10 * GiB });
+    const log: string[] = [];
+    for (let k = 0; k < 8; k++) ctl.tick(fakeApi(state, log), t0 + k * 10_000);
+    expect(log).toEqual([]);
+    expect(state.nodes.get('r1')!.spec.taints).toBeUndefined();
+    expect(state.nodes.get('r1')!.spec.labels[OVERSUBSCRIPTION_KEYS.cpu]).toBe('900');
+  });
+});
+
 describe('volcano TDM placement and eviction', () => {
   function cluster() {
     const state = new ClusterState(VOLCANO_TDM.config.usage);
