@@ -26,6 +26,14 @@ export interface NodeInfo {
   zone: string;
   /** spec.unschedulable (cordoned); such nodes keep their pods but receive no new ones. */
   unschedulable: boolean;
+  /** spec.taints the simulator's peer controllers set (Volcano's evicting taint); absent: none. */
+  taints?: readonly NodeTaint[];
+}
+
+export interface NodeTaint {
+  key: string;
+  value: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
 /** What the core knows of a pod (built from a v1.Pod by scheduler/kube/convert.ts; not Kubernetes' v1.PodSpec). */

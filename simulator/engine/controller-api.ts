@@ -1,6 +1,6 @@
 // What a peer policy's own controller (its descheduler or node-pool manager, simulator/policies/)
 // sees of one virtual cluster and may do to it: read the core's state, engine and timeline, list the
-// pending pods, evict under the policy's rate limit, and relabel nodes. Everything it does goes
+// pending pods, evict under the policy's rate limit, and relabel or taint nodes. Everything it does goes
 // through the same paths as the core's own decisions (evictions count as evictions, a relabelled node
 // is a queueing hint), so that peers and Tidal are measured alike.
 
@@ -39,6 +39,12 @@ export function controllerApi(c: ControlledCluster): ControllerApi {
       const node = c.state.nodes.get(name);
       if (!node) return;
       c.state.upsertNode({ ...node.spec, labels: { ...labels } }, c.now());
+      c.queue.nodeChanged(name);
+    },
+    setNodeTaints: (name, taints) => {
+      const node = c.state.nodes.get(name);
+      if (!node) return;
+      c.state.upsertNode({ ...node.spec, taints: taints.map((t) => ({ ...t })) }, c.now());
       c.queue.nodeChanged(name);
     },
     rateAvailable: () => c.rate.available(c.now()),

@@ -2,10 +2,13 @@
 // small piece the peer does differently (types.ts); each peer's file documents its formula and defaults.
 //   kube-default   requests only, least allocated, no co-location, no descheduler: an unmodified
 //                  kube-scheduler. Batch requests count as fully as online ones.
-//   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad (koordinator.ts)
-//   volcano-tdm    Volcano's TDM revocable zones and oversubscription (volcano.ts)
-//   katalyst-tide  Katalyst's Tide node pool (katalyst.ts)
-//   katalyst-reclaimed, crane  peers kept in their own folder (simulator/peers/<name>/)
+//   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad
+//   volcano-tdm    Volcano's TDM revocable zones and its node agent (volcano-agent: oversubscription
+//                  from all pods' usage, eviction watermarks under a NoSchedule taint)
+//   katalyst-tide  "katalyst-tide (node pool)": Katalyst's Tide node pool
+//   katalyst-reclaimed  Katalyst's co-location product: reclaimed_cores on sysadvisor's headroom
+//   crane          Crane's elastic resource from its (stand-in) predictor
+// Each peer lives in simulator/peers/<name>/ (formula.ts with its source citations, policy.ts).
 //   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 

@@ -7,7 +7,7 @@ import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { PluginDefinition } from '../../scheduler/core/framework.ts';
 import type { PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
-import type { NodeInfo, PodInfo, WorkloadClass } from '../../scheduler/core/model.ts';
+import type { NodeInfo, NodeTaint, PodInfo, WorkloadClass } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { ClusterState } from '../../scheduler/core/state.ts';
 import type { BeSuppressionConfig } from '../node/be-suppression.ts';
@@ -47,6 +47,8 @@ export interface ControllerApi {
   evict(uid: string, reason: string): boolean;
   /** Replaces a node's labels (a label swap); pods waiting for a node are retried. */
   setNodeLabels(name: string, labels: Readonly<Record<string, string>>): void;
+  /** Replaces a node's taints (spec.taints); pods waiting for a node are retried. */
+  setNodeTaints(name: string, taints: readonly NodeTaint[]): void;
   /** Evictions this policy's rate limiter allows now; take() spends one. */
   rateAvailable(): number;
   rateTake(): void;

@@ -2,6 +2,8 @@
 // (simulator/policies/*.ts), with its default and the range it accepts. A setting that leaves every
 // knob at its default is the named policy itself (byte-identical results).
 
+import { cranePolicy } from '../peers/crane/policy.ts';
+import { katalystReclaimedPolicy } from '../peers/katalyst-reclaimed/policy.ts';
 import { katalystTidePolicy } from '../peers/katalyst-tide/policy.ts';
 import { koordinatorPolicy } from '../peers/koordinator/policy.ts';
 import { POLICY_ALIASES, POLICY_NAMES, policyByName, timeSharingPolicy, type SimPolicy } from '../policies/index.ts';
@@ -21,6 +23,9 @@ interface Tunable {
   build(s: Setting): SimPolicy;
 }
 
+/** The equal-information option (simulator/peers/foresight.ts): 0 off (the default), 1 on. */
+const FORESIGHT = (what: string): KnobSpec => ({ default: 0, min: 0, max: 1, about: `1: ${what} (equal information; 0 by default)` });
+
 const TIME_SHARING_KNOBS = {
   batchScale: { default: 1, min: 0, max: 10, about: "every profile level's batch share x this (capped at 1)" },
   headroomAdd: { default: 0, min: -1, max: 1, about: "added to every profile level's online headroom (kept in [0, 1])" },
@@ -34,11 +39,16 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     knobs: {
       reclaimCpuPercent: { default: 60, min: 0, max: 100, about: 'cpuReclaimThresholdPercent: batch = node x this% - online usage' },
       reclaimMemoryPercent: { default: 65, min: 0, max: 100, about: 'memoryReclaimThresholdPercent' },
+      foresight: FORESIGHT("a timed config change halves the reclaim thresholds from the profile's peak drain lead to its end"),
     },
     build: (s) => koordinatorPolicy(s),
   },
   'volcano-tdm': {
-    knobs: { oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of unused capacity offered to batch' } },
+    knobs: {
+      oversubscriptionRatio: { default: 0.6, min: 0, max: 1, about: 'share of what all pods leave unused offered to batch' },
+      foresight: FORESIGHT('the operator closes the revocable zone for the profile\'s peak'),
+      watermarks: { default: 1, min: 0, max: 1, about: "1: the agent's eviction watermarks (80/60 %, taint until 30/30 %), on by default in Volcano; 0: turned off" },
+    },
     build: (s) => volcanoPolicy(s),
   },
   'katalyst-tide': {
@@ -47,6 +57,22 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
       reserveOffline: { default: 0.1, min: 0, max: 1, about: 'fraction of nodes reserved offline' },
     },
     build: (s) => katalystTidePolicy(s),
+  },
+  'katalyst-reclaimed': {
+    knobs: {
+      reserveCores: { default: 4, min: 0, max: 1024, about: 'ReservedResourceForAllocate cpu, cores: supply = A - this - online usage' },
+      reserveMemoryGiB: { default: 5, min: 0, max: 4096, about: 'ReservedResourceForAllocate memory, GiB' },
+      headroomTarget: { default: 0.6, min: 0, max: 1, about: 'TargetReclaimedCoreUtilization: the headroom ratchets up while reclaimed pods use less of the supply' },
+      foresight: FORESIGHT('the reserve doubles for the profile\'s peak, from its drain lead to its end'),
+    },
+    build: (s) => katalystReclaimedPolicy(s),
+  },
+  crane: {
+    knobs: {
+      percentile: { default: 0.99, min: 0.5, max: 1, about: "the percentile predictor's percentile (the stand-in for Crane's DSP predictor)" },
+      historyHours: { default: 72, min: 1, max: 24 * 14, about: 'history the percentile is taken over, hours (the horizon-like knob of the stand-in)' },
+    },
+    build: (s) => cranePolicy(s),
   },
   'time-sharing': ts('time-sharing'),
   'time-sharing-no-curves': ts('time-sharing-no-curves'),

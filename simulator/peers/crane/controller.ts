@@ -7,7 +7,7 @@
 // Both land on the node as labels standing for the node's status and annotations.
 
 import type { PeerController } from '../../policies/types.ts';
-import { annotatorLoad, CRANE_DEFAULTS, elasticFromSamples, elasticUpdated, type LoadSample, type NodeUsageSample } from './formula.ts';
+import { annotatorLoad, CRANE_DEFAULTS, DEFAULT_PREDICTOR, elasticFromSamples, elasticUpdated, type CranePredictor, type LoadSample, type NodeUsageSample } from './formula.ts';
 import { ELASTIC_KEYS, LOAD_KEYS } from './plugin.ts';
 
 const TICK_MS = 60_000;
@@ -18,7 +18,7 @@ interface NodeSamples {
   usage: NodeUsageSample[];
 }
 
-export function craneController(): PeerController {
+export function craneController(predictor: CranePredictor = DEFAULT_PREDICTOR): PeerController {
   const byNode = new Map<string, NodeSamples>();
   const sync = CRANE_DEFAULTS.dynamic.syncMs;
   const next = { avg5m: -Infinity, maxAvg1h: -Infinity, maxAvg1d: -Infinity };
@@ -41,7 +41,7 @@ export function craneController(): PeerController {
           ns.usage.push({ time: s.time, totalCpu: s.online.cpu + s.batch.cpu, nonElasticCpu: s.online.cpu, nonElasticMemory: s.online.memory });
         }
         while (ns.load.length > 0 && ns.load[0]!.time <= now - KEEP_LOAD_MS) ns.load.shift();
-        while (ns.usage.length > 0 && ns.usage[0]!.time <= now - CRANE_DEFAULTS.historyMs) ns.usage.shift();
+        while (ns.usage.length > 0 && ns.usage[0]!.time <= now - predictor.historyMs) ns.usage.shift();
         const labels: Record<string, string> = { ...node.spec.labels };
         let changed = false;
         const put = (key: string, text: string | undefined) => {
@@ -51,7 +51,7 @@ export function craneController(): PeerController {
           changed = true;
         };
         if (fresh) {
-          const e = elasticFromSamples(ns.usage, now, a);
+          const e = elasticFromSamples(ns.usage, now, a, predictor);
           if (e) {
             for (const r of ['cpu', 'memory'] as const) {
               const cur = labels[ELASTIC_KEYS[r]];

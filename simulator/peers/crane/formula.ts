@@ -58,6 +58,14 @@ export const CRANE_DEFAULTS = {
   },
 } as const;
 
+/** The stand-in predictor's parameters (the sweep's knobs). */
+export interface CranePredictor {
+  percentile: number;
+  historyMs: number;
+}
+
+export const DEFAULT_PREDICTOR: CranePredictor = { percentile: CRANE_DEFAULTS.percentile, historyMs: CRANE_DEFAULTS.historyMs };
+
 export interface ElasticInput {
   allocatable: number;
   /** Fraction of allocatable reserved, in [0, 1). */
@@ -191,12 +199,12 @@ export interface NodeUsageSample {
  *            GetCanNotBeReclaimedResourceFromTsp), so memory follows the local figure.
  * null without a sample in the window.
  */
-export function elasticFromSamples(samples: readonly NodeUsageSample[], now: number, allocatable: { cpu: number; memory: number }): { cpu: number; memory: number } | null {
-  const inWindow = samples.filter((s) => s.time > now - CRANE_DEFAULTS.historyMs && s.time <= now);
+export function elasticFromSamples(samples: readonly NodeUsageSample[], now: number, allocatable: { cpu: number; memory: number }, predictor: CranePredictor = DEFAULT_PREDICTOR): { cpu: number; memory: number } | null {
+  const inWindow = samples.filter((s) => s.time > now - predictor.historyMs && s.time <= now);
   if (inWindow.length === 0) return null;
   const latest = inWindow[inWindow.length - 1]!;
   const sorted = inWindow.map((s) => s.totalCpu).sort((a, b) => a - b);
-  const p = quantileSorted(sorted, CRANE_DEFAULTS.percentile);
+  const p = quantileSorted(sorted, predictor.percentile);
   const r = CRANE_DEFAULTS.reservePercent;
   return {
     cpu: craneElastic({ allocatable: allocatable.cpu, reservePercent: r.cpu, predicted: [p], localUsage: latest.nonElasticCpu }),

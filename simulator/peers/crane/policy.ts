@@ -15,7 +15,7 @@ import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
 import { DEFAULT_USAGE } from '../../../scheduler/core/usage.ts';
 import { peerScoreWeights, type SimPolicy } from '../../policies/types.ts';
 import { craneController } from './controller.ts';
-import { CRANE_DEFAULTS } from './formula.ts';
+import { CRANE_DEFAULTS, DEFAULT_PREDICTOR } from './formula.ts';
 import { CRANE_DEFINITIONS } from './plugin.ts';
 
 const W = CRANE_DEFAULTS.dynamic.pluginWeight;
@@ -32,13 +32,29 @@ export const CRANE_CONFIG: PolicyConfig = {
   scoreWeights: peerScoreWeights({ online: { CraneDynamic: W, NativeLeastAllocated: 1 }, batch: { CraneDynamic: W, CraneElasticRoom: 1 } }),
 };
 
-export const CRANE: SimPolicy = {
-  name: 'crane',
-  description:
-    "Crane: batch on the gocrane.io elastic resource = allocatable - max(predicted whole-node CPU usage (p99 over 3 days standing in for its DSP predictor), current non-batch usage), Dynamic load filter 65/75% and score; no eviction",
-  config: CRANE_CONFIG,
-  planner: null,
-  profileFor: (p) => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'crane', p.timeZone),
-  controller: () => craneController(),
-  definitions: CRANE_DEFINITIONS,
-};
+/**
+ * The factory's parameters: the stand-in predictor's percentile (0.99) and history (72 h). A percentile
+ * is the same figure over any horizon, so its history is what stands for DSP's horizon here. Crane has
+ * no foresight option: its predictor is its way of seeing a recurring peak.
+ */
+export interface CraneKnobs {
+  percentile?: number;
+  historyHours?: number;
+}
+
+/** crane with other predictor parameters (CRANE is this at the defaults). */
+export function cranePolicy(k: CraneKnobs = {}): SimPolicy {
+  const predictor = { percentile: k.percentile ?? DEFAULT_PREDICTOR.percentile, historyMs: k.historyHours !== undefined ? k.historyHours * 3_600_000 : DEFAULT_PREDICTOR.historyMs };
+  return {
+    name: 'crane',
+    description:
+      "Crane: batch on the gocrane.io elastic resource = allocatable - max(predicted whole-node CPU usage (p99 over 3 days standing in for its DSP predictor), current non-batch usage), Dynamic load filter 65/75% and score; no eviction",
+    config: CRANE_CONFIG,
+    planner: null,
+    profileFor: (p) => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'crane', p.timeZone),
+    controller: () => craneController(predictor),
+    definitions: CRANE_DEFINITIONS,
+  };
+}
+
+export const CRANE: SimPolicy = cranePolicy();

@@ -13,8 +13,9 @@
 //   oversold = supply x (target - util) when util < target (TargetReclaimedCoreUtilization 0.6), else
 //              0 (MaxReclaimedCoreUtilization 0: never negative)
 //   headroom = min(max(last + oversold, supply), supply x MaxOversoldRate 1.2, A x MaxHeadroomCapacityRate 1)
-// last is the headroom reported before, so the figure ratchets up to 1.2 x supply while reclaimed pods
-// use less than 60 % of the supply and never falls below supply.
+// last is the headroom reported before (the node's CNR, assembler_common_util.go getUtilBasedHeadroom),
+// so the figure ratchets up to 1.2 x supply while reclaimed pods use less than 60 % of the supply and
+// never falls below supply; it is re-estimated every 5 s (QoS-aware sync period).
 // Report (reporter/manager/resource/generic.go): max(headroom - ReservedResourceForReport (0),
 // MinReclaimedResourceForReport: 4 cores, 5 GiB): a node reports at least that much, however busy.
 // Memory: the canonical policy, A - reserve (5 GiB) - online usage, with the same floor (the util-based
@@ -91,8 +92,40 @@ export function reclaimedCpu(allocatable: number, onlineUsage: number): number {
   return reported(settled, d.reserveForReport.cpu, d.minForReport.cpu);
 }
 
-/** Reclaimed memory: A - reserve - online usage, then the floor. */
-export function reclaimedMemory(allocatable: number, onlineUsage: number): number {
+/** sysadvisor's QoS-aware sync period: the headroom is re-estimated this often (qos_aware_plugin.go). */
+export const QOS_AWARE_SYNC_MS = 5_000;
+
+export interface HeadroomParams {
+  /** ReservedResourceForAllocate (millicores, bytes). */
+  reserve: { cpu: number; memory: number };
+  /** TargetReclaimedCoreUtilization. */
+  target: number;
+}
+
+export const DEFAULT_HEADROOM_PARAMS: HeadroomParams = { reserve: { ...KATALYST_RECLAIMED_DEFAULTS.reserveForAllocate }, target: KATALYST_RECLAIMED_DEFAULTS.targetReclaimedCoreUtilization };
+
+/**
+ * `steps` sync periods of the util-based estimate with inputs that hold meanwhile (between two usage
+ * samples): each adds supply x (target - util) to the last headroom while util < target, within
+ * [supply, min(1.2 x supply, A)]. `last` is what the node reported before (CNR), 0 at first.
+ */
+export function ratchet(last: number, allocatable: number, supply: number, reclaimedUsage: number, steps: number, target: number): number {
+  let h = last;
+  for (let k = 0; k < steps; k++) h = utilBasedHeadroom({ allocatable, supply, reclaimedUsage, last: h, target });
+  return h;
+}
+
+/** The reclaimed CPU the node offers now: the last headroom clamped to the current supply, then the report floor. */
+export function reclaimedCpuNow(allocatable: number, onlineUsage: number, last: number, reserve: number): number {
   const d = KATALYST_RECLAIMED_DEFAULTS;
-  return reported(Math.max(0, allocatable - d.reserveForAllocate.memory - onlineUsage), d.reserveForReport.memory, d.minForReport.memory);
+  const supply = reclaimSupply(allocatable, reserve, onlineUsage);
+  // The estimate with nothing oversold: max(last, supply), capped at 1.2 x supply and the node.
+  const h = supply === 0 ? 0 : Math.min(Math.max(last, supply), supply * d.maxOversoldRate, allocatable * d.maxHeadroomCapacityRate);
+  return reported(h, d.reserveForReport.cpu, d.minForReport.cpu);
+}
+
+/** Reclaimed memory: A - reserve - online usage, then the floor. */
+export function reclaimedMemory(allocatable: number, onlineUsage: number, reserve: number = KATALYST_RECLAIMED_DEFAULTS.reserveForAllocate.memory): number {
+  const d = KATALYST_RECLAIMED_DEFAULTS;
+  return reported(Math.max(0, allocatable - reserve - onlineUsage), d.reserveForReport.memory, d.minForReport.memory);
 }

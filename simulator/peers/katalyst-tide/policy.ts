@@ -1,4 +1,5 @@
-// The `katalyst-tide` policy: Katalyst's Tide node pool on the one core (simulator/peers/katalyst-tide/formula.ts).
+// The `katalyst-tide` policy, "katalyst-tide (node pool)": Katalyst's Tide node pool on the one core
+// (its co-location product, reclaimed_cores on shared nodes, is `katalyst-reclaimed`) (simulator/peers/katalyst-tide/formula.ts).
 //   pool         50 % of the nodes reserved online, 10 % reserved offline, the rest tide nodes
 //                (Katalyst has no default reserve; these are this baseline's)
 //   placement    online pods on node-type=online nodes, batch on node-type=offline nodes, each at its
@@ -50,7 +51,7 @@ export function tideControllerWith(reserve: { online: number; offline: number })
 export const KATALYST_TIDE: SimPolicy = {
   definitions: [KatalystTideNodeType],
   name: 'katalyst-tide',
-  description: 'Katalyst Tide: reserved online (50%) and offline (10%) nodes, tide nodes flipped every 10 s by the pending-pod rule; pods at their requests, online and batch never share a node',
+  description: 'katalyst-tide (node pool): Katalyst Tide, reserved online (50%) and offline (10%) nodes, tide nodes flipped every 10 s by the pending-pod rule; pods at their requests, online and batch never share a node',
   config: KATALYST_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none', p.timeZone),

@@ -28,18 +28,27 @@
 // LowNodeLoad (koord-descheduler), every descheduling cycle:
 //   hot node: usage above highThresholds in any resource (CPU 75 %, memory 80 %: the example config);
 //   cold node: below lowThresholds in every resource (CPU 45 %, memory 55 %);
-//   anomaly gating: a node acts only after 5 consecutive hot observations;
+//   anomaly gating: a node acts only after MORE than 5 consecutive hot observations (basic_detector.go
+//   `ConsecutiveAbnormalities > 5`), i.e. on the 6th;
 //   nothing happens without a cold node; cold capacity = sum over cold nodes of
 //   (highThreshold - usage) x allocatable per resource, and each evicted pod's usage is withheld from it;
 //   hot nodes most loaded first, pods evicted until the node is under its high thresholds or the cold
-//   capacity runs out; at most 2 migrating pods per node (maxMigratingPerNode), eviction QPS 10.
-//   Victims: batch pods only, in the core's order (victims.ts).
+//   capacity runs out; at most 2 migrating pods per node (maxMigratingPerNode).
+//   Victims (utilization_util.go sortPodsOnOneOverloadedNode, utils/sorter/pod.go PodSorter): any
+//   evictable pod, online ones included (not system/DaemonSet, mirror, bare, local-storage or
+//   terminating pods), ordered by Koordinator priority class (koord-free, koord-batch before mid and
+//   prod: here batch before online), then priority, then the most usage of the overused resources
+//   (weighted by resourceWeights, 1/1), then the newest.
+//   Evictions (migration controller, v1alpha2/defaults.go EvictQPS 10, EvictBurst 1,
+//   MaxConcurrentReconciles 1; evictor/interpreter.go TryAccept): one job reconciled at a time, a job
+//   the limiter refuses is requeued, so a cycle's evictions go out at 10 a second: between two cycles
+//   Δt apart, at most 1 + floor(10 x Δt / 1 s) of them (migrationBudget).
 
 import type { PodInfo, Resources } from '../../../scheduler/core/model.ts';
 import type { Level } from '../../../scheduler/core/profile.ts';
 import type { ClusterState, NodeState } from '../../../scheduler/core/state.ts';
 import { DEFAULT_USAGE, type UsageConfig } from '../../../scheduler/core/usage.ts';
-import { Evictor, NO_LIMITS, type PlannedEviction } from '../../../scheduler/core/descheduling/evictor.ts';
+import type { PlannedEviction } from '../../../scheduler/core/descheduling/evictor.ts';
 import type { Need } from '../../../scheduler/core/descheduling/needs.ts';
 import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../../../scheduler/core/victims.ts';
 
@@ -63,6 +72,7 @@ export const KOORDINATOR_DEFAULTS = {
     consecutiveAbnormalities: 5,
     maxMigratingPerNode: 2,
     evictionQPS: 10,
+    evictionBurst: 1,
   },
 } as const;
 
@@ -177,9 +187,9 @@ export function loadAwareScore(estimated: Resources, allocatable: Resources): nu
 
 // ---- LowNodeLoad ---------------------------------------------------------------------------
 // A descheduling strategy (descheduling/needs.ts): it states each gated hot node's need, and the one
-// evictor picks the victims in the core's order and enforces the limits (here: maxMigratingPerNode
-// as its per-node limit, the rate budget; no per-namespace or per-cycle cap, and PDBs left to the
-// Eviction API as Koordinator's descheduler does). The cold capacity is the strategy's own admit().
+// planLowNodeLoad picks Koordinator's victims (any evictable pod, batch first) and enforces its limits
+// (maxMigratingPerNode, the migration controller's budget; PDBs left to the Eviction API as
+// Koordinator's descheduler does). The cold capacity is the strategy's own admit().
 
 export interface LowNodeLoadConfig {
   highThresholds: Resources;
@@ -246,7 +256,7 @@ export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): L
     if (pc > hi.cpu || pm > hi.memory) {
       const streak = (input.abnormal.get(node.name) ?? 0) + 1;
       out.abnormal.set(node.name, streak);
-      if (streak >= config.consecutiveAbnormalities) hot.push({ node, usage, load: Math.max(pc / hi.cpu, pm / hi.memory) });
+      if (streak > config.consecutiveAbnormalities) hot.push({ node, usage, load: Math.max(pc / hi.cpu, pm / hi.memory) });
     } else if (pc < lo.cpu && pm < lo.memory) {
       out.cold.push(node.name);
       free.cpu += ((hi.cpu - pc) / 100) * a.cpu;
@@ -257,7 +267,7 @@ export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): L
   if (hot.length === 0 || out.cold.length === 0) return out;
   const usageOf = (p: PodInfo): Resources => state.podUsage.get(p.uid) ?? p.requests;
   const message = (node: string) =>
-    `Koordinator LowNodeLoad: ${node} usage above ${hi.cpu}% cpu or ${hi.memory}% memory for ${config.consecutiveAbnormalities} consecutive observations; moving load to the ${out.cold.length} cold node(s)`;
+    `Koordinator LowNodeLoad: ${node} usage above ${hi.cpu}% cpu or ${hi.memory}% memory for more than ${config.consecutiveAbnormalities} consecutive observations; moving load to the ${out.cold.length} cold node(s)`;
   for (const { node, usage, load } of hot) {
     const a = node.spec.allocatable;
     out.needs.push({
@@ -266,7 +276,7 @@ export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): L
       // Most loaded first.
       severity: load,
       unmet: () => (usage.cpu / a.cpu) * 100 > hi.cpu || (usage.memory / a.memory) * 100 > hi.memory,
-      // Any batch pod moves load; the thresholds are checked again after each one.
+      // Any evictable pod moves load; the thresholds are checked again after each one.
       helps: () => true,
       // The cold nodes must be able to carry what moves.
       admit: (p) => {
@@ -287,15 +297,55 @@ export function lowNodeLoadNeeds(input: Omit<LowNodeLoadInput, 'rateBudget'>): L
   return out;
 }
 
-/** One LowNodeLoad cycle (the algorithm at the top of this file): the strategy through the evictor. */
+/** Evictions the migration controller carries out between two cycles `elapsedMs` apart (file comment). */
+export function migrationBudget(elapsedMs: number): number {
+  const l = KOORDINATOR_DEFAULTS.lowNodeLoad;
+  return l.evictionBurst + Math.floor((l.evictionQPS * Math.max(0, elapsedMs)) / 1000);
+}
+
+/** Why Koordinator's evictor would not evict the pod, or null (file comment). */
+export function koordNotEvictable(p: PodInfo, rules: EvictionRules): string | null {
+  if (p.class === 'system' || p.ownerKind === 'DaemonSet') return 'system or DaemonSet pod';
+  if (p.isMirror) return 'mirror pod';
+  if (p.terminating) return 'terminating';
+  if (!p.ownerKind && !rules.evictBarePods) return 'bare pod';
+  if (p.hasLocalStorage && !rules.evictLocalStorage) return 'local storage';
+  return null;
+}
+
+/** LowNodeLoad's victim order on one hot node (file comment); `over` are the resources above the high threshold. */
+export function koordVictimOrder(pods: readonly PodInfo[], usageOf: (p: PodInfo) => Resources, allocatable: Resources, over: { cpu: boolean; memory: boolean }): PodInfo[] {
+  const rank = (p: PodInfo) => (p.class === 'batch' ? 0 : 1);
+  const score = (p: PodInfo) => {
+    const u = usageOf(p);
+    return (over.cpu ? u.cpu / allocatable.cpu : 0) + (over.memory ? u.memory / allocatable.memory : 0);
+  };
+  return [...pods].sort((a, b) => rank(a) - rank(b) || a.priority - b.priority || score(b) - score(a) || b.createdAt - a.createdAt || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
+}
+
+/** One LowNodeLoad cycle (the algorithm at the top of this file): hot nodes most loaded first, Koordinator's victims. */
 export function planLowNodeLoad(input: LowNodeLoadInput): LowNodeLoadPlan {
   const { needs, abnormal, hot, cold } = lowNodeLoadNeeds(input);
-  const evictor = new Evictor<Need<LowNodeLoadReason>>(input.state, input.now, {
-    rules: input.config.rules,
-    limits: { ...NO_LIMITS, maxPerNode: input.config.maxMigratingPerNode },
-    rateBudget: input.rateBudget,
-    podDisruptionBudgets: false,
-  });
-  evictor.run(needs);
-  return { evictions: evictor.evictions, abnormal, hot, cold };
+  const { state, config } = input;
+  const hi = config.highThresholds;
+  const usageOf = (p: PodInfo): Resources => state.podUsage.get(p.uid) ?? p.requests;
+  const evictions: Array<PlannedEviction<LowNodeLoadReason>> = [];
+  const sorted = [...needs].sort((x, y) => y.severity - x.severity || (x.node.name < y.node.name ? -1 : 1));
+  for (const need of sorted) {
+    const node = need.node;
+    const a = node.spec.allocatable;
+    const s = node.usage.latest()!;
+    const over = { cpu: ((s.online.cpu + s.batch.cpu) / a.cpu) * 100 > hi.cpu, memory: ((s.online.memory + s.batch.memory) / a.memory) * 100 > hi.memory };
+    const pods = [...node.pods.values()].filter((p) => koordNotEvictable(p, config.rules) === null);
+    let planned = 0;
+    for (const v of koordVictimOrder(pods, usageOf, a, over)) {
+      if (!need.unmet() || evictions.length >= input.rateBudget) break;
+      if (config.maxMigratingPerNode > 0 && planned >= config.maxMigratingPerNode) break;
+      if (need.admit && !need.admit(v)) break;
+      evictions.push({ pod: v, node: node.name, reason: 'low-node-load', message: need.message() });
+      need.take(v);
+      planned++;
+    }
+  }
+  return { evictions, abnormal, hot, cold };
 }

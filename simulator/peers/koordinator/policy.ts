@@ -6,8 +6,11 @@
 //   placement       online: requests fit (batch requests an extended resource), LoadAware filter
 //                   65 % CPU / 95 % memory of estimated usage, LoadAware least-used score and native
 //                   LeastAllocated; batch: batch-cpu/batch-memory fit, LoadAware filter and score
-//   descheduler     LowNodeLoad every descheduler cycle: high 75/80 %, low 45/55 %, 5 consecutive
-//                   abnormal observations, 2 migrating pods per node, eviction QPS 10
+//   descheduler     LowNodeLoad every descheduler cycle: high 75/80 %, low 45/55 %, more than 5
+//                   consecutive abnormal observations, 2 migrating pods per node, any evictable pod
+//                   (batch first), evictions at QPS 10 / burst 1 one reconcile at a time (formula.ts)
+//   foresight       off by default; on, a timed config change halves the reclaim thresholds from the
+//                   profile's peak drain lead to its end (foresight.ts)
 //   node agent      koordlet BE CPU suppression as the co-location guide turns it on (cpuset policy,
 //                   65 % threshold: simulator/node/be-suppression.ts), run by the simulator each sample
 //   not modelled    koordlet's BE memory eviction (off by default)
@@ -16,8 +19,9 @@ import { KoordLoadAwareFilter, KoordLoadAwareScore } from './plugin.ts';
 import { NativeLeastAllocated } from '../native-least-allocated.ts';
 import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
-import { constantProfile } from '../../../scheduler/core/profile.ts';
-import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, planLowNodeLoad } from './formula.ts';
+import { constantProfile, type Level, type WindowSpec } from '../../../scheduler/core/profile.ts';
+import { peakSpans } from '../foresight.ts';
+import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, migrationBudget, planLowNodeLoad } from './formula.ts';
 import { peerScoreWeights, type PeerController, type SimPolicy } from '../../policies/types.ts';
 import { KOORDLET_BE_SUPPRESSION } from '../../node/be-suppression.ts';
 
@@ -38,33 +42,30 @@ export const KOORDINATOR_CONFIG: PolicyConfig = {
   }),
 };
 
-/** LowNodeLoad as a controller on the descheduler's cadence. */
+/** LowNodeLoad as a controller on the descheduler's cadence; its evictions within the migration controller's budget. */
 export function lowNodeLoadController(): PeerController {
   let abnormal = new Map<string, number>();
+  let last: number | null = null;
   return {
     intervalMs: null,
     tick(api, now) {
-      const plan = planLowNodeLoad({ state: api.state, now, config: DEFAULT_LOW_NODE_LOAD, abnormal, rateBudget: api.rateAvailable(), staleMs: KOORDINATOR_USAGE.staleAfterMs });
+      const rateBudget = migrationBudget(last === null ? 0 : now - last);
+      last = now;
+      const plan = planLowNodeLoad({ state: api.state, now, config: DEFAULT_LOW_NODE_LOAD, abnormal, rateBudget, staleMs: KOORDINATOR_USAGE.staleAfterMs });
       abnormal = plan.abnormal;
-      for (const e of plan.evictions) {
-        if (api.evict(e.pod.uid, e.reason)) api.rateTake();
-      }
+      for (const e of plan.evictions) api.evict(e.pod.uid, e.reason);
     },
   };
 }
 
-const QPS = KOORDINATOR_DEFAULTS.lowNodeLoad.evictionQPS;
-
 export const KOORDINATOR: SimPolicy = {
   definitions: [KoordLoadAwareFilter, KoordLoadAwareScore, NativeLeastAllocated],
   name: 'koordinator',
-  description: "Koordinator's defaults: batch = 60%/65% of a node minus online usage, LoadAware 65/95 filter, LowNodeLoad hot-node eviction (75/80, 5 abnormal cycles, 2 per node); no windows, no durations",
+  description: "Koordinator's defaults: batch = 60%/65% of a node minus online usage, LoadAware 65/95 filter, LowNodeLoad hot-node eviction (75/80, more than 5 abnormal cycles, 2 per node, batch first); no windows, no durations",
   config: KOORDINATOR_CONFIG,
   planner: null,
   profileFor: (p) => constantProfile(KOORDINATOR_LEVEL, 'koordinator-usage', p.timeZone),
   controller: lowNodeLoadController,
-  // QPS 10 with a cycle's worth of burst: the descheduler issues a cycle's evictions within seconds.
-  evictionRate: { perMinute: QPS * 60, burst: QPS * 120 },
   nodeAgent: { beSuppression: KOORDLET_BE_SUPPRESSION },
 };
 
@@ -74,12 +75,26 @@ export interface KoordinatorKnobs {
   reclaimCpuPercent?: number;
   /** memoryReclaimThresholdPercent (default 65). */
   reclaimMemoryPercent?: number;
+  /** 1: the thresholds are halved from the profile's peak drain lead to its end (foresight.ts). */
+  foresight?: number;
 }
+
+const levelAt = (cpu: number, memory: number): Level => ({ ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } });
 
 /** koordinator with other reclaim thresholds (at the defaults its results are byte-identical to KOORDINATOR's: test/unit/sweep). */
 export function koordinatorPolicy(k: KoordinatorKnobs = {}): SimPolicy {
   const cpu = k.reclaimCpuPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.cpu;
   const memory = k.reclaimMemoryPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory;
-  const level = { ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } };
-  return { ...KOORDINATOR, profileFor: (p) => constantProfile(level, 'koordinator-usage', p.timeZone) };
+  const level = levelAt(cpu, memory);
+  const lowered = levelAt(cpu / 2, memory / 2);
+  return {
+    ...KOORDINATOR,
+    profileFor: (p) => {
+      const base = constantProfile(level, 'koordinator-usage', p.timeZone);
+      if (!k.foresight) return base;
+      // The operator's timed ColocationStrategy change: in force from the peak's drain lead to its end, at once.
+      const windows = peakSpans(p).map((s, index): WindowSpec => ({ ...lowered, name: `foresight-${index}`, priority: 0, start: s.start - s.leadMs, end: s.end, index, drainLeadMs: 0, rampMs: 0 }));
+      return { ...base, windows };
+    },
+  };
 }

@@ -53,6 +53,10 @@ describe('crane elastic resource (node_resource_manager.go BuildNodeStatus)', ()
     s.push({ time: now + MIN, totalCpu: 8000, nonElasticCpu: 7000, nonElasticMemory: 20 * GiB });
     expect(elasticFromSamples(s, now + MIN, A)!.cpu).toBe(9000);
     expect(elasticFromSamples([], now, A)).toBeNull();
+    // The sweep's knobs: the median (p50) ignores the two peaks: 16000 - max(2000, 1500 latest non-batch) = 14000 ...
+    expect(elasticFromSamples(s.slice(0, 101), now, A, { percentile: 0.5, historyMs: 3 * 24 * H })!.cpu).toBe(14_000);
+    // ... and one hour of history (the last 12 samples, no peak in them) predicts 2 cores at p99 too.
+    expect(elasticFromSamples(s.slice(0, 101), now, A, { percentile: 0.99, historyMs: H })!.cpu).toBe(14_000);
   });
 
   it('the engine fits batch in the published gocrane.io/cpu less the batch already there; none before it is published', () => {

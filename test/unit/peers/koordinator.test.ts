@@ -2,13 +2,14 @@
 // (simulator/peers/koordinator/formula.ts), so that it cannot quietly become a straw man.
 
 import { describe, expect, it } from 'vitest';
+import { loadProfileFile } from '../../../profiles/loader.ts';
 import { batchCapacity, batchFree, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
-import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../simulator/peers/koordinator/formula.ts';
+import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, migrationBudget, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../simulator/peers/koordinator/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
-import { KOORDINATOR } from '../../../simulator/peers/koordinator/policy.ts';
+import { KOORDINATOR, koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
 
 const NOW = Date.parse('2026-11-10T12:00:00Z');
@@ -122,14 +123,14 @@ describe('koordinator LowNodeLoad', () => {
     if (cold) sample(state, 'cold', NOW, { cpu: 3200, memory: 12.8 * GiB }); // 20% / 20%
     return state;
   }
-  const run = (state: ClusterState, abnormal = new Map([['hot', 4]]), rateBudget = Infinity) =>
+  const run = (state: ClusterState, abnormal = new Map([['hot', 5]]), rateBudget = Infinity) =>
     planLowNodeLoad({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal, rateBudget, staleMs: KOORDINATOR_USAGE.staleAfterMs });
 
-  it('acts on the 5th consecutive abnormal observation, until the node is under 75%', () => {
+  it('acts on the 6th consecutive abnormal observation (basic_detector.go: more than 5), until the node is under 75%', () => {
     const state = cluster(12_800, 3, 2000); // 80% > 75%
-    expect(run(state, new Map([['hot', 3]])).evictions).toHaveLength(0);
+    expect(run(state, new Map([['hot', 4]])).evictions).toHaveLength(0);
     const plan = run(state);
-    expect(plan.abnormal.get('hot')).toBe(5);
+    expect(plan.abnormal.get('hot')).toBe(6);
     expect(plan.cold).toEqual(['cold']);
     // One eviction (2000m) brings 12800 to 10800 (67.5%): done. Youngest first (least progress, then youngest).
     expect(plan.evictions.map((e) => e.pod.uid)).toEqual(['b0']);
@@ -146,7 +147,7 @@ describe('koordinator LowNodeLoad', () => {
   });
   it('as a strategy: a need per gated hot node, most loaded first, the cold capacity its own admit()', () => {
     const state = cluster(15_200, 6, 1000); // 95 % cpu
-    const s = lowNodeLoadNeeds({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal: new Map([['hot', 4]]), staleMs: KOORDINATOR_USAGE.staleAfterMs });
+    const s = lowNodeLoadNeeds({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal: new Map([['hot', 5]]), staleMs: KOORDINATOR_USAGE.staleAfterMs });
     expect(s.hot).toEqual(['hot']);
     expect(s.cold).toEqual(['cold']);
     expect(s.needs).toHaveLength(1);
@@ -165,9 +166,56 @@ describe('koordinator LowNodeLoad', () => {
     expect(n!.admit!(batch({ requests: { cpu: 5000, memory: GiB } }))).toBe(false);
     expect(n!.admit!(batch({ requests: { cpu: 4800, memory: GiB } }))).toBe(true);
   });
+  it('evicts any evictable pod, batch first, then by the most usage of the overused resource (sortPodsOnOneOverloadedNode)', () => {
+    const state = new ClusterState(KOORDINATOR_USAGE);
+    for (const n of ['hot', 'cold']) state.upsertNode(node(n), NOW - MIN);
+    const web = pod({ uid: 'web', nodeName: 'hot', requests: { cpu: 6000, memory: GiB } });
+    const small = batch({ uid: 'small', nodeName: 'hot', requests: { cpu: 500, memory: GiB } });
+    const big = batch({ uid: 'big', nodeName: 'hot', requests: { cpu: 1500, memory: GiB } });
+    const sys = pod({ uid: 'ds', class: 'system', ownerKind: 'DaemonSet', nodeName: 'hot', requests: { cpu: 100, memory: GiB } });
+    for (const p of [web, small, big, sys]) state.upsertPod(p, NOW - 2 * MIN);
+    state.recordPodUsage('web', { cpu: 10_000, memory: GiB });
+    state.recordPodUsage('small', { cpu: 500, memory: GiB });
+    state.recordPodUsage('big', { cpu: 1500, memory: GiB });
+    // 15000m of 16000 = 93.75 % cpu; cold node at 20 %: cold capacity (75 - 20) % x 16000 = 8800m.
+    sample(state, 'hot', NOW, { cpu: 13_000, memory: 8 * GiB }, { cpu: 2000, memory: 2 * GiB });
+    sample(state, 'cold', NOW, { cpu: 3200, memory: 12.8 * GiB });
+    const plan = planLowNodeLoad({ state, now: NOW, config: { ...DEFAULT_LOW_NODE_LOAD, maxMigratingPerNode: 0 }, abnormal: new Map([['hot', 5]]), rateBudget: Infinity, staleMs: KOORDINATOR_USAGE.staleAfterMs });
+    // big (1500m) then small (500m): 13000m = 81 %, still hot; web (10000m) would exceed the cold capacity
+    // left (8800 - 2000 = 6800m): refused, and the cycle stops there.
+    expect(plan.evictions.map((e) => e.pod.uid)).toEqual(['big', 'small']);
+    // With room on the cold side the online pod goes next (the DaemonSet pod never).
+    sample(state, 'cold', NOW, { cpu: 0, memory: 0 });
+    state.upsertNode(node('cold2'), NOW - MIN);
+    sample(state, 'cold2', NOW, { cpu: 0, memory: 0 });
+    const more = planLowNodeLoad({ state, now: NOW, config: { ...DEFAULT_LOW_NODE_LOAD, maxMigratingPerNode: 0 }, abnormal: new Map([['hot', 5]]), rateBudget: Infinity, staleMs: KOORDINATOR_USAGE.staleAfterMs });
+    expect(more.evictions.map((e) => e.pod.uid)).toEqual(['big', 'small', 'web']);
+  });
+  it('evicts at QPS 10, burst 1, one reconcile at a time: 1 + 10 per second since the last cycle', () => {
+    expect(migrationBudget(0)).toBe(1);
+    expect(migrationBudget(99)).toBe(1);
+    expect(migrationBudget(100)).toBe(2);
+    expect(migrationBudget(120_000)).toBe(1201);
+  });
   it('plans past PodDisruptionBudgets, as Koordinator leaves them to the Eviction API', () => {
     const state = cluster(12_800, 3, 2000);
     state.upsertPdb({ namespace: 'default', name: 'jobs', selector: {}, disruptionsAllowed: 0 });
     expect(run(state).evictions.map((e) => e.pod.uid)).toEqual(['b0']);
   });
 });
+
+describe('koordinator foresight (a timed config change before the peak)', () => {
+  it("halves the reclaim thresholds from the peak's drain lead to its end, and only with the option", () => {
+    const d11 = loadProfileFile('profiles/double11.yaml');
+    expect(koordinatorPolicy().profileFor(d11).windows).toEqual([]);
+    const [w, ...rest] = koordinatorPolicy({ foresight: 1 }).profileFor(d11).windows;
+    expect(rest).toEqual([]);
+    // double11-peak 23:00 (1 h drain lead) merged with double11-day to 12 Nov 00:00.
+    expect(w!.start).toBe(Date.parse('2026-11-10T22:00:00+08:00'));
+    expect(w!.end).toBe(Date.parse('2026-11-12T00:00:00+08:00'));
+    // 60 % -> 30 % cpu, 65 % -> 32.5 % memory: headroom 0.7 / 0.675.
+    expect(w!.model!.headroom!.cpu).toBeCloseTo(0.7, 12);
+    expect(w!.model!.headroom!.memory).toBeCloseTo(0.675, 12);
+  });
+});
+

@@ -21,12 +21,14 @@ async function digest(p: SimPolicy): Promise<string> {
   return `${sha(formatTotalsCsv(r))} ${sha(formatSeriesCsv(r))}`;
 }
 
-const DEFAULTS: Array<[string, Record<string, number>]> = Object.entries(TUNABLES).filter(([n]) => ['koordinator', 'volcano-tdm', 'katalyst-tide', 'time-sharing'].includes(n)).map(([n, t]) => [n, Object.fromEntries(Object.entries(t.knobs).map(([k, s]) => [k, s.default]))]);
+const DEFAULTS: Array<[string, Record<string, number>]> = Object.entries(TUNABLES).filter(([n]) => ['koordinator', 'volcano-tdm', 'katalyst-tide', 'katalyst-reclaimed', 'crane', 'time-sharing'].includes(n)).map(([n, t]) => [n, Object.fromEntries(Object.entries(t.knobs).map(([k, s]) => [k, s.default]))]);
 
 const MOVED: Array<[string, Record<string, number>]> = [
   ['koordinator', { reclaimCpuPercent: 40 }],
   ['volcano-tdm', { oversubscriptionRatio: 0.2 }],
   ['katalyst-tide', { reserveOnline: 0.8 }],
+  ['katalyst-reclaimed', { reserveCores: 30 }],
+  ['crane', { percentile: 0.5 }],
   ['time-sharing', { batchScale: 0.5 }],
 ];
 
