@@ -22,7 +22,7 @@ function forecast() {
 }
 
 describe('span capacity', () => {
-  it('commitments: a batch pod with a declared runtime holds its requests until it ends; without one, throughout; a terminating one only in now's slot (it holds its requests until it is gone)', () => {
+  it('commitments: a batch pod with a declared runtime holds its requests until it ends; without one, throughout; a terminating one only in the current slot (it holds its requests until it is gone)', () => {
     const pods = [
       batch({ requests: { cpu: 1000, memory: GiB }, startedAt: T0 - 10 * 60_000, expectedRuntimeMs: 40 * 60_000 }), // ends 00:30
       batch({ requests: { cpu: 500, memory: GiB }, startedAt: T0 }),
