@@ -14,7 +14,7 @@ import type { Profile } from '../profile.ts';
 import type { ClusterState, NodeState } from '../state.ts';
 import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
-import { compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
+import { aboveBand, compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
 import { batchCommitments, type Commitments } from './span-capacity.ts';
 
 /** A node's forecast as the book keeps it. */
@@ -29,6 +29,12 @@ export interface ForecastEntry {
   committed: Commitments;
   /** The newest sample time fed into the errors. */
   fed: number;
+  /**
+   * How far that sample ran above the upper band the node's previous forecast gave for its slot (per
+   * resource), or null when within it: the signal for hot-spot relief to act at once. (The new
+   * forecast is anchored on that sample, so it cannot tell by itself.)
+   */
+  above: Resources | null;
 }
 
 export const appErrorKey = (app: string): string => `app/${app}`;
@@ -55,7 +61,7 @@ export class ForecastBook {
     const fresh = now <= node.table.freshUntil[node.index]!;
     const e = this.#entries.get(node);
     if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) return e;
-    const fed = this.#feed(state, node, e);
+    const { fed, above } = this.#feed(state, node, e);
     if (!this.#curves || this.#curves.epoch !== epoch || this.#curves.version !== curves.version) this.#curves = { epoch, version: curves.version, source: compiledCurves(curves, epoch) };
     if (!this.#events || this.#events.profile !== profile || this.#events.start !== start) this.#events = { profile, start, events: slotEvents(profile, start, SLOTS_PER_DAY) };
     const tenants: ForecastTenant[] = [];
@@ -68,18 +74,18 @@ export class ForecastBook {
       this.z,
       this.errors,
     );
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now), fed };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now), fed, above };
     this.#entries.set(node, entry);
     return entry;
   }
 
-  /** Feeds the node's newest sample against the previous forecast; returns the newest time fed. */
-  #feed(state: ClusterState, node: NodeState, prev: ForecastEntry | undefined): number {
+  /** Feeds the node's newest sample against the previous forecast: the newest time fed, and whether it ran above the band. */
+  #feed(state: ClusterState, node: NodeState, prev: ForecastEntry | undefined): { fed: number; above: Resources | null } {
     const s = node.usage.latest();
-    if (!prev || !s || s.time <= prev.fed) return prev?.fed ?? (s ? s.time : -Infinity);
+    if (!prev || !s || s.time <= prev.fed) return { fed: prev?.fed ?? (s ? s.time : -Infinity), above: prev?.above ?? null };
     const f = prev.forecast;
     const k = slotAt(f, s.time);
-    if (k < 0) return s.time;
+    if (k < 0) return { fed: s.time, above: null };
     this.errors.observe(f.key, s.time, s.online, { cpu: f.meanCpu[k]!, memory: f.meanMem[k]! });
     const src = this.#curves?.source;
     if (src) {
@@ -91,7 +97,7 @@ export class ForecastBook {
         if (c) this.errors.observe(appErrorKey(app), s.time, { cpu: used.cpu / n, memory: used.memory / n }, { cpu: c.cpu[d]!, memory: c.memory[d]! });
       }
     }
-    return s.time;
+    return { fed: s.time, above: aboveBand(f, s.time, s.online) };
   }
 
   #addAppUsage(state: ClusterState, p: PodInfo, perApp: Map<string, { n: number; used: Resources }>): void {
