@@ -66,7 +66,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   },
   // Tidal with batch capacity from the forecast as well (the ForecastCapacity filter after the
   // profile's caps): a batch pod needs room above the nodes' forecast upper band over its runtime.
-  // Not in DEFAULT_POLICIES until it is measured (issue: predictive time-sharing).
+  // Not in DEFAULT_POLICIES until it is measured against the timetable.
   'time-sharing-forecast': {
     name: 'time-sharing-forecast',
     description: "time-sharing plus the ForecastCapacity filter: batch fits above each node's forecast online band in every slot of its runtime",
