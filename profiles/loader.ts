@@ -5,7 +5,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { isSeq } from 'yaml';
 import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue, readYamlFile } from '../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../scheduler/core/duration.ts';
-import type { LevelSpec, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
+import type { LevelSpec, OnlineDemand, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
 
 export const API_VERSION = 'tidal.io/v1alpha1';
 export const KIND = 'TimeSharingProfile';
@@ -17,7 +17,9 @@ const DAY_SETS: Record<string, Weekday[]> = {
   weekends: [6, 7],
 };
 const LEVEL_FIELDS = ['batchShare', 'onlineHeadroom', 'drainLeadTime', 'ramp'];
-const WINDOW_FIELDS = ['name', 'priority', 'schedule', 'start', 'end', ...LEVEL_FIELDS];
+const WINDOW_FIELDS = ['name', 'priority', 'schedule', 'start', 'end', 'duration', ...LEVEL_FIELDS, 'onlineDemand'];
+const DEMAND_FIELDS = ['factor', 'of', 'ramp'];
+const FACTOR = /^(\d+(?:\.\d+)?|\.\d+)x$/;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 
 /** Every problem found in a profile file, each with file, line, column and field. */
@@ -129,13 +131,20 @@ function checkWindow(c: Checker, path: Path, index: number, timeZone: string, de
   if (typeof name !== 'string' || name.length === 0) c.fail([...path, 'name'], 'required: a name for messages and metrics');
   const priority = c.value([...path, 'priority']) ?? 0;
   if (typeof priority !== 'number' || !Number.isInteger(priority)) c.fail([...path, 'priority'], `must be an integer (got ${JSON.stringify(priority)})`);
-  if (c.value([...path, 'batchShare']) === undefined && c.value([...path, 'onlineHeadroom']) === undefined) {
-    c.fail(path, 'a window must set batchShare, onlineHeadroom or both (the other is taken from spec.default)');
+  const setsLevel = c.value([...path, 'batchShare']) !== undefined || c.value([...path, 'onlineHeadroom']) !== undefined;
+  const hasDemand = c.value([...path, 'onlineDemand']) !== undefined;
+  if (!setsLevel && !hasDemand) {
+    c.fail(path, 'a window must set batchShare, onlineHeadroom or both (the other is taken from spec.default), or state an onlineDemand');
   }
   const level = checkLevel(c, path, false, def);
-  const base = { name: String(name ?? ''), priority: typeof priority === 'number' ? priority : 0, index, line: c.line(path), ...level };
+  const base: Omit<WindowSpec, 'recurrence' | 'start' | 'end'> = { name: String(name ?? ''), priority: typeof priority === 'number' ? priority : 0, index, line: c.line(path), ...level };
+  if (hasDemand) {
+    const d = checkDemand(c, [...path, 'onlineDemand']);
+    if (d) base.onlineDemand = d;
+    if (!setsLevel) base.demandOnly = true;
+  }
   const hasSchedule = c.value([...path, 'schedule']) !== undefined;
-  const hasStart = c.value([...path, 'start']) !== undefined || c.value([...path, 'end']) !== undefined;
+  const hasStart = c.value([...path, 'start']) !== undefined || c.value([...path, 'end']) !== undefined || c.value([...path, 'duration']) !== undefined;
   if (hasSchedule === hasStart) {
     c.fail(path, 'a window needs exactly one of: schedule (recurring) or start and end (absolute)');
     return null;
@@ -153,8 +162,12 @@ function checkWindow(c: Checker, path: Path, index: number, timeZone: string, de
     if (days === null || startMinute === null || endMinute === null) return null;
     return { ...base, recurrence: { days, startMinute, endMinute: endMinute % 1440 } };
   }
+  if (c.value([...path, 'end']) !== undefined && c.value([...path, 'duration']) !== undefined) {
+    c.fail([...path, 'duration'], 'give end or duration, not both');
+    return null;
+  }
   const start = checkInstant(c, [...path, 'start'], timeZone);
-  const end = checkInstant(c, [...path, 'end'], timeZone);
+  const end = c.value([...path, 'duration']) !== undefined ? endAfter(c, [...path, 'duration'], start) : checkInstant(c, [...path, 'end'], timeZone);
   if (start === null || end === null) return null;
   if (end <= start) {
     c.fail([...path, 'end'], 'must be after start');
@@ -206,4 +219,68 @@ function checkInstant(c: Checker, path: Path, timeZone: string): number | null {
     return null;
   }
   return t.toMillis();
+}
+
+/** The end of an absolute window given as start + duration ("2h"), or null (with the error recorded). */
+function endAfter(c: Checker, path: Path, start: number | null): number | null {
+  const v = c.value(path);
+  if (typeof v !== 'string') {
+    c.fail(path, `must be a duration string such as 2h or 90m (got ${JSON.stringify(v)})`);
+    return null;
+  }
+  let ms: number;
+  try {
+    ms = parseDuration(v);
+  } catch (e) {
+    c.fail(path, (e as Error).message);
+    return null;
+  }
+  if (ms <= 0) {
+    c.fail(path, 'must be longer than 0');
+    return null;
+  }
+  return start === null ? null : start + ms;
+}
+
+/** A multiplier written 5x, 0.5x or as a plain number; null (error recorded) when it is neither or not > 0. */
+function checkFactor(c: Checker, path: Path): number | null {
+  const v = c.value(path);
+  const n = typeof v === 'number' ? v : typeof v === 'string' && FACTOR.test(v.trim()) ? Number(v.trim().slice(0, -1)) : NaN;
+  if (!Number.isFinite(n) || n <= 0) {
+    c.fail(path, `must be a multiplier greater than 0 such as 5x or 1.5x (got ${JSON.stringify(v)})`);
+    return null;
+  }
+  return n;
+}
+
+/**
+ * onlineDemand: a multiplier of the forecast (5x), or a mapping {factor: 5x, of: forecast | requests,
+ * ramp: 10m} (the factor rises from 1 over the ramp after the window starts).
+ */
+function checkDemand(c: Checker, path: Path): OnlineDemand | null {
+  if (!c.isMapping(path)) {
+    const factor = checkFactor(c, path);
+    return factor === null ? null : { factor, of: 'forecast', rampMs: 0 };
+  }
+  c.onlyKeys(path, DEMAND_FIELDS);
+  if (c.value([...path, 'factor']) === undefined) {
+    c.fail([...path, 'factor'], 'required: a multiplier such as 5x');
+    return null;
+  }
+  const factor = checkFactor(c, [...path, 'factor']);
+  const of = c.value([...path, 'of']) ?? 'forecast';
+  if (of !== 'forecast' && of !== 'requests') c.fail([...path, 'of'], `must be forecast (the learned curves) or requests (got ${JSON.stringify(of)})`);
+  const r = c.value([...path, 'ramp']);
+  let rampMs = 0;
+  if (r !== undefined) {
+    try {
+      if (typeof r !== 'string') throw new Error(`must be a duration string such as 10m (got ${JSON.stringify(r)})`);
+      rampMs = parseDuration(r);
+    } catch (e) {
+      c.fail([...path, 'ramp'], (e as Error).message);
+      return null;
+    }
+  }
+  if (factor === null || (of !== 'forecast' && of !== 'requests')) return null;
+  return { factor, of, rampMs };
 }

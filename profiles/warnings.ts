@@ -40,7 +40,8 @@ export function profileWarnings(p: Profile, from: number = Date.now(), days = 36
   const def = sumAboveOne('spec.default', p.default);
   if (def) out.push(def);
   for (const w of p.windows) {
-    const sum = sumAboveOne(where(w), w);
+    // A window that only states an online demand has no level of its own (it inherits spec.default's).
+    const sum = w.demandOnly ? null : sumAboveOne(where(w), w);
     if (sum) out.push(sum);
     if (!w.recurrence) continue;
     const r = w.recurrence;

@@ -25,7 +25,7 @@ export function register(program: Command): void {
       if (!Number.isFinite(days) || days <= 0) throw new Error(`--days must be a positive number (got ${opts.days})`);
       console.log(`${file}: valid profile "${p.name}" (${p.timeZone}), ${p.windows.length} window(s)`);
       console.log(`  default: ${levelText(p.default)}`);
-      for (const w of p.windows) console.log(`  ${w.name}: ${whenText(w, p)}; ${levelText(w)}`);
+      for (const w of p.windows) console.log(`  ${w.name}: ${whenText(w, p)}; ${windowText(w)}`);
       const warnings = profileWarnings(p, from);
       for (const w of warnings) console.log(`warning: ${w}`);
       const overlaps = findOverlaps(p, from, from + days * 86_400_000);
@@ -84,6 +84,14 @@ function pct(x: number): string {
 function levelText(l: { batchShare: number; onlineHeadroom: number; drainLeadMs: number; rampMs: number }): string {
   const extra = l.drainLeadMs || l.rampMs ? `, drain lead ${formatDuration(l.drainLeadMs)}, ramp ${formatDuration(l.rampMs)}` : '';
   return `batchShare ${l.batchShare}, onlineHeadroom ${l.onlineHeadroom}${extra}`;
+}
+
+/** A window's level (none for one that states only a demand) and its online demand, if any. */
+function windowText(w: WindowSpec): string {
+  const d = w.onlineDemand;
+  const demand = d ? `online demand ${d.factor}x of ${d.of}${d.rampMs ? ` (ramp ${formatDuration(d.rampMs)})` : ''}` : '';
+  if (w.demandOnly) return `${demand} (no level of its own)`;
+  return demand ? `${levelText(w)}; ${demand}` : levelText(w);
 }
 
 const DAYS = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];

@@ -155,6 +155,7 @@ export class PolicyEngine {
       state: this.state,
       t: this.state.table,
       nodes: this.state.nodeList,
+      profile: this.timeline.profile,
       level,
       spanLevel,
       spanEnd,

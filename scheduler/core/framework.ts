@@ -11,7 +11,7 @@
 import type { PolicyConfig } from './config.ts';
 import type { NodeCurves } from './node-curves.ts';
 import type { PodInfo, Resources } from './model.ts';
-import type { Level } from './profile.ts';
+import type { Level, Profile } from './profile.ts';
 import type { NodeTable } from './node-table.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import type { EffectiveLevel } from './timeline.ts';
@@ -40,6 +40,8 @@ export interface PodContext {
   readonly t: NodeTable;
   /** state.nodeList: nodes[i] owns row i. */
   readonly nodes: readonly NodeState[];
+  /** The profile the engine follows (its windows' online demand events: forecast/events.ts). */
+  readonly profile: Profile;
   /** The effective profile level now. */
   readonly level: EffectiveLevel;
   /** The worst level over the pod's declared runtime [now, now + runtime]; `level` when it has none. */

@@ -47,8 +47,28 @@ export interface Recurrence {
   endMinute: number;
 }
 
+/**
+ * The online demand a window expects (a flash sale, a launch): what history cannot know. The
+ * forecast (forecast/events.ts) multiplies the online tenants' part of a node's usage by `factor`
+ * while the window is in force, rising linearly from 1 over `rampMs` after it starts.
+ */
+export interface OnlineDemand {
+  /** Multiplier, > 0 (5 for "5x"; below 1 for an expected lull). */
+  factor: number;
+  /** What it multiplies: the tenants' learned curves, or their requests. */
+  of: 'forecast' | 'requests';
+  rampMs: number;
+}
+
 export interface WindowSpec extends LevelSpec {
   name: string;
+  /** The online demand expected while the window is in force (forecast events). */
+  onlineDemand?: OnlineDemand;
+  /**
+   * The window states only an online demand, no level: it takes no part in the timetable of levels
+   * (timeline.ts), so it cannot override another window's batchShare with the default's.
+   */
+  demandOnly?: boolean;
   /** Explicit precedence; higher wins over lower. Ties: absolute beats recurring, then later in the file wins. */
   priority: number;
   recurrence?: Recurrence;

@@ -11,6 +11,7 @@ import { AvoidBatchEviction } from './plugins/avoid-batch-eviction.ts';
 import { BatchCapacityFit } from './plugins/batch-capacity.ts';
 import { BatchRoom } from './plugins/batch-room.ts';
 import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
+import { ForecastCapacity } from './plugins/forecast-capacity.ts';
 import { LeastAllocated } from './plugins/least-allocated.ts';
 import { LoadAware } from './plugins/load-aware.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
@@ -23,6 +24,12 @@ import { ZoneSpread } from './plugins/zone-spread.ts';
 /** Tidal's filters, in the order Tidal's policies run them: cheap and decisive first. */
 export const TIDAL_FILTERS: readonly FilterDefinition<any>[] = [NodeUnschedulable, PodCountFit, RequestsFit, AppStackingLimit, OnlineLoadThreshold, CombinedPeakFit, BatchCapacityFit];
 
+/**
+ * Filters a policy may name but Tidal's own policies do not run (DEFAULT_FILTERS leaves them out):
+ * ForecastCapacity, batch capacity from the forecast, until it is measured against the timetable.
+ */
+export const OPT_IN_FILTERS: readonly FilterDefinition<any>[] = [ForecastCapacity];
+
 /** Tidal's scores (a TidalConfig's scoreWeights may name these, for the classes each lists). */
 export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak];
 
@@ -31,7 +38,7 @@ export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpr
 export const DEFAULT_FILTERS: readonly string[] = TIDAL_FILTERS.map((d) => d.name);
 
 const byName = <D extends { name: string }>(defs: readonly D[]): ReadonlyMap<string, D> => new Map(defs.map((d) => [d.name, d]));
-const FILTERS_BY_NAME = byName(TIDAL_FILTERS);
+const FILTERS_BY_NAME = byName([...TIDAL_FILTERS, ...OPT_IN_FILTERS]);
 const SCORES_BY_NAME = byName(TIDAL_SCORES);
 
 export function filterDefinition(name: string): FilterDefinition<any> | undefined {

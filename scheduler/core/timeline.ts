@@ -34,7 +34,7 @@ export interface EffectiveLevel extends Level {
   drainingFor: Segment | null;
 }
 
-interface Occurrence {
+export interface Occurrence {
   start: number;
   end: number;
   window: WindowSpec;
@@ -51,7 +51,7 @@ export class ProfileTimeline {
   constructor(profile: Profile) {
     this.profile = profile;
     let h = profile.default.drainLeadMs + profile.default.rampMs;
-    for (const w of profile.windows) h = Math.max(h, w.drainLeadMs + w.rampMs);
+    for (const w of profile.windows) if (!w.demandOnly) h = Math.max(h, w.drainLeadMs + w.rampMs);
     this.horizonMs = h;
   }
 
@@ -180,11 +180,15 @@ function constraint(next: Segment, t: number, raw: Level): Level | null {
   };
 }
 
-/** Occurrences of every window that intersect [from, to). */
-export function occurrences(profile: Profile, from: number, to: number): Occurrence[] {
+/** Windows that set a level (the timetable's): every window but those that only state an online demand. */
+export const setsLevel = (w: WindowSpec): boolean => !w.demandOnly;
+
+/** Occurrences of every window picked (by default those that set a level) that intersect [from, to). */
+export function occurrences(profile: Profile, from: number, to: number, pick: (w: WindowSpec) => boolean = setsLevel): Occurrence[] {
   const out: Occurrence[] = [];
   let firstDay: DateTime | null = null;
   for (const w of profile.windows) {
+    if (!pick(w)) continue;
     if (!w.recurrence) {
       if (w.start! < to && w.end! > from) out.push({ start: w.start!, end: w.end!, window: w });
       continue;

@@ -15,6 +15,7 @@
 import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
+import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { CRANE } from '../peers/crane/policy.ts';
 import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';
 import { KATALYST_TIDE } from '../peers/katalyst-tide/policy.ts';
@@ -63,6 +64,16 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     name: 'time-sharing-peak-filter',
     description: 'time-sharing with the CombinedPeakFit filter: online pods refused where the summed curves would cross the headroom',
     config: { ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } },
+    planner: DEFAULT_PLANNER,
+    profileFor: (p) => p,
+  },
+  // Tidal with batch capacity from the forecast as well (the ForecastCapacity filter after the
+  // profile's caps): a batch pod needs room above the nodes' forecast upper band over its runtime.
+  // Not in DEFAULT_POLICIES until it is measured against the timetable.
+  'time-sharing-forecast': {
+    name: 'time-sharing-forecast',
+    description: "time-sharing plus the ForecastCapacity filter: batch fits above each node's forecast online band in every slot of its runtime",
+    config: { ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] },
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },

@@ -198,4 +198,18 @@ describe('equivalence cache', () => {
       { numRuns: 60 },
     );
   });
+
+  it('the same with the opt-in ForecastCapacity filter (its signature: the curves, the horizon, the span)', () => {
+    // A low target so that it, not BatchCapacityFit, is what refuses batch.
+    const forecast: PolicyConfig = { ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...TIME_SHARING.filters, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: 0.4 } } };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(shapeArb, { minLength: 1, maxLength: 4 }),
+        fc.array(opArb, { minLength: 10, maxLength: 120 }),
+        (nodes, shapes, ops) => run(forecast, nodes, shapes, ops),
+      ),
+      { numRuns: 40 },
+    );
+  });
 });

@@ -26,7 +26,7 @@ describe('invalid profiles (file, line, column, field)', () => {
     ['windows that are not a list', HEAD + SPEC + '  windows: {a: 1}\n', 'bad.yaml:10:12: spec.windows: must be a list of windows'],
     ['a window that is not a mapping', HEAD + SPEC + '  windows:\n    - just a string\n', 'bad.yaml:11:7: spec.windows[0]: each window must be a mapping with name, a schedule or start/end, and its level'],
     ['a priority that is not an integer', HEAD + SPEC + WINDOW + '      priority: high\n      batchShare: 0.1\n      schedule: {start: "01:00", end: "02:00"}\n', 'bad.yaml:12:17: spec.windows[0].priority: must be an integer (got "high")'],
-    ['a window without a level', HEAD + SPEC + WINDOW + '      schedule: {start: "01:00", end: "02:00"}\n', 'bad.yaml:11:7: spec.windows[0]: a window must set batchShare, onlineHeadroom or both (the other is taken from spec.default)'],
+    ['a window without a level', HEAD + SPEC + WINDOW + '      schedule: {start: "01:00", end: "02:00"}\n', 'bad.yaml:11:7: spec.windows[0]: a window must set batchShare, onlineHeadroom or both (the other is taken from spec.default), or state an onlineDemand'],
     ['a schedule that is not a mapping', HEAD + SPEC + WINDOW + '      batchShare: 0.1\n      schedule: nightly\n', 'bad.yaml:13:17: spec.windows[0].schedule: must be a mapping with days, start and end'],
     ['days that are not days', HEAD + SPEC + WINDOW + '      batchShare: 0.1\n      schedule: {days: fortnightly, start: "01:00", end: "02:00"}\n', 'bad.yaml:13:24: spec.windows[0].schedule.days: must be daily, weekdays, weekends or a list of days such as [Mon, Fri]'],
   ];

@@ -1,0 +1,113 @@
+// What one engine keeps of the forecasts (framework.ts PluginHandle.shared): each node's latest
+// forecast (remade when the node, the curves, the horizon or the profile changed), the forecast
+// errors, and the compiled app curves for the current horizon.
+//
+// Errors are fed from the nodes' own usage samples as forecasts are asked for: before a node's
+// forecast is remade, its newest sample (if not fed yet) is compared with the mean the previous
+// forecast gave for that sample's slot, for the node and, where a metrics source gave per-pod usage,
+// for each online app on it (per pod). Every front end that records usage therefore feeds the errors
+// without code of its own; samples between two forecasts of a node beyond the newest are not fed.
+
+import { SLOTS_PER_DAY } from '../app-curves.ts';
+import type { PodInfo, Resources } from '../model.ts';
+import type { Profile } from '../profile.ts';
+import type { ClusterState, NodeState } from '../state.ts';
+import { ForecastErrors, type ErrorConfig } from './errors.ts';
+import { slotEvents, type SlotEvents } from './events.ts';
+import { aboveBand, compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
+import { batchCommitments, type Commitments } from './span-capacity.ts';
+
+/** A node's forecast as the book keeps it. */
+export interface ForecastEntry {
+  version: number;
+  curves: number;
+  start: number;
+  /** Whether the node's usage was fresh (its observation anchors the residual). */
+  fresh: boolean;
+  profile: Profile;
+  forecast: NodeForecast;
+  committed: Commitments;
+  /** The newest sample time fed into the errors. */
+  fed: number;
+  /**
+   * How far that sample ran above the upper band the node's previous forecast gave for its slot (per
+   * resource), or null when within it: the signal for hot-spot relief to act at once. (The new
+   * forecast is anchored on that sample, so it cannot tell by itself.)
+   */
+  above: Resources | null;
+}
+
+export const appErrorKey = (app: string): string => `app/${app}`;
+export const nodeErrorKey = (node: string): string => `node/${node}`;
+
+export class ForecastBook {
+  readonly z: number;
+  readonly errors: ForecastErrors;
+  readonly #entries = new WeakMap<NodeState, ForecastEntry>();
+  #curves: { epoch: number; version: number; source: CurveSource } | null = null;
+  #events: { profile: Profile; start: number; events: SlotEvents } | null = null;
+
+  constructor(quantile: number, errors: Partial<ErrorConfig> = {}) {
+    this.z = zOf(quantile);
+    this.errors = new ForecastErrors(errors);
+  }
+
+  /** The node's forecast for the 24 hours from now's slot, and its batch commitments slot by slot. */
+  forecast(state: ClusterState, node: NodeState, profile: Profile, now: number): ForecastEntry {
+    state.learnCurves();
+    const curves = state.curves;
+    const start = curves.slotStart(now);
+    const epoch = curves.slotOf(now);
+    const fresh = now <= node.table.freshUntil[node.index]!;
+    const e = this.#entries.get(node);
+    if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) return e;
+    const { fed, above } = this.#feed(state, node, e);
+    if (!this.#curves || this.#curves.epoch !== epoch || this.#curves.version !== curves.version) this.#curves = { epoch, version: curves.version, source: compiledCurves(curves, epoch) };
+    if (!this.#events || this.#events.profile !== profile || this.#events.start !== start) this.#events = { profile, start, events: slotEvents(profile, start, SLOTS_PER_DAY) };
+    const tenants: ForecastTenant[] = [];
+    for (const p of node.pods.values()) if (p.class === 'online') tenants.push({ app: p.app, requests: p.requests, leavesAt: p.terminating ? now : Infinity });
+    const latest = fresh ? node.usage.latest() : null;
+    const observed = latest ? { cpu: latest.online.cpu + node.unmeteredRequests.cpu, memory: latest.online.memory + node.unmeteredRequests.memory } : null;
+    const forecast = forecastNode(
+      { key: nodeErrorKey(node.name), start, epoch, slots: SLOTS_PER_DAY, tenants, system: node.requested.system, observed, events: this.#events.events },
+      this.#curves.source,
+      this.z,
+      this.errors,
+    );
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now), fed, above };
+    this.#entries.set(node, entry);
+    return entry;
+  }
+
+  /** Feeds the node's newest sample against the previous forecast: the newest time fed, and whether it ran above the band. */
+  #feed(state: ClusterState, node: NodeState, prev: ForecastEntry | undefined): { fed: number; above: Resources | null } {
+    const s = node.usage.latest();
+    if (!prev || !s || s.time <= prev.fed) return { fed: prev?.fed ?? (s ? s.time : -Infinity), above: prev?.above ?? null };
+    const f = prev.forecast;
+    const k = slotAt(f, s.time);
+    if (k < 0) return { fed: s.time, above: null };
+    this.errors.observe(f.key, s.time, s.online, { cpu: f.meanCpu[k]!, memory: f.meanMem[k]! });
+    const src = this.#curves?.source;
+    if (src) {
+      const d = state.curves.slotOf(s.time) % SLOTS_PER_DAY;
+      const perApp = new Map<string, { n: number; used: Resources }>();
+      for (const p of node.pods.values()) this.#addAppUsage(state, p, perApp);
+      for (const [app, { n, used }] of perApp) {
+        const c = src(app);
+        if (c) this.errors.observe(appErrorKey(app), s.time, { cpu: used.cpu / n, memory: used.memory / n }, { cpu: c.cpu[d]!, memory: c.memory[d]! });
+      }
+    }
+    return { fed: s.time, above: aboveBand(f, s.time, s.online) };
+  }
+
+  #addAppUsage(state: ClusterState, p: PodInfo, perApp: Map<string, { n: number; used: Resources }>): void {
+    if (p.class !== 'online') return;
+    const u = state.podUsage.get(p.uid);
+    if (!u) return;
+    let a = perApp.get(p.app);
+    if (!a) perApp.set(p.app, (a = { n: 0, used: { cpu: 0, memory: 0 } }));
+    a.n++;
+    a.used.cpu += u.cpu;
+    a.used.memory += u.memory;
+  }
+}

@@ -1,0 +1,73 @@
+// Batch capacity of a node over a span from its forecast: for every slot k the span covers,
+//
+//   free(k) = A x target - upper(k) - committed(k)          per resource, A = allocatable
+//
+// and the span's capacity is the least of them (a batch pod must fit in each slot it will run in).
+// committed(k) is what batch pods already on the node hold in slot k: a pod with a declared runtime
+// holds its requests until startedAt + runtime (at least through now), any other until further notice;
+// a terminating pod is gone.
+
+import { SLOT_MS } from '../app-curves.ts';
+import type { PodInfo } from '../model.ts';
+import type { NodeForecast } from './node-forecast.ts';
+
+export interface Commitments {
+  readonly cpu: Float64Array;
+  readonly memory: Float64Array;
+}
+
+/** When a batch pod already on a node will have let go of its requests (ms); Infinity when unknown. */
+export function batchEnd(p: PodInfo, now: number): number {
+  if (p.terminating) return now;
+  if (p.expectedRuntimeMs > 0 && p.startedAt > 0) return Math.max(p.startedAt + p.expectedRuntimeMs, now + 1);
+  return Infinity;
+}
+
+/** The batch requests held in each of `slots` slots from `start`, by the batch pods among `pods`. */
+export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: number, now: number): Commitments {
+  const cpu = new Float64Array(slots);
+  const memory = new Float64Array(slots);
+  for (const p of pods) {
+    if (p.class !== 'batch') continue;
+    const end = batchEnd(p, now);
+    for (let k = 0; k < slots && end > start + k * SLOT_MS; k++) {
+      cpu[k]! += p.requests.cpu;
+      memory[k]! += p.requests.memory;
+    }
+  }
+  return { cpu, memory };
+}
+
+export interface SpanCapacity {
+  /** The least free capacity over the span, per resource (may be negative: over already). */
+  cpu: number;
+  memory: number;
+  /** The slot where each minimum is reached (the first such). */
+  slotCpu: number;
+  slotMem: number;
+}
+
+/** Slots a span [now, now + ms) covers in a forecast that starts at now's slot, capped at the horizon (at least 1). */
+export function spanSlots(f: NodeForecast, now: number, ms: number): number {
+  return Math.max(1, Math.min(f.slots, Math.ceil((now + ms - f.start) / SLOT_MS)));
+}
+
+/** The capacity over the first `slots` slots of the forecast (see the file comment). */
+export function spanCapacity(f: NodeForecast, committed: Commitments, allocCpu: number, allocMem: number, target: number, slots: number, out: SpanCapacity): SpanCapacity {
+  out.cpu = out.memory = Infinity;
+  out.slotCpu = out.slotMem = 0;
+  const n = Math.min(slots, f.slots);
+  for (let k = 0; k < n; k++) {
+    const c = allocCpu * target - f.upperCpu[k]! - committed.cpu[k]!;
+    const m = allocMem * target - f.upperMem[k]! - committed.memory[k]!;
+    if (c < out.cpu) {
+      out.cpu = c;
+      out.slotCpu = k;
+    }
+    if (m < out.memory) {
+      out.memory = m;
+      out.slotMem = k;
+    }
+  }
+  return out;
+}

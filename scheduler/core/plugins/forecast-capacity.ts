@@ -1,0 +1,88 @@
+// Batch capacity from the forecast (forecast/): a batch pod is admitted on a node when, in every
+// 15-minute slot of its span (its declared remaining runtime, else defaultRuntime; at most the 24 h
+// horizon),
+//
+//   upper(k) + committed(k) + pod's requests <= allocatable x target        per resource
+//
+// upper(k) being the node's forecast upper band of online-side usage (its tenants' learned curves,
+// its residual, the profile's online-demand events, the adaptive margin of its forecast errors) and
+// committed(k) the batch already on the node that will still hold its requests then. Opt-in: no
+// shipped policy runs it (the simulator's time-sharing-forecast does).
+
+import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
+import { formatDuration, parseDuration } from '../duration.ts';
+import { failWith, stateKey, type ArgsIssue, type FilterDefinition, type PodContext } from '../framework.ts';
+import { ForecastBook } from '../forecast/book.ts';
+import { spanCapacity, type SpanCapacity } from '../forecast/span-capacity.ts';
+import { requestsSig } from '../signatures.ts';
+
+export interface ForecastCapacityArgs {
+  /** Fraction of allocatable that online's upper band and batch may fill together, in (0, 1]. */
+  target: number;
+  /** Upper quantile of the forecast band, in (0.5, 1). */
+  quantile: number;
+  /** The span of a batch pod that declares no runtime (a duration such as 1h). */
+  defaultRuntime: string;
+}
+
+const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
+
+/** The pod's span (ms from now): its remaining declared runtime, else the default. */
+function spanMs(ctx: PodContext, defaultMs: number): number {
+  const p = ctx.pod;
+  if (p.expectedRuntimeMs <= 0) return defaultMs;
+  return Math.max(0, p.expectedRuntimeMs - (p.startedAt > 0 ? ctx.now - p.startedAt : 0));
+}
+
+/** Slots of the span, from now's slot (at least 1, at most the horizon). */
+function slotsOf(ctx: PodContext, defaultMs: number): number {
+  const start = ctx.state.curves.slotStart(ctx.now);
+  return Math.max(1, Math.min(SLOTS_PER_DAY, Math.ceil((ctx.now + spanMs(ctx, defaultMs) - start) / SLOT_MS)));
+}
+
+export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
+  kind: 'filter',
+  name: 'ForecastCapacity',
+  description: "a batch pod needs room under allocatable x target in every slot of its runtime, above the node's forecast upper band and the batch committed there",
+  defaults: { target: 0.9, quantile: 0.95, defaultRuntime: '1h' },
+  fields: ['target', 'quantile', 'defaultRuntime'],
+  validate(args): ArgsIssue[] {
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return [{ path: [], message: 'must be a mapping with target, quantile, defaultRuntime' }];
+    const a = args as Record<string, unknown>;
+    const issues: ArgsIssue[] = [];
+    if (a.target !== undefined && !(typeof a.target === 'number' && a.target > 0 && a.target <= 1)) issues.push({ path: ['target'], message: `must be a number in (0, 1] (got ${JSON.stringify(a.target)})` });
+    if (a.quantile !== undefined && !(typeof a.quantile === 'number' && a.quantile > 0.5 && a.quantile < 1)) issues.push({ path: ['quantile'], message: `must be a number in (0.5, 1) (got ${JSON.stringify(a.quantile)})` });
+    if (a.defaultRuntime !== undefined) {
+      try {
+        if (typeof a.defaultRuntime !== 'string') throw new Error(`must be a duration such as 1h (got ${JSON.stringify(a.defaultRuntime)})`);
+        if (parseDuration(a.defaultRuntime) <= 0) throw new Error('must be longer than 0');
+      } catch (e) {
+        issues.push({ path: ['defaultRuntime'], message: (e as Error).message });
+      }
+    }
+    return issues;
+  },
+  create(args, handle) {
+    const { target, quantile, defaultRuntime } = { ...ForecastCapacity.defaults, ...args };
+    const defaultMs = parseDuration(defaultRuntime);
+    const book = handle.shared(BOOK, () => new ForecastBook(quantile));
+    const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
+    const note = (ctx: PodContext, res: string): string =>
+      `not enough ${res} in some slot of its ${formatDuration(spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ' (default)'} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
+    return {
+      name: 'ForecastCapacity',
+      // The forecast changes with the curves (not in the row's version) and the horizon's start; the span with the pod.
+      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs)}`,
+      appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
+      filter(ctx, i) {
+        const node = ctx.nodes[i]!;
+        const e = book.forecast(ctx.state, node, ctx.profile, ctx.now);
+        spanCapacity(e.forecast, e.committed, ctx.t.allocCpu[i]!, ctx.t.allocMem[i]!, target, slotsOf(ctx, defaultMs), out);
+        const req = ctx.pod.requests;
+        if (req.cpu > out.cpu) return failWith(ctx, 'ForecastCapacity', 'cpu', true, () => note(ctx, 'cpu'));
+        if (req.memory > out.memory) return failWith(ctx, 'ForecastCapacity', 'memory', true, () => note(ctx, 'memory'));
+        return null;
+      },
+    };
+  },
+};

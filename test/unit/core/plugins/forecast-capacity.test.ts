@@ -1,0 +1,97 @@
+// ForecastCapacity through the engine, by hand: a node of 10 cores whose online tenant (cold start:
+// 4 cores requested, no usage yet) gives an upper band of 4000m; at target 0.9, batch may hold
+// 9000 - 4000 = 5000m in every slot of its span, less what batch already holds there.
+
+import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../../../profiles/loader.ts';
+import { TIME_SHARING, type PolicyConfig } from '../../../../scheduler/core/config.ts';
+import { PolicyEngine } from '../../../../scheduler/core/engine.ts';
+import type { PodInfo } from '../../../../scheduler/core/model.ts';
+import { argsIssues, DEFAULT_FILTERS, filterDefinition } from '../../../../scheduler/core/registry.ts';
+import { ClusterState } from '../../../../scheduler/core/state.ts';
+import { batch, GiB, node, pod } from '../../../helpers/core.ts';
+
+const T0 = Date.parse('2026-11-11T00:00:00Z');
+const MIN = 60_000;
+const HEAD = 'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:\n  name: p\nspec:\n  timeZone: UTC\n  default:\n    batchShare: 1\n    onlineHeadroom: 0\n';
+// From 01:00 for 2 h the online side is expected at twice its requests: 8000m.
+const EVENT = HEAD + '  windows:\n    - name: sale\n      start: "2026-11-11T01:00"\n      duration: 2h\n      onlineDemand: {factor: 2x, of: requests}\n';
+
+function world(profileText = HEAD, args?: Record<string, unknown>, tenant: PodInfo['class'] = 'online') {
+  const config: PolicyConfig = { ...TIME_SHARING, name: 'forecast-test', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ...(args ? { ForecastCapacity: args } : {}) } };
+  const state = new ClusterState(config.usage);
+  state.upsertNode(node('n1', { allocatable: { cpu: 10_000, memory: 64 * GiB } }), T0 - 60 * MIN);
+  state.upsertPod(pod({ uid: 'web-1', app: 'web', class: tenant, requests: { cpu: 4000, memory: 8 * GiB }, nodeName: 'n1', startedAt: T0 - 60 * MIN }), T0 - 60 * MIN);
+  const engine = new PolicyEngine({ config, state, profile: parseProfile(profileText) });
+  return { state, engine };
+}
+
+const job = (cpu: number, runtimeMin = 0): PodInfo => batch({ requests: { cpu, memory: GiB }, extendedBatchResources: true, expectedRuntimeMs: runtimeMin * MIN });
+const placed = (w: ReturnType<typeof world>, p: PodInfo) => {
+  const r = w.engine.place(p, T0);
+  return { node: r.node?.name ?? null, forecast: r.rejectedBy.get('ForecastCapacity') ?? 0, capacity: r.rejectedBy.get('BatchCapacityFit') ?? 0 };
+};
+
+describe('ForecastCapacity', () => {
+  it('admits batch up to allocatable x target - upper band, and no more (BatchCapacityFit would take 6000m)', () => {
+    const w = world();
+    expect(placed(w, job(5000, 30))).toEqual({ node: 'n1', forecast: 0, capacity: 0 });
+    expect(placed(w, job(5001, 30))).toEqual({ node: null, forecast: 1, capacity: 0 });
+    const ctx = w.engine.context(job(5001, 30), T0);
+    expect(w.engine.filter(ctx, ['n1']).feasible).toEqual([]);
+  });
+
+  it('batch already on the node counts in the slots it will still be there', () => {
+    const w = world();
+    w.state.upsertPod({ ...job(3000), uid: 'old', name: 'old', nodeName: 'n1', startedAt: T0 - MIN }, T0 - MIN);
+    expect(placed(w, job(2000, 30)).node).toBe('n1');
+    expect(placed(w, job(2001, 30)).forecast).toBe(1);
+  });
+
+  it('an onlineDemand event counts over the pod\'s runtime, or the default span when it declares none', () => {
+    const w = world(EVENT);
+    // Before the sale (30 m runtime, or the default 1 h span: slots 00:00-01:00): 5000m.
+    expect(placed(w, job(5000, 30)).node).toBe('n1');
+    expect(placed(w, job(5000)).node).toBe('n1');
+    // A 2 h runtime crosses the sale: 9000 - 8000 = 1000m.
+    expect(placed(w, job(1000, 120)).node).toBe('n1');
+    expect(placed(w, job(1001, 120)).forecast).toBe(1);
+    // A 90 m default span crosses it too.
+    expect(placed(world(EVENT, { defaultRuntime: '90m' }), job(1001)).forecast).toBe(1);
+    expect(placed(world(EVENT, { target: 1 }), job(2000, 120)).node).toBe('n1');
+  });
+
+  it('usage above requests raises the band (the residual)', () => {
+    const w = world();
+    // The node uses 6000m on the online side (web 4000m requested, still cold: the rest is residual).
+    w.state.recordNodeUsage('n1', { time: T0 - MIN, online: { cpu: 6000, memory: 8 * GiB }, batch: { cpu: 0, memory: 0 } });
+    expect(placed(w, job(3000, 30)).node).toBe('n1');
+    expect(placed(w, job(3001, 30)).forecast).toBe(1);
+  });
+
+  it('a forecast that keeps running low widens the band by its bias once enough slots are seen (adaptive margin)', () => {
+    // A system tenant: no app curve is learned, so the forecast is its residual alone (the observation).
+    const w = world(HEAD, undefined, 'system');
+    const fits = (cpu: number, now: number) => w.engine.place(job(cpu, 30), now).node !== null;
+    // Online usage rises 500m a slot: each slot's observation is 500m above what the forecast made a slot earlier said.
+    let now = T0;
+    for (let k = 0; k <= 6; k++) {
+      now = T0 + k * 15 * MIN;
+      w.state.recordNodeUsage('n1', { time: now, online: { cpu: 4000 + 500 * k, memory: 8 * GiB }, batch: { cpu: 0, memory: 0 } });
+      fits(1, now + MIN); // a decision: the node's forecast is remade and its newest sample fed
+      if (k === 3) expect(fits(2000, now + MIN)).toBe(true); // 3 slots folded: no margin yet: 9000 - 5500 = 3500m free
+    }
+    // Now 7000m observed (residual 3000), 5 slots folded with error +500: margin 500, upper 7500, free 1500.
+    expect(fits(1500, now + MIN)).toBe(true);
+    expect(fits(1501, now + MIN)).toBe(false);
+  });
+
+  it('is registered but in no shipped policy, and checks its args', () => {
+    const d = filterDefinition('ForecastCapacity')!;
+    expect(d.kind).toBe('filter');
+    expect(DEFAULT_FILTERS).not.toContain('ForecastCapacity');
+    expect(TIME_SHARING.filters).not.toContain('ForecastCapacity');
+    expect(argsIssues(d, { target: 1.5, quantile: 0.3, defaultRuntime: 'later', extra: 1 }).map((i) => i.path.join('.'))).toEqual(['extra', 'target', 'quantile', 'defaultRuntime']);
+    expect(argsIssues(d, { target: 0.8, quantile: 0.99, defaultRuntime: '2h' })).toEqual([]);
+  });
+});
