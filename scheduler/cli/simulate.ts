@@ -19,6 +19,7 @@ import { ClusterState } from '../core/state.ts';
 import { ClusterRecorder } from '../../simulator/traces/record.ts';
 import { openScenarioTrace } from '../../simulator/scenario/index.ts';
 import { recordHistory } from './trace-record.ts';
+import { calibrate, formatCalibration, nodeShapes } from '../../simulator/calibrate/index.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
 
@@ -39,10 +40,10 @@ export interface SimFlags extends ReaderFlags {
 /** Intervals below this would tick faster than any descheduler or metrics pipeline does. */
 const MIN_INTERVAL_MS = 1000;
 
-export function simOptions(cmd: Command): Command {
+export function simOptions(cmd: Command, traceRequired = true): Command {
+  const traceHelp = 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file';
   return addReaderOptions(
-    cmd
-      .requiredOption('--trace <path>', 'trace: a folder of Alibaba 2018/2017 CSV tables, or a Tidal .jsonl file')
+    (traceRequired ? cmd.requiredOption('--trace <path>', traceHelp) : cmd.option('--trace <path>', `${traceHelp} (or --calibrate)`))
       .requiredOption('--profile <file>', 'time-sharing profile YAML (time-sharing follows its windows)'),
   )
     .option('--until <time>', "stop the replay at this instant (ISO 8601; default: the trace's declared end or last event; later than that replays on with the pods there are)")
@@ -128,9 +129,17 @@ export function register(program: Command): void {
       .command('simulate')
       .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
       .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default([...DEFAULT_POLICIES]))
-      .option('--out <dir>', 'report folder', 'out/simulation'),
-  ).action(async (f: SimFlags & { out: string }) => {
+      .option('--out <dir>', 'report folder', 'out/simulation')
+      .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
+      .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
+      .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1'),
+    false,
+  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
+    // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
+    const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
+    if (f.calibrate !== undefined) return runCalibration(f.calibrate, profile, calibrated, f.minAgreement, f.seed, f);
+    if (f.trace === undefined) throw new Error("required option '--trace <path>' not specified (or give --calibrate <recorded-trace>)");
     const { options, until } = parseSimFlags(f, profile);
     const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
@@ -228,6 +237,20 @@ async function record(f: { kubeconfig?: string; config?: string; out: string; du
   const server = kubeConfig?.getCurrentCluster()?.server ?? 'cluster';
   const n = await writeTrace(recorder.trace(`recorded from ${server}`), f.out, { meta: { recorder: 'tidal trace record', cluster: server } });
   console.log(`wrote ${n} events (${state.nodes.size} nodes, ${state.pods.size} pods) to ${f.out}`);
+}
+
+async function runCalibration(path: string, profile: Profile, policyNames: string[], minAgreement: string, seedFlag: string, f: ReaderFlags): Promise<void> {
+  const min = Number(minAgreement);
+  if (!(min >= 0 && min <= 1)) throw new Error(`--min-agreement must be a fraction between 0 and 1 (got ${minAgreement})`);
+  const seed = positiveInt(seedFlag, '--seed');
+  const open = () => openTrace(path, readerOptions(f, path));
+  const results = await calibrate({ trace: await open(), profile, policies: policyNames.map(policyByName), seed });
+  console.log(formatCalibration(results, await nodeShapes(await open())));
+  const low = results.filter((r) => r.agreement < min);
+  if (low.length > 0) {
+    console.error(`agreement below --min-agreement ${min}: ${low.map((r) => `${r.policy} ${(r.agreement * 100).toFixed(1)}%`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 function positiveInt(v: string, flag: string): number {

@@ -77,6 +77,15 @@ export interface EngineOptions {
    * nodes they were computed on are unchanged (equivalence.ts); same decisions, less work. Default on.
    */
   equivalenceCache?: boolean;
+  /**
+   * How place() breaks ties among equal top scores. 'hash' (the default): by a hash of pod and node,
+   * so replays are deterministic. 'random': uniformly at random as kube-scheduler's selectHost does
+   * (reservoir sampling over the top scores), from a stream seeded by tieSeed; for comparing with a
+   * real cluster (simulator/calibrate), where the hash's choice is one kube-scheduler makes by chance.
+   */
+  tieBreak?: 'hash' | 'random';
+  /** The random tie-breaker's seed (tieBreak 'random'); 1 when not given. */
+  tieSeed?: number;
 }
 
 export class PolicyEngine {
@@ -99,6 +108,8 @@ export class PolicyEngine {
   #scores = new Float64Array(0);
   /** place()'s equivalence cache (null when turned off). */
   readonly #shapes: ShapeCache | null;
+  /** The random tie-breaker's stream (null: ties break by hash). */
+  readonly #tieRandom: (() => number) | null;
 
   constructor(opts: EngineOptions) {
     this.config = opts.config;
@@ -127,6 +138,7 @@ export class PolicyEngine {
     }
     this.scorePlugins = scores;
     this.#shapes = opts.equivalenceCache === false ? null : new ShapeCache();
+    this.#tieRandom = opts.tieBreak === 'random' ? splitmix32(opts.tieSeed ?? 1) : null;
   }
 
   /** A plugin's args: the policy's (checked by the definition's validator), else the defaults. */
@@ -317,7 +329,7 @@ export class PolicyEngine {
    * Chooses a node for the pod as kube-scheduler would with this policy as its plugins: filters from a
    * rotating start until enough feasible nodes are found (percentageOfNodesToScore; 0 = adaptive as
    * kube-scheduler), scores them, takes the best; ties break by a hash of pod and node, so that
-   * replays are deterministic without piling onto the first node.
+   * replays are deterministic without piling onto the first node (or at random, EngineOptions.tieBreak).
    */
   place(pod: PodInfo, now: number, percentageOfNodesToScore = 0): PlaceResult {
     const ctx = this.context(pod, now);
@@ -359,6 +371,12 @@ export class PolicyEngine {
     result.evaluated = i;
     if (found === 0) return result;
     const scores = found === 1 ? new Float64Array(1) : entry === null ? this.scoreRows(ctx, rows, found) : this.#scoreCached(ctx, entry, rows, found);
+    if (this.#tieRandom !== null) {
+      const best = selectHostRandom(scores, found, this.#tieRandom);
+      result.node = all[rows[best]!]!;
+      result.score = scores[best]!;
+      return result;
+    }
     // Highest score; among equal scores the highest hash of pod and node (computed only for ties).
     const seed = fnv1a(pod.uid);
     const nameHash = t.nameHash;
@@ -573,6 +591,41 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage: number):
   if (pct <= 0) pct = Math.max(5, 50 - numAllNodes / 125);
   const num = Math.floor((numAllNodes * pct) / 100);
   return num < MIN ? MIN : num;
+}
+
+/**
+ * kube-scheduler's selectHost: the index of a top score, each of the tied ones with equal chance
+ * (reservoir sampling: the k-th tie replaces the choice with probability 1/k).
+ */
+function selectHostRandom(scores: Float64Array, n: number, next: () => number): number {
+  let best = 0;
+  let bestScore = scores[0]!;
+  let tied = 1;
+  for (let k = 1; k < n; k++) {
+    const sc = scores[k]!;
+    if (sc < bestScore) continue;
+    if (sc > bestScore) {
+      best = k;
+      bestScore = sc;
+      tied = 1;
+      continue;
+    }
+    tied++;
+    if (next() % tied === 0) best = k;
+  }
+  return best;
+}
+
+/** A seeded stream of 32-bit integers (splitmix32), owned by one engine. */
+function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
 }
 
 /**

@@ -25,6 +25,9 @@ export interface SimOptions {
   evictionRate: { perMinute: number; burst: number };
   /** kube-scheduler's percentageOfNodesToScore; 0 = adaptive. */
   percentageOfNodesToScore: number;
+  /** How the core breaks ties among equal top scores: 'hash' (deterministic) or 'random' as kube-scheduler (seeded by tieSeed). */
+  tieBreak: 'hash' | 'random';
+  tieSeed: number;
   /** Safety valve: stop trying a class in one scheduling pass after this many failures. */
   maxFailuresPerPass: number;
   /** Interference: CPU granted above this fraction of a node while online pods run on it. */
@@ -49,6 +52,8 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   defaultUsage: { online: 0.4, batch: 0.9 },
   evictionRate: { perMinute: 30, burst: 60 },
   percentageOfNodesToScore: 0,
+  tieBreak: 'hash',
+  tieSeed: 1,
   maxFailuresPerPass: 500,
   interferenceFraction: 0.8,
   nodeUsageStaleMs: 15 * 60_000,

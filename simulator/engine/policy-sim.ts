@@ -59,7 +59,7 @@ export class PolicySim {
     this.timeline = new ProfileTimeline(policy.profileFor(profile));
     const args = policy.pluginArgs?.(profile);
     const config = args ? { ...this.config, pluginArgs: { ...this.config.pluginArgs, ...args } } : this.config;
-    this.engine = new PolicyEngine({ config, state: this.state, profile: this.timeline, definitions: policy.definitions });
+    this.engine = new PolicyEngine({ config, state: this.state, profile: this.timeline, definitions: policy.definitions, tieBreak: opts.tieBreak, tieSeed: opts.tieSeed });
     const rate = policy.evictionRate ?? opts.evictionRate;
     this.#rate = new TokenBucket(rate.perMinute, rate.burst);
     this.#controller = policy.controller?.(profile) ?? null;

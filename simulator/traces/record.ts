@@ -45,6 +45,7 @@ export class ClusterRecorder {
       this.#nodes.set(node.name, node.spec);
     }
     const podsNow = new Set<string>();
+    const arrived: PodInfo[] = [];
     for (const pod of state.pods.values()) {
       if (pod.terminating) continue;
       podsNow.add(pod.uid);
@@ -52,8 +53,12 @@ export class ClusterRecorder {
       // A pod bound to a node the trace does not have yet would break the format's rule 2.
       if (pod.nodeName && !this.#nodes.has(pod.nodeName)) continue;
       this.#pods.add(pod.uid);
-      push({ type: 'pod-arrival', time: now, pod: this.#tracePod(pod, now) });
+      arrived.push(pod);
     }
+    // In creation order (the informer's order is the apiserver's, by name): a replay, and a
+    // calibration against the recorded nodes, then decide the pods in the order the scheduler saw them.
+    arrived.sort((a, b) => a.createdAt - b.createdAt || (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const pod of arrived) push({ type: 'pod-arrival', time: now, pod: this.#tracePod(pod, now) });
     for (const node of state.nodeList) {
       let podCpu = 0;
       let podMem = 0;

@@ -11,6 +11,17 @@ import { batch, GiB, node, pod } from '../../helpers/core.ts';
 const T0 = Date.parse('2026-11-10T12:00:00Z');
 
 describe('recording a live cluster into a trace', () => {
+  it('writes the arrivals of one look in creation order (the order the scheduler saw them), not the informer\'s by name', () => {
+    const state = new ClusterState();
+    state.upsertNode(node('n1'), T0);
+    state.upsertPod(pod({ uid: 'a', name: 'a', nodeName: 'n1', createdAt: T0 - 1000 }), T0);
+    state.upsertPod(pod({ uid: 'b', name: 'b', nodeName: 'n1', createdAt: T0 - 3000 }), T0);
+    state.upsertPod(pod({ uid: 'c', name: 'c', nodeName: 'n1', createdAt: T0 - 1000 }), T0);
+    const rec = new ClusterRecorder();
+    rec.observe(state, T0);
+    expect(rec.events.flatMap((e) => (e.type === 'pod-arrival' ? [e.pod.uid] : []))).toEqual(['b', 'a', 'c']);
+  });
+
   it('snapshots nodes, pods (pinned) and usage, then records what changes', async () => {
     const state = new ClusterState();
     state.upsertNode(node('n1'), T0);

@@ -1,0 +1,128 @@
+// Scenario 7, calibration: does the simulator place pods where the real kube-scheduler does? Twice on a
+// fresh control plane of kwok nodes in three shapes and three zones, the same workload (online
+// Deployments scaled one replica at a time, batch Jobs whose pods are created together: bursts, four
+// request sizes each), first with kube-scheduler alone, then with kube-scheduler calling Tidal's
+// extender. Each run is recorded with `tidal trace record` (pods pinned where they were bound, in
+// creation order) and judged with `tidal simulate --calibrate`: kube-default against the first run,
+// time-sharing against the second. The share asserted is the one measured (see AGREEMENT below and
+// docs/calibration.md); the confusion summary is printed either way.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { type ControlPlane, e2eSkipReason, type FakeNodeSpec, startControlPlane } from '../harness/index.ts';
+import { RUN_DURATION_ANNOTATION } from '../harness/kwok-stages.ts';
+import { batchTemplate, hasVerdict, type Kube, kube, nativeTemplate, waitForPods } from '../lib/kube.ts';
+import { profileYaml, runTidal, startTidalScheduling, writeProfile } from '../lib/tidal.ts';
+
+const skip = e2eSkipReason();
+
+const NS = 'calib';
+const SHAPES = [
+  { cpu: '4', memory: '8Gi' },
+  { cpu: '8', memory: '16Gi' },
+  { cpu: '16', memory: '32Gi' },
+];
+const ZONES = ['zone-a', 'zone-b', 'zone-c'];
+/** 9 nodes: every shape in every zone. */
+const NODES: FakeNodeSpec[] = SHAPES.flatMap((s, i) => ZONES.map((z, j) => ({ name: `calib-${i}${j}`, ...s, labels: { 'topology.kubernetes.io/zone': z } })));
+
+interface Online {
+  kind: 'deployment';
+  name: string;
+  cpu: string;
+  memory: string;
+  replicas: number;
+}
+interface Batch {
+  kind: 'job';
+  name: string;
+  milliCpu: number;
+  memory: string;
+  /** Pods created together (parallelism = completions). */
+  burst: number;
+}
+const WORKLOAD: Array<Online | Batch> = [
+  { kind: 'deployment', name: 'web', cpu: '500m', memory: '512Mi', replicas: 6 },
+  { kind: 'job', name: 'etl', milliCpu: 1000, memory: '2Gi', burst: 4 },
+  { kind: 'deployment', name: 'api', cpu: '1', memory: '2Gi', replicas: 5 },
+  { kind: 'job', name: 'train', milliCpu: 2000, memory: '4Gi', burst: 3 },
+  { kind: 'deployment', name: 'cache', cpu: '250m', memory: '3Gi', replicas: 4 },
+  { kind: 'job', name: 'sweep', milliCpu: 500, memory: '512Mi', burst: 6 },
+  { kind: 'deployment', name: 'search', cpu: '2', memory: '1Gi', replicas: 3 },
+];
+const PODS = WORKLOAD.reduce((n, w) => n + (w.kind === 'job' ? w.burst : w.replicas), 0);
+
+/**
+ * The share of pods on the recorded node or one of the same score class that each run must reach:
+ * measured on this scenario: 71.0% (kube-default) and 67.7% (time-sharing) of 31 pods in the first run
+ * (2026-12-02, loaded machine); below that by the spread the cluster's random tie-breaks give. Why not
+ * 95%: docs/calibration.md (kube-scheduler's BalancedAllocation and default PodTopologySpread, not modelled).
+ */
+const AGREEMENT = { 'kube-default': 0.6, 'time-sharing': 0.6 };
+
+async function runWorkload(k: Kube, withTidal: boolean): Promise<void> {
+  for (const w of WORKLOAD) {
+    const labels = { app: w.name };
+    if (w.kind === 'deployment') {
+      await k.apps.createNamespacedDeployment({
+        namespace: NS,
+        body: { metadata: { name: w.name }, spec: { replicas: 0, selector: { matchLabels: labels }, template: nativeTemplate({ cls: 'online', cpu: w.cpu, memory: w.memory, labels }) } },
+      });
+      // One replica at a time, each bound before the next exists: the order the recording keeps.
+      for (let n = 1; n <= w.replicas; n++) {
+        await k.apps.patchNamespacedDeploymentScale({ name: w.name, namespace: NS, body: { spec: { replicas: n } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        await waitForPods(k, NS, `app=${w.name}`, `${w.name}: ${n} pods with a verdict`, (ps) => ps.length === n && ps.every(hasVerdict));
+      }
+    } else {
+      // Batch as each cluster's users write it: native requests for kube-scheduler alone, Tidal's
+      // batch resources where the extender runs.
+      // kwok ends a Job's pod after its run-duration: longer than the scenario, so all are recorded running.
+      const annotations = { [RUN_DURATION_ANNOTATION]: '1h' };
+      const t: V1PodTemplateSpec = withTidal
+        ? batchTemplate({ batchMilliCpu: w.milliCpu, batchMemory: w.memory, labels, annotations, expectedRuntime: '1h', restartPolicy: 'Never' })
+        : nativeTemplate({ cls: 'batch', cpu: `${w.milliCpu}m`, memory: w.memory, labels, annotations, restartPolicy: 'Never' });
+      await k.batch.createNamespacedJob({ namespace: NS, body: { metadata: { name: w.name }, spec: { parallelism: w.burst, completions: w.burst, template: t } } });
+      await waitForPods(k, NS, `app=${w.name}`, `${w.name}: ${w.burst} pods with a verdict`, (ps) => ps.length === w.burst && ps.every(hasVerdict));
+    }
+  }
+}
+
+function agreementOf(out: string, policy: string): number {
+  const m = new RegExp(`^${policy}: ([0-9.]+)% of (\\d+) pods agree`, 'm').exec(out);
+  if (!m) throw new Error(`no ${policy} line in:\n${out}`);
+  expect(Number(m[2])).toBe(PODS);
+  return Number(m[1]) / 100;
+}
+
+for (const run of [
+  { policy: 'kube-default' as const, withTidal: false, title: 'kube-scheduler alone vs kube-default' },
+  { policy: 'time-sharing' as const, withTidal: true, title: "kube-scheduler with Tidal's extender vs time-sharing" },
+]) {
+  describe.skipIf(skip !== undefined)(`scenario 7: calibration, ${run.title}`, () => {
+    let cp: ControlPlane | undefined;
+    let profile = '';
+
+    beforeAll(async () => {
+      cp = await startControlPlane();
+      await cp.addNodes(NODES);
+      profile = writeProfile(cp, 'constant.yaml', profileYaml('calib-constant', { batchShare: 0.8, onlineHeadroom: 0 }));
+      if (run.withTidal) await startTidalScheduling(cp, { profile });
+      await cp.ensureNamespace(NS);
+    });
+
+    afterAll(async () => {
+      await cp?.stop();
+    });
+
+    it(`places the recorded pods where the cluster did (at least ${AGREEMENT[run.policy] * 100}%)`, async () => {
+      const k = kube(cp!);
+      await runWorkload(k, run.withTidal);
+      const trace = join(cp!.dir, `${run.policy}.jsonl`);
+      await runTidal(['trace', 'record', '--kubeconfig', cp!.kubeconfigPath, '--out', trace]);
+      const out = await runTidal(['simulate', '--calibrate', trace, '--profile', profile, '--policy', run.policy, '--no-progress']);
+      console.log(`scenario 7, ${run.title}:\n${out}`);
+      expect(agreementOf(out, run.policy)).toBeGreaterThanOrEqual(AGREEMENT[run.policy]);
+    });
+  });
+}

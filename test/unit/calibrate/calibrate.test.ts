@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { PolicyEngine } from '../../../scheduler/core/engine.ts';
+import { KUBE_DEFAULT } from '../../../scheduler/core/config.ts';
+import { constantProfile } from '../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../scheduler/core/state.ts';
+import { calibrate, formatCalibration, nodeShapes } from '../../../simulator/calibrate/index.ts';
+import { policyByName } from '../../../simulator/policies/index.ts';
+import type { Trace, TraceEvent, TracePod } from '../../../simulator/traces/events.ts';
+import { GiB, node, pod } from '../../helpers/core.ts';
+
+const T0 = Date.parse('2026-11-10T12:00:00Z');
+const profile = constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }, 'test');
+
+function tracePod(uid: string, cpu: number, memGi: number, nodeName: string | undefined, cls: 'online' | 'batch' = 'online'): TracePod {
+  const p: TracePod = { uid, namespace: 'calib', name: uid, class: cls, app: `calib/${uid}`, priority: 0, requests: { cpu, memory: memGi * GiB }, runtimeMs: cls === 'batch' ? 600_000 : 0, declaredRuntimeMs: 0, checkpointable: false, job: cls === 'batch' ? uid : '' };
+  if (nodeName !== undefined) p.nodeName = nodeName;
+  return p;
+}
+
+function traceOf(events: TraceEvent[]): Trace {
+  return { info: { format: 'tidal-trace', source: 'hand-made', start: T0, end: T0 + 1, skipped: new Map() }, async *events() { yield* events; } };
+}
+
+/**
+ * Two big nodes that tie for an empty cluster and a small one. p1 goes to either big one (a tie), p2 to
+ * the other (the best then), p3 to the small node where both big ones score higher, p4 to the small
+ * node it does not fit (the cluster knew something the trace does not say).
+ */
+const RECORDED: TraceEvent[] = [
+  { type: 'node-add', time: T0, node: node('big-a', { zone: 'zone-a' }) },
+  { type: 'node-add', time: T0, node: node('big-b', { zone: 'zone-b' }) },
+  { type: 'node-add', time: T0, node: node('small', { zone: 'zone-a', allocatable: { cpu: 4000, memory: 16 * GiB } }) },
+  { type: 'pod-arrival', time: T0, pod: tracePod('p1', 2000, 4, 'big-b') },
+  { type: 'pod-arrival', time: T0, pod: tracePod('p2', 2000, 4, 'big-a') },
+  { type: 'pod-arrival', time: T0, pod: tracePod('p3', 2000, 4, 'small') },
+  { type: 'pod-arrival', time: T0, pod: tracePod('p4', 6000, 4, 'small', 'batch') },
+];
+
+describe('calibration against a recorded trace', () => {
+  it('judges each decision from the recorded state: same node, same score class, different, refused', async () => {
+    const [r] = await calibrate({ trace: traceOf(RECORDED), profile, policies: [policyByName('kube-default')] });
+    const by = new Map(r!.decisions.map((d) => [d.uid, d]));
+    // p1: big-a and big-b tie, so whichever the random tie-break picks agrees.
+    expect(['same-node', 'same-score']).toContain(by.get('p1')!.outcome);
+    expect(by.get('p1')!.recordedScore).toBe(by.get('p1')!.placedScore);
+    // p2: big-b holds p1 (recorded there), so big-a is the one best node.
+    expect(by.get('p2')).toMatchObject({ outcome: 'same-node', placed: 'big-a' });
+    // p3: both big nodes hold a pod and still score above the small one.
+    expect(by.get('p3')!.outcome).toBe('different');
+    expect(by.get('p3')!.recordedScore).toBeLessThan(by.get('p3')!.placedScore);
+    // p4 does not fit on the small node: the policy's filters refuse the recorded node.
+    expect(by.get('p4')!.outcome).toBe('recorded-infeasible');
+    expect(by.get('p4')!.recordedRefusal).toMatch(/NodeResourcesFit|Insufficient|cpu/i);
+    expect(r!.agreement).toBe(0.5);
+    expect(r!.counts).toMatchObject({ 'same-node': by.get('p1')!.outcome === 'same-node' ? 2 : 1, different: 1, 'recorded-infeasible': 1 });
+
+    const text = formatCalibration([r!], await nodeShapes(traceOf(RECORDED)));
+    expect(text).toContain('kube-default: 50.0% of 4 pods agree');
+    expect(text).toMatch(/different: 4c\/16Gi@zone-a -> 16c\/64Gi@zone-[ab]: 1/);
+    expect(text).toMatch(/recorded-infeasible: 4c\/16Gi@zone-a -> 16c\/64Gi@zone-[ab]: 1/);
+    expect(text).toContain('calib/p3 [online] recorded small');
+  });
+
+  it('keeps the cluster\'s choices: a later pod sees earlier pods where the cluster put them', async () => {
+    // Had p1 stayed where the simulator put it, p2's best node could differ; pinned to big-b, it is big-a.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const [r] = await calibrate({ trace: traceOf(RECORDED), profile, policies: [policyByName('kube-default')], seed });
+      expect(r!.decisions[1]).toMatchObject({ uid: 'p2', placed: 'big-a' });
+    }
+  });
+
+  it('counts pods pending in the cluster, and runs several policies over the same trace', async () => {
+    const events: TraceEvent[] = [...RECORDED, { type: 'pod-arrival', time: T0, pod: tracePod('huge', 64_000, 4, undefined) }, { type: 'pod-arrival', time: T0, pod: tracePod('p5', 1000, 1, undefined) }];
+    const results = await calibrate({ trace: traceOf(events), profile, policies: [policyByName('kube-default'), policyByName('time-sharing')] });
+    expect(results.map((r) => r.policy)).toEqual(['kube-default', 'time-sharing']);
+    for (const r of results) {
+      expect(r.decisions.find((d) => d.uid === 'huge')!.outcome).toBe('both-pending');
+      expect(r.decisions.find((d) => d.uid === 'p5')!.outcome).toBe('cluster-pending');
+    }
+  });
+
+  it('refuses a trace that does not say where pods were bound', async () => {
+    const unpinned = RECORDED.map((e) => (e.type === 'pod-arrival' ? { ...e, pod: tracePod(e.pod.uid, e.pod.requests.cpu, 4, undefined) } : e));
+    await expect(calibrate({ trace: traceOf(unpinned), profile, policies: [policyByName('kube-default')] })).rejects.toThrow(/without --no-pin/);
+  });
+});
+
+describe("the core's random tie-break (EngineOptions.tieBreak)", () => {
+  const tiedNodes = () => {
+    const state = new ClusterState();
+    for (let k = 0; k < 8; k++) state.upsertNode(node(`n${k}`), T0);
+    return state;
+  };
+  const picks = (opts: { tieBreak?: 'hash' | 'random'; tieSeed?: number }) => {
+    const engine = new PolicyEngine({ config: KUBE_DEFAULT, state: tiedNodes(), profile, ...opts });
+    // The same pod again and again on eight equal nodes (nothing is bound in between).
+    return Array.from({ length: 400 }, () => engine.place(pod({ uid: 'same', requests: { cpu: 1000, memory: GiB } }), T0).node!.name);
+  };
+
+  it('by default breaks ties by a hash of pod and node: the same pod always gets the same node', () => {
+    expect(new Set(picks({})).size).toBe(1);
+  });
+
+  it('at random picks every tied node about equally often, the same sequence for the same seed', () => {
+    const a = picks({ tieBreak: 'random', tieSeed: 7 });
+    const counts = new Map<string, number>();
+    for (const n of a) counts.set(n, (counts.get(n) ?? 0) + 1);
+    expect(counts.size).toBe(8);
+    for (const c of counts.values()) expect(c).toBeGreaterThan(20); // 50 expected of each
+    expect(picks({ tieBreak: 'random', tieSeed: 7 })).toEqual(a);
+    expect(picks({ tieBreak: 'random', tieSeed: 8 })).not.toEqual(a);
+  });
+
+  it('still takes the one best node when there is no tie', () => {
+    const state = tiedNodes();
+    state.upsertPod(pod({ uid: 'x', nodeName: 'n0', requests: { cpu: 8000, memory: GiB } }), T0);
+    for (let k = 1; k < 8; k++) state.upsertPod(pod({ uid: `y${k}`, nodeName: `n${k}`, requests: { cpu: 8000 + k * 100, memory: GiB } }), T0);
+    const engine = new PolicyEngine({ config: KUBE_DEFAULT, state, profile, tieBreak: 'random' });
+    for (let i = 0; i < 20; i++) expect(engine.place(pod({ requests: { cpu: 1000, memory: GiB } }), T0).node!.name).toBe('n0');
+  });
+});
