@@ -109,7 +109,7 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
   it('passes a server-side dry run (the namespace existing), and creates nothing', async () => {
     await kubectl(['create', 'namespace', NS]);
     const out = await kubectl(['apply', '--server-side', '--dry-run=server', '-k', BASE]);
-    expect(out.trim().split('\n').filter((l) => l.endsWith('serverside-applied (server dry run)'))).toHaveLength(17);
+    expect(out.trim().split('\n').filter((l) => l.endsWith('serverside-applied (server dry run)'))).toHaveLength(18);
     expect((await k.apps.listNamespacedDeployment({ namespace: NS })).items).toEqual([]);
     expect((await k.core.listNamespacedConfigMap({ namespace: NS })).items.map((c) => c.metadata?.name)).toEqual(['kube-root-ca.crt']);
   });
@@ -117,7 +117,7 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
   it('applies for real, again without changes, and both Deployments roll out under Pod Security "restricted"', async () => {
     await kubectl(['apply', '--server-side', '-k', BASE]);
     const again = await kubectl(['apply', '--server-side', '-k', BASE]);
-    expect(again.trim().split('\n').filter((l) => l.endsWith('serverside-applied'))).toHaveLength(17);
+    expect(again.trim().split('\n').filter((l) => l.endsWith('serverside-applied'))).toHaveLength(18);
     const ns = await k.core.readNamespace({ name: NS });
     expect(ns.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     for (const name of ['tidal-extender', 'tidal-descheduler']) {
