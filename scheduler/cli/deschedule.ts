@@ -17,8 +17,9 @@ import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
 import { Descheduler } from '../descheduler/descheduler.ts';
 import { formatPlan } from '../descheduler/format.ts';
-import { kubeEvictionClient, kubeLeaseStore } from '../descheduler/kube-client.ts';
-import { DEFAULT_ELECTION, LeaderElector } from '../descheduler/leader.ts';
+import { kubeEvictionClient } from '../descheduler/kube-client.ts';
+import { kubeLeaseStore } from '../kube/lease-store.ts';
+import { DEFAULT_LEASE_NAMESPACE, DEFAULT_TIMINGS, LeaderElector } from '../kube/leader.ts';
 import { EvictionLedger } from '../descheduler/ledger.ts';
 import { DeschedulerMetrics } from '../descheduler/metrics.ts';
 import { openStateSource } from './state-source.ts';
@@ -99,8 +100,8 @@ export function register(program: Command): void {
     .option('--eviction-ledger', 'keep the rate limit in the Lease (annotation tidal.io/eviction-ledger) so that restarts and --once runs count what was evicted recently (default: on with leader election)')
     .option('--no-eviction-ledger', 'keep the rate limit in memory only (a restart starts with a full burst)')
     .option('--call-timeout <duration>', 'each apiserver call of an eviction must answer within this (else its outcome is unknown and it counts as leaving for 30 s)', '10s')
-    .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', DEFAULT_ELECTION.namespace)
-    .option('--lease-name <name>', 'name of the leader-election Lease', DEFAULT_ELECTION.leaseName)
+    .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', DEFAULT_LEASE_NAMESPACE)
+    .option('--lease-name <name>', 'name of the leader-election Lease', 'tidal-descheduler')
     .option('--identity <id>', 'this replica in the Lease', `${hostname()}-${process.pid}`)
     .option('--metrics-address <host>', 'address for /metrics and /healthz in loop mode', '0.0.0.0')
     .option('--metrics-port <port>', 'port for /metrics and /healthz in loop mode (0: off)', '8889')
@@ -173,7 +174,7 @@ export async function runDeschedule(f: Flags): Promise<void> {
   const elect = loop && !dryRun && f.leaderElect;
   const elector =
     elect && kubeConfig
-      ? new LeaderElector(kubeLeaseStore(kubeConfig, f.leaseNamespace, f.leaseName), { ...DEFAULT_ELECTION, identity: f.identity, namespace: f.leaseNamespace, leaseName: f.leaseName }, clock, (leading) => {
+      ? new LeaderElector(kubeLeaseStore(kubeConfig, f.leaseNamespace, f.leaseName), { ...DEFAULT_TIMINGS, identity: f.identity, namespace: f.leaseNamespace, leaseName: f.leaseName }, clock, (leading) => {
           metrics.leading(leading);
           log.info({ identity: f.identity }, leading ? 'became leader' : 'stopped leading');
         })

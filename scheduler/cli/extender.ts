@@ -8,7 +8,7 @@
 
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
 import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
@@ -31,6 +31,10 @@ import { TlsReloader } from '../extender/tls.ts';
 import { DEFAULT_ASSUME_TTL_MS } from '../kube/assumed.ts';
 import type { StateSource } from '../kube/source.ts';
 import { ClusterWatcher } from '../kube/watcher.ts';
+import { DEFAULT_LEASE_NAMESPACE, DEFAULT_TIMINGS, LeaderElector, sleep } from '../kube/leader.ts';
+import { kubeLeaseStore } from '../kube/lease-store.ts';
+import { LeaderGatedSource } from '../extender/leadership.ts';
+import { hostname } from 'node:os';
 import { DEFAULT_BIND_WAIT_MS, kubeBindingClient } from '../extender/bind.ts';
 import { openStateSource } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
@@ -63,6 +67,14 @@ export interface ExtenderCliOptions {
   assumeTtl?: string;
   /** Duration; default 250ms, 0 disables. */
   bindWait?: string;
+  /** Only the holder of the Lease serves (two or more replicas). */
+  leaderElect?: boolean;
+  leaseNamespace?: string;
+  leaseName?: string;
+  identity?: string;
+  leaseDuration?: string;
+  renewDeadline?: string;
+  retryPeriod?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -94,6 +106,13 @@ export function register(program: Command): void {
     .option('--assume-ttl <duration>', 'a pod Tidal bound counts on its node at once; if the informer has not shown it bound within this, the assumption is dropped', `${DEFAULT_ASSUME_TTL_MS / 1000}s`)
     .option('--bind-wait <duration>', 'kube-scheduler sends a pod\'s bind after starting the next pod\'s cycle: a filter first waits at most this for the binds of pods filtered before it (0: never)', `${DEFAULT_BIND_WAIT_MS}ms`)
     .option('--request-timeout <duration>', 'a request must arrive whole (headers and body) within this, else 408 and the connection is closed', `${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s`)
+    .option('--leader-elect', 'run as one of several replicas: only the holder of the Lease admits (the others answer as not synced and report 503 on /readyz, so that the Service routes to the leader); required for more than one replica')
+    .option('--lease-namespace <ns>', 'with --leader-elect: namespace of the Lease', DEFAULT_LEASE_NAMESPACE)
+    .option('--lease-name <name>', 'with --leader-elect: name of the Lease', 'tidal-extender')
+    .option('--identity <name>', 'with --leader-elect: this replica\'s holder identity (default: $POD_NAME, else the host name)')
+    .option('--lease-duration <duration>', 'with --leader-elect: a standby takes over after the Lease has gone unrenewed this long', `${DEFAULT_TIMINGS.leaseDurationMs / 1000}s`)
+    .option('--renew-deadline <duration>', 'with --leader-elect: a leader that cannot renew within this stops admitting (shorter than --lease-duration)', `${DEFAULT_TIMINGS.renewDeadlineMs / 1000}s`)
+    .option('--retry-period <duration>', 'with --leader-elect: how often to renew or try to acquire; also how long a new leader waits for the previous one\'s last binds before it admits', `${DEFAULT_TIMINGS.retryPeriodMs / 1000}s`)
     .action(async (opts: ExtenderCliOptions) => {
       const running = await runExtender(opts);
       await running.done;
@@ -180,10 +199,33 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
     binding = { client: kubeBindingClient(kubeConfig), assumed: source.assumed };
   }
 
+  let elector: LeaderElector | null = null;
+  let gated: LeaderGatedSource | null = null;
+  let onLeadership: (leading: boolean) => void = () => {};
+  if (opts.leaderElect) {
+    if (!kubeConfig) throw new Error('--leader-elect needs a cluster (it keeps a Lease there); drop it with --state');
+    const identity = opts.identity ?? process.env.POD_NAME ?? hostname();
+    const namespace = opts.leaseNamespace ?? DEFAULT_LEASE_NAMESPACE;
+    const leaseName = opts.leaseName ?? 'tidal-extender';
+    const cfg = {
+      identity,
+      namespace,
+      leaseName,
+      leaseDurationMs: durationFlag(opts.leaseDuration ?? `${DEFAULT_TIMINGS.leaseDurationMs}ms`, '--lease-duration', 1000),
+      renewDeadlineMs: durationFlag(opts.renewDeadline ?? `${DEFAULT_TIMINGS.renewDeadlineMs}ms`, '--renew-deadline', 500),
+      retryPeriodMs: durationFlag(opts.retryPeriod ?? `${DEFAULT_TIMINGS.retryPeriodMs}ms`, '--retry-period', 100),
+    };
+    if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) throw new Error(`--renew-deadline (${opts.renewDeadline}) must be shorter than --lease-duration (${opts.leaseDuration ?? '15s'})`);
+    if (cfg.retryPeriodMs >= cfg.renewDeadlineMs) throw new Error(`--retry-period (${opts.retryPeriod}) must be shorter than --renew-deadline (${opts.renewDeadline ?? '10s'})`);
+    elector = new LeaderElector(kubeLeaseStore(kubeConfig, namespace, leaseName), cfg, realClock, (leading) => onLeadership(leading));
+    gated = new LeaderGatedSource(source, elector, { clock: realClock, settleMs: cfg.retryPeriodMs, lease: `${namespace}/${leaseName}` });
+  }
+  const served: StateSource = gated ?? source;
+
   const engine = new PolicyEngine({ config: policy, state, profile });
   const app = createExtenderApp({
     engine,
-    source,
+    source: served,
     clock,
     urlPrefix: opts.urlPrefix,
     maxBodyBytes: maxBody,
@@ -208,7 +250,24 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
       'serving plain HTTP: anyone who can reach this port can call the verbs and read the answers (see docs/security.md)',
     );
   }
+  if (!elector && !opts.state) log.warn('no --leader-elect: run exactly one replica (two would each admit against the same free batch capacity)');
   const server = await startExtender(app, { host: opts.address, port, tls, requestTimeoutMs });
+  const leaderGauge = new Gauge({ name: 'tidal_extender_leader', help: '1 while this replica holds the Lease and serves (only with --leader-elect)', registers: [registry] });
+  onLeadership = (leading) => {
+    gated?.noteLeadership(leading);
+    leaderGauge.set(leading ? 1 : 0);
+    log.info({ identity: elector?.config.identity, lease: elector ? `${elector.config.namespace}/${elector.config.leaseName}` : undefined }, leading ? 'became leader: admitting' : 'stopped leading: standby (admits no batch)');
+    // Keep-alive connections would keep reaching a standby: drop the idle ones; busy ones close after their answer.
+    if (!leading) server.server.closeIdleConnections();
+  };
+  const election = new AbortController();
+  // Elect only once the informers are warm: a leader that has not synced would not serve anyway.
+  const electing = elector
+    ? (async () => {
+        while (!source.isSynced() && !election.signal.aborted) await sleep(100, election.signal);
+        await elector.run(election.signal);
+      })()
+    : Promise.resolve();
   const level = engine.timeline.at(clock.now());
   log.info(
     {
@@ -248,7 +307,11 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
         log.warn('shutdown took longer than 10 s; exiting');
         process.exit(0);
       }, 10_000).unref();
-      await Promise.allSettled([server.close(), source.stop()]);
+      // Stop answering first, then give the Lease up (a standby takes over at once), then stop watching.
+      await Promise.allSettled([server.close()]);
+      election.abort();
+      await electing;
+      await Promise.allSettled([source.stop()]);
       process.off('unhandledRejection', onRejection);
       if (installSignals) {
         process.off('SIGTERM', onTerm);

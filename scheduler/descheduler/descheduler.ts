@@ -15,7 +15,7 @@ import { planEvictions, type EvictionPlan, type PlannerConfig } from '../core/de
 import type { TokenBucket } from '../core/rate.ts';
 import type { ProfileTimeline } from '../core/timeline.ts';
 import { executePlan, type EvictionClient, type ExecutionResult } from './executor.ts';
-import type { LeaderElector } from './leader.ts';
+import type { LeaderElector } from '../kube/leader.ts';
 import { LedgerUnavailable, type EvictionLedger, type Reservation } from './ledger.ts';
 import type { DeschedulerMetrics } from './metrics.ts';
 import type { StateSource } from '../kube/source.ts';

@@ -1,18 +1,15 @@
 // The descheduler's Kubernetes calls, with @kubernetes/client-node: the policy/v1 Eviction
-// subresource, a merge patch for the reason annotation, core/v1 Events, and the Lease for election.
+// subresource, a merge patch for the reason annotation, and core/v1 Events.
 
 import {
   ApiException,
-  CoordinationV1Api,
   CoreV1Api,
   PatchStrategy,
   setHeaderOptions,
   V1MicroTime,
   type KubeConfig,
-  type V1Lease,
 } from '@kubernetes/client-node';
 import type { EvictionClient, EvictionOutcome, PodRef } from './executor.ts';
-import { ConflictError, type LeaseStore } from './leader.ts';
 
 const COMPONENT = 'tidal-descheduler';
 
@@ -89,34 +86,4 @@ function safeParse(s: string): unknown {
   } catch {
     return { message: s };
   }
-}
-
-export function kubeLeaseStore(kc: KubeConfig, namespace: string, name: string): LeaseStore {
-  const api = kc.makeApiClient(CoordinationV1Api);
-  return {
-    async get() {
-      try {
-        return await api.readNamespacedLease({ name, namespace });
-      } catch (e) {
-        if (e instanceof ApiException && e.code === 404) return null;
-        throw e;
-      }
-    },
-    async create(lease: V1Lease) {
-      try {
-        return await api.createNamespacedLease({ namespace, body: lease });
-      } catch (e) {
-        if (e instanceof ApiException && e.code === 409) throw new ConflictError('lease created concurrently');
-        throw e;
-      }
-    },
-    async replace(lease: V1Lease) {
-      try {
-        return await api.replaceNamespacedLease({ name, namespace, body: lease });
-      } catch (e) {
-        if (e instanceof ApiException && e.code === 409) throw new ConflictError();
-        throw e;
-      }
-    },
-  };
 }

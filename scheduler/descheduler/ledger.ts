@@ -16,7 +16,7 @@
 
 import type { V1Lease } from '@kubernetes/client-node';
 import { TokenBucket } from '../core/rate.ts';
-import { ConflictError, type LeaseStore } from './leader.ts';
+import { ConflictError, type LeaseStore } from '../kube/leader.ts';
 
 export const LEDGER_ANNOTATION = 'tidal.io/eviction-ledger';
 

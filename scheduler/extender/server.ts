@@ -238,6 +238,13 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     sendJson(res, 401, name === 'filter' ? emptyFilterResult(message) : { Error: message });
   };
 
+  // Not serving (a standby, or not synced): answer, then close the connection, so that kube-scheduler
+  // reconnects through the Service, which routes new connections to the Ready replica.
+  const closeUnlessServing: RequestHandler = (_req, res, next) => {
+    if (!opts.source.isSynced()) res.set('Connection', 'close');
+    next();
+  };
+
   let lastDegradeLog = 0;
   let quietDegrades = 0;
   const noteDegrade = (name: Verb, cls: string, mode: string, cause: string, waitedMs: number, predictedMs: number): void => {
@@ -323,7 +330,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     }
   };
   const modeOf = (cls: keyof OverloadPolicy): string => handlers.overloaded[cls];
-  app.post(`${prefix}/filter`, clientAuth, requireJson, json, verb('filter', {
+  app.post(`${prefix}/filter`, clientAuth, closeUnlessServing, requireJson, json, verb('filter', {
     parse: parseExtenderArgs,
     before: (a) => binder.beforeFilter(a.Pod.metadata?.uid),
     nodes: nodeCount,
@@ -333,13 +340,13 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       return { answer: handlers.degradedFilter(a, pod), cls: pod.class, mode: modeOf(pod.class) };
     },
   }));
-  app.post(`${prefix}/prioritize`, clientAuth, requireJson, json, verb('prioritize', {
+  app.post(`${prefix}/prioritize`, clientAuth, closeUnlessServing, requireJson, json, verb('prioritize', {
     parse: parseExtenderArgs,
     nodes: nodeCount,
     decide: (a) => handlers.prioritizeJson(a),
     degrade: (a) => ({ answer: handlers.degradedPrioritize(a), cls: handlers.pod(a.Pod).class, mode: 'zero' }),
   }));
-  app.post(`${prefix}/preempt`, clientAuth, requireJson, json, verb('preempt', {
+  app.post(`${prefix}/preempt`, clientAuth, closeUnlessServing, requireJson, json, verb('preempt', {
     parse: parsePreemptionArgs,
     nodes: victimNodeCount,
     decide: (a) => handlers.preempt(a),

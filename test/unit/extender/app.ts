@@ -11,6 +11,7 @@ import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { createExtenderApp, startExtender, type ExtenderAppOptions, type ExtenderLocals, type RunningExtender, type StartOptions } from '../../../scheduler/extender/server.ts';
 import { nodeFromKube, podFromKube } from '../../../scheduler/kube/convert.ts';
+import type { StateSource } from '../../../scheduler/kube/source.ts';
 import { NOW, sampleCluster, ToggleSource } from '../../fixtures/extender/cluster.ts';
 import { wireNode } from '../../fixtures/extender/payloads.ts';
 
@@ -30,6 +31,8 @@ export interface HardenedExtender {
 export interface HardenedOptions extends Partial<Omit<ExtenderAppOptions, 'engine' | 'source'>>, Omit<StartOptions, 'host' | 'port'> {
   /** Extra empty nodes n-0 .. n-(k-1), for large requests. */
   extraNodes?: number;
+  /** Wraps the (synced) state source, e.g. in a LeaderGatedSource. */
+  wrapSource?: (s: StateSource) => StateSource;
 }
 
 /** The sample cluster (n1..n5) behind an extender on 127.0.0.1:<free port>. */
@@ -42,7 +45,7 @@ export async function startHardened(o: HardenedOptions = {}): Promise<HardenedEx
   const clock = new VirtualClock(NOW);
   const engine = new PolicyEngine({ config: TIME_SHARING, state, profile: constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) });
   const registry = o.registry ?? new Registry();
-  const app = createExtenderApp({ log: pino({ level: 'silent' }), ...o, engine, source: new ToggleSource(state, true), clock, registry });
+  const app = createExtenderApp({ log: pino({ level: 'silent' }), ...o, engine, source: (o.wrapSource ?? ((x) => x))(new ToggleSource(state, true)), clock, registry });
   const server = await startExtender(app, { host: '127.0.0.1', port: 0, tls: o.tls, requestTimeoutMs: o.requestTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs, maxConnections: o.maxConnections });
   return {
     server,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../scheduler/core/clock.ts';
-import { kubeLeaseStore } from '../../../scheduler/descheduler/kube-client.ts';
-import { DEFAULT_ELECTION, LeaderElector } from '../../../scheduler/descheduler/leader.ts';
+import { kubeLeaseStore } from '../../../scheduler/kube/lease-store.ts';
+import { DEFAULT_TIMINGS, LeaderElector } from '../../../scheduler/kube/leader.ts';
 import { startFakeApi, type FakeApi } from '../../helpers/fake-apiserver.ts';
 
 let api: FakeApi;
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 function elector(identity: string, clock: VirtualClock) {
-  return new LeaderElector(kubeLeaseStore(api.kubeConfig, 'tidal-system', 'tidal-descheduler'), { ...DEFAULT_ELECTION, identity }, clock);
+  return new LeaderElector(kubeLeaseStore(api.kubeConfig, 'tidal-system', 'tidal-descheduler'), { ...DEFAULT_TIMINGS, leaseName: 'tidal-descheduler', namespace: 'tidal-system', identity }, clock);
 }
 
 describe('leader election over a Lease', () => {
@@ -58,6 +58,6 @@ describe('leader election over a Lease', () => {
   });
 
   it('refuses inconsistent timings', () => {
-    expect(() => new LeaderElector(kubeLeaseStore(api.kubeConfig, 'x', 'y'), { ...DEFAULT_ELECTION, identity: 'a', renewDeadlineMs: 20_000 }, new VirtualClock(0))).toThrow(/renewDeadline must be shorter/);
+    expect(() => new LeaderElector(kubeLeaseStore(api.kubeConfig, 'x', 'y'), { ...DEFAULT_TIMINGS, leaseName: 'tidal-descheduler', namespace: 'tidal-system', identity: 'a', renewDeadlineMs: 20_000 }, new VirtualClock(0))).toThrow(/renewDeadline must be shorter/);
   });
 });

@@ -31,13 +31,15 @@ export interface ElectionConfig {
   retryPeriodMs: number;
 }
 
-export const DEFAULT_ELECTION: Omit<ElectionConfig, 'identity'> = {
-  leaseName: 'tidal-descheduler',
-  namespace: 'tidal-system',
+/** client-go's (and kube-scheduler's) defaults. */
+export const DEFAULT_TIMINGS: Pick<ElectionConfig, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'> = {
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,
 };
+
+/** Where Tidal's components keep their Leases (the namespace of the shipped deploy). */
+export const DEFAULT_LEASE_NAMESPACE = 'tidal-system';
 
 export class LeaderElector {
   readonly #store: LeaseStore;
@@ -49,6 +51,8 @@ export class LeaderElector {
   /** When we last renewed successfully (our clock); leadership lapses renewDeadline after it. */
   #renewedAt = -Infinity;
   #leading = false;
+  /** holderIdentity of the Lease as last read or written ('' if none or not read yet). */
+  #holder = '';
   /** Transitions we performed, for metrics. */
   transitions = 0;
 
@@ -65,6 +69,15 @@ export class LeaderElector {
   isLeader(): boolean {
     if (this.#leading && this.#clock.now() - this.#renewedAt > this.#cfg.renewDeadlineMs) this.#setLeading(false);
     return this.#leading;
+  }
+
+  /** Who held the Lease when we last looked ('' if nobody or not known yet). */
+  holder(): string {
+    return this.#holder;
+  }
+
+  get config(): Readonly<ElectionConfig> {
+    return this.#cfg;
   }
 
   /** One attempt to acquire or renew; returns whether we lead afterwards. Errors count as a failed attempt. */
@@ -84,6 +97,7 @@ export class LeaderElector {
       }
       const spec = current.spec ?? {};
       const holder = spec.holderIdentity ?? '';
+      this.#holder = holder;
       const key = `${holder}|${spec.renewTime ? new Date(spec.renewTime).getTime() : ''}|${current.metadata?.resourceVersion ?? ''}`;
       if (this.#observed?.key !== key) this.#observed = { key, at: now };
       const durationMs = (spec.leaseDurationSeconds ?? this.#cfg.leaseDurationMs / 1000) * 1000;
@@ -136,6 +150,7 @@ export class LeaderElector {
   }
 
   #won(now: number): boolean {
+    this.#holder = this.#cfg.identity;
     this.#renewedAt = now;
     this.#setLeading(true);
     return true;
