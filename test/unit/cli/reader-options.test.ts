@@ -75,7 +75,7 @@ describe('reader flags', () => {
 
 describe('tidal simulate interval flags', () => {
   it('refuse intervals under 1 s, naming the flag, without a stack trace', () => {
-    // One spawn (the library refuses both intervals, test/unit/hardening/replay-bounds.test.ts).
+    // One spawn (the library refuses both intervals, test/unit/simulator/replay-bounds.test.ts).
     for (const [flag, value] of [['--descheduler-interval', '0s']] as const) {
       const r = spawnSync(process.execPath, [CLI, 'simulate', '--trace', TIDAL, '--profile', 'profiles/double11.yaml', flag, value, '--out', '/tmp/tidal-never-written'], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(1);

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { readTidalTrace } from '../../../simulator/traces/index.ts';
 import { readLines } from '../../../simulator/traces/lines.ts';
-import { collect, tempDir } from '../traces/helpers.ts';
+import { collect, tempDir } from './helpers.ts';
 
 const SAMPLE = new URL('../../../simulator/samples/double11-small.jsonl', import.meta.url).pathname;
 
