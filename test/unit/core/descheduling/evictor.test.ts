@@ -152,7 +152,7 @@ describe('evictor: one set of limits for every strategy', () => {
   // drain: batch 6 x 1000m over a 4000m capacity (level 0.25/0.1, web 4000m) -> 2 pods, severity 0.125
   // hot:   usage 14400m = 90 % > 85 %, 3rd hot cycle; target 75 % = 12000m -> 2400m -> 3 pods of 1000m,
   //        severity 2400/16000 = 0.15
-  // koord: usage 12800m = 80 % > 75 %, 5th abnormal cycle; one 1000m pod brings it to 73.75 % -> 1 pod,
+  // koord: usage 12800m = 80 % > 75 %, 6th abnormal cycle (LowNodeLoad acts after more than 5 marks); one 1000m pod brings it to 73.75 % -> 1 pod,
   //        severity (LowNodeLoad's load) 80/75 = 1.07; cold: 20 % used
   // No strategy sees a need on another's node.
   function three() {
@@ -174,7 +174,7 @@ describe('evictor: one set of limits for every strategy', () => {
     const needs = [
       ...peakDrainNeeds({ state, now: NOW, level, inFlight }),
       ...hotSpotNeeds({ state, now: NOW, config: { threshold: { cpu: 0.85, memory: 0.9 }, target: { cpu: 0.75, memory: 0.85 }, consecutive: 3 }, hotStreaks: new Map([['hot', 2]]), inFlight }).needs,
-      ...lowNodeLoadNeeds({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal: new Map([['koord', 4]]), staleMs: 15 * MIN }).needs,
+      ...lowNodeLoadNeeds({ state, now: NOW, config: DEFAULT_LOW_NODE_LOAD, abnormal: new Map([['koord', 5]]), staleMs: 15 * MIN }).needs,
     ];
     return { state, needs };
   }
