@@ -4,6 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { siblingWorker } from './worker-url.ts';
 import { runProbe, type ProbeResult, type ProbeSpec } from './plan-probe.ts';
 
 export interface ProbeRunner {
@@ -33,7 +34,7 @@ export function probePool(size: number): ProbeRunner {
     }
   };
   const workers = Array.from({ length: size }, () => {
-    const w = new Worker(new URL('./plan-worker.ts', import.meta.url));
+    const w = new Worker(siblingWorker(import.meta.url, 'plan-worker'));
     w.on('message', (m: { id: number; result?: ProbeResult; error?: string }) => {
       const job = busy.get(w)!;
       busy.delete(w);

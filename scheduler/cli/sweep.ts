@@ -2,14 +2,17 @@
 // A sweep runs every scenario x seed x policy x setting of a sweep file (simulator/sweep/file.ts),
 // caches each run in DIR/runs, and writes the frontier analysis (sweep.md, sweep.json, one SVG per
 // scenario). A shard runs only its part of the plan and writes no analysis; `merge` analyses the
-// runs the shards left in one folder.
+// runs the shards left in one folder. `emit-job` writes the Kubernetes Indexed Job that runs the shards
+// on a cluster (simulator/sweep/job.ts), and with --merge the Job that analyses their runs.
 
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { stringify } from 'yaml';
 import { analyse } from '../../simulator/sweep/analyse.ts';
 import { loadSweepFile, type SweepSpec } from '../../simulator/sweep/file.ts';
+import { sweepJobManifests, sweepMergeJobManifest, type SweepJobOptions } from '../../simulator/sweep/job.ts';
 import { writeSweepOutputs } from '../../simulator/sweep/output.ts';
 import { planRuns, readCached, runSweep } from '../../simulator/sweep/runner.ts';
 
@@ -47,12 +50,15 @@ export function register(program: Command): void {
       const shard = f.shard === undefined ? 0 : positiveInt('--shard', f.shard, 0);
       if (shard >= shards) throw new Error(`--shard must be below --shards (${shard} >= ${shards})`);
       await mkdir(f.out, { recursive: true });
-      await writeFile(join(f.out, 'plan.json'), `${JSON.stringify(spec, null, 2)}\n`);
+      // Shards of one Job write the same plan.json into one folder at once: write whole, then rename.
+      const plan = join(f.out, 'plan.json');
+      await writeFile(`${plan}.${process.pid}.tmp`, `${JSON.stringify(spec, null, 2)}\n`);
+      await rename(`${plan}.${process.pid}.tmp`, plan);
       const t0 = Date.now();
       await runSweep(spec, f.out, {
         workers,
         shard: { index: shard, count: shards },
-        onDone: (r, done, total, cached) => console.error(`[${done}/${total}] ${r.scenario} seed ${r.seed ?? 'trace'} ${r.policy} ${r.label}: ${r.batch} batch, risk ${r.risk.toFixed(5)}${cached ? ' (cached)' : ` (${r.wallSeconds.toFixed(1)} s)`}`),
+        onDone: (r, done, total, cached) => console.error(`[${done}/${total}] ${r.scenario} seed ${r.seed ?? 'trace'} ${r.policy} ${r.label}: ${r.batch.toFixed(1)} batch core-h, risk ${r.risk.toFixed(5)}${cached ? ' (cached)' : ` (${r.wallSeconds.toFixed(1)} s)`}`),
       });
       console.error(`runs done in ${((Date.now() - t0) / 1000).toFixed(1)} s with ${workers} worker(s)`);
       if (shards === 1) await finish(spec, f.out);
@@ -64,5 +70,51 @@ export function register(program: Command): void {
     .action(async (dir: string) => {
       const spec = JSON.parse(await readFile(join(dir, 'plan.json'), 'utf8').catch(() => { throw new Error(`${dir}/plan.json missing: run a shard with --out ${dir} first`); })) as SweepSpec;
       await finish(spec, dir);
+    });
+  sweep
+    .command('emit-job <file>')
+    .description('write the Kubernetes Indexed Job that runs the sweep on a cluster, one shard per completion index, into one results volume; with --merge, the Job that analyses the runs once the shards are done')
+    .requiredOption('--image <ref>', "Tidal's image (the shards and the merge must run the same one: the run cache digests the code)")
+    .requiredOption('--results-claim <pvc>', 'a ReadWriteMany PersistentVolumeClaim for the runs (mounted at /results; the sweep writes /results/NAME)')
+    .option('--shards <n>', 'completions of the Indexed Job (each shard runs every Nth run of the plan)', '4')
+    .option('--parallelism <n>', 'shard pods at once (default: every shard)')
+    .option('--workers <n>', 'worker threads per shard pod (its CPU request)', '1')
+    .option('--memory <quantity>', 'memory request and limit per shard pod (default: 2Gi per worker)')
+    .option('--name <name>', 'the Job name (default: tidal-sweep-FILE)')
+    .option('--namespace <ns>', 'namespace', 'default')
+    .option('--data-claim <pvc>', "a PersistentVolumeClaim holding the sweep file's folder (needed when a scenario replays a trace file; mounted read-only at /data)")
+    .option('--data-dir <dir>', 'the local folder the data claim holds (default: the sweep file\'s folder)')
+    .option('--backoff-limit-per-index <n>', 'retries of one failed shard', '2')
+    .option('--merge', 'write the merge Job instead (apply it once the shard Job is complete)')
+    .option('--out <file>', 'write the YAML here instead of standard output')
+    .action(async (file: string, f: { image: string; resultsClaim: string; shards: string; parallelism?: string; workers: string; memory?: string; name?: string; namespace: string; dataClaim?: string; dataDir?: string; backoffLimitPerIndex: string; merge?: boolean; out?: string }) => {
+      const sweepText = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+        throw new Error(`${file}: cannot read the sweep file (${e.code ?? e.message})`);
+      });
+      const spec = loadSweepFile(file);
+      const workers = positiveInt('--workers', f.workers);
+      const o: SweepJobOptions = {
+        sweepFile: file,
+        sweepText,
+        spec,
+        name: f.name ?? `tidal-sweep-${basename(file).replace(/\.ya?ml$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`,
+        namespace: f.namespace,
+        image: f.image,
+        shards: positiveInt('--shards', f.shards),
+        ...(f.parallelism === undefined ? {} : { parallelism: positiveInt('--parallelism', f.parallelism) }),
+        workers,
+        memory: f.memory ?? `${2 * workers}Gi`,
+        resultsClaim: f.resultsClaim,
+        ...(f.dataClaim === undefined ? {} : { dataClaim: f.dataClaim }),
+        ...(f.dataDir === undefined ? {} : { dataDir: f.dataDir }),
+        backoffLimitPerIndex: positiveInt('--backoff-limit-per-index', f.backoffLimitPerIndex, 0),
+      };
+      const docs = f.merge ? [sweepMergeJobManifest(o)] : sweepJobManifests(o);
+      const yaml = docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+      if (f.out === undefined) process.stdout.write(yaml);
+      else {
+        await writeFile(f.out, yaml);
+        console.error(`wrote ${f.out}: ${docs.map((d) => (d as { kind: string; metadata: { name: string } }).kind + '/' + (d as { metadata: { name: string } }).metadata.name).join(', ')}`);
+      }
     });
 }

@@ -23,6 +23,7 @@
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq } from 'yaml';
 import { parseChecked, YamlCheckError, type Checker, readYamlFile } from '../../scheduler/config/yaml-checker.ts';
+import { PACKAGE_ROOT } from '../../scheduler/cli/package-root.ts';
 import { SCENARIOS } from '../scenarios/make.ts';
 import { settingLabel, tunable, TUNABLES, type Setting } from './knobs.ts';
 
@@ -45,7 +46,6 @@ export interface SweepSpec {
 }
 
 export const DEFAULT_RISK_BOUND = 0.001;
-const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '../..');
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 export function synthesisedScenarioNames(): string[] {
@@ -104,7 +104,7 @@ function checkScenarios(c: Checker, base: string): ScenarioSpec[] {
       if (days !== undefined && !(typeof days === 'number' && days > 0 && days <= 366)) c.fail([...at, 'days'], `must be a number of days in (0, 366] (got ${JSON.stringify(days)})`);
       if (c.value([...at, 'profile']) !== undefined) c.fail([...at, 'profile'], 'a synthetic scenario uses its own profile (make.ts)');
       name ??= known[k];
-      out.push({ name: String(name), kind: 'synthetic', scenario: known[k]!, ...(typeof days === 'number' ? { days } : {}), profile: resolve(ROOT, SCENARIOS[k]!.profile) });
+      out.push({ name: String(name), kind: 'synthetic', scenario: known[k]!, ...(typeof days === 'number' ? { days } : {}), profile: resolve(PACKAGE_ROOT, SCENARIOS[k]!.profile) });
     } else {
       const profile = c.value([...at, 'profile']);
       if (typeof trace !== 'string' || trace === '') return c.fail([...at, 'trace'], 'must be a path to a trace (relative to this file)');

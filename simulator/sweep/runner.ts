@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { siblingWorker } from '../worker-url.ts';
 import type { SweepSpec } from './file.ts';
 import { runKey, runOne, type RunResult, type RunSpec } from './run-one.ts';
 
@@ -77,7 +78,7 @@ async function pool(n: number, todo: number[], spec: (i: number) => RunSpec, fin
   let next = 0;
   const one = () =>
     new Promise<void>((resolveAll, rejectAll) => {
-      const w = new Worker(new URL('./worker.ts', import.meta.url));
+      const w = new Worker(siblingWorker(import.meta.url, 'worker'));
       let failed = false;
       const feed = () => {
         if (next >= todo.length) {

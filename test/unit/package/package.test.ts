@@ -7,12 +7,15 @@
 // Takes ~30-60 s (npm install of the production dependencies from the local npm cache).
 
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSweepFile } from '../../../simulator/sweep/file.ts';
+import type { RunResult } from '../../../simulator/sweep/run-one.ts';
+import { runSweep } from '../../../simulator/sweep/runner.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -78,6 +81,22 @@ describe('the npm package', { timeout: 30_000 }, () => {
     const { stdout } = await tidal(['profile', 'validate', join(prefix, 'lib/node_modules/tidal/profiles/double11.yaml')]);
     expect(stdout).toMatch(/valid profile "double11"/);
   });
+
+  it("runs a sweep's shards as the Indexed Job's pods do (worker threads from dist/), merges them, and the runs equal the source tree's", async () => {
+    const dir = mkdtempSync(join(work, 'sweep-'));
+    const file = join(dir, 'tiny.yaml');
+    writeFileSync(file, 'scenarios:\n  - synthetic: normal-week\n    name: tiny\n    days: 0.1\nseeds:\n  training: [1]\n  heldOut: [2, 3, 4]\npolicies:\n  koordinator: {}\n  time-sharing: {}\n');
+    const out = join(dir, 'results');
+    await tidal(['sweep', 'run', file, '--out', out, '--shard', '0', '--shards', '2', '--workers', '2']);
+    await tidal(['sweep', 'run', file, '--out', out, '--shard', '1', '--shards', '2', '--workers', '1']);
+    const { stdout } = await tidal(['sweep', 'merge', out]);
+    expect(stdout).toMatch(/wrote .*sweep\.md/);
+    const installed = readdirSync(join(out, 'runs')).map((f) => JSON.parse(readFileSync(join(out, 'runs', f), 'utf8')) as RunResult);
+    const fromSource = await runSweep(loadSweepFile(file), join(dir, 'source'), { threads: false });
+    const figures = (rs: RunResult[]) => rs.map((r) => `${r.policy} ${r.seed} ${r.digest.totals} ${r.digest.series}`).sort();
+    expect(installed).toHaveLength(8);
+    expect(figures(installed)).toEqual(figures(fromSource));
+  }, 240_000);
 
   it('tidal demo-extender finds its shipped sample state and profile', async () => {
     const { stdout } = await tidal(['demo-extender']);
