@@ -92,8 +92,10 @@ export const DEFAULT_SCHEDULER_CONFIG = 'apiVersion: kubescheduler.config.k8s.io
 const SERVICE_CIDR = '10.0.0.0/24';
 
 // What the e2e tier needs from kube-controller-manager: workload controllers, PDB status,
-// garbage collection, namespace deletion, ServiceAccounts and node health/taints.
+// garbage collection, namespace deletion, ServiceAccounts and node health/taints, and the volume
+// binder (a sweep Job's results claim is bound to a volume made by hand).
 const CONTROLLERS = [
+  'persistentvolume-binder-controller',
   'replicaset-controller',
   'deployment-controller',
   'statefulset-controller',

@@ -1,7 +1,8 @@
 // Scenario 9, a sweep fanned out on Kubernetes: `tidal sweep emit-job` writes an Indexed Job (one
 // shard per completion index) and its ConfigMap; both pass a server-side dry run, and applied for
 // real, the Job controller makes one pod per index with the index in JOB_COMPLETION_INDEX, each
-// running its own shard against the shared results claim. The merge Job passes a dry run too.
+// running its own shard against the shared results claim, and the Job completes once every index
+// has. The merge Job passes a dry run too.
 // kwok runs no containers, so the shards' own work is proven elsewhere: test/unit/package runs the
 // same `sweep run --shard K --shards N` and `sweep merge` from the installed package.
 import { execFile } from 'node:child_process';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlane, e2eSkipReason, startControlPlane } from '../harness/index.ts';
-import { isRunning, type Kube, kube, waitForPods } from '../lib/kube.ts';
+import { type ControlPlane, e2eSkipReason, startControlPlane, waitFor } from '../harness/index.ts';
+import { type Kube, kube, waitForPods } from '../lib/kube.ts';
 import { REPO_ROOT, runTidal } from '../lib/tidal.ts';
 
 const run = promisify(execFile);
@@ -80,21 +81,34 @@ describe.skipIf(skip !== undefined)('scenario 9: a sweep as an Indexed Job', () 
     expect((await k.batch.listNamespacedJob({ namespace: NS })).items).toEqual([]);
   });
 
-  it('applied, the Job controller runs one pod per completion index, at most --parallelism at once, each told its index', async () => {
+  it('applied, the Job controller runs one pod per completion index, each told its index, and the Job completes', async () => {
     await kubectl(['apply', '--server-side', '-f', await emit()]);
-    const pods = await waitForPods(k, NS, `batch.kubernetes.io/job-name=${NAME}`, 'two shard pods running', (ps) => (ps.length >= 2 && ps.filter(isRunning).length === 2 ? ps : undefined), 120_000);
-    // kwok keeps them running, so no third index starts: parallelism 2.
-    expect(pods).toHaveLength(2);
-    const indexes = pods.map((p) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index']).sort();
-    expect(indexes).toEqual(['0', '1']);
+    // kwok ends a Job's pods as soon as they run, so every index runs and the Job completes.
+    const pods = await waitForPods(
+      k,
+      NS,
+      `batch.kubernetes.io/job-name=${NAME}`,
+      'three shard pods succeeded',
+      (ps) => {
+        if (ps.length === 3 && ps.every((p) => p.status?.phase === 'Succeeded')) return ps;
+        // Said in the timeout's message: where each pod is.
+        throw new Error(ps.map((p) => `${p.metadata!.name} ${p.status?.phase} ${(p.status?.conditions ?? []).map((c) => `${c.type}=${c.status} ${c.message ?? ''}`).join('; ')}`).join(' | ') || 'no pods');
+      },
+      120_000,
+    );
+    const index = (p: (typeof pods)[number]) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'];
+    expect(pods.map(index).sort()).toEqual(['0', '1', '2']);
     for (const p of pods) {
       const c = p.spec!.containers[0]!;
-      const index = p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'];
       expect(c.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX'), 'the Job controller sets JOB_COMPLETION_INDEX').toBeDefined();
       expect(c.args).toEqual(['sweep', 'run', '/sweep/sweep.yaml', '--out', `/results/${NAME}`, '--shard', '$(JOB_COMPLETION_INDEX)', '--shards', '3', '--workers', '1']);
       expect(p.spec!.volumes!.find((v) => v.name === 'results')?.persistentVolumeClaim?.claimName).toBe('sweep-results');
-      expect(p.metadata!.labels!['batch.kubernetes.io/job-completion-index']).toBe(index);
     }
+    const job = await waitFor('the Job complete', async () => {
+      const j = await k.batch.readNamespacedJob({ name: NAME, namespace: NS });
+      return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(job.status).toMatchObject({ succeeded: 3, completedIndexes: '0-2' });
   });
 
   it('the merge Job passes a server-side dry run', async () => {
