@@ -80,6 +80,23 @@ export const TIME_SHARING: PolicyConfig = {
   },
 };
 
+/**
+ * Predictive time-sharing (issue 14): batch capacity from each node's forecast of online-side usage
+ * (ForecastCapacity: upper band + committed batch + the pod under allocatable x target in every slot of
+ * its runtime), with the profile read in forecast mode (profile.ts forecastModeProfile: only dated
+ * windows and online-demand events). The timetable one (TIME_SHARING) stays as `time-sharing-timetable`
+ * in the simulator. complementaryPeak.batchCapacity is off: the forecast covers the runtime span.
+ * target/quantile: the values tuned on the sweep's training seeds (simulator/sweep/README.md).
+ */
+export const FORECAST_TARGET = 0.8;
+export const TIME_SHARING_FORECAST: PolicyConfig = {
+  ...TIME_SHARING,
+  name: 'time-sharing-forecast',
+  filters: [...DEFAULT_FILTERS, 'ForecastCapacity'],
+  pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: FORECAST_TARGET, quantile: 0.95, defaultRuntime: '1h' } },
+  complementaryPeak: { ...TIME_SHARING.complementaryPeak, batchCapacity: false },
+};
+
 /** Batch borrows predicted idle capacity at one constant level: no windows, no duration awareness. */
 export const STATIC_COLOCATION: PolicyConfig = {
   ...TIME_SHARING,
@@ -108,6 +125,7 @@ export const KUBE_DEFAULT: PolicyConfig = {
 
 export const PRESETS: Readonly<Record<string, PolicyConfig>> = {
   'time-sharing': TIME_SHARING,
+  'time-sharing-forecast': TIME_SHARING_FORECAST,
   'static-colocation': STATIC_COLOCATION,
   'kube-default': KUBE_DEFAULT,
 };
