@@ -10,7 +10,7 @@ import { VirtualClock } from '../core/clock.ts';
 import { PolicyEngine } from '../core/engine.ts';
 import { explainNode, type NodeExplanation } from '../core/forecast/explain.ts';
 import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
-import { constantProfile } from '../core/profile.ts';
+import { constantProfile, forecastModeProfile } from '../core/profile.ts';
 import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
 import { loadSnapshotFile } from '../kube/snapshot.ts';
@@ -45,7 +45,8 @@ export function register(program: Command): void {
 
 export function runExplainNode(name: string, f: Flags): string {
   if (!f.state) throw new Error(f.kubeconfig ? '--kubeconfig is not supported by explain yet: take a snapshot (tidal trace record, or kubectl get nodes,pods -o yaml) and pass it with --state' : '--state <file> is required');
-  const profile = f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only');
+  // As the extender and the descheduler run with --forecast: the profile in forecast mode.
+  const profile = forecastModeProfile(f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only'));
   const now = parseTime(f.at ?? 'now', profile.timeZone);
   const base = resolvePolicyConfig(f.config, 'time-sharing-forecast');
   const config = base.filters.includes('ForecastCapacity') ? base : { ...base, filters: [...base.filters, 'ForecastCapacity'] };
