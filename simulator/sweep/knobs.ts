@@ -33,7 +33,7 @@ const TIME_SHARING_KNOBS = {
 
 const FORECAST_KNOBS = {
   ...TIME_SHARING_KNOBS,
-  forecastTarget: { default: 0.8, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
+  forecastTarget: { default: 0.9, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
   forecastQuantile: { default: 0.95, min: 0.51, max: 0.999, about: "the forecast band's upper quantile" },
   drainLeadSlots: { default: 2, min: 0, max: 95, about: 'slots (15 min) ahead of now the forecast drain looks' },
 };

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../scheduler/core/clock.ts';
 import { TIME_SHARING, TIME_SHARING_FORECAST, type PolicyConfig } from '../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
-import { explainNode } from '../../../scheduler/core/forecast/explain.ts';
+import { explainNode, type NodeExplanation } from '../../../scheduler/core/forecast/explain.ts';
 import { forecastBookOf } from '../../../scheduler/core/plugins/forecast-capacity.ts';
 import { constantProfile, forecastModeProfile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
@@ -48,13 +48,13 @@ describe('extender /debug/explain/node', () => {
     const url = await serve(TIME_SHARING_FORECAST);
     const r = await fetch(`${url}/debug/explain/node/n1`);
     expect(r.status).toBe(200);
-    const x = await r.json();
+    const x = (await r.json()) as NodeExplanation;
     const sim = world(policyByName('time-sharing').config);
-    const y = explainNode(sim.state, sim.state.nodes.get('n1')!, sim.engine.timeline, forecastBookOf(sim.engine.handle), NOW, { target: 0.8, quantile: 0.95 });
+    const y = explainNode(sim.state, sim.state.nodes.get('n1')!, sim.engine.timeline, forecastBookOf(sim.engine.handle), NOW, { target: 0.9, quantile: 0.95 });
     expect(x.capacityNow).toEqual(y.capacityNow);
     expect(x.spans).toEqual(y.spans);
-    // 8000 - 3500 (the observed online side: residual 500 over web's 3000m requests) - 1000 (b1) = 3500m.
-    expect(x.capacityNow.cpu).toBe(3500);
+    // 9000 - 3500 (the observed online side: residual 500 over web's 3000m requests) - 1000 (b1) = 4500m.
+    expect(x.capacityNow.cpu).toBe(4500);
     expect((await fetch(`${url}/debug/explain/node/nope`)).status).toBe(404);
   });
 

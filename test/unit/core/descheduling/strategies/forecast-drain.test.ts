@@ -17,7 +17,7 @@ const NOW = Date.parse('2026-11-10T12:00:00Z');
 const HEAD = 'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:\n  name: p\nspec:\n  timeZone: UTC\n  default:\n    batchShare: 1\n    onlineHeadroom: 0\n';
 // From 12:30 the online side is expected at twice its requests (8000m).
 const RISE = HEAD + '  windows:\n    - name: sale\n      start: "2026-11-10T12:30"\n      duration: 2h\n      onlineDemand: {factor: 2x, of: requests}\n';
-const CONFIG: PlannerConfig = { ...FORECAST_PLANNER, drain: false, hotSpot: null, limits: { maxPerNode: 0, maxPerNamespace: 0, maxTotal: 0 } };
+const CONFIG: PlannerConfig = { ...FORECAST_PLANNER, drain: false, hotSpot: null, forecast: { target: 0.8, leadSlots: 2 }, limits: { maxPerNode: 0, maxPerNamespace: 0, maxTotal: 0 } };
 
 function cluster(sizes: number[], opts: { checkpointable?: (i: number) => boolean; memory?: number } = {}) {
   const state = new ClusterState();
