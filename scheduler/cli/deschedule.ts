@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import type { PolicyConfig } from '../core/config.ts';
 import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
@@ -161,6 +162,22 @@ export function plannerFromFlags(f: Flags): PlannerConfig {
   };
 }
 
+/**
+ * The planner and, with --forecast, the forecast book: the drain's target is the policy's
+ * ForecastCapacity target unless --forecast-target says otherwise, and the book is made with the
+ * policy's quantile and default runtime, as the extender's ForecastCapacity makes its own.
+ */
+export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: PlannerConfig; book: ForecastBook | undefined } {
+  const base = plannerFromFlags(f);
+  if (!f.forecast) {
+    if (f.forecastTarget !== undefined) throw new Error('--forecast-target needs --forecast');
+    return { planner: base, book: undefined };
+  }
+  const a = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+  const target = f.forecastTarget === undefined ? a.target : fraction(f.forecastTarget, '--forecast-target');
+  return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime)) };
+}
+
 function badFlag(flag: string, v: string): never {
   throw new Error(`${flag} must be a number (got ${v})`);
 }
@@ -169,12 +186,7 @@ export async function runDeschedule(f: Flags): Promise<void> {
   const log = pino({ level: f.logLevel, base: { component: 'tidal-descheduler' } });
   const profile = loadProfileFile(f.profile);
   const policy = resolvePolicyConfig(f.config, f.forecast ? 'time-sharing-forecast' : 'time-sharing');
-  const fcArgs = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
-  const planner: PlannerConfig = f.forecast
-    ? { ...plannerFromFlags(f), forecast: { target: f.forecastTarget === undefined ? fcArgs.target : fraction(f.forecastTarget, '--forecast-target'), leadSlots: count(f.forecastLead, '--forecast-lead') } }
-    : plannerFromFlags(f);
-  // The same book the extender's ForecastCapacity keeps (one per engine), with the policy's args.
-  const book = f.forecast ? new ForecastBook(fcArgs.quantile, {}, parseDuration(fcArgs.defaultRuntime)) : undefined;
+  const { planner, book } = forecastPlanner(f, policy);
   const dryRun = !!f.dryRun || !!f.state;
   if (f.at && !dryRun) throw new Error('--at rehearses a coming window: use it with --dry-run');
   const levelAt = f.at ? parseTime(f.at, profile.timeZone) : undefined;
