@@ -9,9 +9,13 @@ import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import type { PolicyConfig } from '../core/config.ts';
 import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
+import { ForecastBook } from '../core/forecast/book.ts';
+import { ForecastCapacity, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { forecastModeProfile } from '../core/profile.ts';
 import { TokenBucket } from '../core/rate.ts';
 import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
@@ -53,6 +57,9 @@ interface Flags {
   hotConsecutive: string;
   hotLookahead: string;
   leaderElect: boolean;
+  forecast?: boolean;
+  forecastTarget?: string;
+  forecastLead: string;
   /** undefined: on with leader election, off otherwise. */
   evictionLedger?: boolean;
   callTimeout: string;
@@ -96,6 +103,9 @@ export function register(program: Command): void {
     .option('--target-memory <fraction>', 'relieve a hot node down to this memory usage fraction', String(d.hotSpot!.target.memory))
     .option('--hot-consecutive <n>', 'consecutive hot observations before acting', String(d.hotSpot!.consecutive))
     .option('--hot-lookahead <slots>', "also count a node hot when its tenants' learned usage curves predict it crossing the threshold within this many 15-minute slots (0: observed usage only)", String(d.hotSpot!.lookaheadSlots ?? 0))
+    .option('--forecast', "predictive time-sharing: read the profile in forecast mode (dated windows and online-demand events only) and evict only each node's forecast shortfall (upper band + committed batch over allocatable x target) within --forecast-lead")
+    .option('--forecast-target <fraction>', "with --forecast: the target (default: the policy's ForecastCapacity target)")
+    .option('--forecast-lead <slots>', 'with --forecast: 15-minute slots ahead of now the shortfall looks', '2')
     .option('--no-leader-elect', 'act without a Lease (only ever one replica)')
     .option('--eviction-ledger', 'keep the rate limit in the Lease (annotation tidal.io/eviction-ledger) so that restarts and --once runs count what was evicted recently (default: on with leader election)')
     .option('--no-eviction-ledger', 'keep the rate limit in memory only (a restart starts with a full burst)')
@@ -152,6 +162,22 @@ export function plannerFromFlags(f: Flags): PlannerConfig {
   };
 }
 
+/**
+ * The planner and, with --forecast, the forecast book: the drain's target is the policy's
+ * ForecastCapacity target unless --forecast-target says otherwise, and the book is made with the
+ * policy's quantile and default runtime, as the extender's ForecastCapacity makes its own.
+ */
+export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: PlannerConfig; book: ForecastBook | undefined } {
+  const base = plannerFromFlags(f);
+  if (!f.forecast) {
+    if (f.forecastTarget !== undefined) throw new Error('--forecast-target needs --forecast');
+    return { planner: base, book: undefined };
+  }
+  const a = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+  const target = f.forecastTarget === undefined ? a.target : fraction(f.forecastTarget, '--forecast-target');
+  return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime)) };
+}
+
 function badFlag(flag: string, v: string): never {
   throw new Error(`${flag} must be a number (got ${v})`);
 }
@@ -159,8 +185,8 @@ function badFlag(flag: string, v: string): never {
 export async function runDeschedule(f: Flags): Promise<void> {
   const log = pino({ level: f.logLevel, base: { component: 'tidal-descheduler' } });
   const profile = loadProfileFile(f.profile);
-  const policy = resolvePolicyConfig(f.config);
-  const planner = plannerFromFlags(f);
+  const policy = resolvePolicyConfig(f.config, f.forecast ? 'time-sharing-forecast' : 'time-sharing');
+  const { planner, book } = forecastPlanner(f, policy);
   const dryRun = !!f.dryRun || !!f.state;
   if (f.at && !dryRun) throw new Error('--at rehearses a coming window: use it with --dry-run');
   const levelAt = f.at ? parseTime(f.at, profile.timeZone) : undefined;
@@ -188,8 +214,9 @@ export async function runDeschedule(f: Flags): Promise<void> {
     : null;
   const descheduler = new Descheduler({
     source,
-    timeline: new ProfileTimeline(profile),
+    timeline: new ProfileTimeline(f.forecast ? forecastModeProfile(profile) : profile),
     planner,
+    book,
     client,
     clock,
     rate: new TokenBucket(ratePerMinute, burst),

@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { forecastModeProfile } from '../core/profile.ts';
 import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { PolicyEngine } from '../core/engine.ts';
@@ -45,6 +46,7 @@ export interface ExtenderCliOptions {
   urlPrefix: string;
   kubeconfig?: string;
   profile: string;
+  forecast?: boolean;
   config?: string;
   state?: string;
   maxBodyBytes: string;
@@ -94,6 +96,7 @@ export function register(program: Command): void {
     .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io for node and pod usage', '15s')
     .option('--online-when-not-ready <mode>', 'before the state has synced, online pods pass every node (open) or none (closed)', 'open')
     .option('--batch-when-not-ready <mode>', 'before the state has synced, batch pods pass every node (open) or none (closed)', 'closed')
+    .option('--forecast', "predictive time-sharing: the time-sharing-forecast preset (unless --config) with the profile read in forecast mode (dated windows and online-demand events only; batch capacity from each node's forecast, ForecastCapacity), as the simulator's time-sharing")
     .option('--at <time>', 'rehearse: evaluate the profile as if it were this instant (ISO 8601, local to the profile time zone without an offset); time still flows')
     .option('--log-level <level>', `log level (${LEVELS.join(', ')}); debug logs one line per decision`, 'info')
     .option('--tls-cert-file <file>', 'serve HTTPS with this PEM certificate (chain); reloaded when it changes')
@@ -184,8 +187,9 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   const assumeTtlMs = durationFlag(opts.assumeTtl ?? `${DEFAULT_ASSUME_TTL_MS}ms`, '--assume-ttl', 1000);
   const transport = checkTransport(opts);
 
-  const profile = loadProfileFile(opts.profile);
-  const policy = resolvePolicyConfig(opts.config);
+  const loaded = loadProfileFile(opts.profile);
+  const profile = opts.forecast ? forecastModeProfile(loaded) : loaded;
+  const policy = resolvePolicyConfig(opts.config, opts.forecast ? 'time-sharing-forecast' : 'time-sharing');
   const clock: Clock = opts.at ? new OffsetClock(parseTime(opts.at, profile.timeZone)) : realClock;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

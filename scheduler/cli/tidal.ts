@@ -6,6 +6,7 @@ import { register as registerConfigScheduler } from './config-scheduler.ts';
 import { register as registerDemoExtender } from './demo.ts';
 import { register as registerDeschedule } from './deschedule.ts';
 import { register as registerExtender } from './extender.ts';
+import { register as registerExplain } from './explain.ts';
 import { PACKAGE_VERSION } from './package-root.ts';
 import { register as registerProfile } from './profile.ts';
 import { register as registerPlan } from './plan.ts';
@@ -28,6 +29,7 @@ registerPlan(program);
 registerTraceTransform(program);
 registerSweep(program);
 registerDemoExtender(program);
+registerExplain(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -114,3 +114,23 @@ export function comparePrecedence(a: WindowSpec, b: WindowSpec): number {
   if (aa !== ba) return aa - ba;
   return a.index - b.index;
 }
+
+/**
+ * A profile as the forecast mode of time-sharing reads it (the `time-sharing` policy): what history
+ * can know (the daily and weekly tide) comes from the forecast, so the profile's recurring windows
+ * and its default level's caps are the timetable's and are dropped. What history cannot know stays:
+ * a window that states an online demand is an event the forecast carries (forecast/events.ts; its
+ * level, if any, is the timetable's and is not applied: the window becomes demand-only), and a dated
+ * window without one keeps its batchShare and onlineHeadroom as the operator's caps and floor.
+ * Outside them batch is capped by the forecast alone (default level batchShare 1, onlineHeadroom 0;
+ * the default's drain lead and ramp are kept). A profile with no windows is valid: the forecast alone.
+ */
+export function forecastModeProfile(p: Profile): Profile {
+  return {
+    ...p,
+    default: { ...p.default, batchShare: 1, onlineHeadroom: 0 },
+    windows: p.windows
+      .filter((w) => isAbsolute(w) || w.onlineDemand !== undefined)
+      .map((w) => (w.onlineDemand !== undefined && !w.demandOnly ? { ...w, demandOnly: true } : w)),
+  };
+}

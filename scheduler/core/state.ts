@@ -9,6 +9,7 @@ import { addInto } from './model.ts';
 import { fnv1a, NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
+import { RuntimeEstimates, runtimeKey } from './forecast/runtime.ts';
 
 export class NodeState {
   #spec: NodeInfo;
@@ -158,6 +159,8 @@ export class ClusterState {
    * (recordNodeUsage), so that every front end that records usage feeds it without code of its own.
    */
   readonly curves: AppCurves;
+  /** Batch runtimes learned per owner from completed pods (completePod), for pods that declare none. */
+  readonly runtimes = new RuntimeEstimates();
   #nodeCurves: NodeCurves | null = null;
   /**
    * Curves are learned once something has asked for them (nodeCurves, learnCurves()): a policy
@@ -269,6 +272,16 @@ export class ClusterState {
     const node = this.nodes.get(pod.nodeName);
     if (node) this.#attach(pod, node, pod.startedAt > 0 ? pod.startedAt : now);
     else this.#wait(pod);
+  }
+
+  /**
+   * A pod ran to completion at `now` (not evicted): a batch pod that ran teaches the runtime estimate
+   * of its owner (forecast/runtime.ts); then it is removed.
+   */
+  completePod(uid: string, now: number): void {
+    const pod = this.pods.get(uid);
+    if (pod && pod.class === 'batch' && pod.startedAt > 0 && !pod.terminating) this.runtimes.observe(runtimeKey(pod), now - pod.startedAt);
+    this.removePod(uid);
   }
 
   removePod(uid: string): void {

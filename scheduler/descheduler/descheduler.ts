@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
 import { planEvictions, type EvictionPlan, type PlannerConfig } from '../core/descheduling/plan.ts';
+import type { ForecastBook } from '../core/forecast/book.ts';
 import type { TokenBucket } from '../core/rate.ts';
 import type { ProfileTimeline } from '../core/timeline.ts';
 import { executePlan, type EvictionClient, type ExecutionResult } from './executor.ts';
@@ -43,6 +44,8 @@ export interface DeschedulerOptions {
   ledger?: EvictionLedger | null;
   /** Each apiserver call of the executor must answer within this; default 10 s. */
   callTimeoutMs?: number;
+  /** The forecast book the forecast drain reads (planner.forecast); kept across cycles (forecast errors). */
+  book?: ForecastBook;
 }
 
 export interface CycleReport {
@@ -98,6 +101,7 @@ export class Descheduler {
       hotStreaks: this.#hotStreaks,
       inFlight: new Set(this.#inFlight.keys()),
       levelAt: o.levelAt?.(),
+      book: o.book,
     });
     this.#hotStreaks = plan.hotStreaks;
     o.log.info({ evictions: plan.evictions.length, level: plan.level, skipped: Object.fromEntries(plan.skipped) }, 'eviction plan');

@@ -21,7 +21,9 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { Clock } from '../core/clock.ts';
+import { realClock, type Clock } from '../core/clock.ts';
+import { explainNode } from '../core/forecast/explain.ts';
+import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
 import type { PolicyEngine } from '../core/engine.ts';
 import type { AssumedPods } from '../kube/assumed.ts';
 import type { StateSource } from '../kube/source.ts';
@@ -193,6 +195,35 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       return;
     }
     sendJson(res, 200, { ready: true, reason: r.reason, details: r.details });
+  });
+
+  // tidal explain node, as JSON (the forecast, the band, commitments, events, capacity now and over the
+  // coming hours: core/forecast/explain.ts), from the engine's own forecast book: loopback only
+  // (kubectl port-forward), as it shows the cluster's pods. 404 when the policy has no ForecastCapacity.
+  app.get('/debug/explain/node/:name', (req, res) => {
+    const from = req.socket.remoteAddress ?? '';
+    if (!(from === '127.0.0.1' || from === '::1' || from === '::ffff:127.0.0.1')) {
+      sendJson(res, 403, { error: 'the debug endpoint answers loopback only (kubectl port-forward)' });
+      return;
+    }
+    const engine = opts.engine;
+    if (!engine.config.filters.includes('ForecastCapacity')) {
+      sendJson(res, 404, { error: `policy ${engine.config.name} has no ForecastCapacity filter (run with --forecast)` });
+      return;
+    }
+    const node = engine.state.nodes.get(String(req.params.name));
+    if (!node) {
+      sendJson(res, 404, { error: `no node ${JSON.stringify(req.params.name)}` });
+      return;
+    }
+    const at = typeof req.query.at === 'string' ? Date.parse(req.query.at) : (opts.clock ?? realClock).now();
+    if (!Number.isFinite(at)) {
+      sendJson(res, 400, { error: 'at must be an ISO 8601 time' });
+      return;
+    }
+    const args = { ...ForecastCapacity.defaults, ...((engine.config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+    const x = explainNode(engine.state, node, engine.timeline, forecastBookOf(engine.handle, args), at, { target: args.target, quantile: args.quantile });
+    res.status(200).type('application/json').send(JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v)));
   });
 
   app.get('/metrics', async (_req, res, next) => {

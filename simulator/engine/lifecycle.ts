@@ -180,7 +180,7 @@ export class PodLifecycle {
 
   #complete(p: SimPod, now: number): void {
     this.#queue.nodeChanged(p.spec.nodeName);
-    this.#state.removePod(p.spec.uid);
+    this.#state.completePod(p.spec.uid, now);
     p.running = false;
     p.gone = true;
     this.pods.delete(p.trace.uid);

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import { planEvictions } from '../../scheduler/core/descheduling/plan.ts';
+import { forecastBookOf, type ForecastCapacityArgs } from '../../scheduler/core/plugins/forecast-capacity.ts';
 import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
 import { TokenBucket } from '../../scheduler/core/rate.ts';
@@ -185,7 +186,8 @@ export class PolicySim {
     const planner = this.policy.planner;
     if (!planner) return;
     const t0 = performance.now();
-    const plan = planEvictions({ state: this.state, timeline: this.timeline, now, config: planner, rateBudget: this.#rate.available(now), hotStreaks: this.#hotStreaks });
+    const book = planner.forecast ? forecastBookOf(this.engine.handle, this.engine.config.pluginArgs['ForecastCapacity'] as Partial<ForecastCapacityArgs> | undefined) : undefined;
+    const plan = planEvictions({ state: this.state, timeline: this.timeline, now, config: planner, rateBudget: this.#rate.available(now), hotStreaks: this.#hotStreaks, book });
     this.#hotStreaks = plan.hotStreaks;
     for (const e of plan.evictions) {
       const p = this.#lifecycle.pods.get(e.pod.uid);

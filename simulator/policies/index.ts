@@ -9,12 +9,13 @@
 //   katalyst-reclaimed  Katalyst's co-location product: reclaimed_cores on sysadvisor's headroom
 //   crane          Crane's elastic resource from its (stand-in) predictor
 // Each peer lives in simulator/peers/<name>/ (formula.ts with its source citations, policy.ts).
-//   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
+//   time-sharing   Tidal: batch capacity from the forecast, the profile's dated events, forecast drains.
+//   time-sharing-timetable  Tidal's timetable mode: the profile's windows, drains ahead of peaks.
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
-import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
-import { DEFAULT_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
-import { constantProfile } from '../../scheduler/core/profile.ts';
+import { KUBE_DEFAULT, TIME_SHARING, TIME_SHARING_FORECAST } from '../../scheduler/core/config.ts';
+import { DEFAULT_PLANNER, FORECAST_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
+import { constantProfile, forecastModeProfile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
 import { CRANE } from '../peers/crane/policy.ts';
 import { KATALYST_RECLAIMED } from '../peers/katalyst-reclaimed/policy.ts';
@@ -38,10 +39,21 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'katalyst-tide': KATALYST_TIDE,
   'katalyst-reclaimed': KATALYST_RECLAIMED,
   crane: CRANE,
+  // Tidal (issue 14): batch capacity follows each node's forecast (ForecastCapacity over the pod's
+  // runtime), the profile read in forecast mode (dated windows and online-demand events only), the
+  // descheduler draining only the forecast shortfall.
   'time-sharing': {
     name: 'time-sharing',
-    description: "Tidal: the profile's windows with drains ahead of peaks, duration-aware batch placement",
-    config: TIME_SHARING,
+    description: "Tidal: batch capacity from each node's forecast online band and committed batch over the pod's runtime; the profile's dated events; drains only the forecast shortfall",
+    config: { ...TIME_SHARING_FORECAST, name: 'time-sharing' },
+    planner: FORECAST_PLANNER,
+    profileFor: forecastModeProfile,
+  },
+  // The timetable (Tidal before issue 14): the profile's windows cap batch, drains ahead of peaks.
+  'time-sharing-timetable': {
+    name: 'time-sharing-timetable',
+    description: "Tidal's timetable mode: the profile's windows with drains ahead of peaks, duration-aware batch placement",
+    config: { ...TIME_SHARING, name: 'time-sharing-timetable' },
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -98,6 +110,12 @@ export function policyByName(name: string): SimPolicy {
 export interface TimeSharingKnobs {
   batchScale?: number;
   headroomAdd?: number;
+  /** Forecast mode: ForecastCapacity's target and the forecast drain's (the same figure). */
+  forecastTarget?: number;
+  /** Forecast mode: the band's upper quantile. */
+  forecastQuantile?: number;
+  /** Forecast mode: the drain's lead, in 15-minute slots. */
+  drainLeadSlots?: number;
 }
 
 /** A time-sharing policy (or a variant by name) following a scaled profile (at the defaults, byte-identical to the named policy: test/unit/sweep). */
@@ -107,5 +125,14 @@ export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing
   const add = k.headroomAdd ?? 0;
   const clamp = (x: number) => Math.min(1, Math.max(0, x));
   const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
-  return { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
+  let out: SimPolicy = { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
+  const fc = p.config.pluginArgs['ForecastCapacity'] as Record<string, unknown> | undefined;
+  if (fc && (k.forecastTarget !== undefined || k.forecastQuantile !== undefined)) {
+    const args = { ...fc, ...(k.forecastTarget === undefined ? {} : { target: k.forecastTarget }), ...(k.forecastQuantile === undefined ? {} : { quantile: k.forecastQuantile }) };
+    out = { ...out, config: { ...out.config, pluginArgs: { ...out.config.pluginArgs, ForecastCapacity: args } } };
+  }
+  if (out.planner?.forecast && (k.forecastTarget !== undefined || k.drainLeadSlots !== undefined)) {
+    out = { ...out, planner: { ...out.planner, forecast: { target: k.forecastTarget ?? out.planner.forecast.target, leadSlots: k.drainLeadSlots ?? out.planner.forecast.leadSlots } } };
+  }
+  return out;
 }

@@ -31,6 +31,13 @@ const TIME_SHARING_KNOBS = {
   headroomAdd: { default: 0, min: -1, max: 1, about: "added to every profile level's online headroom (kept in [0, 1])" },
 };
 
+const FORECAST_KNOBS = {
+  ...TIME_SHARING_KNOBS,
+  forecastTarget: { default: 0.9, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
+  forecastQuantile: { default: 0.95, min: 0.51, max: 0.999, about: "the forecast band's upper quantile" },
+  drainLeadSlots: { default: 2, min: 0, max: 95, about: 'slots (15 min) ahead of now the forecast drain looks' },
+};
+
 const ts = (base: string): Tunable => ({ knobs: TIME_SHARING_KNOBS, build: (s) => timeSharingPolicy(s, base) });
 
 export const TUNABLES: Readonly<Record<string, Tunable>> = {
@@ -74,9 +81,11 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     },
     build: (s) => cranePolicy(s),
   },
-  'time-sharing': ts('time-sharing'),
+  'time-sharing': { knobs: FORECAST_KNOBS, build: (s) => timeSharingPolicy(s, 'time-sharing') },
+  'time-sharing-timetable': ts('time-sharing-timetable'),
   'time-sharing-no-curves': ts('time-sharing-no-curves'),
   'time-sharing-peak-filter': ts('time-sharing-peak-filter'),
+  'time-sharing-forecast': ts('time-sharing-forecast'),
 };
 
 export function tunable(name: string): Tunable | undefined {

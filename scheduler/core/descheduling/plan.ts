@@ -5,24 +5,31 @@
 //   peak-drain  batch holds more than the effective level allows now (strategies/peak-drain.ts)
 //   hot-spot    usage, observed or predicted from the curves, stays above a threshold
 //               (strategies/hot-spot.ts)
+//   forecast-drain  the node's forecast upper band and its committed batch would exceed
+//               allocatable x target within the lead, or do now (a node above its band): only the
+//               shortfall is evicted (strategies/forecast-drain.ts; needs the engine's forecast book)
 // A node with both is served once: a victim helps if it frees something either need is short of,
 // and is counted as peak-drain while the drain is unmet. Limits per node, per namespace, per cycle,
 // a rate budget across cycles and PodDisruptionBudgets bound every plan, so that a profile change
 // never becomes a storm.
 
+import { FORECAST_TARGET } from '../config.ts';
 import type { Resources } from '../model.ts';
 import type { ClusterState } from '../state.ts';
 import type { ProfileTimeline } from '../timeline.ts';
 import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../victims.ts';
 import { Evictor, type EvictionLimits, type PlannedEviction as Planned } from './evictor.ts';
 import type { ExcessNeed } from './needs.ts';
+import type { ForecastBook } from '../forecast/book.ts';
+import { forecastDrainNeeds, type ForecastDrainConfig } from './strategies/forecast-drain.ts';
 import { hotSpotNeeds, type HotSpotConfig } from './strategies/hot-spot.ts';
 import { peakDrainNeeds, summarizeLevel, type LevelSummary } from './strategies/peak-drain.ts';
 
 export type { EvictionLimits } from './evictor.ts';
 export type { HotSpotConfig } from './strategies/hot-spot.ts';
+export type { ForecastDrainConfig } from './strategies/forecast-drain.ts';
 
-export type EvictionReason = 'peak-drain' | 'hot-spot';
+export type EvictionReason = 'peak-drain' | 'hot-spot' | 'forecast-drain';
 
 export type PlannedEviction = Planned<EvictionReason>;
 
@@ -31,6 +38,8 @@ export interface PlannerConfig {
   limits: EvictionLimits;
   drain: boolean;
   hotSpot: HotSpotConfig | null;
+  /** Forecast drain (strategies/forecast-drain.ts); absent or null: off. Needs PlanInput.book. */
+  forecast?: ForecastDrainConfig | null;
 }
 
 export const DEFAULT_PLANNER: PlannerConfig = {
@@ -38,6 +47,12 @@ export const DEFAULT_PLANNER: PlannerConfig = {
   limits: { maxPerNode: 5, maxPerNamespace: 20, maxTotal: 50 },
   drain: true,
   hotSpot: { threshold: { cpu: 0.85, memory: 0.9 }, target: { cpu: 0.75, memory: 0.85 }, consecutive: 3, lookaheadSlots: 2 },
+};
+
+/** The forecast mode's planner (TIME_SHARING_FORECAST): the same limits, plus the forecast drain at the filter's target. */
+export const FORECAST_PLANNER: PlannerConfig = {
+  ...DEFAULT_PLANNER,
+  forecast: { target: FORECAST_TARGET, leadSlots: 2 },
 };
 
 export interface PlanInput {
@@ -56,6 +71,8 @@ export interface PlanInput {
    * cluster and usage: `tidal deschedule --dry-run --at TIME`).
    */
   levelAt?: number;
+  /** The forecast book of the engine that admits batch (forecastBookOf), for the forecast drain. */
+  book?: ForecastBook;
 }
 
 export interface NodeNeed {
@@ -64,6 +81,8 @@ export interface NodeNeed {
   drainExcess: Resources;
   /** Usage over the hot-spot target, when the node is hot and gated in. */
   hotExcess: Resources;
+  /** The forecast shortfall (forecast drain), when the node has one. */
+  forecastExcess: Resources;
   /** What is still over after the plan: limits or unevictable pods left it. */
   remaining: Resources;
   planned: number;
@@ -87,9 +106,11 @@ export function planEvictions(input: PlanInput): EvictionPlan {
   const inFlight = input.inFlight ?? new Set<string>();
   const hot = config.hotSpot ? hotSpotNeeds({ state, now, config: config.hotSpot, hotStreaks: input.hotStreaks, inFlight }) : null;
   const drain = config.drain ? peakDrainNeeds({ state, now, level, inFlight }) : [];
+  if (config.forecast && !input.book) throw new Error('the planner has a forecast drain but no forecast book was given');
+  const fdrain = config.forecast && input.book ? forecastDrainNeeds({ state, now, book: input.book, profile: input.timeline.profile, config: config.forecast, inFlight }) : [];
   const evictor = new Evictor<ExcessNeed<EvictionReason>>(state, now, { rules: config.rules, limits: config.limits, rateBudget: input.rateBudget, inFlight });
   // Drain first: on a node with both needs, an eviction counts as drain while the drain is unmet.
-  const served = evictor.run([...drain, ...(hot?.needs ?? [])]);
+  const served = evictor.run([...drain, ...fdrain, ...(hot?.needs ?? [])]);
   const excessOf = (needs: ReadonlyArray<ExcessNeed<EvictionReason>>, reason: EvictionReason): Resources => {
     let n: ExcessNeed<EvictionReason> | undefined;
     for (const x of needs) if (x.reason === reason) n = x;
@@ -103,6 +124,7 @@ export function planEvictions(input: PlanInput): EvictionPlan {
       node: s.node.name,
       drainExcess: excessOf(s.needs, 'peak-drain'),
       hotExcess: excessOf(s.needs, 'hot-spot'),
+      forecastExcess: excessOf(s.needs, 'forecast-drain'),
       remaining: s.remaining,
       planned: s.planned,
     })),

@@ -15,7 +15,8 @@ import type { ClusterState, NodeState } from '../state.ts';
 import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
 import { aboveBand, compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
-import { batchCommitments, type Commitments } from './span-capacity.ts';
+import { DEFAULT_RUNTIME_ESTIMATE_MS } from './runtime.ts';
+import { batchCommitments, spanCapacity, spanSlots, type Commitments, type SpanCapacity } from './span-capacity.ts';
 
 /** A node's forecast as the book keeps it. */
 export interface ForecastEntry {
@@ -47,8 +48,12 @@ export class ForecastBook {
   #curves: { epoch: number; version: number; source: CurveSource } | null = null;
   #events: { profile: Profile; start: number; events: SlotEvents } | null = null;
 
-  constructor(quantile: number, errors: Partial<ErrorConfig> = {}) {
+  /** The runtime of a batch pod that declares none and whose owner has taught none (commitments). */
+  readonly defaultRuntimeMs: number;
+
+  constructor(quantile: number, errors: Partial<ErrorConfig> = {}, defaultRuntimeMs = DEFAULT_RUNTIME_ESTIMATE_MS) {
     this.z = zOf(quantile);
+    this.defaultRuntimeMs = defaultRuntimeMs;
     this.errors = new ForecastErrors(errors);
   }
 
@@ -74,9 +79,19 @@ export class ForecastBook {
       this.z,
       this.errors,
     );
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now), fed, above };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms), fed, above };
     this.#entries.set(node, entry);
     return entry;
+  }
+
+  /**
+   * The node's batch capacity over [now, now + spanMs) under allocatable x target (span-capacity.ts):
+   * what the ForecastCapacity filter, the forecast drain and `tidal explain node` all compute.
+   */
+  capacity(state: ClusterState, node: NodeState, profile: Profile, now: number, spanMs: number, target: number, out: SpanCapacity): SpanCapacity {
+    const e = this.forecast(state, node, profile, now);
+    const a = node.spec.allocatable;
+    return spanCapacity(e.forecast, e.committed, a.cpu, a.memory, target, spanSlots(e.forecast, now, spanMs), out);
   }
 
   /** Feeds the node's newest sample against the previous forecast: the newest time fed, and whether it ran above the band. */

@@ -3,9 +3,11 @@
 //   free(k) = A x target - upper(k) - committed(k)          per resource, A = allocatable
 //
 // and the span's capacity is the least of them (a batch pod must fit in each slot it will run in).
-// committed(k) is what batch pods already on the node hold in slot k: a pod with a declared runtime
-// holds its requests until startedAt + runtime (at least through now), any other until further notice;
-// a terminating pod is gone.
+// committed(k) is what batch pods already on the node hold in slot k: a pod holds its requests until
+// startedAt + runtime, its runtime being the declared one, else the estimate learned for its owner
+// (runtime.ts), else the default estimate; a pod that has outlived its runtime holds them at least
+// through the slot after now, and one with no runtime at all (no estimate given) until further
+// notice; a terminating pod is gone.
 
 import { SLOT_MS } from '../app-curves.ts';
 import type { PodInfo } from '../model.ts';
@@ -16,20 +18,26 @@ export interface Commitments {
   readonly memory: Float64Array;
 }
 
+/** A pod's runtime (ms) when it declares none; 0 or absent: unknown (held until further notice). */
+export type RuntimeEstimate = (p: PodInfo) => number;
+
 /** When a batch pod already on a node will have let go of its requests (ms); Infinity when unknown. */
-export function batchEnd(p: PodInfo, now: number): number {
+export function batchEnd(p: PodInfo, now: number, estimate?: RuntimeEstimate): number {
   if (p.terminating) return now;
-  if (p.expectedRuntimeMs > 0 && p.startedAt > 0) return Math.max(p.startedAt + p.expectedRuntimeMs, now + 1);
+  if (p.startedAt <= 0) return Infinity;
+  if (p.expectedRuntimeMs > 0) return Math.max(p.startedAt + p.expectedRuntimeMs, now + 1);
+  const est = estimate ? estimate(p) : 0;
+  if (est > 0) return Math.max(p.startedAt + est, now + SLOT_MS);
   return Infinity;
 }
 
-/** The batch requests held in each of `slots` slots from `start`, by the batch pods among `pods`. */
-export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: number, now: number): Commitments {
+/** The batch requests held in each of `slots` slots from `start`, by the batch pods among `pods` (`skip`: pods counted as gone). */
+export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: number, now: number, estimate?: RuntimeEstimate, skip?: ReadonlySet<string>): Commitments {
   const cpu = new Float64Array(slots);
   const memory = new Float64Array(slots);
   for (const p of pods) {
-    if (p.class !== 'batch') continue;
-    const end = batchEnd(p, now);
+    if (p.class !== 'batch' || skip?.has(p.uid)) continue;
+    const end = batchEnd(p, now, estimate);
     for (let k = 0; k < slots && end > start + k * SLOT_MS; k++) {
       cpu[k]! += p.requests.cpu;
       memory[k]! += p.requests.memory;

@@ -1,17 +1,18 @@
 // Batch capacity from the forecast (forecast/): a batch pod is admitted on a node when, in every
-// 15-minute slot of its span (its declared remaining runtime, else defaultRuntime; at most the 24 h
-// horizon),
+// 15-minute slot of its span (its remaining runtime: declared, else learned from its owner's completed
+// pods (forecast/runtime.ts), else defaultRuntime; at most the 24 h horizon),
 //
 //   upper(k) + committed(k) + pod's requests <= allocatable x target        per resource
 //
 // upper(k) being the node's forecast upper band of online-side usage (its tenants' learned curves,
 // its residual, the profile's online-demand events, the adaptive margin of its forecast errors) and
-// committed(k) the batch already on the node that will still hold its requests then. Opt-in: no
-// shipped policy runs it (the simulator's time-sharing-forecast does).
+// committed(k) the batch already on the node that will still hold its requests then. Runs in the
+// time-sharing-forecast preset (tidal extender --forecast) and the simulator's time-sharing; the
+// simulator's time-sharing-forecast runs it under the timetable's caps.
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
-import { failWith, stateKey, type ArgsIssue, type FilterDefinition, type PodContext } from '../framework.ts';
+import { failWith, stateKey, type ArgsIssue, type FilterDefinition, type PluginHandle, type PodContext } from '../framework.ts';
 import { ForecastBook } from '../forecast/book.ts';
 import { spanCapacity, type SpanCapacity } from '../forecast/span-capacity.ts';
 import { requestsSig } from '../signatures.ts';
@@ -27,11 +28,20 @@ export interface ForecastCapacityArgs {
 
 const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
 
-/** The pod's span (ms from now): its remaining declared runtime, else the default. */
+/**
+ * The engine's one forecast book (the filter's, the descheduler's forecast drain's and explain's):
+ * made on first use with these args, so that every reader of one engine sees the same forecast.
+ */
+export function forecastBookOf(handle: PluginHandle, args: Partial<ForecastCapacityArgs> = {}): ForecastBook {
+  const a = { ...ForecastCapacity.defaults, ...args };
+  return handle.shared(BOOK, () => new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime)));
+}
+
+/** The pod's span (ms from now): its runtime (declared, else learned for its owner, else the default) less what it has run. */
 function spanMs(ctx: PodContext, defaultMs: number): number {
   const p = ctx.pod;
-  if (p.expectedRuntimeMs <= 0) return defaultMs;
-  return Math.max(0, p.expectedRuntimeMs - (p.startedAt > 0 ? ctx.now - p.startedAt : 0));
+  const r = ctx.state.runtimes.runtimeOf(p, defaultMs).ms;
+  return Math.max(0, r - (p.startedAt > 0 ? ctx.now - p.startedAt : 0));
 }
 
 /** Slots of the span, from now's slot (at least 1, at most the horizon). */
@@ -65,10 +75,10 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
   create(args, handle) {
     const { target, quantile, defaultRuntime } = { ...ForecastCapacity.defaults, ...args };
     const defaultMs = parseDuration(defaultRuntime);
-    const book = handle.shared(BOOK, () => new ForecastBook(quantile));
+    const book = forecastBookOf(handle, { quantile, defaultRuntime });
     const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
     const note = (ctx: PodContext, res: string): string =>
-      `not enough ${res} in some slot of its ${formatDuration(spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ' (default)'} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
+      `not enough ${res} in some slot of its ${formatDuration(spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ` (${ctx.state.runtimes.runtimeOf(ctx.pod, defaultMs).source})`} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
     return {
       name: 'ForecastCapacity',
       // The forecast changes with the curves (not in the row's version) and the horizon's start; the span with the pod.

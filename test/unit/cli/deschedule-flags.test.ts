@@ -3,7 +3,8 @@
 
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { plannerFromFlags, register } from '../../../scheduler/cli/deschedule.ts';
+import { forecastPlanner, plannerFromFlags, register } from '../../../scheduler/cli/deschedule.ts';
+import { PRESETS } from '../../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER } from '../../../scheduler/core/descheduling/plan.ts';
 
 function flags(args: string[]) {
@@ -29,6 +30,23 @@ describe('tidal deschedule flags', () => {
 
   it('--no-hot-spot turns hot-spot relief off', () => {
     expect(plannerFromFlags(flags(['--no-hot-spot'])).hotSpot).toBeNull();
+  });
+});
+
+describe('tidal deschedule --forecast', () => {
+  const fc = PRESETS['time-sharing-forecast']!;
+  it("drains the forecast shortfall at the policy's ForecastCapacity target with a book of its quantile, unless told otherwise", () => {
+    const { planner, book } = forecastPlanner(flags(['--forecast']), fc);
+    expect(planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
+    expect(book?.defaultRuntimeMs).toBe(3_600_000);
+    expect(forecastPlanner(flags(['--forecast', '--forecast-target', '0.8', '--forecast-lead', '4']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 4 });
+  });
+
+  it('without --forecast there is no forecast drain; its flags are refused or checked', () => {
+    expect(forecastPlanner(flags([]), fc)).toMatchObject({ book: undefined });
+    expect(forecastPlanner(flags([]), fc).planner.forecast).toBeUndefined();
+    expect(() => forecastPlanner(flags(['--forecast-target', '0.8']), fc)).toThrow('--forecast-target needs --forecast');
+    expect(() => forecastPlanner(flags(['--forecast', '--forecast-target', '1.5']), fc)).toThrow(/--forecast-target must be a fraction/);
   });
 });
 

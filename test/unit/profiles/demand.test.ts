@@ -46,12 +46,15 @@ describe('onlineDemand', () => {
     expect(errors(W + '      duration: 2h\n')[0]).toMatch(/^bad\.yaml:11:7: spec\.windows\[0\]: a window must set batchShare, onlineHeadroom or both \(the other is taken from spec\.default\), or state an onlineDemand/);
   });
 
-  it('a demand-only window inherits no level warning; the shipped profiles state no demand', () => {
+  it('a demand-only window inherits no level warning; daily-tidal states no demand, double11 states its festival (with levels: not demand-only)', () => {
     const p = parseProfile(HEAD.replace('0.3', '0.9') + '  windows:\n    - name: flash\n      start: "2026-11-11T00:00"\n      duration: 2h\n      onlineDemand: 5x\n');
     expect(profileWarnings(p, Date.parse('2026-11-01T00:00Z'), 10).filter((w) => w.includes('flash'))).toEqual([]);
-    for (const f of ['daily-tidal.yaml', 'double11.yaml']) {
-      const q = loadProfileFile(new URL(`../../../profiles/${f}`, import.meta.url).pathname);
-      expect(q.windows.every((w) => w.onlineDemand === undefined && w.demandOnly === undefined)).toBe(true);
-    }
+    const daily = loadProfileFile(new URL('../../../profiles/daily-tidal.yaml', import.meta.url).pathname);
+    expect(daily.windows.every((w) => w.onlineDemand === undefined && w.demandOnly === undefined)).toBe(true);
+    const d11 = loadProfileFile(new URL('../../../profiles/double11.yaml', import.meta.url).pathname);
+    expect(d11.windows.filter((w) => w.onlineDemand).map((w) => [w.name, w.onlineDemand!.factor, w.demandOnly ?? false])).toEqual([
+      ['double11-peak', 5, false],
+      ['double11-day', 2, false],
+    ]);
   });
 });

@@ -41,7 +41,7 @@ spec:
   nodes:
     - {name: peak, cpu: "4", memory: 8Gi, zone: zone-a, labels: {tidal.io/pool: peak}, max: 3, readyBy: "2026-11-10T18:00"}
 `);
-    const report = await planNodes({ trace, scenario, profile: PROFILE_FILE, policies: ['time-sharing', 'kube-default'], bound: { maxRisk: 0.01, maxDelayedOnline: 0 }, runner: probePool(1) });
+    const report = await planNodes({ trace, scenario, profile: PROFILE_FILE, policies: ['time-sharing-timetable', 'kube-default'], bound: { maxRisk: 0.01, maxDelayedOnline: 0 }, runner: probePool(1) });
     return buildRunbook({ report, profile: loadProfileFile(PROFILE_FILE), profileFile: 'profiles/double11.yaml', scenario: loadScenarioFile(scenario), command: 'tidal plan --fixture' });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -46,7 +46,7 @@ describe.skipIf(!haveChromium && !inCI)('runbook.html in headless Chromium', () 
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await context.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
     await page.goto(url, { waitUntil: 'load' });
-    expect(await page.title()).toBe('Peak runbook: fixture-peak with time-sharing');
+    expect(await page.title()).toBe('Peak runbook: fixture-peak with time-sharing-timetable');
     const timeline = page.locator('#timeline-table');
     const rows = timeline.locator('tbody tr');
     const expected = doc.blocks.find((b) => b.kind === 'table' && b.id === 'timeline-table');

@@ -16,7 +16,7 @@ const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 describe('runbook', () => {
   it('answers and names the nodes to add and by when', () => {
-    expect(md).toMatch(/^# Peak runbook: fixture-peak with time-sharing$/m);
+    expect(md).toMatch(/^# Peak runbook: fixture-peak with time-sharing-timetable$/m);
     expect(md).toContain('- Answer: 3 nodes (add 1 x peak), base cluster 2 nodes.');
     expect(md).toContain(row(['peak', '1', '4 CPU, 8 GiB, 110 pods', 'zone-a', 'tidal.io/pool=peak, topology.kubernetes.io/zone=zone-a', '2026-11-10 18:00', 'peak-001 .. peak-001']));
     expect(md).toMatch(/\| kube-default \| 2 \| 3 \| add 1 x peak \|/);

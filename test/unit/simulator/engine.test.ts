@@ -64,7 +64,8 @@ describe('simulator engine', () => {
       const [alone] = await replay([name]);
       expect(alone, name).toEqual(together.find((p) => p.policy === name));
     }
-  });
+    // Two days, every default policy twice: time-sharing's forecast makes it the slowest (~3x the timetable).
+  }, 240_000);
 
   it('conserves pods, respects allocatable under kube-default and batch capacity under time-sharing', async () => {
     let steps = 0;
@@ -96,9 +97,9 @@ describe('simulator engine', () => {
     expect(checkedDrains).toBeGreaterThan(100);
   });
 
-  it('time-sharing drains batch before the peak and brings it back after', async () => {
-    const r = await run();
-    const ts = r.policies.find((p) => p.policy === 'time-sharing')!;
+  it('time-sharing-timetable drains batch before the peak and brings it back after', async () => {
+    const r = await simulate({ trace: arrayTrace(scenario()), profile: PEAK, policies: [policyByName('time-sharing-timetable')] });
+    const ts = r.policies[0]!;
     const at = (h: number) => ts.series.find((p) => p.time >= START + h * H)!;
     // The peak opens at 10:00 with a 30 min lead and a 30 min ramp: batch goes between 09:00 and 09:30.
     expect(at(8.5).cpuRequestedBatch).toBeGreaterThan(0);
@@ -106,6 +107,19 @@ describe('simulator engine', () => {
     expect(at(10.5).cpuRequestedBatch).toBe(0);
     expect(at(11.5).cpuRequestedBatch).toBe(0);
     expect(at(13).cpuRequestedBatch).toBeGreaterThan(0);
+    expect(ts.totals.evictions.byReason['peak-drain']).toBeGreaterThan(0);
+  });
+
+  it('time-sharing (forecast mode) keeps the dated window as a cap and brings batch back once online usage falls', async () => {
+    const r = await run();
+    const ts = r.policies.find((p) => p.policy === 'time-sharing')!;
+    const at = (h: number) => ts.series.find((p) => p.time >= START + h * H)!;
+    expect(at(8.5).cpuRequestedBatch).toBeGreaterThan(0);
+    expect(at(9.6).cpuRequestedBatch).toBe(0);
+    expect(at(11.5).cpuRequestedBatch).toBe(0);
+    // Online usage stays at 0.9 of requests until 13:00 (the timetable lets batch back at 12:00 into
+    // it; the forecast, anchored on that usage, waits until it falls).
+    expect(at(14).cpuRequestedBatch).toBeGreaterThan(0);
     expect(ts.totals.evictions.byReason['peak-drain']).toBeGreaterThan(0);
   });
 
@@ -126,6 +140,6 @@ describe('simulator engine', () => {
   });
 
   it('names unknown policies', () => {
-    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, katalyst-reclaimed, crane, time-sharing, time-sharing-no-curves, time-sharing-peak-filter, time-sharing-forecast, static-colocation/);
+    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, katalyst-reclaimed, crane, time-sharing, time-sharing-timetable, time-sharing-no-curves, time-sharing-peak-filter, time-sharing-forecast, static-colocation/);
   });
 });

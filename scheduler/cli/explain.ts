@@ -1,0 +1,93 @@
+// tidal explain node NAME: a node's batch capacity with the formula's terms as numbers (its forecast
+// by slot, the band, the committed batch, the events in force, the capacity now and over the coming
+// hours), from a snapshot (--state). The engine is the extender's (the policy's ForecastCapacity args
+// and its forecast book), so the figure is the one the extender admits by.
+
+import type { Command } from 'commander';
+import { loadProfileFile } from '../../profiles/loader.ts';
+import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { VirtualClock } from '../core/clock.ts';
+import { PolicyEngine } from '../core/engine.ts';
+import { explainNode, type NodeExplanation } from '../core/forecast/explain.ts';
+import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { constantProfile, forecastModeProfile } from '../core/profile.ts';
+import { ClusterState } from '../core/state.ts';
+import { ProfileTimeline } from '../core/timeline.ts';
+import { loadSnapshotFile } from '../kube/snapshot.ts';
+import { formatTime, parseTime } from './time.ts';
+
+interface Flags {
+  state?: string;
+  kubeconfig?: string;
+  profile?: string;
+  config?: string;
+  at?: string;
+  json?: boolean;
+  slots: string;
+}
+
+export function register(program: Command): void {
+  const explain = program.command('explain').description("explain Tidal's decisions with their terms as numbers");
+  explain
+    .command('node <name>')
+    .description("a node's batch capacity from its forecast: the forecast by 15-minute slot, the band, committed batch, events in force, the capacity now and over the coming hours")
+    .option('--state <file>', 'cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List)')
+    .option('--kubeconfig <file>', 'a live cluster (not available yet: use a snapshot from it with --state)')
+    .option('--profile <file>', 'time-sharing profile YAML (its dated windows and online-demand events); none: the forecast alone')
+    .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing-forecast preset')
+    .option('--at <time>', 'the instant to explain (ISO 8601; local to the profile zone without an offset)', 'now')
+    .option('--json', 'print the explanation as JSON')
+    .option('--slots <n>', 'slots of the forecast to print (text output)', '16')
+    .action((name: string, f: Flags) => {
+      process.stdout.write(runExplainNode(name, f));
+    });
+}
+
+export function runExplainNode(name: string, f: Flags): string {
+  if (!f.state) throw new Error(f.kubeconfig ? '--kubeconfig is not supported by explain yet: take a snapshot (tidal trace record, or kubectl get nodes,pods -o yaml) and pass it with --state' : '--state <file> is required');
+  // As the extender and the descheduler run with --forecast: the profile in forecast mode.
+  const profile = forecastModeProfile(f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only'));
+  const now = parseTime(f.at ?? 'now', profile.timeZone);
+  const base = resolvePolicyConfig(f.config, 'time-sharing-forecast');
+  const config = base.filters.includes('ForecastCapacity') ? base : { ...base, filters: [...base.filters, 'ForecastCapacity'] };
+  const args = { ...ForecastCapacity.defaults, ...((config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+  const state = new ClusterState(config.usage);
+  loadSnapshotFile(f.state, state, { clock: new VirtualClock(now), classification: config.classification, file: f.state });
+  const node = state.nodes.get(name);
+  if (!node) throw new Error(`node ${JSON.stringify(name)} is not in ${f.state}; nodes: ${[...state.nodes.keys()].join(', ')}`);
+  const timeline = new ProfileTimeline(profile);
+  const engine = new PolicyEngine({ config, state, profile: timeline });
+  const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, { target: args.target, quantile: args.quantile });
+  if (f.json) return JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v), 2) + '\n';
+  return formatExplanation(x, profile.timeZone, Number(f.slots));
+}
+
+const cores = (m: number) => (m / 1000).toFixed(2);
+const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+
+export function formatExplanation(x: NodeExplanation, zone: string, nSlots = 16): string {
+  const t = (ms: number) => formatTime(ms, zone);
+  const L: string[] = [];
+  L.push(`node ${x.node} at ${t(x.now)}`);
+  L.push(`  ${x.formula}`);
+  L.push(`  allocatable ${cores(x.allocatable.cpu)} cores, ${gib(x.allocatable.memory)} GiB; target ${x.target}; band quantile ${x.quantile} (z ${x.z.toFixed(3)})`);
+  L.push(`  residual (usage beyond the tenants' curves) ${cores(x.residual.cpu)} cores, ${gib(x.residual.memory)} GiB; ${x.coldStart} tenant(s) at requests (no curve yet); usage ${x.fresh ? 'fresh' : 'stale or none (requests count)'}`);
+  if (x.aboveBand) L.push(`  ABOVE BAND: the latest sample ran ${cores(x.aboveBand.cpu)} cores, ${gib(x.aboveBand.memory)} GiB above the previous forecast's band (the forecast drain relieves it this cycle)`);
+  L.push(`  profile level now: window ${x.level.window}, batchShare ${x.level.batchShare.toFixed(2)}, onlineHeadroom ${x.level.onlineHeadroom.toFixed(2)}${x.level.drainingFor ? `, draining for ${x.level.drainingFor}` : ''}`);
+  L.push(`batch capacity now: ${cores(x.capacityNow.cpu)} cores, ${gib(x.capacityNow.memory)} GiB`);
+  L.push('batch capacity over the coming hours (least over the span, and where):');
+  for (const s of x.spans) L.push(`  ${String(s.hours).padStart(2)} h  cpu ${cores(s.cpu).padStart(7)} (at ${t(s.atCpu)})  memory ${gib(s.memory).padStart(6)} GiB (at ${t(s.atMemory)})`);
+  L.push(`committed batch (${x.batch.length} pod(s)):`);
+  for (const b of x.batch) L.push(`  ${b.pod}  ${cores(b.cpu)} cores, ${gib(b.memory)} GiB until ${t(b.until)} (${b.runtime} runtime)`);
+  L.push(`forecast by slot (first ${Math.min(nSlots, x.slots.length)} of ${x.slots.length}; cores / GiB):`);
+  L.push('  slot start                 cpu: mean    sd margin  upper commit   free | mem: upper commit   free | events');
+  for (const s of x.slots.slice(0, nSlots)) {
+    const c = s.cpu;
+    const m = s.memory;
+    const ev = s.events.map((e) => `${e.window} ${e.factor.toFixed(2)}x of ${e.of}`).join(', ');
+    L.push(
+      `  ${t(s.start).padEnd(25)} ${[c.mean, c.sd, c.margin, c.upper, c.committed, c.free].map((v) => cores(v).padStart(6)).join(' ')} | ${[m.upper, m.committed, m.free].map((v) => gib(v).padStart(6)).join(' ')} | ${ev}`,
+    );
+  }
+  return L.join('\n') + '\n';
+}

@@ -1,0 +1,86 @@
+// Forecast drain: before a forecast rise (and at once when a node runs above its band), evict only the
+// forecast shortfall. Per node and resource, over the slots from now's through `leadSlots` ahead,
+//
+//   shortfall = max over k of (upper(k) + committed(k) - allocatable x target)
+//
+// upper(k) being the node's forecast upper band of online-side usage (forecast/node-forecast.ts; the
+// forecast is anchored on the latest sample, so a node running above its band shows the excess in
+// slot 0 at once) and committed(k) the batch still holding requests in slot k (span-capacity.ts), the
+// pods already leaving (terminating, or evicted in flight) left out. It is the same formula the
+// ForecastCapacity filter admits batch by, so a pod the filter admitted is drained only when the
+// forecast changed (a mis-forecast, an event, a pod outliving its runtime), and a pod drained from a
+// node is not admitted back to it while the shortfall lasts (no evict-then-replace loop). Paid down by
+// the victims' requests; the evictor takes the cheapest victims first (victims.ts compareVictims:
+// checkpointable, then least progress) and stops once the shortfall is met, so a plan never evicts a
+// pod after the shortfall is covered.
+
+import { SLOTS_PER_DAY } from '../../app-curves.ts';
+import type { ForecastBook } from '../../forecast/book.ts';
+import { batchCommitments } from '../../forecast/span-capacity.ts';
+import type { Resources } from '../../model.ts';
+import type { Profile } from '../../profile.ts';
+import type { ClusterState, NodeState } from '../../state.ts';
+import { byRequests, ExcessNeed } from '../needs.ts';
+
+export interface ForecastDrainConfig {
+  /** Fraction of allocatable that the online upper band and batch may fill together (the filter's target). */
+  target: number;
+  /** Slots ahead of now's slot the shortfall looks at (2: the coming 30-45 minutes). */
+  leadSlots: number;
+}
+
+export interface ForecastDrainInput {
+  state: ClusterState;
+  now: number;
+  book: ForecastBook;
+  profile: Profile;
+  config: ForecastDrainConfig;
+  /** Pods already asked to leave: their requests no longer count. */
+  inFlight: ReadonlySet<string>;
+}
+
+/** A node's shortfall and the slot where it peaks (per resource), for plans and explanations. */
+export interface Shortfall extends Resources {
+  slotCpu: number;
+  slotMem: number;
+}
+
+/** The node's forecast shortfall over the lead (see the file comment); 0 where it fits. */
+export function forecastShortfall(input: ForecastDrainInput, node: NodeState): Shortfall {
+  const { state, now, book, profile, config, inFlight } = input;
+  const e = book.forecast(state, node, profile, now);
+  const f = e.forecast;
+  const slots = Math.min(f.slots, SLOTS_PER_DAY, 1 + Math.max(0, Math.floor(config.leadSlots)));
+  let leaving: Set<string> | undefined;
+  for (const p of node.pods.values()) if (p.class === 'batch' && (p.terminating || inFlight.has(p.uid))) (leaving ??= new Set()).add(p.uid);
+  const c = batchCommitments(node.pods.values(), f.start, slots, now, (p) => state.runtimes.runtimeOf(p, book.defaultRuntimeMs).ms, leaving ?? new Set());
+  const a = node.spec.allocatable;
+  const out: Shortfall = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
+  for (let k = 0; k < slots; k++) {
+    const sc = f.upperCpu[k]! + c.cpu[k]! - a.cpu * config.target;
+    const sm = f.upperMem[k]! + c.memory[k]! - a.memory * config.target;
+    if (sc > out.cpu) {
+      out.cpu = sc;
+      out.slotCpu = k;
+    }
+    if (sm > out.memory) {
+      out.memory = sm;
+      out.slotMem = k;
+    }
+  }
+  return out;
+}
+
+/** One need per node with a forecast shortfall. */
+export function forecastDrainNeeds(input: ForecastDrainInput): Array<ExcessNeed<'forecast-drain'>> {
+  const pct = Math.round(input.config.target * 100);
+  const message = (node: NodeState) =>
+    `Tidal forecast drain: ${node.name}'s forecast online usage (upper band) and its batch would exceed ${pct}% of the node within ${(input.config.leadSlots + 1) * 15} minutes; evicting only the shortfall`;
+  const out: Array<ExcessNeed<'forecast-drain'>> = [];
+  for (const node of input.state.nodeList) {
+    const s = forecastShortfall(input, node);
+    if (s.cpu <= 0 && s.memory <= 0) continue;
+    out.push(new ExcessNeed(node, 'forecast-drain', { cpu: s.cpu, memory: s.memory }, byRequests, message));
+  }
+  return out;
+}

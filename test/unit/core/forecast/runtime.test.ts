@@ -1,0 +1,79 @@
+// Runtime estimates for batch pods that declare none, and what they commit on a node.
+
+import { describe, expect, it } from 'vitest';
+import { parseProfile } from '../../../../profiles/loader.ts';
+import { batchCommitments, batchEnd } from '../../../../scheduler/core/forecast/span-capacity.ts';
+import { DEFAULT_RUNTIME_ESTIMATE_MS, RuntimeEstimates, runtimeKey } from '../../../../scheduler/core/forecast/runtime.ts';
+import { forecastModeProfile } from '../../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../../scheduler/core/state.ts';
+import { ProfileTimeline } from '../../../../scheduler/core/timeline.ts';
+import { batch, GiB, node } from '../../../helpers/core.ts';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-11-10T12:00:00Z');
+
+describe('runtime estimates', () => {
+  it('declared, else learned per owner from completed pods (mean of the last `keep`), else the default', () => {
+    const r = new RuntimeEstimates(2);
+    const p = batch({ ownerKind: 'Job', ownerName: 'etl', namespace: 'b' });
+    expect(runtimeKey(p)).toBe('b/Job/etl');
+    expect(r.runtimeOf(p, 3_600_000)).toEqual({ ms: 3_600_000, source: 'default' });
+    r.observe('b/Job/etl', 10 * MIN);
+    r.observe('b/Job/etl', 20 * MIN);
+    r.observe('b/Job/etl', 40 * MIN); // keeps the last 2: mean 30 m
+    expect(r.runtimeOf(p, 3_600_000)).toEqual({ ms: 30 * MIN, source: 'learned' });
+    expect(r.runtimeOf({ ...p, expectedRuntimeMs: 5 * MIN }, 3_600_000)).toEqual({ ms: 5 * MIN, source: 'declared' });
+    expect(runtimeKey(batch({ ownerName: '', app: 'x', namespace: 'b' }))).toBe('b/app/x');
+    expect(DEFAULT_RUNTIME_ESTIMATE_MS).toBe(3_600_000);
+  });
+
+  it('the state learns from pods that complete, not from pods evicted (terminating)', () => {
+    const s = new ClusterState();
+    s.upsertNode(node('n1'), T0);
+    const a = batch({ uid: 'a', ownerKind: 'Job', ownerName: 'j', nodeName: 'n1', startedAt: T0 });
+    const b = batch({ uid: 'b', ownerKind: 'Job', ownerName: 'j', nodeName: 'n1', startedAt: T0, terminating: true });
+    s.upsertPod(a, T0);
+    s.upsertPod(b, T0);
+    s.completePod('b', T0 + 5 * MIN);
+    expect(s.runtimes.learned('default/Job/j')).toBeNull();
+    s.completePod('a', T0 + 25 * MIN);
+    expect(s.runtimes.learned(runtimeKey(a))).toBe(25 * MIN);
+    expect(s.pods.size).toBe(0);
+  });
+
+  it('commitments: an undeclared pod holds its requests for its estimate, at least through the next slot; without an estimate until further notice', () => {
+    const p = batch({ requests: { cpu: 1000, memory: GiB }, startedAt: T0 });
+    expect(batchEnd(p, T0 + MIN)).toBe(Infinity);
+    expect(batchEnd(p, T0 + MIN, () => 40 * MIN)).toBe(T0 + 40 * MIN);
+    expect(batchEnd(p, T0 + 50 * MIN, () => 40 * MIN)).toBe(T0 + 65 * MIN); // outlived it: one more slot
+    const c = batchCommitments([p], T0, 8, T0 + MIN, () => 40 * MIN);
+    expect(Array.from(c.cpu)).toEqual([1000, 1000, 1000, 0, 0, 0, 0, 0]);
+    expect(Array.from(batchCommitments([p], T0, 4, T0 + MIN, () => 40 * MIN, new Set([p.uid])).cpu)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('forecast mode profile', () => {
+  const HEAD = 'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:\n  name: p\nspec:\n  timeZone: UTC\n  default:\n    batchShare: 0.3\n    onlineHeadroom: 0.25\n';
+  it('a profile with no windows runs on the forecast alone (no caps)', () => {
+    const p = forecastModeProfile(parseProfile(HEAD));
+    expect(p.windows).toEqual([]);
+    expect(new ProfileTimeline(p).at(T0)).toMatchObject({ batchShare: 1, onlineHeadroom: 0 });
+  });
+
+  it('drops recurring windows, keeps dated caps, and makes demand windows events (demand-only)', () => {
+    const text =
+      HEAD +
+      '  windows:\n' +
+      '    - name: night\n      schedule: {days: daily, start: "23:00", end: "08:00"}\n      batchShare: 0.7\n' +
+      '    - name: freeze\n      start: "2026-11-12T00:00"\n      duration: 2h\n      batchShare: 0\n' +
+      '    - name: sale\n      start: "2026-11-11T00:00"\n      duration: 2h\n      batchShare: 0\n      onlineDemand: 5x\n';
+    const p = forecastModeProfile(parseProfile(text));
+    expect(p.windows.map((w) => [w.name, !!w.demandOnly])).toEqual([
+      ['freeze', false],
+      ['sale', true],
+    ]);
+    const tl = new ProfileTimeline(p);
+    expect(tl.at(Date.parse('2026-11-11T01:00:00Z')).batchShare).toBe(1); // the sale: the forecast decides
+    expect(tl.at(Date.parse('2026-11-12T01:00:00Z')).batchShare).toBe(0); // the operator's dated cap
+  });
+});
