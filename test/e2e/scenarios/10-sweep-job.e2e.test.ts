@@ -1,4 +1,4 @@
-// Scenario 9, a sweep fanned out on Kubernetes: `tidal sweep emit-job` writes an Indexed Job (one
+// Scenario 10, a sweep fanned out on Kubernetes: `tidal sweep emit-job` writes an Indexed Job (one
 // shard per completion index) and its ConfigMap; both pass a server-side dry run, and applied for
 // real, the Job controller makes one pod per index with the index in JOB_COMPLETION_INDEX, each
 // running its own shard against the shared results claim, and the Job completes once every index
@@ -21,7 +21,7 @@ const NS = 'sims';
 const NAME = 'week';
 const SWEEP = join(REPO_ROOT, 'simulator/scenarios/sweep.yaml');
 
-describe.skipIf(skip !== undefined)('scenario 9: a sweep as an Indexed Job', () => {
+describe.skipIf(skip !== undefined)('scenario 10: a sweep as an Indexed Job', () => {
   let cp: ControlPlane | undefined;
   let k: Kube;
 
