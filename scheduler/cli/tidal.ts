@@ -2,6 +2,7 @@
 // The `tidal` command. Each subcommand lives in its own module and registers itself here.
 
 import { Command, CommanderError } from 'commander';
+import { register as registerCerts } from './certs.ts';
 import { register as registerConfigScheduler } from './config-scheduler.ts';
 import { register as registerDemoExtender } from './demo.ts';
 import { register as registerDeschedule } from './deschedule.ts';
@@ -22,6 +23,7 @@ const program = new Command('tidal')
 
 registerExtender(program);
 registerConfigScheduler(program);
+registerCerts(program);
 registerDeschedule(program);
 registerProfile(program);
 registerSimulate(program);

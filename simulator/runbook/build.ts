@@ -147,7 +147,7 @@ export function buildRunbook(input: RunbookInput): Doc {
     items: [
       `Online pods refused or nodes running hot before the peak: end batch at once with an absolute window from now (batchShare: 0) in ${input.profileFile}; run \`tidal profile validate ${input.profileFile}\`, update the tidal-profiles ConfigMap, and check \`tidal profile show ${input.profileFile} --at now\`.`,
       'The descheduler evicts what it should not, or errors: stop it with `kubectl -n tidal-system scale deployment/tidal-descheduler --replicas=0`; batch then stays where it is (nothing more is drained).',
-      'The extender fails or is slow: kube-scheduler calls it with ignorable: false and places nothing while it is down; scale it up (`kubectl -n tidal-system scale deployment/tidal-extender --replicas=3`) or switch kube-scheduler to the configuration generated with `tidal config-scheduler --ignorable`.',
+      'The extender fails or is slow: batch pods wait (the batch gate is not ignorable; with the second scheduler, opted-in pods wait) while every other pod is placed without it; check the leader (`kubectl -n tidal-system get lease tidal-extender`) and roll back (`helm rollback tidal -n tidal-system`), or, to place batch without Tidal\'s limits for a while, switch kube-scheduler to `tidal config scheduler --full --gate none`.',
       drains.length > 0 ? `After the peak (batch returns at ${steps.filter((s) => s.to > s.from).map((s) => local(s.time)).join(', ') || 'the end of the windows'}), keep the added nodes until online demand is back to normal, then \`kubectl cordon\` and \`kubectl drain\` them one at a time.` : 'After the event, cordon and drain added nodes one at a time.',
     ],
   });

@@ -25,3 +25,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "tidal.config" -}}
 {{- .Values.tidalConfig | default (.Files.Get "files/tidal-config.yaml") -}}
 {{- end -}}
+
+{{/*
+The second scheduler's KubeSchedulerConfiguration: files/second-scheduler-config.yaml (= `tidal config
+scheduler --mode second-scheduler`, written for namespace tidal-system and port 8443) for this release's
+namespace and extender port.
+*/}}
+{{- define "tidal.secondSchedulerConfig" -}}
+{{- .Files.Get "files/second-scheduler-config.yaml" | replace "tidal-system" .Release.Namespace | replace ".svc:8443/" (printf ".svc:%v/" .Values.extender.port) -}}
+{{- end -}}

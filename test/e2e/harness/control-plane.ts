@@ -46,6 +46,13 @@ export interface ControlPlane {
    */
   startScheduler(configYaml: string): Promise<void>;
   stopScheduler(): Promise<void>;
+  /**
+   * Starts the kube-scheduler binary a second time, as a child named `name` (e.g. tidal-scheduler), with
+   * this KubeSchedulerConfiguration as given (its profiles, leader election) but for
+   * clientConnection.kubeconfig, which is `kubeconfig` (e.g. a ServiceAccount's token); its secure port
+   * is a free loopback port. Waits for /healthz. Stop it with stopChild(name).
+   */
+  startSecondScheduler(name: string, configYaml: string, kubeconfig: string): Promise<{ proc: ManagedProcess; url: string }>;
   /** Stops and starts kube-apiserver on the same port and etcd; resolves once /readyz answers. */
   restartApiserver(): Promise<void>;
   /** Stops kube-apiserver (etcd keeps running); startApiserver() brings it back on the same port. */
@@ -434,6 +441,25 @@ class ControlPlaneImpl implements ControlPlane {
 
   async stopScheduler(): Promise<void> {
     await this.halt('kube-scheduler');
+  }
+
+  async startSecondScheduler(name: string, configYaml: string, kubeconfig: string): Promise<{ proc: ManagedProcess; url: string }> {
+    const config = parseYaml(configYaml) as Record<string, unknown>;
+    config.clientConnection = { ...(config.clientConnection as object | undefined), kubeconfig };
+    const configPath = join(this.dir, `${name}-config.yaml`);
+    writeFileSync(configPath, stringifyYaml(config));
+    const [port] = await freePorts(1);
+    const proc = await this.startChild(name, binaryPath(this.binDir, 'kube-scheduler'), [
+      `--config=${configPath}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(this.dir, `${name}-certs`)}`,
+    ]);
+    const url = `https://127.0.0.1:${port}`;
+    await waitHealthy(proc, `${url}/healthz`, { tls: { rejectUnauthorized: false }, timeoutMs: 120_000 });
+    return { proc, url };
   }
 
   private async startKwok(): Promise<void> {

@@ -129,6 +129,8 @@ export interface TlsOptions {
   key?: Buffer;
   /** false for components that serve a self-signed certificate. */
   rejectUnauthorized?: boolean;
+  /** The name to verify the server's certificate against (SNI), when it is not the URL's host. */
+  servername?: string;
 }
 
 /** One GET with a short timeout; rejects on connection errors. */

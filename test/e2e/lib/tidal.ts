@@ -125,6 +125,12 @@ export interface ExtenderOptions {
   kubeconfig?: string;
   logLevel?: string;
   extraArgs?: string[];
+  /**
+   * Serve HTTPS (mTLS) as the shipped deploy does, instead of --plain-http: the serving certificate and
+   * key, the CA that verifies clients (--client-ca-file), and for the tests' own probes the CA and the
+   * name to verify the serving certificate against.
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile: string; caFile: string; serverName: string };
 }
 
 /** A `tidal extender` child process. */
@@ -151,7 +157,13 @@ export class TidalExtender {
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** TLS options for the tests' own GETs (/healthz, /readyz, /metrics): no client certificate needed. */
+  get probeTls(): { ca?: Buffer; servername?: string } {
+    const t = this.opts.tls;
+    return t ? { ca: readFileSync(t.caFile), servername: t.serverName } : {};
   }
 
   /** What kube-scheduler's extender urlPrefix must be. */
@@ -180,7 +192,7 @@ export class TidalExtender {
       '--log-level',
       o.logLevel ?? 'info',
       // Loopback only: kube-scheduler reaches it on 127.0.0.1.
-      ...(await plainHttpArgs()),
+      ...(o.tls ? ['--tls-cert-file', o.tls.certFile, '--tls-key-file', o.tls.keyFile, '--client-ca-file', o.tls.clientCaFile] : await plainHttpArgs()),
       ...(o.extraArgs ?? []),
     ];
   }
@@ -188,7 +200,7 @@ export class TidalExtender {
   /** Starts the process and waits for /healthz (200 as soon as it listens). */
   async launch(): Promise<void> {
     this.proc = await this.cp.startChild(this.name, process.execPath, await this.args(), { cwd: REPO_ROOT });
-    await waitHealthy(this.proc, `${this.baseUrl}/healthz`, { timeoutMs: 60_000 });
+    await waitHealthy(this.proc, `${this.baseUrl}/healthz`, { timeoutMs: 60_000, tls: this.probeTls });
   }
 
   /** Waits until /readyz answers 200 (the informers have listed nodes, pods and PDBs). */
@@ -198,14 +210,14 @@ export class TidalExtender {
       async () => {
         const exit = this.proc?.exited();
         if (exit) throw new Error(`${this.name} exited (${exit}):\n${tailFile(this.logPath)}`);
-        return (await httpGet(`${this.baseUrl}/readyz`)).status === 200;
+        return (await httpGet(`${this.baseUrl}/readyz`, this.probeTls)).status === 200;
       },
       { timeoutMs, intervalMs: 100 },
     );
   }
 
   readyz(): Promise<{ status: number; body: string }> {
-    return httpGet(`${this.baseUrl}/readyz`);
+    return httpGet(`${this.baseUrl}/readyz`, this.probeTls);
   }
 
   /** SIGTERM and wait for the exit (the extender shuts down gracefully). */
@@ -220,7 +232,7 @@ export class TidalExtender {
   }
 
   async metrics(): Promise<Metrics> {
-    const res = await httpGet(`${this.baseUrl}/metrics`);
+    const res = await httpGet(`${this.baseUrl}/metrics`, this.probeTls);
     if (res.status !== 200) throw new Error(`${this.name} /metrics: HTTP ${res.status}`);
     return new Metrics(res.body);
   }

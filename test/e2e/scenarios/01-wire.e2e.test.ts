@@ -90,12 +90,16 @@ describe.skipIf(skip !== undefined)('scenario 1: kube-scheduler <-> tidal extend
           return res.status === 200 ? res.body : undefined;
         }, { timeoutMs: 30_000 });
         const extenders = JSON.parse(body).componentconfig.extenders as Array<Record<string, unknown>>;
-        expect(extenders).toHaveLength(1);
-        const e = extenders[0]!;
-        expect(e).toMatchObject({ urlPrefix: ext.urlPrefix, filterVerb: 'filter', prioritizeVerb: 'prioritize', preemptVerb: 'preempt', bindVerb: 'bind', weight: 5 });
+        // The in-place layout: the batch gate (non-ignorable, batch resources only), then every pod (ignorable).
+        expect(extenders).toHaveLength(2);
+        const [gate, e] = extenders as [Record<string, unknown>, Record<string, unknown>];
+        expect(gate).toMatchObject({ urlPrefix: ext.urlPrefix, filterVerb: 'filter', managedResources: [{ name: 'tidal.io/batch-cpu', ignoredByScheduler: true }, { name: 'tidal.io/batch-memory', ignoredByScheduler: true }] });
+        expect(gate.ignorable ?? false).toBe(false);
+        expect(gate.bindVerb ?? '').toBe('');
+        expect(e).toMatchObject({ urlPrefix: ext.urlPrefix, filterVerb: 'filter', prioritizeVerb: 'prioritize', preemptVerb: 'preempt', bindVerb: 'bind', weight: 5, ignorable: true });
         // false fields are omitted (omitempty) in kubescheduler.config.k8s.io/v1.
         expect(e.nodeCacheCapable ?? false).toBe(nodeCacheCapable);
-        expect(e.ignorable ?? false).toBe(false);
+        expect(gate.nodeCacheCapable ?? false).toBe(nodeCacheCapable);
       });
 
       it('places batch pods (tidal.io/batch-cpu, batch-memory) up to the batch capacity, and the rest wait with Tidal\'s reason', async () => {

@@ -198,7 +198,11 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
       const h = rec.all()[0]!;
       expect(evictedByApi(h.pod)).toBe(true);
       expect(h.annotations['tidal.io/eviction-reason']).toMatch(/^peak-drain: /);
-      const evs = await listEvents(k, work, 'reason=TidalEvicted');
+      // The descheduler records its Event after the eviction: on a loaded machine it can land after the pod has gone.
+      const evs = await waitFor('the TidalEvicted event', async () => {
+        const e = await listEvents(k, work, 'reason=TidalEvicted');
+        return e.length > 0 ? e : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 250 });
       expect(evs.map((e) => e.involvedObject.name)).toEqual(['victim']);
       const lease = await k.coordination.readNamespacedLease({ name: 'tidal-descheduler', namespace: NS });
       expect(lease.spec?.holderIdentity).toBe('sa-descheduler-0');

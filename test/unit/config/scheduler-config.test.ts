@@ -43,27 +43,76 @@ describe('tidal config scheduler', () => {
     const doc = parse(text);
     expect(validateSchedulerConfig(doc, false)).toEqual([]);
     // The shipped deploy: Service tidal-extender in tidal-system, HTTPS on 8443, mTLS.
+    const transport = {
+      urlPrefix: 'https://tidal-extender.tidal-system.svc:8443/scheduler',
+      nodeCacheCapable: true,
+      httpTimeout: '2s',
+      enableHTTPS: true,
+      tlsConfig: { caFile: '/etc/kubernetes/tidal/ca.crt', certFile: '/etc/kubernetes/tidal/client.crt', keyFile: '/etc/kubernetes/tidal/client.key' },
+    };
+    // In place (the default): the batch gate (batch pods only, not ignorable), then every pod (ignorable).
     expect(doc.extenders).toEqual([
       {
-        urlPrefix: 'https://tidal-extender.tidal-system.svc:8443/scheduler',
+        ...transport,
+        filterVerb: 'filter',
+        managedResources: [
+          { name: 'tidal.io/batch-cpu', ignoredByScheduler: true },
+          { name: 'tidal.io/batch-memory', ignoredByScheduler: true },
+        ],
+        ignorable: false,
+      },
+      {
+        ...transport,
         filterVerb: 'filter',
         prioritizeVerb: 'prioritize',
         preemptVerb: 'preempt',
         bindVerb: 'bind',
         weight: 5,
-        nodeCacheCapable: true,
-        httpTimeout: '2s',
-        ignorable: false,
-        enableHTTPS: true,
-        tlsConfig: { caFile: '/etc/kubernetes/tidal/ca.crt', certFile: '/etc/kubernetes/tidal/client.crt', keyFile: '/etc/kubernetes/tidal/client.key' },
+        ignorable: true,
       },
     ]);
     expect(doc.profiles).toEqual([{ schedulerName: 'default-scheduler', pluginConfig: [{ name: 'NodeResourcesFit', args: { ignoredResourceGroups: ['tidal.io'] } }] }]);
-    expect(doc.extenders[0].managedResources).toBeUndefined();
-    expect(parse(await cli(['--no-bind'])).extenders[0].bindVerb).toBeUndefined();
+    expect(parse(await cli(['--no-bind'])).extenders[1].bindVerb).toBeUndefined();
     // The two choices users ask about are explained in the file itself.
     expect(text).toMatch(/# NodeResourcesFit ignores the tidal\.io resource group/);
-    expect(text).toMatch(/# managedResources is deliberately not set/);
+    expect(text).toMatch(/# The extender, listed twice/);
+    expect(text).toMatch(/the bootstrap deadlock of a single non-ignorable extender cannot happen/);
+  });
+
+  it('--gate all is one non-ignorable extender for every pod (no managedResources), --gate none (--ignorable) one ignorable', async () => {
+    const all = parse(await cli(['--gate', 'all']));
+    expect(all.extenders).toHaveLength(1);
+    expect(all.extenders[0]).toMatchObject({ filterVerb: 'filter', prioritizeVerb: 'prioritize', preemptVerb: 'preempt', bindVerb: 'bind', weight: 5, ignorable: false });
+    expect(all.extenders[0].managedResources).toBeUndefined();
+    expect(await cli(['--gate', 'all'])).toMatch(/# managedResources is deliberately not set/);
+    for (const args of [['--gate', 'none'], ['--ignorable']]) {
+      const none = parse(await cli(args));
+      expect(none.extenders).toHaveLength(1);
+      expect(none.extenders[0].ignorable).toBe(true);
+    }
+    await expect(cli(['--gate', 'batch', '--ignorable'])).rejects.toThrow(/--ignorable is --gate none; it contradicts --gate batch/);
+    await expect(cli(['--gate', 'some'])).rejects.toThrow(/--gate must be one of batch, all, none \(got some\)/);
+    await expect(cli(['--mode', 'sidecar'])).rejects.toThrow(/--mode must be one of in-place, second-scheduler \(got sidecar\)/);
+  });
+
+  it('--mode second-scheduler prints the tidal-scheduler configuration shipped in deploy/second-scheduler and the chart', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const text = await cli(['--mode', 'second-scheduler']);
+    expect(text, 'regenerate deploy/second-scheduler/scheduler-config.yaml (deploy/README.md)').toBe(readFileSync(join(root, 'deploy/second-scheduler/scheduler-config.yaml'), 'utf8'));
+    expect(text, 'copy deploy/second-scheduler/scheduler-config.yaml to charts/tidal/files/').toBe(readFileSync(join(root, 'charts/tidal/files/second-scheduler-config.yaml'), 'utf8'));
+    const doc = parse(text);
+    expect(validateSchedulerConfig(doc, true)).toEqual([]);
+    expect(doc.clientConnection).toEqual({ kubeconfig: '' });
+    expect(doc.leaderElection).toEqual({ leaderElect: true, resourceNamespace: 'tidal-system', resourceName: 'tidal-scheduler' });
+    expect(doc.profiles.map((p: { schedulerName: string }) => p.schedulerName)).toEqual(['tidal-scheduler']);
+    expect(doc.extenders).toHaveLength(1);
+    expect(doc.extenders[0]).toMatchObject({ urlPrefix: 'https://tidal-extender.tidal-system.svc:8443/scheduler', bindVerb: 'bind', ignorable: false, enableHTTPS: true });
+    expect(doc.extenders[0].managedResources).toBeUndefined();
+    // Flags still apply (the e2e tier runs it against a loopback extender).
+    const local = parse(await cli(['--mode', 'second-scheduler', '--kubeconfig', '/k', '--url-prefix', 'http://127.0.0.1:1/scheduler', '--no-leader-elect']));
+    expect(local.clientConnection.kubeconfig).toBe('/k');
+    expect(local.leaderElection).toEqual({ leaderElect: false });
+    await expect(cli(['--mode', 'second-scheduler', '--scheduler-name', 'default-scheduler'])).rejects.toThrow(/needs a --scheduler-name other than default-scheduler/);
   });
 
   it('with no flags matches the shipped deploy (its Service, port, TLS Secret keys and the kube-scheduler file)', async () => {
