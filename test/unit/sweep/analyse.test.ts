@@ -7,7 +7,7 @@ import { analyse, compare, paretoFrontier, stats, type PolicyAnalysis } from '..
 import type { SweepSpec } from '../../../simulator/sweep/file.ts';
 import { settingLabel, type Setting } from '../../../simulator/sweep/knobs.ts';
 import { batchOutcome, onlineRisk } from '../../../simulator/sweep/objectives.ts';
-import { formatMarkdown, frontierSvg } from '../../../simulator/sweep/output.ts';
+import { formatHtml, formatMarkdown, frontierSvg } from '../../../simulator/sweep/output.ts';
 import type { RunResult } from '../../../simulator/sweep/run-one.ts';
 
 const d = { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
@@ -105,6 +105,12 @@ describe('analyse', () => {
     expect(md).toContain('| koordinator | reclaimCpuPercent=40 | 104.0 (103.0-105.0, sd 1.0)');
     expect(md).toContain('**time-sharing ahead**');
     expect(frontierSvg(a.scenarios[0]!, a.riskBound)).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
+    // The HTML report: the chart inline and the frontier table, one row per policy.
+    const page = formatHtml(a);
+    expect(page).toMatch(/<h2>s<\/h2>\n<svg[\s\S]*<\/svg>/);
+    expect(page).toContain('<tr><td>koordinator</td><td>reclaimCpuPercent=40</td><td class="n">104.0 (103.0-105.0, sd 1.0)</td>');
+    expect(page).toContain('reclaimCpuPercent=80: 201.5 @ 5.00%');
+    expect(page).toContain('<b>time-sharing ahead</b>');
   });
 
   it('throws naming a missing run', () => {
