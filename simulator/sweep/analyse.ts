@@ -6,7 +6,9 @@
 // Rules (stated in the report too):
 //   feasible   a setting whose online risk is <= the bound on EVERY training seed
 //   best       the feasible setting with the highest mean training batch outcome; ties: lower mean
-//              risk, then the setting's label in order
+//              risk, then lower mean batch completion delay p95 (when every setting completes all the
+//              batch, as on a week with little of it, the one that finishes it sooner), then the
+//              setting's label in order
 //   best peer  among the other policies, the one whose best setting has the highest held-out mean
 //   tie        paired by seed (each held-out seed is the same workload for every policy): Tidal is
 //              ahead only if its batch outcome is higher on EVERY held-out seed, behind only if lower
@@ -34,6 +36,8 @@ export interface SettingPoint {
   /** Over the training seeds. */
   batch: Stats;
   risk: Stats;
+  /** Batch completion delay p95 (ms) over the training seeds: the tie-break after risk. */
+  delayP95: Stats;
   feasible: boolean;
   onFrontier: boolean;
 }
@@ -76,7 +80,7 @@ export interface SweepAnalysis {
 
 export const RULES = [
   'feasible: online risk <= the bound on every training seed',
-  'best: the feasible setting with the highest mean training batch outcome (ties: lower mean risk, then label)',
+  'best: the feasible setting with the highest mean training batch outcome (ties: lower mean risk, then lower mean batch completion delay p95, then label)',
   'held-out: the best setting re-run on seeds not used for tuning; mean, min-max and sample stddev',
   "ahead: higher batch outcome on every held-out seed (paired: a seed is the same workload for every policy); otherwise a tie, inside the seed-to-seed noise",
 ];
@@ -101,7 +105,7 @@ export function paretoFrontier(points: ReadonlyArray<{ label: string; batch: num
 /** The best feasible point (rules above), or null. */
 export function bestWithin(points: readonly SettingPoint[]): SettingPoint | null {
   const ok = points.filter((p) => p.feasible);
-  ok.sort((a, b) => b.batch.mean - a.batch.mean || a.risk.mean - b.risk.mean || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  ok.sort((a, b) => b.batch.mean - a.batch.mean || a.risk.mean - b.risk.mean || (a.delayP95?.mean ?? 0) - (b.delayP95?.mean ?? 0) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   return ok[0] ?? null;
 }
 
@@ -147,7 +151,7 @@ function trainingAnalysis(spec: SweepSpec, sc: ScenarioSpec, ps: PolicySweep, ge
     const label = labelOf(setting);
     const runs = trainingSeeds(spec, sc).map((seed) => get(sc.name, seed, ps.policy, label));
     const risks = runs.map((r) => onlineRisk(r.totals));
-    return { label, setting, batch: stats(runs.map((r) => batchOutcome(r.totals))), risk: stats(risks), feasible: risks.every((x) => x <= spec.riskBound), onFrontier: false };
+    return { label, setting, batch: stats(runs.map((r) => batchOutcome(r.totals))), risk: stats(risks), delayP95: stats(runs.map((r) => r.totals.batch.completionDelay.p95)), feasible: risks.every((x) => x <= spec.riskBound), onFrontier: false };
   });
   const frontier = paretoFrontier(points.map((p) => ({ label: p.label, batch: p.batch.mean, risk: p.risk.mean })));
   for (const p of points) p.onFrontier = frontier.includes(p.label);

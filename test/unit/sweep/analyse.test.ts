@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PolicyTotals } from '../../../simulator/engine/metrics.ts';
-import { analyse, compare, paretoFrontier, stats, type PolicyAnalysis } from '../../../simulator/sweep/analyse.ts';
+import { analyse, bestWithin, compare, paretoFrontier, stats, type PolicyAnalysis, type SettingPoint } from '../../../simulator/sweep/analyse.ts';
 import type { SweepSpec } from '../../../simulator/sweep/file.ts';
 import { settingLabel, type Setting } from '../../../simulator/sweep/knobs.ts';
 import { batchOutcome, onlineRisk } from '../../../simulator/sweep/objectives.ts';
@@ -61,6 +61,16 @@ describe('frontier and statistics', () => {
       { label: 'e', batch: 200, risk: 0.5 },
     ];
     expect(paretoFrontier(pts)).toEqual(['a', 'c', 'e']);
+  });
+
+  it('breaks a tie in batch and risk by the lower batch completion delay p95, then by label', () => {
+    const pt = (label: string, batch: number, risk: number, delay: number): SettingPoint => ({ label, setting: {}, batch: stats([batch]), risk: stats([risk]), delayP95: stats([delay]), feasible: true, onFrontier: false });
+    // Every setting completed all 100 core-hours at no risk: b finishes its batch sooner.
+    expect(bestWithin([pt('a', 100, 0, 7_200_000), pt('b', 100, 0, 3_600_000), pt('c', 90, 0, 0)])!.label).toBe('b');
+    expect(bestWithin([pt('b', 100, 0, 60_000), pt('a', 100, 0, 60_000)])!.label).toBe('a');
+    // Risk comes before delay; batch before both.
+    expect(bestWithin([pt('a', 100, 0.0005, 0), pt('b', 100, 0, 3_600_000)])!.label).toBe('b');
+    expect(bestWithin([pt('a', 101, 0.0005, 9e9), pt('b', 100, 0, 0)])!.label).toBe('a');
   });
 
   it('computes mean, range and sample stddev', () => {
