@@ -191,6 +191,15 @@ function scenarioSection(spec: SweepSpec, results: readonly RunResult[], s: Scen
   return out;
 }
 
+/** The best peer, naming the peers whose held-out mean equals it (within half a core-hour; saturated weeks). */
+function bestPeerText(s: ScenarioAnalysis, tidal: string): string {
+  const c = s.comparison;
+  if (!c.peer) return '-';
+  const top = s.policies.find((p) => p.policy === c.peer)!.heldOut!.batch.mean;
+  const level = s.policies.filter((p) => p.policy !== tidal && p.policy !== c.peer && p.heldOut && Math.abs(p.heldOut.batch.mean - top) < 0.5).map((p) => p.policy);
+  return level.length === 0 ? c.peer : `${c.peer} (level with ${level.join(', ')})`;
+}
+
 function gridLines(spec: SweepSpec): string[] {
   const out = ['| policy | settings | knob values |', '|---|---:|---|'];
   for (const p of spec.policies) {
@@ -228,7 +237,7 @@ export function comparisonMarkdown(spec: SweepSpec, results: readonly RunResult[
     parts.push(`| ${n} | ${cells.join(' | ')} |`);
   }
   const comps = a.scenarios.map((s) => s.comparison);
-  parts.push(`| **best peer** | ${comps.map((c) => c.peer ?? '-').join(' | ')} |`);
+  parts.push(`| **best peer** | ${a.scenarios.map((s) => bestPeerText(s, spec.tidal)).join(' | ')} |`);
   parts.push(`| **${spec.tidal} / best peer** | ${comps.map((c) => r3(c.ratio)).join(' | ')} |`);
   parts.push(`| **verdict** | ${comps.map((c) => ({ tidal: `${c.tidal} ahead`, peer: `${c.peer} ahead`, tie: `tie with ${c.peer}`, none: '-' })[c.verdict]).join(' | ')} |`);
   if (a.scenarios.some((s) => s.policies.some((p) => isVariant(p.policy)))) {
