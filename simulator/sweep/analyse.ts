@@ -10,6 +10,7 @@
 //              batch, as on a week with little of it, the one that finishes it sooner), then the
 //              setting's label in order
 //   best peer  among the other policies, the one whose best setting has the highest held-out mean
+//              (equal means: the one within the bound on every held-out seed first, then by name)
 //   tie        paired by seed (each held-out seed is the same workload for every policy): Tidal is
 //              ahead only if its batch outcome is higher on EVERY held-out seed, behind only if lower
 //              on every one; otherwise the difference is inside the seed-to-seed noise. Pairing is
@@ -112,7 +113,9 @@ export function bestWithin(points: readonly SettingPoint[]): SettingPoint | null
 export function compare(tidal: PolicyAnalysis | undefined, peers: readonly PolicyAnalysis[]): Comparison {
   if (!tidal) return { tidal: 'time-sharing', peer: null, ratio: null, verdict: 'none', reason: 'Tidal is not in this sweep' };
   const name = tidal.policy;
-  const ranked = peers.filter((p) => p.heldOut !== null).sort((a, b) => b.heldOut!.batch.mean - a.heldOut!.batch.mean || (a.policy < b.policy ? -1 : 1));
+  // Highest held-out mean; among equal means (weeks where several peers complete all the batch) the one
+  // that also stayed within the bound on every held-out seed, then by name.
+  const ranked = peers.filter((p) => p.heldOut !== null).sort((a, b) => b.heldOut!.batch.mean - a.heldOut!.batch.mean || Number(b.heldOut!.withinBound) - Number(a.heldOut!.withinBound) || (a.policy < b.policy ? -1 : 1));
   const peer = ranked[0] ?? null;
   if (!tidal.heldOut && !peer) return { tidal: name, peer: null, ratio: null, verdict: 'none', reason: 'no policy has a setting within the risk bound' };
   if (!tidal.heldOut) return { tidal: name, peer: peer!.policy, ratio: null, verdict: 'peer', reason: `${name} has no setting within the risk bound` };

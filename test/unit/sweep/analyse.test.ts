@@ -145,6 +145,12 @@ describe('tie rule', () => {
   it('the best peer is the one with the highest held-out mean', () => {
     expect(compare(pa('time-sharing', [50]), [pa('volcano-tdm', [80]), pa('koordinator', [90]), pa('katalyst-tide', null)]).peer).toBe('koordinator');
   });
+  it('among peers with the same held-out mean, the one that stayed within the bound is the best peer', () => {
+    const over = pa('crane', [90, 90]);
+    over.heldOut!.withinBound = false;
+    expect(compare(pa('time-sharing', [50, 50]), [over, pa('koordinator', [90, 90])]).peer).toBe('koordinator');
+    expect(compare(pa('time-sharing', [50, 50]), [over, pa('koordinator', [89, 89])]).peer).toBe('crane');
+  });
   it('a policy with no feasible setting loses to one with any', () => {
     expect(compare(pa('time-sharing', null), [pa('koordinator', [1])]).verdict).toBe('peer');
     expect(compare(pa('time-sharing', [1]), [pa('koordinator', null)]).verdict).toBe('tidal');
