@@ -167,6 +167,12 @@ function scenarioSection(spec: SweepSpec, results: readonly RunResult[], s: Scen
     }
     out.push(`| ${p.policy} | ${p.best ?? 'none'} | ${cell} | ${risk} | ${p.policy === spec.tidal ? '' : ratio} |`);
   }
+  // Demand no policy could carry (issue 13 item 0): online pods delayed under every policy on a held-out seed.
+  for (const seed of s.seeded ? spec.seeds.heldOut : []) {
+    const delayed = s.policies.map((p) => results.find((r) => r.scenario === s.scenario && r.policy === p.policy && r.label === judgedSetting(p).label && r.seed === seed)?.totals.onlineRisk.onlinePodsDelayed ?? 0);
+    const least = Math.min(...delayed);
+    if (least > 0) out.push('', `Unplaceable demand on held-out seed ${seed}: at least ${least} online pods waited more than a minute under every policy (the scale-out asks more than the nodes can hold), so the risk scalar is 1 there for every policy; the batch figures of that seed still count.`);
+  }
   const c = s.comparison;
   out.push('', `**${c.tidal} against the best peer${c.peer ? ` (${c.peer})` : ''}: ${verdictText(c)}**${c.ratio !== null ? `, ratio ${c.ratio.toFixed(3)}` : ''}; ${c.reason}.`);
   if (s.policies.some((p) => isVariant(p.policy))) {
