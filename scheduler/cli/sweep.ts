@@ -30,7 +30,7 @@ async function finish(spec: SweepSpec, dir: string): Promise<void> {
     throw new Error(`${dir}: ${missing.length} of ${results.length} runs missing (first: ${first.scenario.name} seed ${first.seed ?? 'trace'} ${first.policy}); run the remaining shards`);
   }
   const out = await writeSweepOutputs(analyse(spec, results.map((x) => x.res!)), dir);
-  console.log(`wrote ${out.markdown}, ${out.json}, ${out.charts.join(', ')}`);
+  console.log(`wrote ${out.markdown}, ${out.html}, ${out.json}, ${out.charts.join(', ')}`);
 }
 
 export function register(program: Command): void {

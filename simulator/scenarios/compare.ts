@@ -8,7 +8,7 @@
 // look: node simulator/scenarios/compare.ts --single   (the shipped traces at default settings).
 
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfileFile } from '../../profiles/loader.ts';
@@ -16,16 +16,17 @@ import type { PolicyTotals } from '../engine/metrics.ts';
 import { simulate, type SimulationResult } from '../engine/simulation.ts';
 import { policyByName } from '../policies/index.ts';
 import { openTrace } from '../traces/index.ts';
-import { analyse, RULES, type ScenarioAnalysis, type Stats, type SweepAnalysis } from '../sweep/analyse.ts';
-import { loadSweepFile, type SweepSpec } from '../sweep/file.ts';
-import { settingLabel } from '../sweep/knobs.ts';
+import { riskBreaches } from '../engine/risk.ts';
+import { analyse, compare, judgedSetting, RULES, type Comparison, type ScenarioAnalysis, type Stats, type SweepAnalysis } from '../sweep/analyse.ts';
+import { loadSweepFile, runsOn, type SweepSpec } from '../sweep/file.ts';
+import { FORESIGHT_VARIANTS } from '../sweep/knobs.ts';
 import { ONLINE_RISK_ABOUT } from '../sweep/objectives.ts';
 import { writeSweepOutputs } from '../sweep/output.ts';
 import type { RunResult } from '../sweep/run-one.ts';
 import { runSweep } from '../sweep/runner.ts';
 import { SCENARIOS, SCENARIOS_DIR, type Scenario } from './make.ts';
 
-export const COMPARED_POLICIES = ['time-sharing', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'kube-default'] as const;
+export const COMPARED_POLICIES = ['time-sharing', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'katalyst-reclaimed', 'crane', 'kube-default'] as const;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DOC = join(ROOT, 'docs/compared.md');
 const BEGIN = '<!-- BEGIN GENERATED: node simulator/scenarios/compare.ts -->';
@@ -84,10 +85,16 @@ export const DOCS_SWEEP = join(ROOT, 'simulator/scenarios/sweep-docs.yaml');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : 'n/a');
 const pc = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : 'n/a');
 const spread = (s: Stats) => (s.n > 1 ? `${f1(s.mean)} (${f1(s.min)}-${f1(s.max)}, sd ${f1(s.stddev)})` : f1(s.mean));
+const r3 = (x: number | null) => (x === null ? '-' : x.toFixed(3));
 
-/** Mean of a measure over the held-out runs of a policy's best setting. */
+/** The held-out runs of a policy at a setting. */
+function heldOutRuns(spec: SweepSpec, results: readonly RunResult[], scenario: string, policy: string, label: string): RunResult[] {
+  return results.filter((r) => r.scenario === scenario && r.policy === policy && r.label === label && (r.seed === null || spec.seeds.heldOut.includes(r.seed)));
+}
+
+/** Mean of a measure over the held-out runs of a policy at a setting. */
 function heldOutMean(spec: SweepSpec, results: readonly RunResult[], scenario: string, policy: string, label: string, f: (t: PolicyTotals) => number): number {
-  const runs = results.filter((r) => r.scenario === scenario && r.policy === policy && r.label === label && (r.seed === null || spec.seeds.heldOut.includes(r.seed)));
+  const runs = heldOutRuns(spec, results, scenario, policy, label);
   return runs.length === 0 ? NaN : runs.reduce((s, r) => s + f(r.totals), 0) / runs.length;
 }
 
@@ -96,59 +103,152 @@ const DETAIL: { label: string; value: (t: PolicyTotals) => number; show: (v: num
   { label: 'Interference node-minutes', value: (t) => t.onlineRisk.interferenceNodeMinutes, show: f1 },
   { label: 'Unmet online CPU (core-s)', value: (t) => t.onlineRisk.unmetOnlineCpuCoreSeconds, show: f1 },
   { label: 'Online pods delayed > 1 min or unplaced', value: (t) => t.onlineRisk.onlinePodsDelayed, show: (v) => v.toFixed(1) },
+  { label: 'Online pods never placed', value: (t) => t.onlineRisk.onlinePodsUnplaced + t.onlineRisk.onlinePodsEndedPending, show: (v) => v.toFixed(1) },
   { label: 'Online OOM kills', value: (t) => t.onlineRisk.onlineOomKills, show: (v) => v.toFixed(1) },
   { label: 'Online pods evicted or preempting', value: (t) => t.onlineRisk.onlineEvictions + t.onlineRisk.onlinePreemptions, show: (v) => v.toFixed(1) },
   { label: 'Batch work completed (core-h)', value: (t) => t.batch.completedCoreHours, show: f1 },
   { label: 'Batch pods completed', value: (t) => t.batch.completed, show: f1 },
+  { label: 'Batch pods unfinished at the end', value: (t) => t.batch.unfinished, show: f1 },
   { label: 'Batch completion delay p50 (h)', value: (t) => t.batch.completionDelay.p50, show: h },
   { label: 'Batch completion delay p95 (h)', value: (t) => t.batch.completionDelay.p95, show: h },
   { label: 'Batch CPU denied (core-h)', value: (t) => t.batch.cpuDeniedCoreHours, show: (v) => v.toFixed(1) },
   { label: 'Evictions (all reasons)', value: (t) => t.evictions.total, show: f1 },
   { label: 'Batch OOM kills', value: (t) => t.batch.oomKills, show: (v) => v.toFixed(1) },
-  { label: 'Batch work lost (core-h: evictions + OOM)', value: (t) => t.evictions.workLostCoreHours + t.evictions.workLostOomCoreHours, show: (v) => v.toFixed(1) },
+  { label: 'Batch work lost to evictions (core-h)', value: (t) => t.evictions.workLostCoreHours, show: (v) => v.toFixed(1) },
+  { label: 'Batch work lost to OOM kills (core-h)', value: (t) => t.evictions.workLostOomCoreHours, show: (v) => v.toFixed(1) },
   { label: 'Hot node-minutes (usage > 90%, secondary)', value: (t) => t.onlineRisk.hotNodeMinutes, show: f1 },
   { label: 'CPU used, online + batch (%)', value: (t) => t.utilisation.cpuUsed, show: pct },
 ];
+
+const isVariant = (policy: string) => policy in FORESIGHT_VARIANTS;
+
+function verdictText(c: Comparison): string {
+  return { tidal: `${c.tidal} ahead`, peer: `${c.peer ?? 'a peer'} ahead`, tie: `a tie with ${c.peer} (inside the seed-to-seed spread)`, none: 'no comparison' }[c.verdict];
+}
+
+/** Tidal against the best peer that has no foresight option turned on (the comparison without equal information). */
+function withoutForesight(s: ScenarioAnalysis, tidal: string): Comparison {
+  const t = s.policies.find((p) => p.policy === tidal);
+  return compare(t, s.policies.filter((p) => p !== t && !isVariant(p.policy)));
+}
+
+/** What breached the bound on the held-out seeds, in words (empty when nothing did). */
+function breaches(spec: SweepSpec, results: readonly RunResult[], scenario: string, policy: string, label: string): string {
+  const runs = heldOutRuns(spec, results, scenario, policy, label);
+  const words = new Map<string, number>();
+  for (const r of runs) for (const b of riskBreaches(r.totals.onlineRisk)) words.set(b, (words.get(b) ?? 0) + 1);
+  const over = runs.filter((r) => r.risk > spec.riskBound && riskBreaches(r.totals.onlineRisk).length === 0).length;
+  const parts = [...words].map(([b, n]) => `${b} on ${n} of ${runs.length} seeds`);
+  if (over > 0) parts.push(`interference above the bound on ${over} of ${runs.length} seeds`);
+  return parts.join('; ');
+}
 
 function scenarioSection(spec: SweepSpec, results: readonly RunResult[], s: ScenarioAnalysis): string[] {
   const recipe = SCENARIOS.find((x) => x.file === `${s.scenario}.jsonl.gz`);
   const out = [`### ${recipe?.title ?? s.scenario}`, ''];
   if (recipe) out.push(`${recipe.about} Recipe: \`simulator/scenarios/make.ts\` (${s.scenario}), regenerated per seed.`, '');
-  out.push(`![${s.scenario}: batch core-hours against online risk, every setting](compared/${s.scenario}.svg)`, '');
+  out.push(`![${s.scenario}: batch core-hours against online risk, every setting on the training seed](compared/${s.scenario}.svg)`, '');
   const tidal = s.policies.find((p) => p.policy === spec.tidal);
-  out.push('| policy | best setting (risk <= bound on every training seed) | held-out batch core-h: mean (min-max, sd) | held-out risk: mean (max) | Tidal / this |', '|---|---|---:|---:|---:|');
+  out.push('| policy | best setting (risk <= bound on the training seed) | held-out batch core-h: mean (min-max, sd) | held-out risk: mean (max) | Tidal / this |', '|---|---|---:|---:|---:|');
   for (const p of s.policies) {
     const hh = p.heldOut;
     const ratio = tidal?.heldOut && hh && hh.batch.mean > 0 ? (tidal.heldOut.batch.mean / hh.batch.mean).toFixed(3) : '-';
-    out.push(`| ${p.policy} | ${p.best ?? 'none meets the bound'} | ${hh ? spread(hh.batch) : '-'} | ${hh ? `${pc(hh.risk.mean)} (${pc(hh.risk.max)})${hh.withinBound ? '' : ' over'}` : '-'} | ${p.policy === spec.tidal ? '' : ratio} |`);
+    let cell = '-';
+    let risk = '-';
+    if (hh) {
+      cell = spread(hh.batch);
+      const why = hh.withinBound ? '' : breaches(spec, results, s.scenario, p.policy, p.best!);
+      risk = `${pc(hh.risk.mean)} (${pc(hh.risk.max)})${hh.withinBound ? '' : ` over the bound: ${why}`}`;
+    } else {
+      const j = judgedSetting(p);
+      const why = breaches(spec, results, s.scenario, p.policy, j.label);
+      cell = `none within the bound (least risky, ${j.label}: ${f1(heldOutMean(spec, results, s.scenario, p.policy, j.label, (t) => t.batch.completedCoreHours))})`;
+      risk = `${pc(heldOutMean(spec, results, s.scenario, p.policy, j.label, (t) => t.onlineRisk.score))}${why ? `: ${why}` : ''}`;
+    }
+    out.push(`| ${p.policy} | ${p.best ?? 'none'} | ${cell} | ${risk} | ${p.policy === spec.tidal ? '' : ratio} |`);
+  }
+  // Demand no policy could carry (issue 13 item 0): online pods delayed under every policy on a held-out seed.
+  for (const seed of s.seeded ? spec.seeds.heldOut : []) {
+    const delayed = s.policies.map((p) => results.find((r) => r.scenario === s.scenario && r.policy === p.policy && r.label === judgedSetting(p).label && r.seed === seed)?.totals.onlineRisk.onlinePodsDelayed ?? 0);
+    const least = Math.min(...delayed);
+    if (least > 0) out.push('', `Unplaceable demand on held-out seed ${seed}: at least ${least} online pods waited more than a minute under every policy (the scale-out asks more than the nodes can hold), so the risk scalar is 1 there for every policy; the batch figures of that seed still count.`);
   }
   const c = s.comparison;
-  const verdict = { tidal: `${c.tidal} ahead`, peer: `${c.peer ?? 'a peer'} ahead`, tie: 'a tie (inside the seed-to-seed spread)', none: 'no comparison' }[c.verdict];
-  out.push('', `**${c.tidal} against the best peer${c.peer ? ` (${c.peer})` : ''}: ${verdict}**${c.ratio !== null ? `, ratio ${c.ratio.toFixed(3)}` : ''}; ${c.reason}.`, '');
-  // The other measures at each policy's best setting (or its default when none meets the bound).
-  const cols = s.policies.map((p) => ({ policy: p.policy, label: p.best ?? settingLabel({}) }));
-  out.push(`Other measures, held-out means at the setting above (policies without one: their default):`, '');
+  out.push('', `**${c.tidal} against the best peer${c.peer ? ` (${c.peer})` : ''}: ${verdictText(c)}**${c.ratio !== null ? `, ratio ${c.ratio.toFixed(3)}` : ''}; ${c.reason}.`);
+  if (s.policies.some((p) => isVariant(p.policy))) {
+    const w = withoutForesight(s, spec.tidal);
+    out.push('', `Without the peers' foresight options (best peer ${w.peer ?? 'none'}): ${verdictText(w)}${w.ratio !== null ? `, ratio ${w.ratio.toFixed(3)}` : ''}; ${w.reason}.`);
+  }
+  out.push('', 'Frontier per policy (training seed; setting: batch core-h at online risk; * = within the bound):', '');
+  out.push('| policy | settings on the frontier | settings tried |', '|---|---|---:|');
+  for (const p of s.policies) {
+    const front = p.frontier.map((l) => {
+      const pt = p.points.find((x) => x.label === l)!;
+      return `${l}: ${f1(pt.batch.mean)} @ ${pc(pt.risk.mean)}${pt.feasible ? '*' : ''}`;
+    });
+    out.push(`| ${p.policy} | ${front.join('<br>')} | ${p.points.length} |`);
+  }
+  // The other measures at each policy's judged setting (its best, or its least risky when none is within the bound).
+  const cols = s.policies.map((p) => ({ policy: p.policy, label: judgedSetting(p).label }));
+  out.push('', 'Other measures, held-out means at the setting above (a policy with none within the bound: its least risky setting):', '');
   out.push(`| measure | ${cols.map((c) => c.policy).join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`);
   for (const row of DETAIL) out.push(`| ${row.label} | ${cols.map((c) => row.show(heldOutMean(spec, results, s.scenario, c.policy, c.label, row.value))).join(' | ')} |`);
   out.push('');
   return out;
 }
 
-export function comparisonMarkdown(spec: SweepSpec, results: readonly RunResult[], a: SweepAnalysis, command: string, wallSeconds: number): string {
+/** The best peer, naming the peers whose held-out mean equals it (within half a core-hour; saturated weeks). */
+function bestPeerText(s: ScenarioAnalysis, tidal: string): string {
+  const c = s.comparison;
+  if (!c.peer) return '-';
+  const top = s.policies.find((p) => p.policy === c.peer)!.heldOut!.batch.mean;
+  const level = s.policies.filter((p) => p.policy !== tidal && p.policy !== c.peer && p.heldOut && Math.abs(p.heldOut.batch.mean - top) < 0.5).map((p) => p.policy);
+  return level.length === 0 ? c.peer : `${c.peer} (level with ${level.join(', ')})`;
+}
+
+function gridLines(spec: SweepSpec): string[] {
+  const out = ['| policy | settings | knob values |', '|---|---:|---|'];
+  for (const p of spec.policies) {
+    const knobs = new Map<string, Set<number>>();
+    for (const st of p.settings) for (const [k, v] of Object.entries(st)) (knobs.get(k) ?? knobs.set(k, new Set()).get(k)!).add(v);
+    const where = spec.scenarios.filter((sc) => runsOn(sc, p.policy)).map((sc) => sc.name);
+    const scope = where.length === spec.scenarios.length ? '' : ` (only ${where.join(', ')})`;
+    out.push(`| ${p.policy}${scope} | ${p.settings.length} | ${knobs.size === 0 ? 'its defaults' : [...knobs].map(([k, vs]) => `${k} ${[...vs].join(', ')}`).join('; ')} |`);
+  }
+  return out;
+}
+
+export function comparisonMarkdown(spec: SweepSpec, results: readonly RunResult[], a: SweepAnalysis, command: string, wallSeconds: number, ran: number): string {
   const parts: string[] = [BEGIN, ''];
-  parts.push(`Generated by \`${command}\` (${results.length} runs; ${(wallSeconds / 60).toFixed(1)} min on this machine, cached runs not counted).`, '');
-  parts.push(`Batch outcome: core-hours of batch work completed (CPU request x runtime of the pods that finished). Online risk: ${ONLINE_RISK_ABOUT}. Bound: ${pc(a.riskBound)}. Training seeds ${a.seeds.training.join(', ')}; held-out seeds ${a.seeds.heldOut.join(', ')}.`, '');
+  const load = loadavg()[0]!.toFixed(1);
+  const cold = results.reduce((t, r) => t + r.wallSeconds, 0);
+  const workers = Math.min(2, availableParallelism());
+  parts.push(
+    `Generated by \`${command}\`: ${results.length} runs (${ran} run by this invocation, the rest from the cache in out/compare; it took ${(wallSeconds / 60).toFixed(1)} min). A run from an empty cache: the runs' own wall times add up to ${(cold / 60).toFixed(0)} min, about ${(cold / 60 / workers).toFixed(0)} min on ${workers} workers of this ${availableParallelism()}-core machine (load average ${load} at the end: other work shared it).`,
+    '',
+  );
+  parts.push(`Batch outcome: core-hours of batch work completed (CPU request x runtime of the pods that finished). Online risk: ${ONLINE_RISK_ABOUT}. Bound: ${pc(a.riskBound)}. Training seed${a.seeds.training.length > 1 ? 's' : ''} ${a.seeds.training.join(', ')} (every setting); held-out seeds ${a.seeds.heldOut.join(', ')} (only the setting the training seed chose: no policy, Tidal included, is tuned on the seeds reported).`, '');
   for (const r of RULES) parts.push(`- ${r}`);
-  parts.push('', '#### Summary: best held-out batch core-hours within the bound', '');
+  parts.push('', 'The grid ([simulator/scenarios/sweep-docs.yaml](../simulator/scenarios/sweep-docs.yaml); knobs in simulator/sweep/knobs.ts):', '', ...gridLines(spec));
+  parts.push('', '#### Summary: best held-out batch core-hours within the bound (mean, sd over the held-out seeds)', '');
   const names = spec.policies.map((p) => p.policy);
-  parts.push(`| scenario | ${names.join(' | ')} | ${spec.tidal} / best peer | verdict |`, `|---|${names.map(() => '---:').join('|')}|---:|---|`);
-  for (const s of a.scenarios) {
-    const cells = names.map((n) => {
-      const p = s.policies.find((x) => x.policy === n)!;
-      return p.heldOut ? f1(p.heldOut.batch.mean) : 'none';
+  parts.push(`| policy | ${a.scenarios.map((s) => s.scenario).join(' | ')} |`, `|---|${a.scenarios.map(() => '---:').join('|')}|`);
+  for (const n of names) {
+    const cells = a.scenarios.map((s) => {
+      const p = s.policies.find((x) => x.policy === n);
+      if (!p) return '';
+      if (!p.heldOut) return 'none within the bound';
+      return `${f1(p.heldOut.batch.mean)} (sd ${f1(p.heldOut.batch.stddev)})${p.heldOut.withinBound ? '' : ' over on a held-out seed'}`;
     });
-    const c = s.comparison;
-    parts.push(`| ${s.scenario} | ${cells.join(' | ')} | ${c.ratio !== null ? c.ratio.toFixed(3) : '-'} | ${{ tidal: `${c.tidal} ahead`, peer: `${c.peer} ahead`, tie: `tie with ${c.peer}`, none: '-' }[c.verdict]} |`);
+    parts.push(`| ${n} | ${cells.join(' | ')} |`);
+  }
+  const comps = a.scenarios.map((s) => s.comparison);
+  parts.push(`| **best peer** | ${a.scenarios.map((s) => bestPeerText(s, spec.tidal)).join(' | ')} |`);
+  parts.push(`| **${spec.tidal} / best peer** | ${comps.map((c) => r3(c.ratio)).join(' | ')} |`);
+  parts.push(`| **verdict** | ${comps.map((c) => ({ tidal: `${c.tidal} ahead`, peer: `${c.peer} ahead`, tie: `tie with ${c.peer}`, none: '-' })[c.verdict]).join(' | ')} |`);
+  if (a.scenarios.some((s) => s.policies.some((p) => isVariant(p.policy)))) {
+    const plain = a.scenarios.map((s) => withoutForesight(s, spec.tidal));
+    parts.push(`| ${spec.tidal} / best peer without foresight | ${plain.map((c) => `${r3(c.ratio)}${c.peer ? ` (${c.peer})` : ''}`).join(' | ')} |`);
   }
   parts.push('');
   for (const s of a.scenarios) parts.push(...scenarioSection(spec, results, s));
@@ -185,13 +285,14 @@ async function main(): Promise<void> {
   if (process.argv.includes('--single')) return single();
   const file = flag('--sweep') ?? DOCS_SWEEP;
   const dir = flag('--out') ?? join(ROOT, 'out/compare');
-  const workers = Number(flag('--workers') ?? availableParallelism());
+  const workers = Number(flag('--workers') ?? Math.min(2, availableParallelism()));
   if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`--workers must be a positive integer`);
   const spec = loadSweepFile(file);
   const t0 = Date.now();
   let ran = 0;
   const results = await runSweep(spec, dir, {
     workers,
+    heldOut: 'judged',
     onDone: (r, done, total, cached) => {
       if (!cached) ran++;
       console.error(`[${done}/${total}] ${r.scenario} seed ${r.seed ?? 'trace'} ${r.policy} ${r.label}: ${r.batch.toFixed(0)} core-h, risk ${r.risk.toFixed(5)}${cached ? ' (cached)' : ` (${r.wallSeconds.toFixed(1)} s)`}`);
@@ -204,7 +305,7 @@ async function main(): Promise<void> {
   for (const c of outputs.charts) await copyFile(c, join(DOC_CHARTS, c.slice(c.lastIndexOf('/') + 1)));
   const rel = file.startsWith(ROOT) ? file.slice(ROOT.length) : file;
   const command = `node simulator/scenarios/compare.ts${rel === 'simulator/scenarios/sweep-docs.yaml' ? '' : ` --sweep ${rel}`}`;
-  await writeDoc(comparisonMarkdown(spec, results, a, command, wall));
+  await writeDoc(comparisonMarkdown(spec, results, a, command, wall, ran));
   console.error(`${ran} runs in ${wall.toFixed(1)} s with ${workers} worker(s); updated ${DOC} and ${DOC_CHARTS}/`);
 }
 

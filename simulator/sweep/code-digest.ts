@@ -1,8 +1,9 @@
 // What version of the simulator a cached sweep run came from: a digest of every source file that can
 // change a run's result (the policy core, the simulator, the profile loader, package.json for the
-// dependencies), as .ts in the source tree or as .js in the installed package. Part of each run's
-// cache key, so that a sweep folder kept across a code change reruns what the change may affect
-// instead of reporting the old figures as new. Tests and docs are left out.
+// dependencies; not the files listed in NOT_IN_A_RUN), as .ts in the source tree or as .js in the
+// installed package. Part of each run's cache key, so that a sweep folder kept across a code change
+// reruns what the change may affect instead of reporting the old figures as new. Tests and docs are
+// left out.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -18,13 +19,28 @@ const PACKAGE_TREES = ['profiles'];
 const FILES = ['package.json', 'package-lock.json'];
 /** Shipped inputs a run reads by path (traces, profiles) are hashed too: a regenerated scenario is a new run. */
 const SOURCE = /\.(ts|js|ya?ml|jsonl(\.gz)?|json)$/;
+/**
+ * Files that only plan, analyse or write up runs, never change one: editing the comparison's write-up
+ * or a sweep file must not rerun its simulations (a sweep file's scenarios, seeds and settings are in
+ * each run's key already).
+ */
+export const NOT_IN_A_RUN: ReadonlySet<string> = new Set([
+  'simulator/scenarios/compare.ts',
+  'simulator/scenarios/sweep.yaml',
+  'simulator/scenarios/sweep-full.yaml',
+  'simulator/scenarios/sweep-docs.yaml',
+  'simulator/sweep/analyse.ts',
+  'simulator/sweep/job.ts',
+  'simulator/sweep/output.ts',
+  'simulator/sweep/runner.ts',
+]);
 
 function walk(dir: string, out: Set<string>): void {
   if (!existsSync(dir)) return;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
-    else if (SOURCE.test(e.name) && !e.name.endsWith('.d.ts')) out.add(p);
+    else if (SOURCE.test(e.name) && !e.name.endsWith('.d.ts') && !NOT_IN_A_RUN.has(relative(CODE_ROOT, p).replace(/\.js$/, '.ts'))) out.add(p);
   }
 }
 

@@ -6,6 +6,7 @@
 //   scenarios:
 //     - synthetic: normal-week  # a scenario of simulator/scenarios/make.ts (file name without .jsonl.gz)
 //       days: 2                 # optional: a shorter run of the same recipe
+//       policies: [kube-default, koordinator]   # optional: only these of the policies below run here
 //     - name: d11-sample        # or a shipped trace and profile, relative to this file
 //       trace: ../samples/double11-small.jsonl
 //       profile: ../../profiles/double11.yaml
@@ -27,9 +28,16 @@ import { PACKAGE_ROOT } from '../../scheduler/cli/package-root.ts';
 import { SCENARIOS } from '../scenarios/make.ts';
 import { settingLabel, tunable, TUNABLES, type Setting } from './knobs.ts';
 
-export type ScenarioSpec =
+export type ScenarioSpec = (
   | { name: string; kind: 'synthetic'; scenario: string; days?: number; profile: string }
-  | { name: string; kind: 'trace'; trace: string; profile: string };
+  | { name: string; kind: 'trace'; trace: string; profile: string }
+) & {
+  /** Only these policies run on this scenario (e.g. the equal-information variants where the profile has a peak); all when absent. */
+  policies?: string[];
+};
+
+/** Whether a policy of the sweep runs on a scenario. */
+export const runsOn = (sc: ScenarioSpec, policy: string): boolean => sc.policies === undefined || sc.policies.includes(policy);
 
 export interface PolicySweep {
   policy: string;
@@ -74,6 +82,10 @@ function check(c: Checker, base: string): SweepSpec | null {
   const scenarios = checkScenarios(c, base);
   const seeds = checkSeeds(c);
   const policies = checkPolicies(c);
+  scenarios.forEach((sc, i) => {
+    const unknown = (sc.policies ?? []).filter((n) => !policies.some((p) => p.policy === n));
+    if (unknown.length > 0) c.fail(['scenarios', i, 'policies'], `must name policies listed under policies; not listed: ${unknown.join(', ')}`);
+  });
   // Named explicitly, Tidal's policy must be in the sweep; by default a sweep without it compares nothing.
   const tidal = c.value(['tidal']) ?? 'time-sharing';
   if (c.value(['tidal']) !== undefined && (typeof tidal !== 'string' || !policies.some((p) => p.policy === tidal))) c.fail(['tidal'], `must name a policy listed under policies (got ${JSON.stringify(tidal)})`);
@@ -91,7 +103,10 @@ function checkScenarios(c: Checker, base: string): ScenarioSpec[] {
   list.items.forEach((_, i) => {
     const at = ['scenarios', i];
     if (!c.isMapping(at)) return c.fail(at, 'must be a mapping with synthetic: NAME, or trace: and profile:');
-    c.onlyKeys(at, ['name', 'synthetic', 'days', 'trace', 'profile']);
+    c.onlyKeys(at, ['name', 'synthetic', 'days', 'trace', 'profile', 'policies']);
+    const only = c.value([...at, 'policies']);
+    if (only !== undefined && !(Array.isArray(only) && only.length > 0 && only.every((x) => typeof x === 'string'))) c.fail([...at, 'policies'], `must be a list of policy names (got ${JSON.stringify(only)})`);
+    const restrict = Array.isArray(only) && only.every((x) => typeof x === 'string') && only.length > 0 ? { policies: only as string[] } : {};
     const synthetic = c.value([...at, 'synthetic']);
     const trace = c.value([...at, 'trace']);
     let name = c.value([...at, 'name']);
@@ -104,14 +119,14 @@ function checkScenarios(c: Checker, base: string): ScenarioSpec[] {
       if (days !== undefined && !(typeof days === 'number' && days > 0 && days <= 366)) c.fail([...at, 'days'], `must be a number of days in (0, 366] (got ${JSON.stringify(days)})`);
       if (c.value([...at, 'profile']) !== undefined) c.fail([...at, 'profile'], 'a synthetic scenario uses its own profile (make.ts)');
       name ??= known[k];
-      out.push({ name: String(name), kind: 'synthetic', scenario: known[k]!, ...(typeof days === 'number' ? { days } : {}), profile: resolve(PACKAGE_ROOT, SCENARIOS[k]!.profile) });
+      out.push({ name: String(name), kind: 'synthetic', scenario: known[k]!, ...(typeof days === 'number' ? { days } : {}), profile: resolve(PACKAGE_ROOT, SCENARIOS[k]!.profile), ...restrict });
     } else {
       const profile = c.value([...at, 'profile']);
       if (typeof trace !== 'string' || trace === '') return c.fail([...at, 'trace'], 'must be a path to a trace (relative to this file)');
       if (typeof profile !== 'string' || profile === '') return c.fail([...at, 'profile'], 'required with trace: the profile YAML (relative to this file)');
       if (c.value([...at, 'days']) !== undefined) c.fail([...at, 'days'], 'only a synthetic scenario can be shortened');
       if (name === undefined) return c.fail([...at, 'name'], 'required with trace: a short name for the tables');
-      out.push({ name: String(name), kind: 'trace', trace: resolve(base, trace), profile: resolve(base, profile) });
+      out.push({ name: String(name), kind: 'trace', trace: resolve(base, trace), profile: resolve(base, profile), ...restrict });
     }
     const n = out[out.length - 1]!.name;
     if (!NAME.test(n)) c.fail([...at, 'name'], `must be lowercase letters, digits and dashes (got ${JSON.stringify(n)})`);

@@ -46,6 +46,7 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
     knobs: {
       reclaimCpuPercent: { default: 60, min: 0, max: 100, about: 'cpuReclaimThresholdPercent: batch = node x this% - online usage' },
       reclaimMemoryPercent: { default: 65, min: 0, max: 100, about: 'memoryReclaimThresholdPercent' },
+      suppressPercent: { default: 65, min: 0, max: 100, about: "koordlet's CPUSuppressThresholdPercent: batch held to node x this% - non-batch usage (at least 2 cores)" },
       foresight: FORESIGHT("a timed config change halves the reclaim thresholds from the profile's peak drain lead to its end"),
     },
     build: (s) => koordinatorPolicy(s),
@@ -87,6 +88,25 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
   'time-sharing-peak-filter': ts('time-sharing-peak-filter'),
   'time-sharing-forecast': ts('time-sharing-forecast'),
 };
+
+/**
+ * The equal-information run of a peer as a policy of its own, `NAME+foresight`: the peer with its
+ * foresight knob at 1 (simulator/peers/foresight.ts: the scheduled action its operators would take for
+ * the profile's known peak), so that a sweep reports the foresight and the no-foresight runs side by
+ * side, each tuned over the peer's other knobs. Crane has none (its predictor is its foresight);
+ * katalyst-tide has none either (katalyst-reclaimed carries Katalyst's larger reserve).
+ */
+function withForesight(t: Tunable): Tunable {
+  const { foresight: _, ...knobs } = t.knobs;
+  return { knobs, build: (s) => t.build({ ...s, foresight: 1 }) };
+}
+
+export const FORESIGHT_VARIANTS: Readonly<Record<string, string>> = {
+  'koordinator+foresight': 'koordinator',
+  'volcano-tdm+foresight': 'volcano-tdm',
+  'katalyst-reclaimed+foresight': 'katalyst-reclaimed',
+};
+for (const [variant, base] of Object.entries(FORESIGHT_VARIANTS)) (TUNABLES as Record<string, Tunable>)[variant] = withForesight(TUNABLES[base]!);
 
 export function tunable(name: string): Tunable | undefined {
   return TUNABLES[POLICY_ALIASES[name] ?? name];

@@ -1,4 +1,5 @@
-// The sweep's outputs: sweep.json (the analysis), sweep.md (a table per scenario) and one SVG chart
+// The sweep's outputs: sweep.json (the analysis), sweep.md (a table per scenario), sweep.html (the
+// same tables with each scenario's chart inline, one page to open in a browser) and one SVG chart
 // per scenario (each policy's settings and frontier, batch outcome against online risk, with the
 // bound). The SVG is written by hand: a scatter with step lines needs no chart library, and the
 // file stays small and diffable for the docs.
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { RULES, type ScenarioAnalysis, type Stats, type SweepAnalysis } from './analyse.ts';
 import { BATCH_OUTCOME, ONLINE_RISK } from './objectives.ts';
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}%` : 'n/a');
@@ -44,7 +45,7 @@ function scenarioMarkdown(s: ScenarioAnalysis): string[] {
 
 /** A scatter of every setting (training means) per policy, frontier joined, the bound as a dashed line. */
 export function frontierSvg(s: ScenarioAnalysis, riskBound: number): string {
-  const W = 640, H = 400, L = 70, R = 170, T = 30, B = 50;
+  const W = 700, H = 400, L = 70, R = 200, T = 30, B = 50;
   const pts = s.policies.flatMap((p) => p.points);
   const maxRisk = Math.max(riskBound * 2, ...pts.map((p) => p.risk.mean)) * 1.05 || 1;
   const maxBatch = Math.max(1, ...pts.map((p) => p.batch.mean)) * 1.05;
@@ -80,9 +81,45 @@ export function frontierSvg(s: ScenarioAnalysis, riskBound: number): string {
   return `${e.join('\n')}\n`;
 }
 
+const html = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** One HTML page: the rules, then per scenario its chart (inline SVG) and the frontier table of sweep.md. */
+export function formatHtml(a: SweepAnalysis): string {
+  const out: string[] = [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><title>Sweep: batch outcome against online risk</title>',
+    '<style>body{font-family:sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}td.n{text-align:right}</style>',
+    '</head><body>',
+    '<h1>Sweep</h1>',
+    `<p>Batch outcome: ${html(BATCH_OUTCOME.label)}. Online risk: ${html(ONLINE_RISK.label)}. Bound: ${pct(a.riskBound)}. Training seeds ${a.seeds.training.join(', ')}; held-out seeds ${a.seeds.heldOut.join(', ')}.</p>`,
+    `<ul>${RULES.map((r) => `<li>${html(r)}</li>`).join('')}</ul>`,
+  ];
+  for (const s of a.scenarios) {
+    out.push(`<h2>${html(s.scenario)}</h2>`, frontierSvg(s, a.riskBound));
+    if (!s.seeded) out.push('<p>One trace: training and held-out figures are the same run (no spread).</p>');
+    out.push('<table><thead><tr><th>policy</th><th>best setting (risk &lt;= bound)</th><th>held-out batch: mean (min-max, sd)</th><th>held-out risk: mean (max)</th><th>frontier (training means): setting, batch, risk</th></tr></thead><tbody>');
+    for (const p of s.policies) {
+      const h = p.heldOut;
+      const front = p.frontier.map((l) => {
+        const pt = p.points.find((x) => x.label === l)!;
+        return `${html(l)}: ${fmt(pt.batch.mean)} @ ${pct(pt.risk.mean)}`;
+      });
+      out.push(
+        `<tr><td>${html(p.policy)}</td><td>${html(p.best ?? 'none meets the bound')}</td><td class="n">${h ? spread(h.batch, (x) => fmt(x)) : '-'}</td><td class="n">${h ? `${pct(h.risk.mean)} (${pct(h.risk.max)})${h.withinBound ? '' : ' over the bound'}` : '-'}</td><td>${front.join('<br>')}</td></tr>`,
+      );
+    }
+    const c = s.comparison;
+    const verdict = { tidal: `${c.tidal} ahead`, peer: `${c.peer ?? 'a peer'} ahead`, tie: 'tie', none: 'no comparison' }[c.verdict];
+    out.push('</tbody></table>', `<p>${html(c.tidal)} against the best peer${c.peer ? ` (${html(c.peer)})` : ''}: <b>${html(verdict)}</b>${c.ratio !== null ? `, ratio ${fmt(c.ratio, 3)}` : ''}; ${html(c.reason)}.</p>`);
+  }
+  out.push('</body></html>');
+  return `${out.join('\n')}\n`;
+}
+
 export interface SweepOutputs {
   json: string;
   markdown: string;
+  html: string;
   charts: string[];
 }
 
@@ -92,11 +129,13 @@ export async function writeSweepOutputs(a: SweepAnalysis, dir: string): Promise<
   const markdown = join(dir, 'sweep.md');
   await writeFile(json, `${JSON.stringify(a, null, 2)}\n`);
   await writeFile(markdown, formatMarkdown(a));
+  const page = join(dir, 'sweep.html');
+  await writeFile(page, formatHtml(a));
   const charts: string[] = [];
   for (const s of a.scenarios) {
     const f = join(dir, `${s.scenario}.svg`);
     await writeFile(f, frontierSvg(s, a.riskBound));
     charts.push(f);
   }
-  return { json, markdown, charts };
+  return { json, markdown, html: page, charts };
 }

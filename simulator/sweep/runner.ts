@@ -11,21 +11,34 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { siblingWorker } from '../worker-url.ts';
-import type { SweepSpec } from './file.ts';
+import { heldOutRuns } from './analyse.ts';
+import { runsOn, type SweepSpec } from './file.ts';
 import { runKey, runOne, type RunResult, type RunSpec } from './run-one.ts';
 
-/** Every run the sweep needs, in a fixed order: scenario, policy, setting, then training and held-out seeds. */
-export function planRuns(spec: SweepSpec): RunSpec[] {
+/**
+ * Every run the sweep needs, in a fixed order: scenario, policy, setting, then training and held-out
+ * seeds. `training` only: the training seeds (and a trace scenario's one run).
+ */
+export function planRuns(spec: SweepSpec, which: 'all' | 'training' = 'all'): RunSpec[] {
   const out: RunSpec[] = [];
   for (const scenario of spec.scenarios) {
-    const seeds = scenario.kind === 'trace' ? [null] : [...spec.seeds.training, ...spec.seeds.heldOut];
-    for (const p of spec.policies) for (const setting of p.settings) for (const seed of seeds) out.push({ scenario, seed, policy: p.policy, setting });
+    const seeds = scenario.kind === 'trace' ? [null] : which === 'training' ? spec.seeds.training : [...spec.seeds.training, ...spec.seeds.heldOut];
+    for (const p of spec.policies) {
+      if (!runsOn(scenario, p.policy)) continue;
+      for (const setting of p.settings) for (const seed of seeds) out.push({ scenario, seed, policy: p.policy, setting });
+    }
   }
   return out;
 }
 
 export interface RunOptions {
   workers?: number;
+  /**
+   * 'all' (the default): every setting on every seed. 'judged': every setting on the training seeds,
+   * then on the held-out seeds only the setting each policy is judged by (analyse.ts judgedSetting,
+   * chosen from the training runs alone); the analysis reads nothing else. Not with shards.
+   */
+  heldOut?: 'all' | 'judged';
   shard?: { index: number; count: number };
   /** false: run in this thread (tests, one-core machines). */
   threads?: boolean;
@@ -52,17 +65,40 @@ async function store(dir: string, r: RunResult): Promise<void> {
 
 /** Runs what is missing from DIR/runs (only this shard's part); returns the results of this shard's runs in plan order. */
 export async function runSweep(spec: SweepSpec, dir: string, opts: RunOptions = {}): Promise<RunResult[]> {
+  if (opts.heldOut !== 'judged') return runPlan(planRuns(spec), dir, opts);
+  if (opts.shard && opts.shard.count > 1) throw new Error("runSweep: heldOut 'judged' needs every training run first; it does not shard");
+  const training = planRuns(spec, 'training');
+  const trained = await runPlan(training, dir, { ...opts, total: training.length + heldOutCount(spec) });
+  const held = heldOutRuns(spec, trained);
+  return [...trained, ...(await runPlan(held, dir, { ...opts, total: training.length + held.length }, training.length))];
+}
+
+/** How many held-out runs 'judged' adds: one setting per scenario, policy and held-out seed. */
+function heldOutCount(spec: SweepSpec): number {
+  let n = 0;
+  for (const sc of spec.scenarios) if (sc.kind === 'synthetic') n += spec.policies.filter((p) => runsOn(sc, p.policy)).length * spec.seeds.heldOut.length;
+  return n;
+}
+
+interface PlanOptions extends RunOptions {
+  /** Progress counts out of this many (default: the plan's length). */
+  total?: number;
+}
+
+async function runPlan(all: readonly RunSpec[], dir: string, opts: PlanOptions, doneBefore = 0): Promise<RunResult[]> {
   await mkdir(join(dir, 'runs'), { recursive: true });
   const shard = opts.shard ?? { index: 0, count: 1 };
-  const runs = planRuns(spec).filter((_, i) => i % shard.count === shard.index);
+  const runs = all.filter((_, i) => i % shard.count === shard.index);
+  const total = opts.total ?? runs.length;
+  const report = opts.onDone;
   const results: Array<RunResult | null> = await Promise.all(runs.map((r) => readCached(dir, r)));
-  let done = 0;
-  for (const r of results) if (r) opts.onDone?.(r, ++done, runs.length, true);
+  let done = doneBefore;
+  for (const r of results) if (r) report?.(r, ++done, total, true);
   const todo = runs.map((_, i) => i).filter((i) => results[i] === null);
   const finish = async (i: number, r: RunResult) => {
     await store(dir, r);
     results[i] = r;
-    opts.onDone?.(r, ++done, runs.length, false);
+    report?.(r, ++done, total, false);
   };
   if (opts.threads === false) {
     for (const i of todo) await finish(i, await runOne(runs[i]!));

@@ -7,7 +7,7 @@
 // Both land on the node as labels standing for the node's status and annotations.
 
 import type { PeerController } from '../../policies/types.ts';
-import { annotatorLoad, CRANE_DEFAULTS, DEFAULT_PREDICTOR, elasticFromSamples, elasticUpdated, type CranePredictor, type LoadSample, type NodeUsageSample } from './formula.ts';
+import { annotatorLoad, CRANE_DEFAULTS, DEFAULT_PREDICTOR, elasticFromSamples, elasticUpdated, SortedWindow, type CranePredictor, type LoadSample, type NodeUsageSample } from './formula.ts';
 import { ELASTIC_KEYS, LOAD_KEYS } from './plugin.ts';
 
 const TICK_MS = 60_000;
@@ -15,7 +15,10 @@ const KEEP_LOAD_MS = 86_400_000 + 5 * 60_000;
 
 interface NodeSamples {
   load: LoadSample[];
+  /** The predictor's window: samples with time in (now - historyMs, now], oldest first. */
   usage: NodeUsageSample[];
+  /** usage's totalCpu values in ascending order. */
+  sorted: SortedWindow;
 }
 
 export function craneController(predictor: CranePredictor = DEFAULT_PREDICTOR): PeerController {
@@ -31,7 +34,7 @@ export function craneController(predictor: CranePredictor = DEFAULT_PREDICTOR): 
       for (const node of api.state.nodeList) {
         live.add(node.name);
         let ns = byNode.get(node.name);
-        if (!ns) byNode.set(node.name, (ns = { load: [], usage: [] }));
+        if (!ns) byNode.set(node.name, (ns = { load: [], usage: [], sorted: new SortedWindow() }));
         const s = node.table.histories[node.index]!.latest();
         const a = node.spec.allocatable;
         let fresh = false;
@@ -39,9 +42,10 @@ export function craneController(predictor: CranePredictor = DEFAULT_PREDICTOR): 
           fresh = true;
           ns.load.push({ time: s.time, cpu: (s.online.cpu + s.batch.cpu) / a.cpu, memory: (s.online.memory + s.batch.memory) / a.memory });
           ns.usage.push({ time: s.time, totalCpu: s.online.cpu + s.batch.cpu, nonElasticCpu: s.online.cpu, nonElasticMemory: s.online.memory });
+          ns.sorted.add(s.online.cpu + s.batch.cpu);
         }
         while (ns.load.length > 0 && ns.load[0]!.time <= now - KEEP_LOAD_MS) ns.load.shift();
-        while (ns.usage.length > 0 && ns.usage[0]!.time <= now - predictor.historyMs) ns.usage.shift();
+        while (ns.usage.length > 0 && ns.usage[0]!.time <= now - predictor.historyMs) ns.sorted.remove(ns.usage.shift()!.totalCpu);
         const labels: Record<string, string> = { ...node.spec.labels };
         let changed = false;
         const put = (key: string, text: string | undefined) => {
@@ -51,7 +55,8 @@ export function craneController(predictor: CranePredictor = DEFAULT_PREDICTOR): 
           changed = true;
         };
         if (fresh) {
-          const e = elasticFromSamples(ns.usage, now, a, predictor);
+          // Every kept sample is in the window (trimmed above, none after now), so the sorted totals are its values.
+          const e = elasticFromSamples(ns.usage, now, a, predictor, ns.sorted.values);
           if (e) {
             for (const r of ['cpu', 'memory'] as const) {
               const cur = labels[ELASTIC_KEYS[r]];

@@ -199,15 +199,51 @@ export interface NodeUsageSample {
  *            GetCanNotBeReclaimedResourceFromTsp), so memory follows the local figure.
  * null without a sample in the window.
  */
-export function elasticFromSamples(samples: readonly NodeUsageSample[], now: number, allocatable: { cpu: number; memory: number }, predictor: CranePredictor = DEFAULT_PREDICTOR): { cpu: number; memory: number } | null {
-  const inWindow = samples.filter((s) => s.time > now - predictor.historyMs && s.time <= now);
+export function elasticFromSamples(
+  samples: readonly NodeUsageSample[],
+  now: number,
+  allocatable: { cpu: number; memory: number },
+  predictor: CranePredictor = DEFAULT_PREDICTOR,
+  /** The window's totalCpu values in ascending order when the caller keeps them (SortedWindow): saves a sort per sample. */
+  sortedTotals?: readonly number[],
+): { cpu: number; memory: number } | null {
+  const inWindow = sortedTotals ? samples : samples.filter((s) => s.time > now - predictor.historyMs && s.time <= now);
   if (inWindow.length === 0) return null;
   const latest = inWindow[inWindow.length - 1]!;
-  const sorted = inWindow.map((s) => s.totalCpu).sort((a, b) => a - b);
+  const sorted = sortedTotals ?? inWindow.map((s) => s.totalCpu).sort((a, b) => a - b);
   const p = quantileSorted(sorted, predictor.percentile);
   const r = CRANE_DEFAULTS.reservePercent;
   return {
     cpu: craneElastic({ allocatable: allocatable.cpu, reservePercent: r.cpu, predicted: [p], localUsage: latest.nonElasticCpu }),
     memory: craneElastic({ allocatable: allocatable.memory, reservePercent: r.memory, predicted: [], localUsage: latest.nonElasticMemory }),
   };
+}
+
+/**
+ * A multiset of numbers kept in ascending order (binary-search insert and remove), for the agent's
+ * percentile over a sliding window: the same values elasticFromSamples would sort, without a sort per sample.
+ */
+export class SortedWindow {
+  readonly values: number[] = [];
+
+  private lowerBound(x: number): number {
+    let lo = 0;
+    let hi = this.values.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.values[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  add(x: number): void {
+    this.values.splice(this.lowerBound(x), 0, x);
+  }
+
+  remove(x: number): void {
+    const i = this.lowerBound(x);
+    if (this.values[i] !== x) throw new Error(`SortedWindow: ${x} is not in the window`);
+    this.values.splice(i, 1);
+  }
 }

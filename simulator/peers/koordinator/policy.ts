@@ -69,7 +69,7 @@ export const KOORDINATOR: SimPolicy = {
   nodeAgent: { beSuppression: KOORDLET_BE_SUPPRESSION },
 };
 
-/** The sweep's knobs for koordinator: the reclaim thresholds of its batch formula (percent of the node). */
+/** The sweep's knobs for koordinator: the reclaim thresholds of its batch formula and koordlet's suppression threshold (percent of the node). */
 export interface KoordinatorKnobs {
   /** cpuReclaimThresholdPercent (default 60). */
   reclaimCpuPercent?: number;
@@ -77,6 +77,8 @@ export interface KoordinatorKnobs {
   reclaimMemoryPercent?: number;
   /** 1: the thresholds are halved from the profile's peak drain lead to its end (foresight.ts). */
   foresight?: number;
+  /** koordlet's CPUSuppressThresholdPercent (default 65, nodeslo_config.go): batch + non-batch usage held to this % of the node. */
+  suppressPercent?: number;
 }
 
 const levelAt = (cpu: number, memory: number): Level => ({ ...KOORDINATOR_LEVEL, onlineHeadroom: 1 - cpu / 100, model: { ...KOORDINATOR_LEVEL.model, headroom: { cpu: 1 - cpu / 100, memory: 1 - memory / 100 } } });
@@ -87,8 +89,10 @@ export function koordinatorPolicy(k: KoordinatorKnobs = {}): SimPolicy {
   const memory = k.reclaimMemoryPercent ?? KOORDINATOR_DEFAULTS.reclaimThresholdPercent.memory;
   const level = levelAt(cpu, memory);
   const lowered = levelAt(cpu / 2, memory / 2);
+  const suppress = k.suppressPercent ?? KOORDLET_BE_SUPPRESSION.thresholdPercent;
   return {
     ...KOORDINATOR,
+    nodeAgent: { beSuppression: { ...KOORDLET_BE_SUPPRESSION, thresholdPercent: suppress } },
     profileFor: (p) => {
       const base = constantProfile(level, 'koordinator-usage', p.timeZone);
       if (!k.foresight) return base;

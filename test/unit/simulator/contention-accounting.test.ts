@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate } from '../../../simulator/engine/simulation.ts';
-import { policyByName } from '../../../simulator/policies/index.ts';
+import { koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
+import { policyByName, type SimPolicy } from '../../../simulator/policies/index.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
 import { arrayTrace, tracePod } from '../../helpers/trace.ts';
@@ -16,10 +17,10 @@ const H = 60 * MIN;
 const START = Date.parse('2026-11-10T00:00:00Z');
 const FLAT: Profile = { name: 'flat', timeZone: 'UTC', default: { batchShare: 1, onlineHeadroom: 0, drainLeadMs: 0, rampMs: 0 }, windows: [] };
 
-async function one(events: TraceEvent[], policy = 'kube-default', end = START + 4 * H) {
+async function one(events: TraceEvent[], policy: string | SimPolicy = 'kube-default', end = START + 4 * H) {
   const trace = arrayTrace(events);
   trace.info.end = end;
-  const r = await simulate({ trace, profile: FLAT, policies: [policyByName(policy)] });
+  const r = await simulate({ trace, profile: FLAT, policies: [typeof policy === 'string' ? policyByName(policy) : policy] });
   return r.policies[0]!;
 }
 
@@ -104,6 +105,22 @@ describe('CPU contention inside the replay', () => {
     // 1 core denied over each of the two 5-minute intervals from 5 min: 10 core-minutes.
     expect(koord.totals.batch.cpuDeniedCoreHours).toBeCloseTo(10 / 60, 9);
     expect(kube.totals.batch.cpuDeniedCoreHours).toBe(0);
+  });
+
+  it("the sweep's suppressPercent knob moves koordlet's threshold: at 50 % batch runs at 4 of its 6 cores", async () => {
+    // Same node: 0.5 x 10 - 1.5 = 3.5 cores, cpuset policy max(2, ceil(3.5)) = 4 cores. 2 cores denied
+    // over the two 5-minute intervals from 5 min: 20 core-minutes. At 65 % (the default) it is the case above.
+    const e = ev().map((x): TraceEvent => {
+      if (x.type === 'node-add') return { ...x, node: node('n1', { allocatable: { cpu: 10_000, memory: 64 * GiB } }) };
+      if (x.type === 'pod-usage') return { ...x, cpu: x.uid === 'web' ? 1500 : 6000 };
+      return x;
+    });
+    const at50 = await one(e, koordinatorPolicy({ suppressPercent: 50 }), START + 10 * MIN);
+    expect(at50.series[1]!.cpuUsedBatch).toBeCloseTo(0.4, 9);
+    expect(at50.series[2]!.cpuUsedBatch).toBeCloseTo(0.4, 9);
+    expect(at50.totals.batch.cpuDeniedCoreHours).toBeCloseTo(20 / 60, 9);
+    const at65 = await one(e, koordinatorPolicy({ suppressPercent: 65 }), START + 10 * MIN);
+    expect(at65.totals.batch.cpuDeniedCoreHours).toBeCloseTo(10 / 60, 9);
   });
 });
 

@@ -3,11 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PolicyTotals } from '../../../simulator/engine/metrics.ts';
-import { analyse, compare, paretoFrontier, stats, type PolicyAnalysis } from '../../../simulator/sweep/analyse.ts';
+import { analyse, bestWithin, compare, paretoFrontier, stats, type PolicyAnalysis, type SettingPoint } from '../../../simulator/sweep/analyse.ts';
 import type { SweepSpec } from '../../../simulator/sweep/file.ts';
 import { settingLabel, type Setting } from '../../../simulator/sweep/knobs.ts';
 import { batchOutcome, onlineRisk } from '../../../simulator/sweep/objectives.ts';
-import { formatMarkdown, frontierSvg } from '../../../simulator/sweep/output.ts';
+import { formatHtml, formatMarkdown, frontierSvg } from '../../../simulator/sweep/output.ts';
 import type { RunResult } from '../../../simulator/sweep/run-one.ts';
 
 const d = { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
@@ -63,6 +63,16 @@ describe('frontier and statistics', () => {
     expect(paretoFrontier(pts)).toEqual(['a', 'c', 'e']);
   });
 
+  it('breaks a tie in batch and risk by the lower batch completion delay p95, then by label', () => {
+    const pt = (label: string, batch: number, risk: number, delay: number): SettingPoint => ({ label, setting: {}, batch: stats([batch]), risk: stats([risk]), delayP95: stats([delay]), feasible: true, onFrontier: false });
+    // Every setting completed all 100 core-hours at no risk: b finishes its batch sooner.
+    expect(bestWithin([pt('a', 100, 0, 7_200_000), pt('b', 100, 0, 3_600_000), pt('c', 90, 0, 0)])!.label).toBe('b');
+    expect(bestWithin([pt('b', 100, 0, 60_000), pt('a', 100, 0, 60_000)])!.label).toBe('a');
+    // Risk comes before delay; batch before both.
+    expect(bestWithin([pt('a', 100, 0.0005, 0), pt('b', 100, 0, 3_600_000)])!.label).toBe('b');
+    expect(bestWithin([pt('a', 101, 0.0005, 9e9), pt('b', 100, 0, 0)])!.label).toBe('a');
+  });
+
   it('computes mean, range and sample stddev', () => {
     expect(stats([2, 4, 6])).toEqual({ n: 3, mean: 4, min: 2, max: 6, stddev: 2 });
     expect(stats([5]).stddev).toBe(0);
@@ -105,6 +115,12 @@ describe('analyse', () => {
     expect(md).toContain('| koordinator | reclaimCpuPercent=40 | 104.0 (103.0-105.0, sd 1.0)');
     expect(md).toContain('**time-sharing ahead**');
     expect(frontierSvg(a.scenarios[0]!, a.riskBound)).toMatch(/^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
+    // The HTML report: the chart inline and the frontier table, one row per policy.
+    const page = formatHtml(a);
+    expect(page).toMatch(/<h2>s<\/h2>\n<svg[\s\S]*<\/svg>/);
+    expect(page).toContain('<tr><td>koordinator</td><td>reclaimCpuPercent=40</td><td class="n">104.0 (103.0-105.0, sd 1.0)</td>');
+    expect(page).toContain('reclaimCpuPercent=80: 201.5 @ 5.00%');
+    expect(page).toContain('<b>time-sharing ahead</b>');
   });
 
   it('throws naming a missing run', () => {
@@ -128,6 +144,12 @@ describe('tie rule', () => {
   });
   it('the best peer is the one with the highest held-out mean', () => {
     expect(compare(pa('time-sharing', [50]), [pa('volcano-tdm', [80]), pa('koordinator', [90]), pa('katalyst-tide', null)]).peer).toBe('koordinator');
+  });
+  it('among peers with the same held-out mean, the one that stayed within the bound is the best peer', () => {
+    const over = pa('crane', [90, 90]);
+    over.heldOut!.withinBound = false;
+    expect(compare(pa('time-sharing', [50, 50]), [over, pa('koordinator', [90, 90])]).peer).toBe('koordinator');
+    expect(compare(pa('time-sharing', [50, 50]), [over, pa('koordinator', [89, 89])]).peer).toBe('crane');
   });
   it('a policy with no feasible setting loses to one with any', () => {
     expect(compare(pa('time-sharing', null), [pa('koordinator', [1])]).verdict).toBe('peer');
