@@ -17,7 +17,7 @@ import { simulate, type SimulationResult } from '../engine/simulation.ts';
 import { policyByName } from '../policies/index.ts';
 import { openTrace } from '../traces/index.ts';
 import { riskBreaches } from '../engine/risk.ts';
-import { analyse, compare, judgedSetting, RULES, type Comparison, type ScenarioAnalysis, type Stats, type SweepAnalysis } from '../sweep/analyse.ts';
+import { analyse, compare, isPeer, judgedSetting, RULES, type Comparison, type ScenarioAnalysis, type Stats, type SweepAnalysis } from '../sweep/analyse.ts';
 import { loadSweepFile, runsOn, type SweepSpec } from '../sweep/file.ts';
 import { FORESIGHT_VARIANTS } from '../sweep/knobs.ts';
 import { ONLINE_RISK_ABOUT } from '../sweep/objectives.ts';
@@ -129,7 +129,7 @@ function verdictText(c: Comparison): string {
 /** Tidal against the best peer that has no foresight option turned on (the comparison without equal information). */
 function withoutForesight(s: ScenarioAnalysis, tidal: string): Comparison {
   const t = s.policies.find((p) => p.policy === tidal);
-  return compare(t, s.policies.filter((p) => p !== t && !isVariant(p.policy)));
+  return compare(t, s.policies.filter((p) => isPeer(p.policy) && !isVariant(p.policy)));
 }
 
 /** What breached the bound on the held-out seeds, in words (empty when nothing did). */
@@ -198,11 +198,11 @@ function scenarioSection(spec: SweepSpec, results: readonly RunResult[], s: Scen
 }
 
 /** The best peer, naming the peers whose held-out mean equals it (within half a core-hour; saturated weeks). */
-function bestPeerText(s: ScenarioAnalysis, tidal: string): string {
+function bestPeerText(s: ScenarioAnalysis): string {
   const c = s.comparison;
   if (!c.peer) return '-';
   const top = s.policies.find((p) => p.policy === c.peer)!.heldOut!.batch.mean;
-  const level = s.policies.filter((p) => p.policy !== tidal && p.policy !== c.peer && p.heldOut && Math.abs(p.heldOut.batch.mean - top) < 0.5).map((p) => p.policy);
+  const level = s.policies.filter((p) => isPeer(p.policy) && p.policy !== c.peer && p.heldOut && Math.abs(p.heldOut.batch.mean - top) < 0.5).map((p) => p.policy);
   return level.length === 0 ? c.peer : `${c.peer} (level with ${level.join(', ')})`;
 }
 
@@ -243,7 +243,7 @@ export function comparisonMarkdown(spec: SweepSpec, results: readonly RunResult[
     parts.push(`| ${n} | ${cells.join(' | ')} |`);
   }
   const comps = a.scenarios.map((s) => s.comparison);
-  parts.push(`| **best peer** | ${a.scenarios.map((s) => bestPeerText(s, spec.tidal)).join(' | ')} |`);
+  parts.push(`| **best peer** | ${a.scenarios.map((s) => bestPeerText(s)).join(' | ')} |`);
   parts.push(`| **${spec.tidal} / best peer** | ${comps.map((c) => r3(c.ratio)).join(' | ')} |`);
   parts.push(`| **verdict** | ${comps.map((c) => ({ tidal: `${c.tidal} ahead`, peer: `${c.peer} ahead`, tie: `tie with ${c.peer}`, none: '-' })[c.verdict]).join(' | ')} |`);
   if (a.scenarios.some((s) => s.policies.some((p) => isVariant(p.policy)))) {

@@ -110,6 +110,14 @@ export function bestWithin(points: readonly SettingPoint[]): SettingPoint | null
   return ok[0] ?? null;
 }
 
+/**
+ * A peer is any policy that is not one of Tidal's own (time-sharing and its modes, such as
+ * time-sharing-timetable, are measured beside it but never its best peer).
+ */
+export function isPeer(policy: string): boolean {
+  return policy !== 'time-sharing' && !policy.startsWith('time-sharing-');
+}
+
 export function compare(tidal: PolicyAnalysis | undefined, peers: readonly PolicyAnalysis[]): Comparison {
   if (!tidal) return { tidal: 'time-sharing', peer: null, ratio: null, verdict: 'none', reason: 'Tidal is not in this sweep' };
   const name = tidal.policy;
@@ -208,7 +216,7 @@ export function analyse(spec: SweepSpec, results: readonly RunResult[]): SweepAn
         return { ...t, heldOut: held };
       });
     const tidal = policies.find((p) => p.policy === spec.tidal);
-    return { scenario: sc.name, seeded: sc.kind === 'synthetic', policies, comparison: compare(tidal, policies.filter((p) => p !== tidal)) };
+    return { scenario: sc.name, seeded: sc.kind === 'synthetic', policies, comparison: compare(tidal, policies.filter((p) => isPeer(p.policy))) };
   });
   return { riskBound: spec.riskBound, seeds: spec.seeds, scenarios };
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PolicyTotals } from '../../../simulator/engine/metrics.ts';
-import { analyse, bestWithin, compare, paretoFrontier, stats, type PolicyAnalysis, type SettingPoint } from '../../../simulator/sweep/analyse.ts';
+import { analyse, bestWithin, compare, isPeer, paretoFrontier, stats, type PolicyAnalysis, type SettingPoint } from '../../../simulator/sweep/analyse.ts';
 import type { SweepSpec } from '../../../simulator/sweep/file.ts';
 import { settingLabel, type Setting } from '../../../simulator/sweep/knobs.ts';
 import { batchOutcome, onlineRisk } from '../../../simulator/sweep/objectives.ts';
@@ -161,5 +161,12 @@ describe('tie rule', () => {
 describe('without Tidal', () => {
   it('compares nothing', () => {
     expect(compare(undefined, []).verdict).toBe('none');
+  });
+});
+
+describe('peers', () => {
+  it("Tidal's own modes are measured beside it, never its best peer", () => {
+    expect(['time-sharing', 'time-sharing-timetable', 'time-sharing-no-curves'].map(isPeer)).toEqual([false, false, false]);
+    expect(['koordinator', 'koordinator+foresight', 'crane', 'kube-default'].map(isPeer)).toEqual([true, true, true, true]);
   });
 });
