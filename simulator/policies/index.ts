@@ -1,7 +1,8 @@
 // The simulator's named policies. Each is a configuration of the one core plus, for the peers, the
 // small piece the peer does differently (types.ts); each peer's file documents its formula and defaults.
-//   kube-default   requests only, least allocated, no co-location, no descheduler: an unmodified
-//                  kube-scheduler. Batch requests count as fully as online ones.
+//   kube-default   requests only, kube-scheduler's default scores (registry.ts KUBE_SCHEDULER_SCORES), no
+//                  co-location, no descheduler: an unmodified kube-scheduler. Batch requests count as
+//                  fully as online ones.
 //   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad
 //   volcano-tdm    Volcano's TDM revocable zones and its node agent (volcano-agent: oversubscription
 //                  from all pods' usage, eviction watermarks under a NoSchedule taint)
@@ -9,10 +10,16 @@
 //   katalyst-reclaimed  Katalyst's co-location product: reclaimed_cores on sysadvisor's headroom
 //   crane          Crane's elastic resource from its (stand-in) predictor
 // Each peer lives in simulator/peers/<name>/ (formula.ts with its source citations, policy.ts).
-//   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch.
+//   time-sharing   Tidal: the profile's windows, drains ahead of peaks, duration-aware batch. As deployed:
+//                  Tidal's scores are the extender's prioritize inside kube-scheduler, on the wire (0..10)
+//                  x weight 5 x 10 beside kube-scheduler's default scores (config.ts behindKubeScheduler);
+//                  so are its variants'.
+// The peers whose scheduler is kube-scheduler with plugins (koordinator, crane, katalyst-*) run the same
+// default scores beside their own (types.ts onKubeScheduler); volcano-tdm keeps its own scores
+// (Volcano's scheduler has its own nodeorder plugin, not modelled).
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
-import { KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
+import { behindKubeScheduler, KUBE_DEFAULT, TIME_SHARING } from '../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
@@ -28,7 +35,7 @@ export type { ControllerApi, PeerController, SimPolicy } from './types.ts';
 export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'kube-default': {
     name: 'kube-default',
-    description: 'kube-scheduler as shipped: requests only, least allocated; batch counts like online',
+    description: "kube-scheduler as shipped: requests only, its default scores (least allocated, balanced allocation, default topology spread); batch counts like online",
     config: KUBE_DEFAULT,
     planner: null,
     profileFor: () => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none'),
@@ -41,7 +48,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing': {
     name: 'time-sharing',
     description: "Tidal: the profile's windows with drains ahead of peaks, duration-aware batch placement",
-    config: TIME_SHARING,
+    config: behindKubeScheduler(TIME_SHARING),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -50,12 +57,12 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-no-curves': {
     name: 'time-sharing-no-curves',
     description: 'time-sharing without complementary-peak placement: online pods by current load, batch by the profile only',
-    config: {
+    config: behindKubeScheduler({
       ...TIME_SHARING,
       name: 'time-sharing-no-curves',
       complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
       scoreWeights: { online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1 }, batch: TIME_SHARING.scoreWeights.batch },
-    },
+    }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -63,7 +70,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-peak-filter': {
     name: 'time-sharing-peak-filter',
     description: 'time-sharing with the CombinedPeakFit filter: online pods refused where the summed curves would cross the headroom',
-    config: { ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } },
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -73,7 +80,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-forecast': {
     name: 'time-sharing-forecast',
     description: "time-sharing plus the ForecastCapacity filter: batch fits above each node's forecast online band in every slot of its runtime",
-    config: { ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] },
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },

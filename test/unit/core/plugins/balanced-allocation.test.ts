@@ -1,0 +1,35 @@
+// NodeResourcesBalancedAllocation against hand-computed kube-scheduler scores.
+import { describe, expect, it } from 'vitest';
+import { balancedAllocationScore } from '../../../../scheduler/core/plugins/balanced-allocation.ts';
+import { batch, GiB, node, pod } from '../../../helpers/core.ts';
+import { only } from './kube-helpers.ts';
+
+describe('NodeResourcesBalancedAllocation', () => {
+  const nodes = [node('a', { allocatable: { cpu: 4000, memory: 8 * GiB } }), node('b', { allocatable: { cpu: 8000, memory: 16 * GiB } })];
+
+  it('scores trunc((1 - |f_cpu - f_mem| / 2) x 100) over plain requests', () => {
+    const { scores } = only('NodeResourcesBalancedAllocation', nodes, [[pod({ requests: { cpu: 1000, memory: 2 * GiB } }), 'a']]);
+    // a: cpu 2000/4000 = 0.5, memory 3/8 = 0.375: std 0.0625 -> 93.75 -> 93.
+    // b: cpu 1000/8000 = 0.125, memory 1/16 = 0.0625: std 0.03125 -> 96.875 -> 96.
+    expect(scores(pod({ requests: { cpu: 1000, memory: 1 * GiB } }))).toEqual({ a: 93, b: 96 });
+    // Equal shares: 100.
+    expect(scores(pod({ requests: { cpu: 500, memory: 1 * GiB } })).a).toBe(100);
+  });
+
+  it('caps a fraction at 1', () => {
+    // cpu 6000/4000 -> 1, memory 2/8 = 0.25: std 0.375 -> 62.5 -> 62.
+    expect(balancedAllocationScore(6000, 4000, 2 * GiB, 8 * GiB)).toBe(62);
+  });
+
+  it('skips a pod without native requests (best effort, or extended batch resources only)', () => {
+    const { applies } = only('NodeResourcesBalancedAllocation', nodes);
+    expect(applies(pod({ requests: { cpu: 0, memory: 0 } }))).toBe(false);
+    expect(applies(batch({ extendedBatchResources: true }))).toBe(false);
+    expect(applies(batch())).toBe(true);
+  });
+
+  it('does not count pods asking for extended batch resources on the node', () => {
+    const { scores } = only('NodeResourcesBalancedAllocation', nodes, [[batch({ requests: { cpu: 3000, memory: 1 * GiB }, extendedBatchResources: true }), 'a']]);
+    expect(scores(pod({ requests: { cpu: 500, memory: 1 * GiB } })).a).toBe(100);
+  });
+});
