@@ -10,6 +10,15 @@
 // kube-scheduler's plugins, e.g. LeastAllocated for kube-default) gives it the same top score as the
 // node picked. Among equal top scores kube-scheduler chooses at random, so "same node" alone would
 // measure luck, not the model.
+//
+// Pods created in the same second: creationTimestamp has second resolution, and kube-scheduler's queue
+// takes pods of equal priority in the order it learnt of them, which nothing recorded keeps (a Job's
+// pods are created concurrently, their names are random). Pods of one shape (namespace, app, class,
+// priority, requests, runtime) are the same pod to the scheduler, so the order among them is all that
+// is unknown: consecutive arrivals of one shape with the same createdAt are decided as a group, each
+// decision matched with the group's pod the cluster bound where the policy picked (else one on a node of
+// the same score, else the next in name order). Without createdAt (traces not recorded by `tidal trace
+// record`), pods are decided one by one in trace order.
 
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -17,7 +26,7 @@ import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 import { newSimPod } from '../engine/sim-pod.ts';
 import type { SimPolicy } from '../policies/index.ts';
-import type { Trace } from '../traces/events.ts';
+import type { Trace, TracePod } from '../traces/events.ts';
 
 export type Outcome = 'same-node' | 'same-score' | 'different' | 'recorded-infeasible' | 'simulator-pending' | 'both-pending' | 'cluster-pending';
 
@@ -63,18 +72,29 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
   const runs = input.policies.map((policy) => new Run(policy, input.profile, input.seed ?? 1, input.percentageOfNodesToScore ?? 0));
   let pinned = 0;
   let seq = 0;
+  let group: TracePod[] = [];
+  let groupTime = 0;
+  const flush = () => {
+    if (group.length === 0) return;
+    for (const r of runs) r.decideGroup(group, seq, groupTime);
+    seq += group.length;
+    group = [];
+  };
   for await (const e of input.trace.events()) {
+    if (e.type === 'pod-arrival') {
+      if (e.pod.nodeName) pinned++;
+      if (group.length > 0 && !(e.time === groupTime && sameSecondShape(group[0]!, e.pod))) flush();
+      group.push(e.pod);
+      groupTime = e.time;
+      continue;
+    }
+    flush();
     switch (e.type) {
       case 'node-add':
         for (const r of runs) r.state.upsertNode(e.node, e.time);
         break;
       case 'node-remove':
         for (const r of runs) r.state.removeNode(e.name);
-        break;
-      case 'pod-arrival':
-        if (e.pod.nodeName) pinned++;
-        for (const r of runs) r.decide(e.pod, seq, e.time);
-        seq++;
         break;
       case 'pod-end':
         for (const r of runs) r.state.removePod(e.uid);
@@ -86,6 +106,7 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
         break;
     }
   }
+  flush();
   if (seq > 0 && pinned === 0) throw new Error('calibrate: no pod in the trace says where it was bound (record it with `tidal trace record`, without --no-pin)');
   return runs.map((r) => r.result());
 }
@@ -107,32 +128,47 @@ class Run {
     this.#engine = new PolicyEngine({ config, state: this.state, profile: timeline, definitions: policy.definitions, tieBreak: 'random', tieSeed: seed });
   }
 
-  decide(tp: import('../traces/events.ts').TracePod, seq: number, now: number): void {
-    const spec = newSimPod(tp, seq, this.#policy.config, now).spec;
-    const recorded = tp.nodeName ?? '';
-    const res = this.#engine.place(spec, now, this.#pct);
-    const placed = res.node?.name ?? '';
-    // Scores over every feasible node, as one scheduling cycle sees them (some plugins normalise over the set).
-    const ctx = this.#engine.context(spec, now);
-    const filtered = this.#engine.filter(ctx, null);
-    const scores = this.#engine.score(ctx, filtered.feasible);
-    const scoreOf = (n: string) => {
-      const k = filtered.feasible.findIndex((f) => f.name === n);
-      return k < 0 ? NaN : scores[k]!;
-    };
-    const recordedScore = scoreOf(recorded);
-    const placedScore = scoreOf(placed);
-    const recordedRefusal = !recorded || !Number.isNaN(recordedScore) ? '' : !this.state.nodes.has(recorded) ? 'node not in the trace' : (filtered.failed.get(recorded) ?? filtered.unresolvable.get(recorded) ?? 'refused');
-    let outcome: Outcome;
-    if (!recorded) outcome = placed ? 'cluster-pending' : 'both-pending';
-    else if (!placed) outcome = 'simulator-pending';
-    else if (placed === recorded) outcome = 'same-node';
-    else if (recordedRefusal) outcome = 'recorded-infeasible';
-    else if (Math.abs(recordedScore - placedScore) <= SCORE_EPSILON) outcome = 'same-score';
-    else outcome = 'different';
-    this.#decisions.push({ uid: tp.uid, pod: `${tp.namespace}/${tp.name}`, class: tp.class, recorded, placed, recordedScore, placedScore, recordedRefusal, outcome });
-    // The cluster's choice stands: the next decision starts from the cluster as it was.
-    if (recorded) this.state.upsertPod({ ...spec, nodeName: recorded, startedAt: now }, now);
+  /**
+   * Decides a group of pods of one shape created in the same second (one pod: the group of one), in
+   * the order that matches the policy's picks (see the file comment): each decision is matched with
+   * the group's pod recorded on the node picked, else one recorded on a node of the same score, else
+   * the first left.
+   */
+  decideGroup(tps: readonly TracePod[], seq: number, now: number): void {
+    const left = [...tps];
+    while (left.length > 0) {
+      const spec = newSimPod(left[0]!, seq, this.#policy.config, now).spec;
+      const res = this.#engine.place(spec, now, this.#pct);
+      const placed = res.node?.name ?? '';
+      // Scores over every feasible node, as one scheduling cycle sees them (some plugins normalise over the set).
+      const ctx = this.#engine.context(spec, now);
+      const filtered = this.#engine.filter(ctx, null);
+      const scores = this.#engine.score(ctx, filtered.feasible);
+      const scoreOf = (n: string) => {
+        const k = filtered.feasible.findIndex((f) => f.name === n);
+        return k < 0 ? NaN : scores[k]!;
+      };
+      const placedScore = scoreOf(placed);
+      let at = left.findIndex((tp) => (tp.nodeName ?? '') === placed);
+      if (at < 0 && placed) at = left.findIndex((tp) => !!tp.nodeName && Math.abs(scoreOf(tp.nodeName) - placedScore) <= SCORE_EPSILON);
+      if (at < 0) at = 0;
+      const tp = left.splice(at, 1)[0]!;
+      const pod = at === 0 ? spec : newSimPod(tp, seq, this.#policy.config, now).spec;
+      seq++;
+      const recorded = tp.nodeName ?? '';
+      const recordedScore = scoreOf(recorded);
+      const recordedRefusal = !recorded || !Number.isNaN(recordedScore) ? '' : !this.state.nodes.has(recorded) ? 'node not in the trace' : (filtered.failed.get(recorded) ?? filtered.unresolvable.get(recorded) ?? 'refused');
+      let outcome: Outcome;
+      if (!recorded) outcome = placed ? 'cluster-pending' : 'both-pending';
+      else if (!placed) outcome = 'simulator-pending';
+      else if (placed === recorded) outcome = 'same-node';
+      else if (recordedRefusal) outcome = 'recorded-infeasible';
+      else if (Math.abs(recordedScore - placedScore) <= SCORE_EPSILON) outcome = 'same-score';
+      else outcome = 'different';
+      this.#decisions.push({ uid: tp.uid, pod: `${tp.namespace}/${tp.name}`, class: tp.class, recorded, placed, recordedScore, placedScore, recordedRefusal, outcome });
+      // The cluster's choice stands: the next decision starts from the cluster as it was.
+      if (recorded) this.state.upsertPod({ ...pod, nodeName: recorded, startedAt: now }, now);
+    }
   }
 
   result(): PolicyCalibration {
@@ -142,6 +178,26 @@ class Run {
     const agree = counts['same-node'] + counts['same-score'] + counts['both-pending'];
     return { policy: this.#policy.name, decisions: this.#decisions, counts, agreement: n === 0 ? 1 : agree / n };
   }
+}
+
+/**
+ * Whether b is of a's shape and created in the same second, as `tidal trace record` writes them: then
+ * the order between them is not known (see the file comment). Never without createdAt.
+ */
+function sameSecondShape(a: TracePod, b: TracePod): boolean {
+  return (
+    a.createdAt !== undefined &&
+    a.createdAt === b.createdAt &&
+    a.namespace === b.namespace &&
+    a.app === b.app &&
+    a.class === b.class &&
+    a.priority === b.priority &&
+    a.requests.cpu === b.requests.cpu &&
+    a.requests.memory === b.requests.memory &&
+    a.declaredRuntimeMs === b.declaredRuntimeMs &&
+    a.checkpointable === b.checkpointable &&
+    a.job === b.job
+  );
 }
 
 /** A node's class in the confusion summary: its shape (allocatable) and zone. */

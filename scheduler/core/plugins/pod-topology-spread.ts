@@ -31,11 +31,10 @@ import type { PodInfo } from '../model.ts';
 const ZONE_MAX_SKEW = 5;
 const HOSTNAME_MAX_SKEW = 3;
 
-/** Owners whose pods get the system default constraints (a Deployment's pods are owned by its ReplicaSet). */
-const SPREAD_OWNERS: ReadonlySet<string> = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
-
+/** Whether the pod's owner gives it the system default constraints (a Deployment's pods are owned by its ReplicaSet). */
 export function hasDefaultSpread(pod: PodInfo): boolean {
-  return pod.class !== 'system' && pod.app !== '' && SPREAD_OWNERS.has(pod.ownerKind);
+  const o = pod.ownerKind;
+  return pod.class !== 'system' && pod.app !== '' && (o === 'ReplicaSet' || o === 'StatefulSet' || o === 'ReplicationController');
 }
 
 /** topologyNormalizingWeight: ln(size + 2). */
