@@ -6,6 +6,7 @@
 // creation order) and judged with `tidal simulate --calibrate`: kube-default against the first run,
 // time-sharing against the second. The share asserted is the one measured (see AGREEMENT below and
 // docs/calibration.md); the confusion summary is printed either way.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
@@ -120,6 +121,14 @@ for (const run of [
       await runWorkload(k, run.withTidal);
       const trace = join(cp!.dir, `${run.policy}.jsonl`);
       await runTidal(['trace', 'record', '--kubeconfig', cp!.kubeconfigPath, '--out', trace]);
+      // TIDAL_E2E_KEEP_TRACES=DIR keeps the recording and the profile, to calibrate again offline.
+      const keep = process.env['TIDAL_E2E_KEEP_TRACES'];
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        copyFileSync(trace, join(keep, `${run.policy}-${stamp}.jsonl`));
+        copyFileSync(profile, join(keep, `${run.policy}-${stamp}.profile.yaml`));
+      }
       const out = await runTidal(['simulate', '--calibrate', trace, '--profile', profile, '--policy', run.policy, '--no-progress']);
       console.log(`scenario 7, ${run.title}:\n${out}`);
       expect(agreementOf(out, run.policy)).toBeGreaterThanOrEqual(AGREEMENT[run.policy]);
