@@ -12,13 +12,13 @@
 // measure luck, not the model.
 //
 // Pods created in the same second: creationTimestamp has second resolution, and kube-scheduler's queue
-// takes pods of equal priority in the order it learnt of them, which nothing recorded keeps (a Job's
-// pods are created concurrently, their names are random). Pods of one shape (namespace, app, class,
-// priority, requests, runtime) are the same pod to the scheduler, so the order among them is all that
-// is unknown: consecutive arrivals of one shape with the same createdAt are decided as a group, each
-// decision matched with the group's pod the cluster bound where the policy picked (else one on a node of
-// the same score, else the next in name order). Without createdAt (traces not recorded by `tidal trace
-// record`), pods are decided one by one in trace order.
+// takes pods of equal priority in the order it learnt of them, which no field of a pod keeps (a Job's
+// pods are created concurrently with random names; a Deployment's next replica and a Job created in the
+// same second sort by name). So the arrivals with the same createdAt are decided as a group, in an
+// order that explains the recording: next is the first pod, in name order, whose recorded node the
+// policy scores among its top scores on the cluster as it is, else the first left. A wrong model still
+// disagrees on every pod whose recorded node is not on top in any order. Without createdAt (traces not
+// recorded by `tidal trace record`), pods are decided one by one in trace order.
 
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -83,7 +83,7 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
   for await (const e of input.trace.events()) {
     if (e.type === 'pod-arrival') {
       if (e.pod.nodeName) pinned++;
-      if (group.length > 0 && !(e.time === groupTime && sameSecondShape(group[0]!, e.pod))) flush();
+      if (group.length > 0 && !(e.time === groupTime && sameSecond(group[0]!, e.pod))) flush();
       group.push(e.pod);
       groupTime = e.time;
       continue;
@@ -129,46 +129,62 @@ class Run {
   }
 
   /**
-   * Decides a group of pods of one shape created in the same second (one pod: the group of one), in
-   * the order that matches the policy's picks (see the file comment): each decision is matched with
-   * the group's pod recorded on the node picked, else one recorded on a node of the same score, else
-   * the first left.
+   * Decides the pods created in the same second (one pod: the group of one), in an order that explains
+   * the recording (see the file comment): next is the first pod, in name order, whose recorded node is
+   * among the policy's top scores on the cluster as it is (else the first left).
    */
   decideGroup(tps: readonly TracePod[], seq: number, now: number): void {
     const left = [...tps];
     while (left.length > 0) {
-      const spec = newSimPod(left[0]!, seq, this.#policy.config, now).spec;
-      const res = this.#engine.place(spec, now, this.#pct);
-      const placed = res.node?.name ?? '';
-      // Scores over every feasible node, as one scheduling cycle sees them (some plugins normalise over the set).
-      const ctx = this.#engine.context(spec, now);
-      const filtered = this.#engine.filter(ctx, null);
-      const scores = this.#engine.score(ctx, filtered.feasible);
-      const scoreOf = (n: string) => {
-        const k = filtered.feasible.findIndex((f) => f.name === n);
-        return k < 0 ? NaN : scores[k]!;
-      };
-      const placedScore = scoreOf(placed);
-      let at = left.findIndex((tp) => (tp.nodeName ?? '') === placed);
-      if (at < 0 && placed) at = left.findIndex((tp) => !!tp.nodeName && Math.abs(scoreOf(tp.nodeName) - placedScore) <= SCORE_EPSILON);
-      if (at < 0) at = 0;
-      const tp = left.splice(at, 1)[0]!;
-      const pod = at === 0 ? spec : newSimPod(tp, seq, this.#policy.config, now).spec;
-      seq++;
-      const recorded = tp.nodeName ?? '';
-      const recordedScore = scoreOf(recorded);
-      const recordedRefusal = !recorded || !Number.isNaN(recordedScore) ? '' : !this.state.nodes.has(recorded) ? 'node not in the trace' : (filtered.failed.get(recorded) ?? filtered.unresolvable.get(recorded) ?? 'refused');
-      let outcome: Outcome;
-      if (!recorded) outcome = placed ? 'cluster-pending' : 'both-pending';
-      else if (!placed) outcome = 'simulator-pending';
-      else if (placed === recorded) outcome = 'same-node';
-      else if (recordedRefusal) outcome = 'recorded-infeasible';
-      else if (Math.abs(recordedScore - placedScore) <= SCORE_EPSILON) outcome = 'same-score';
-      else outcome = 'different';
-      this.#decisions.push({ uid: tp.uid, pod: `${tp.namespace}/${tp.name}`, class: tp.class, recorded, placed, recordedScore, placedScore, recordedRefusal, outcome });
-      // The cluster's choice stands: the next decision starts from the cluster as it was.
-      if (recorded) this.state.upsertPod({ ...pod, nodeName: recorded, startedAt: now }, now);
+      let at = 0;
+      if (left.length > 1) {
+        const k = left.findIndex((tp) => this.#onTop(tp, seq, now));
+        if (k >= 0) at = k;
+      }
+      this.#decide(left.splice(at, 1)[0]!, seq++, now);
     }
+  }
+
+  /** Whether the policy puts the pod's recorded node among its top scores now (pending: no node passes). */
+  #onTop(tp: TracePod, seq: number, now: number): boolean {
+    const spec = newSimPod(tp, seq, this.#policy.config, now).spec;
+    const ctx = this.#engine.context(spec, now);
+    const filtered = this.#engine.filter(ctx, null);
+    if (!tp.nodeName) return filtered.feasible.length === 0;
+    const k = filtered.feasible.findIndex((f) => f.name === tp.nodeName);
+    if (k < 0) return false;
+    const scores = this.#engine.score(ctx, filtered.feasible);
+    let max = -Infinity;
+    for (const x of scores) if (x > max) max = x;
+    return Math.abs(scores[k]! - max) <= SCORE_EPSILON;
+  }
+
+  #decide(tp: TracePod, seq: number, now: number): void {
+    const spec = newSimPod(tp, seq, this.#policy.config, now).spec;
+    const recorded = tp.nodeName ?? '';
+    const res = this.#engine.place(spec, now, this.#pct);
+    const placed = res.node?.name ?? '';
+    // Scores over every feasible node, as one scheduling cycle sees them (some plugins normalise over the set).
+    const ctx = this.#engine.context(spec, now);
+    const filtered = this.#engine.filter(ctx, null);
+    const scores = this.#engine.score(ctx, filtered.feasible);
+    const scoreOf = (n: string) => {
+      const k = filtered.feasible.findIndex((f) => f.name === n);
+      return k < 0 ? NaN : scores[k]!;
+    };
+    const recordedScore = scoreOf(recorded);
+    const placedScore = scoreOf(placed);
+    const recordedRefusal = !recorded || !Number.isNaN(recordedScore) ? '' : !this.state.nodes.has(recorded) ? 'node not in the trace' : (filtered.failed.get(recorded) ?? filtered.unresolvable.get(recorded) ?? 'refused');
+    let outcome: Outcome;
+    if (!recorded) outcome = placed ? 'cluster-pending' : 'both-pending';
+    else if (!placed) outcome = 'simulator-pending';
+    else if (placed === recorded) outcome = 'same-node';
+    else if (recordedRefusal) outcome = 'recorded-infeasible';
+    else if (Math.abs(recordedScore - placedScore) <= SCORE_EPSILON) outcome = 'same-score';
+    else outcome = 'different';
+    this.#decisions.push({ uid: tp.uid, pod: `${tp.namespace}/${tp.name}`, class: tp.class, recorded, placed, recordedScore, placedScore, recordedRefusal, outcome });
+    // The cluster's choice stands: the next decision starts from the cluster as it was.
+    if (recorded) this.state.upsertPod({ ...spec, nodeName: recorded, startedAt: now }, now);
   }
 
   result(): PolicyCalibration {
@@ -181,23 +197,11 @@ class Run {
 }
 
 /**
- * Whether b is of a's shape and created in the same second, as `tidal trace record` writes them: then
- * the order between them is not known (see the file comment). Never without createdAt.
+ * Whether b was created in the same second as a, as `tidal trace record` writes them: then the order
+ * between them is not known (see the file comment). Never without createdAt.
  */
-function sameSecondShape(a: TracePod, b: TracePod): boolean {
-  return (
-    a.createdAt !== undefined &&
-    a.createdAt === b.createdAt &&
-    a.namespace === b.namespace &&
-    a.app === b.app &&
-    a.class === b.class &&
-    a.priority === b.priority &&
-    a.requests.cpu === b.requests.cpu &&
-    a.requests.memory === b.requests.memory &&
-    a.declaredRuntimeMs === b.declaredRuntimeMs &&
-    a.checkpointable === b.checkpointable &&
-    a.job === b.job
-  );
+function sameSecond(a: TracePod, b: TracePod): boolean {
+  return a.createdAt !== undefined && a.createdAt === b.createdAt;
 }
 
 /** A node's class in the confusion summary: its shape (allocatable) and zone. */

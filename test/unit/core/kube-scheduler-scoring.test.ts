@@ -55,8 +55,8 @@ describe('kube-scheduler scoring', () => {
     const { state, engine } = setup(KUBE_DEFAULT);
     const p = pod({ requests: { cpu: 1000, memory: 2 * GiB } });
     const s = engine.score(engine.context(p, NOW), [state.nodes.get('a')!, state.nodes.get('b')!]);
-    // a: fit 93, balanced 100 (cpu and memory 1/16 each), spread 100, taints 100: (93 + 100 + 200 + 300) / 7.
-    expect(s[0]).toBe((93 + 100 + 200 + 300) / 7);
-    expect(s[1]).toBe((75 + 100 + 200 + 300) / 7);
+    // a: fit 93, balanced 75 (cpu and memory 1/16 each: balance kept), spread 100, taints 100: (93 + 75 + 200 + 300) / 7.
+    expect(s[0]).toBe((93 + 75 + 200 + 300) / 7);
+    expect(s[1]).toBe((75 + 75 + 200 + 300) / 7);
   });
 });
