@@ -13,6 +13,7 @@
 //    profile calls Tidal for every pod it places (gate "all"); pods opt in with
 //    schedulerName: tidal-scheduler, and the default scheduler places Tidal's own pods.
 
+import { DEFAULT_EXTENDER_WEIGHT } from '../core/config.ts';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 
@@ -398,7 +399,7 @@ export function register(program: Command): void {
     .command('scheduler')
     .description('print the kube-scheduler configuration (extenders block, NodeResourcesFit args) that plugs the Tidal extender in')
     .option('--url-prefix <url>', 'the extender\'s URL prefix as kube-scheduler reaches it (the shipped deploy\'s Service); an https URL turns HTTPS on', DEFAULT_URL_PREFIX)
-    .option('--weight <n>', 'weight of Tidal\'s score (a positive integer)', '5')
+    .option('--weight <n>', 'weight of Tidal\'s score (a positive integer)', String(DEFAULT_EXTENDER_WEIGHT))
     .option('--no-node-cache-capable', 'send whole Node objects (by default kube-scheduler sends node names only: Tidal has its own informer cache)')
     .option('--http-timeout <duration>', 'kube-scheduler\'s timeout per extender call (Go duration)', '2s')
     .option('--ignorable', 'schedule without Tidal when it fails (without it: fail the cycle and retry)')

@@ -5,7 +5,7 @@
 
 import { DEFAULT_CLASSIFICATION, type ClassificationConfig } from './classify.ts';
 import type { Resources } from './model.ts';
-import { DEFAULT_FILTERS } from './registry.ts';
+import { DEFAULT_FILTERS, KUBE_SCHEDULER_SCORES } from './registry.ts';
 import { DEFAULT_USAGE, type UsageConfig } from './usage.ts';
 
 export interface PolicyConfig {
@@ -58,6 +58,55 @@ export interface PolicyConfig {
     online: Readonly<Record<string, number>>;
     batch: Readonly<Record<string, number>>;
   };
+  /**
+   * The policy as kube-scheduler runs it (the simulator's models of deployed schedulers). Absent: a
+   * node's score is the weighted mean of scoreWeights, which is also what Tidal's extender answers.
+   */
+  kubeScheduler?: KubeSchedulerScoring;
+}
+
+/**
+ * How kube-scheduler adds scores up (pkg/scheduler/schedule_one.go prioritizeNodes): each score
+ * plugin's integer score x its weight, summed, plus each extender's prioritize score (0..10) x the
+ * extender's weight x 10 (MaxNodeScore / MaxExtenderPriority). A node's score in the core is that sum
+ * divided by the weights that applied (plugins' and extender's), so that it stays 0..100; the order of
+ * nodes, ties included, is kube-scheduler's.
+ */
+export interface KubeSchedulerScoring {
+  /**
+   * 0: scoreWeights are kube-scheduler's score plugins (kube-default; a peer whose scheduler is
+   * kube-scheduler with plugins: the default set and its own), summed as above.
+   * > 0: scoreWeights are an extender's, of this weight: their weighted mean (what the extender
+   * answers, 0..100) goes on the wire as toExtenderScore (0..10) and counts x weight x 10, beside
+   * kube-scheduler's own plugins in hostScores (Tidal's extender inside kube-scheduler).
+   */
+  extenderWeight: number;
+  /** kube-scheduler's own score plugins and weights beside an extender (KUBE_SCHEDULER_SCORES). */
+  hostScores?: Readonly<Record<string, number>>;
+}
+
+/**
+ * The extender weight of Tidal's deployed KubeSchedulerConfiguration (deploy/kube-scheduler/
+ * scheduler-config.yaml; `tidal config scheduler --weight`'s default).
+ */
+export const DEFAULT_EXTENDER_WEIGHT = 5;
+
+/** kube-scheduler's MaxExtenderPriority (k8s.io/kube-scheduler/extender/v1): extender scores are 0..10. */
+export const MAX_EXTENDER_PRIORITY = 10;
+
+/** An engine score 0..100 -> the extender's prioritize score 0..10 (an integer, rounded; the wire's). */
+export function toExtenderScore(s: number): number {
+  if (!(s > 0)) return 0;
+  const v = Math.round((s * MAX_EXTENDER_PRIORITY) / 100);
+  return v > MAX_EXTENDER_PRIORITY ? MAX_EXTENDER_PRIORITY : v;
+}
+
+/**
+ * A policy of Tidal's as deployed: its scores are the extender's prioritize inside a kube-scheduler that
+ * runs its default score plugins (KUBE_SCHEDULER_SCORES) with the extender at `weight`.
+ */
+export function behindKubeScheduler(config: PolicyConfig, weight = DEFAULT_EXTENDER_WEIGHT): PolicyConfig {
+  return { ...config, kubeScheduler: { extenderWeight: weight, hostScores: KUBE_SCHEDULER_SCORES } };
 }
 
 export const TIME_SHARING: PolicyConfig = {
@@ -81,7 +130,7 @@ export const TIME_SHARING: PolicyConfig = {
 };
 
 /**
- * Predictive time-sharing (issue 14): batch capacity from each node's forecast of online-side usage
+ * Predictive time-sharing: batch capacity from each node's forecast of online-side usage
  * (ForecastCapacity: upper band + committed batch + the pod under allocatable x target in every slot of
  * its runtime), with the profile read in forecast mode (profile.ts forecastModeProfile: only dated
  * windows and online-demand events). The timetable one (TIME_SHARING) stays as `time-sharing-timetable`
@@ -110,7 +159,11 @@ export const STATIC_COLOCATION: PolicyConfig = {
   },
 };
 
-/** What an unmodified kube-scheduler does: requests only, least allocated, batch counts like online. */
+/**
+ * What an unmodified kube-scheduler does: requests only, batch counts like online, its default score
+ * plugins with their weights (KUBE_SCHEDULER_SCORES: NodeResourcesFit least allocated,
+ * BalancedAllocation, default PodTopologySpread, TaintToleration), summed as kube-scheduler does.
+ */
 export const KUBE_DEFAULT: PolicyConfig = {
   ...TIME_SHARING,
   name: 'kube-default',
@@ -119,9 +172,10 @@ export const KUBE_DEFAULT: PolicyConfig = {
   batch: { durationAware: false },
   complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
   scoreWeights: {
-    online: { LeastAllocated: 1 },
-    batch: { LeastAllocated: 1 },
+    online: KUBE_SCHEDULER_SCORES,
+    batch: KUBE_SCHEDULER_SCORES,
   },
+  kubeScheduler: { extenderWeight: 0 },
 };
 
 export const PRESETS: Readonly<Record<string, PolicyConfig>> = {

@@ -5,7 +5,7 @@
 import { LRUCache } from 'lru-cache';
 import { SLOT_MS, SLOTS_PER_DAY } from './app-curves.ts';
 import { batchFreeAt, refreshPredicted, usageEstimate } from './capacity.ts';
-import type { PolicyConfig } from './config.ts';
+import { toExtenderScore, type PolicyConfig } from './config.ts';
 import {
   clampScore,
   CycleState,
@@ -104,8 +104,9 @@ export class PolicyEngine {
   #rows = new Int32Array(0);
   /** The coming day's levels slot by slot, for the slot that contains the last decision's time. */
   #levels: SlotLevels | null = null;
-  /** Reused buffer of place()'s scores on the cached path. */
+  /** Reused buffers of place()'s scores on the cached path (the policy's, kube-scheduler's plugins'). */
   #scores = new Float64Array(0);
+  #hostScores = new Float64Array(0);
   /** place()'s equivalence cache (null when turned off). */
   readonly #shapes: ShapeCache | null;
   /** The random tie-breaker's stream (null: ties break by hash). */
@@ -128,8 +129,9 @@ export class PolicyEngine {
     }
     this.filters = filters;
     const scores: Record<string, ScorePlugin<any>> = {};
-    for (const cls of ['online', 'batch'] as const) {
-      for (const name of Object.keys(this.config.scoreWeights[cls])) {
+    const host = this.config.kubeScheduler?.hostScores ?? {};
+    for (const [cls, weights] of [['online', this.config.scoreWeights.online], ['batch', this.config.scoreWeights.batch], ['kube-scheduler', host]] as const) {
+      for (const name of Object.keys(weights)) {
         if (scores[name]) continue;
         const d = scoreDef(name);
         if (!d) throw new Error(`policy ${this.config.name}: unknown ${cls} score plugin "${name}"`);
@@ -284,18 +286,46 @@ export class PolicyEngine {
     return out;
   }
 
+  /**
+   * The scores that apply to the pod, signed ones first, each group in configuration order: the
+   * policy's (group 0: a weighted mean; group 1 when config.kubeScheduler makes them kube-scheduler's
+   * plugins), then kube-scheduler's own beside an extender (group 1). See KubeSchedulerScoring.
+   */
   activeScores(ctx: PodContext): ActiveScore[] {
     const weights: Readonly<Record<string, number>> = this.config.scoreWeights[ctx.pod.class === 'batch' ? 'batch' : 'online'];
     const out: ActiveScore[] = [];
     if (ctx.pod.class === 'system') return out;
+    const kube = this.config.kubeScheduler;
+    const extender = kube !== undefined && kube.extenderWeight > 0;
     let cached = 0;
-    for (const [name, weight] of Object.entries(weights)) {
-      const plugin = this.scorePlugins[name]!;
-      if (!(weight && weight > 0 && plugin.appliesTo(ctx))) continue;
-      if (plugin.signature !== undefined) out.splice(cached++, 0, { plugin, weight });
-      else out.push({ plugin, weight });
-    }
+    const add = (ws: Readonly<Record<string, number>>, group: 0 | 1) => {
+      for (const [name, weight] of Object.entries(ws)) {
+        const plugin = this.scorePlugins[name]!;
+        if (!(weight && weight > 0 && plugin.appliesTo(ctx))) continue;
+        if (plugin.signature !== undefined) out.splice(cached++, 0, { plugin, weight, group });
+        else out.push({ plugin, weight, group });
+      }
+    };
+    add(weights, kube !== undefined && !extender ? 1 : 0);
+    if (extender && kube.hostScores) add(kube.hostScores, 1);
     return out;
+  }
+
+  /**
+   * A node's score from its groups' sums (ActiveScore.group), in place into `mean`: without
+   * config.kubeScheduler, group 0's weighted mean as it is; else kube-scheduler's total, group 1's sum
+   * plus the extender's wire score (toExtenderScore of group 0's mean) x weight x 10, divided by the
+   * weights that applied.
+   */
+  #combine(active: readonly ActiveScore[], mean: Float64Array, host: Float64Array, n: number): Float64Array {
+    const kube = this.config.kubeScheduler;
+    if (kube === undefined) return mean;
+    const x = kube.extenderWeight > 0 ? kube.extenderWeight : 0;
+    let total = x;
+    for (const a of active) if (a.group === 1) total += a.weight;
+    if (total === 0) return mean.fill(0, 0, n);
+    for (let k = 0; k < n; k++) mean[k] = (host[k]! + (x > 0 ? x * 10 * toExtenderScore(mean[k]!) : 0)) / total;
+    return mean;
   }
 
   /**
@@ -317,12 +347,13 @@ export class PolicyEngine {
   scoreRows(ctx: PodContext, rows: Int32Array, n: number): Float64Array {
     const scores = new Float64Array(n);
     const active = this.activeScores(ctx);
+    if (active.length === 0) return scores;
     let total = 0;
-    for (const a of active) total += a.weight;
-    if (total === 0) return scores;
+    for (const a of active) if (a.group === 0) total += a.weight;
+    const host = this.config.kubeScheduler === undefined ? scores : new Float64Array(n);
     const view = n === rows.length ? rows : rows.subarray(0, n);
-    for (const a of active) addScores(a.plugin, ctx, rows, n, a.plugin.prepare?.(ctx, view), a.weight / total, scores);
-    return scores;
+    for (const a of active) addScores(a.plugin, ctx, rows, n, a.plugin.prepare?.(ctx, view), a.group === 0 ? a.weight / total : a.weight, a.group === 0 ? scores : host);
+    return this.#combine(active, scores, host, n);
   }
 
   /**
@@ -455,22 +486,37 @@ export class PolicyEngine {
       for (let a = 0; a < nc; a++) prepared[a] = scores[a]!.plugin.prepare?.(ctx, NO_ROWS);
     }
     let sum = 0;
-    for (let a = 0; a < nc; a++) sum += e.w[a]! * clampScore(scores[a]!.plugin.score(ctx, i, prepared![a]));
+    let sumHost = 0;
+    for (let a = 0; a < nc; a++) {
+      const v = e.w[a]! * clampScore(scores[a]!.plugin.score(ctx, i, prepared![a]));
+      if (e.group[a] === 0) sum += v;
+      else sumHost += v;
+    }
     e.sum[i] = sum;
+    e.sumHost[i] = sumHost;
     return prepared;
   }
 
   /** scoreRows() with the signed scores' sum read from the entry and the others computed live, in the same order. */
   #scoreCached(ctx: PodContext, e: ShapeEntry, rows: Int32Array, n: number): Float64Array {
     // The decision's scores live only until place() has taken the best: one buffer serves every decision.
-    if (this.#scores.length < n) this.#scores = new Float64Array(Math.max(n, 2 * this.#scores.length));
+    if (this.#scores.length < n) {
+      this.#scores = new Float64Array(Math.max(n, 2 * this.#scores.length));
+      this.#hostScores = new Float64Array(this.#scores.length);
+    }
     const scores = this.#scores;
     scores.fill(0, 0, n);
     const active = e.scores;
     if (active.length === 0) return scores;
     const sum = e.sum;
     for (let k = 0; k < n; k++) scores[k] = sum[rows[k]!]!;
-    if (e.cached === active.length) return scores;
+    const kube = this.config.kubeScheduler !== undefined;
+    const host = kube ? this.#hostScores : scores;
+    if (kube) {
+      const sumHost = e.sumHost;
+      for (let k = 0; k < n; k++) host[k] = sumHost[rows[k]!]!;
+    }
+    if (e.cached === active.length) return this.#combine(active, scores, host, n);
     // Live scores see current predictions, as without the cache (cache hits skip the refresh).
     for (let a = e.cached; a < active.length; a++) {
       if (active[a]!.plugin.readsPrediction === false) continue;
@@ -480,9 +526,9 @@ export class PolicyEngine {
     const view = n === rows.length ? rows : rows.subarray(0, n);
     for (let a = e.cached; a < active.length; a++) {
       const plugin = active[a]!.plugin;
-      addScores(plugin, ctx, rows, n, plugin.prepare?.(ctx, view), e.w[a]!, scores);
+      addScores(plugin, ctx, rows, n, plugin.prepare?.(ctx, view), e.w[a]!, e.group[a] === 0 ? scores : host);
     }
-    return scores;
+    return this.#combine(active, scores, host, n);
   }
 
   /**

@@ -25,6 +25,12 @@ import type { FilterPlugin, ScorePlugin } from './framework.ts';
 export interface ActiveScore {
   plugin: ScorePlugin<unknown>;
   weight: number;
+  /**
+   * 0: one of the policy's scores, summed as their weighted mean (weight / the group's total).
+   * 1: one of kube-scheduler's plugins, summed as kube-scheduler does (score x weight: config.ts
+   * KubeSchedulerScoring); the engine combines the two groups.
+   */
+  group: 0 | 1;
 }
 
 /** One shape's cached verdicts and scores, row by row. */
@@ -35,8 +41,10 @@ export class ShapeEntry {
   readonly scores: readonly ActiveScore[];
   /** How many of them (the first ones) are cached: their weighted sum is one column. */
   readonly cached: number;
-  /** Weight of each active score over the total (as PolicyEngine.scoreRows computes it). */
+  /** Multiplier of each active score (as PolicyEngine.scoreRows computes it: weight / group 0's total, or the weight in group 1). */
   readonly w: Float64Array;
+  /** Each active score's group (ActiveScore.group). */
+  readonly group: Uint8Array;
   /** Token: what the rows were computed under beyond their own stamps. */
   layout = -1;
   curves = -1;
@@ -54,19 +62,26 @@ export class ShapeEntry {
   freshHi = Infinity;
   /** -1: passes every filter; else the index (in `filters`) of the filter that refused the row. */
   verdict = new Int8Array(0);
-  /** The cached scores' weighted, clamped values summed in order (0 + w1 s1 + w2 s2 ...), for rows that pass. */
+  /** The cached scores' weighted, clamped values summed in order (0 + w1 s1 + w2 s2 ...), for rows that pass: group 0's. */
   sum = new Float64Array(0);
+  /** The same for group 1 (kube-scheduler's plugins). */
+  sumHost = new Float64Array(0);
 
   constructor(key: string, filters: readonly FilterPlugin[], scores: readonly ActiveScore[]) {
     this.key = key;
     this.filters = filters;
     this.scores = scores;
     this.w = new Float64Array(scores.length);
+    this.group = new Uint8Array(scores.length);
     let total = 0;
-    for (const a of scores) total += a.weight;
+    for (const a of scores) if (a.group === 0) total += a.weight;
     let c = 0;
     while (c < scores.length && scores[c]!.plugin.signature !== undefined) c++;
-    for (let k = 0; k < scores.length; k++) this.w[k] = scores[k]!.weight / total;
+    for (let k = 0; k < scores.length; k++) {
+      const a = scores[k]!;
+      this.group[k] = a.group;
+      this.w[k] = a.group === 0 ? a.weight / total : a.weight;
+    }
     this.cached = c;
   }
 
@@ -77,6 +92,7 @@ export class ShapeEntry {
       this.stamp = new Float64Array(cap).fill(-1);
       this.verdict = new Int8Array(cap);
       this.sum = new Float64Array(cap);
+      this.sumHost = new Float64Array(cap);
       this.freshLo = -Infinity;
       this.freshHi = Infinity;
     } else if (this.layout !== layout || this.curves !== curves || this.epoch !== epoch || !(now > this.freshLo && now <= this.freshHi)) {
@@ -93,7 +109,7 @@ export class ShapeEntry {
   matches(filters: readonly FilterPlugin[], scores: readonly ActiveScore[]): boolean {
     if (filters.length !== this.filters.length || scores.length !== this.scores.length) return false;
     for (let k = 0; k < filters.length; k++) if (filters[k] !== this.filters[k]) return false;
-    for (let k = 0; k < scores.length; k++) if (scores[k]!.plugin !== this.scores[k]!.plugin || scores[k]!.weight !== this.scores[k]!.weight) return false;
+    for (let k = 0; k < scores.length; k++) if (scores[k]!.plugin !== this.scores[k]!.plugin || scores[k]!.weight !== this.scores[k]!.weight || scores[k]!.group !== this.scores[k]!.group) return false;
     return true;
   }
 }

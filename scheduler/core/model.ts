@@ -105,6 +105,42 @@ export function addInto(target: Resources, r: Readonly<Resources>, sign = 1): vo
   target.memory += sign * r.memory;
 }
 
+/**
+ * kube-scheduler's defaults for a container that requests no CPU or memory (pkg/scheduler/util
+ * DefaultMilliCPURequest, DefaultMemoryRequest): its scores (NodeResourcesFit) count such a container
+ * at these figures, its filters at zero.
+ */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+/**
+ * The pod's requests of native cpu and memory as kube-scheduler sees them: none for a pod that asks
+ * for extended batch resources instead (Tidal's tidal.io/batch-*, a peer's batch-cpu).
+ */
+export function nativeCpu(p: PodInfo): number {
+  return p.extendedBatchResources ? 0 : p.requests.cpu;
+}
+
+export function nativeMemory(p: PodInfo): number {
+  return p.extendedBatchResources ? 0 : p.requests.memory;
+}
+
+/**
+ * The pod's native requests with kube-scheduler's non-zero defaults (NonMissingContainerRequests),
+ * as NodeResourcesFit's LeastAllocated score counts them. The core keeps a pod's requests summed
+ * over its containers, so a pod is taken as one container: no request -> the default (a pod with two
+ * containers that both request nothing counts once, not twice).
+ */
+export function nonZeroCpu(p: PodInfo): number {
+  const c = nativeCpu(p);
+  return c > 0 ? c : DEFAULT_MILLI_CPU_REQUEST;
+}
+
+export function nonZeroMemory(p: PodInfo): number {
+  const m = nativeMemory(p);
+  return m > 0 ? m : DEFAULT_MEMORY_REQUEST;
+}
+
 export function podKey(p: Pick<PodInfo, 'namespace' | 'name'>): string {
   return `${p.namespace}/${p.name}`;
 }

@@ -16,6 +16,14 @@ const F64 = [
   'nonBatchMem',
   'batchCpu',
   'batchMem',
+  /** Native cpu/memory requests as kube-scheduler counts them (nodeInfo.Requested: pods asking for extended batch resources count 0). */
+  'nativeCpu',
+  'nativeMem',
+  /** The same with kube-scheduler's non-zero defaults per pod (nodeInfo.NonZeroRequested; model.ts nonZeroCpu). */
+  'nonZeroCpu',
+  'nonZeroMem',
+  /** The node's PreferNoSchedule taints (TaintToleration's score counts those a pod does not tolerate). */
+  'preferNoSchedule',
   /** Requests of non-batch pods bound since the latest usage sample. */
   'unmeteredCpu',
   'unmeteredMem',
@@ -45,6 +53,11 @@ export class NodeTable {
   nonBatchMem = new Float64Array(0);
   batchCpu = new Float64Array(0);
   batchMem = new Float64Array(0);
+  nativeCpu = new Float64Array(0);
+  nativeMem = new Float64Array(0);
+  nonZeroCpu = new Float64Array(0);
+  nonZeroMem = new Float64Array(0);
+  preferNoSchedule = new Float64Array(0);
   unmeteredCpu = new Float64Array(0);
   unmeteredMem = new Float64Array(0);
   version = new Float64Array(0);

@@ -12,12 +12,16 @@ import { BatchCapacityFit } from './plugins/batch-capacity.ts';
 import { BatchRoom } from './plugins/batch-room.ts';
 import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
 import { ForecastCapacity } from './plugins/forecast-capacity.ts';
+import { NodeResourcesBalancedAllocation } from './plugins/balanced-allocation.ts';
 import { LeastAllocated } from './plugins/least-allocated.ts';
 import { LoadAware } from './plugins/load-aware.ts';
+import { NodeResourcesFit } from './plugins/node-resources-fit.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
 import { OnlineLoadThreshold } from './plugins/online-load.ts';
 import { PodCountFit } from './plugins/pod-count.ts';
+import { PodTopologySpread } from './plugins/pod-topology-spread.ts';
 import { RequestsFit } from './plugins/requests-fit.ts';
+import { TaintTolerationScore } from './plugins/taint-toleration-score.ts';
 import { WindowSurvival } from './plugins/window-survival.ts';
 import { ZoneSpread } from './plugins/zone-spread.ts';
 
@@ -33,13 +37,29 @@ export const OPT_IN_FILTERS: readonly FilterDefinition<any>[] = [ForecastCapacit
 /** Tidal's scores (a TidalConfig's scoreWeights may name these, for the classes each lists). */
 export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak];
 
+/**
+ * kube-scheduler's own score plugins, as it runs them by default (the core's models: plugins/ names
+ * the upstream file of each). Not Tidal's scores: the simulator's models of a kube-scheduler
+ * (kube-default, Tidal's extender inside kube-scheduler, the peers' schedulers) run them.
+ */
+export const KUBE_SCHEDULER_SCORE_PLUGINS: readonly ScoreDefinition<any>[] = [NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread, TaintTolerationScore];
+
+/**
+ * kube-scheduler 1.37's default score set and weights (pkg/scheduler/apis/config/v1/default_plugins.go),
+ * the one definition every model of a kube-scheduler shares. Left out, because for the pods the core
+ * knows they give every node the same score, so they never change a decision: NodeAffinity (weight 2:
+ * no preferred node affinity), InterPodAffinity (2: no affinity terms), ImageLocality (1: no images
+ * known; on a real cluster with images on nodes it can matter, and it is not modelled) and VolumeBinding
+ * (no volumes). Summed as kube-scheduler sums them: each plugin's integer score x its weight.
+ */
+export const KUBE_SCHEDULER_SCORES: Readonly<Record<string, number>> = { NodeResourcesFit: 1, NodeResourcesBalancedAllocation: 1, PodTopologySpread: 2, TaintToleration: 3 };
 
 /** What Tidal's policies filter with, in order. */
 export const DEFAULT_FILTERS: readonly string[] = TIDAL_FILTERS.map((d) => d.name);
 
 const byName = <D extends { name: string }>(defs: readonly D[]): ReadonlyMap<string, D> => new Map(defs.map((d) => [d.name, d]));
 const FILTERS_BY_NAME = byName([...TIDAL_FILTERS, ...OPT_IN_FILTERS]);
-const SCORES_BY_NAME = byName(TIDAL_SCORES);
+const SCORES_BY_NAME = byName([...TIDAL_SCORES, ...KUBE_SCHEDULER_SCORE_PLUGINS]);
 
 export function filterDefinition(name: string): FilterDefinition<any> | undefined {
   return FILTERS_BY_NAME.get(name);

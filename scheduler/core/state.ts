@@ -5,7 +5,7 @@
 import { AppCurves } from './app-curves.ts';
 import { NodeCurves } from './node-curves.ts';
 import type { NodeInfo, PdbSpec, PodInfo, Resources, UsageSample, WorkloadClass } from './model.ts';
-import { addInto } from './model.ts';
+import { addInto, nativeCpu, nativeMemory, nonZeroCpu, nonZeroMemory } from './model.ts';
 import { fnv1a, NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
@@ -23,6 +23,9 @@ export class NodeState {
     batch: { cpu: 0, memory: 0 },
     system: { cpu: 0, memory: 0 },
   };
+  /** Native requests as kube-scheduler counts them, plain and with its non-zero defaults (node-table.ts). */
+  readonly native: Resources = { cpu: 0, memory: 0 };
+  readonly nonZero: Resources = { cpu: 0, memory: 0 };
   /** Pods per app on this node (all classes). */
   readonly appCounts = new Map<string, number>();
   /** Non-batch pods bound after the latest usage sample: usage cannot show them yet, so they count at their request. */
@@ -73,6 +76,7 @@ export class NodeState {
   attach(pod: PodInfo, boundAt: number): void {
     this.pods.set(pod.uid, pod);
     addInto(this.requested[pod.class], pod.requests);
+    this.#countNative(pod, 1);
     this.appCounts.set(pod.app, (this.appCounts.get(pod.app) ?? 0) + 1);
     if (pod.class !== 'batch' && boundAt > this.usage.latestTime()) {
       this.#unmetered.set(pod.uid, boundAt);
@@ -86,12 +90,20 @@ export class NodeState {
   detach(pod: PodInfo): void {
     if (!this.pods.delete(pod.uid)) return;
     addInto(this.requested[pod.class], pod.requests, -1);
+    this.#countNative(pod, -1);
     const n = (this.appCounts.get(pod.app) ?? 1) - 1;
     if (n === 0) this.appCounts.delete(pod.app);
     else this.appCounts.set(pod.app, n);
     if (this.#unmetered.delete(pod.uid)) addInto(this.unmeteredRequests, pod.requests, -1);
     this.version++;
     this.#sync();
+  }
+
+  #countNative(pod: PodInfo, sign: number): void {
+    this.native.cpu += sign * nativeCpu(pod);
+    this.native.memory += sign * nativeMemory(pod);
+    this.nonZero.cpu += sign * nonZeroCpu(pod);
+    this.nonZero.memory += sign * nonZeroMemory(pod);
   }
 
   /** @internal Samples must come in time order (UsageHistory refuses an older one). */
@@ -121,6 +133,13 @@ export class NodeState {
     t.nonBatchMem[i] = r.online.memory + r.system.memory;
     t.batchCpu[i] = r.batch.cpu;
     t.batchMem[i] = r.batch.memory;
+    t.nativeCpu[i] = this.native.cpu;
+    t.nativeMem[i] = this.native.memory;
+    t.nonZeroCpu[i] = this.nonZero.cpu;
+    t.nonZeroMem[i] = this.nonZero.memory;
+    let prefer = 0;
+    if (this.#spec.taints) for (const taint of this.#spec.taints) if (taint.effect === 'PreferNoSchedule') prefer++;
+    t.preferNoSchedule[i] = prefer;
     t.unmeteredCpu[i] = this.unmeteredRequests.cpu;
     t.unmeteredMem[i] = this.unmeteredRequests.memory;
     t.version[i] = this.version;

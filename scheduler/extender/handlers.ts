@@ -18,8 +18,8 @@ import { podFromKube, type ConvertIssue } from '../kube/convert.ts';
 import type { StateSource } from '../kube/source.ts';
 import { Binder } from './bind.ts';
 import { ExtenderMetrics } from './metrics.ts';
+import { toExtenderScore } from '../core/config.ts';
 import {
-  MAX_EXTENDER_PRIORITY,
   type ExtenderArgs,
   type ExtenderBindingArgs,
   type ExtenderBindingResult,
@@ -378,9 +378,5 @@ function defineKey(o: Record<string, string>, k: string, v: string): void {
   else o[k] = v;
 }
 
-/** Engine score 0..100 -> extender score 0..10 (integer; the scheduler multiplies by weight * 10). */
-export function toExtenderScore(s: number): number {
-  if (!(s > 0)) return 0;
-  const v = Math.round((s * MAX_EXTENDER_PRIORITY) / 100);
-  return v > MAX_EXTENDER_PRIORITY ? MAX_EXTENDER_PRIORITY : v;
-}
+/** Engine score 0..100 -> extender score 0..10 (the core's: the simulator models the wire with the same function). */
+export { toExtenderScore } from '../core/config.ts';

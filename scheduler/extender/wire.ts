@@ -50,7 +50,7 @@ export interface HostPriority {
 
 export type HostPriorityList = HostPriority[];
 
-export const MAX_EXTENDER_PRIORITY = 10;
+export { MAX_EXTENDER_PRIORITY } from '../core/config.ts';
 
 export interface MetaPod {
   UID: string;

@@ -10,6 +10,15 @@
 // kube-scheduler's plugins, e.g. LeastAllocated for kube-default) gives it the same top score as the
 // node picked. Among equal top scores kube-scheduler chooses at random, so "same node" alone would
 // measure luck, not the model.
+//
+// Pods created in the same second: creationTimestamp has second resolution, and kube-scheduler's queue
+// takes pods of equal priority in the order it learnt of them, which no field of a pod keeps (a Job's
+// pods are created concurrently with random names; a Deployment's next replica and a Job created in the
+// same second sort by name). So the arrivals with the same createdAt are decided as a group, in an
+// order that explains the recording: next is the first pod, in name order, whose recorded node the
+// policy scores among its top scores on the cluster as it is, else the first left. A wrong model still
+// disagrees on every pod whose recorded node is not on top in any order. Without createdAt (traces not
+// recorded by `tidal trace record`), pods are decided one by one in trace order.
 
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -17,7 +26,7 @@ import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
 import { newSimPod } from '../engine/sim-pod.ts';
 import type { SimPolicy } from '../policies/index.ts';
-import type { Trace } from '../traces/events.ts';
+import type { Trace, TracePod } from '../traces/events.ts';
 
 export type Outcome = 'same-node' | 'same-score' | 'different' | 'recorded-infeasible' | 'simulator-pending' | 'both-pending' | 'cluster-pending';
 
@@ -63,18 +72,29 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
   const runs = input.policies.map((policy) => new Run(policy, input.profile, input.seed ?? 1, input.percentageOfNodesToScore ?? 0));
   let pinned = 0;
   let seq = 0;
+  let group: TracePod[] = [];
+  let groupTime = 0;
+  const flush = () => {
+    if (group.length === 0) return;
+    for (const r of runs) r.decideGroup(group, seq, groupTime);
+    seq += group.length;
+    group = [];
+  };
   for await (const e of input.trace.events()) {
+    if (e.type === 'pod-arrival') {
+      if (e.pod.nodeName) pinned++;
+      if (group.length > 0 && !(e.time === groupTime && sameSecond(group[0]!, e.pod))) flush();
+      group.push(e.pod);
+      groupTime = e.time;
+      continue;
+    }
+    flush();
     switch (e.type) {
       case 'node-add':
         for (const r of runs) r.state.upsertNode(e.node, e.time);
         break;
       case 'node-remove':
         for (const r of runs) r.state.removeNode(e.name);
-        break;
-      case 'pod-arrival':
-        if (e.pod.nodeName) pinned++;
-        for (const r of runs) r.decide(e.pod, seq, e.time);
-        seq++;
         break;
       case 'pod-end':
         for (const r of runs) r.state.removePod(e.uid);
@@ -86,6 +106,7 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
         break;
     }
   }
+  flush();
   if (seq > 0 && pinned === 0) throw new Error('calibrate: no pod in the trace says where it was bound (record it with `tidal trace record`, without --no-pin)');
   return runs.map((r) => r.result());
 }
@@ -107,7 +128,38 @@ class Run {
     this.#engine = new PolicyEngine({ config, state: this.state, profile: timeline, definitions: policy.definitions, tieBreak: 'random', tieSeed: seed });
   }
 
-  decide(tp: import('../traces/events.ts').TracePod, seq: number, now: number): void {
+  /**
+   * Decides the pods created in the same second (one pod: the group of one), in an order that explains
+   * the recording (see the file comment): next is the first pod, in name order, whose recorded node is
+   * among the policy's top scores on the cluster as it is (else the first left).
+   */
+  decideGroup(tps: readonly TracePod[], seq: number, now: number): void {
+    const left = [...tps];
+    while (left.length > 0) {
+      let at = 0;
+      if (left.length > 1) {
+        const k = left.findIndex((tp) => this.#onTop(tp, seq, now));
+        if (k >= 0) at = k;
+      }
+      this.#decide(left.splice(at, 1)[0]!, seq++, now);
+    }
+  }
+
+  /** Whether the policy puts the pod's recorded node among its top scores now (pending: no node passes). */
+  #onTop(tp: TracePod, seq: number, now: number): boolean {
+    const spec = newSimPod(tp, seq, this.#policy.config, now).spec;
+    const ctx = this.#engine.context(spec, now);
+    const filtered = this.#engine.filter(ctx, null);
+    if (!tp.nodeName) return filtered.feasible.length === 0;
+    const k = filtered.feasible.findIndex((f) => f.name === tp.nodeName);
+    if (k < 0) return false;
+    const scores = this.#engine.score(ctx, filtered.feasible);
+    let max = -Infinity;
+    for (const x of scores) if (x > max) max = x;
+    return Math.abs(scores[k]! - max) <= SCORE_EPSILON;
+  }
+
+  #decide(tp: TracePod, seq: number, now: number): void {
     const spec = newSimPod(tp, seq, this.#policy.config, now).spec;
     const recorded = tp.nodeName ?? '';
     const res = this.#engine.place(spec, now, this.#pct);
@@ -142,6 +194,14 @@ class Run {
     const agree = counts['same-node'] + counts['same-score'] + counts['both-pending'];
     return { policy: this.#policy.name, decisions: this.#decisions, counts, agreement: n === 0 ? 1 : agree / n };
   }
+}
+
+/**
+ * Whether b was created in the same second as a, as `tidal trace record` writes them: then the order
+ * between them is not known (see the file comment). Never without createdAt.
+ */
+function sameSecond(a: TracePod, b: TracePod): boolean {
+  return a.createdAt !== undefined && a.createdAt === b.createdAt;
 }
 
 /** A node's class in the confusion summary: its shape (allocatable) and zone. */

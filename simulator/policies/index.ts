@@ -1,7 +1,8 @@
 // The simulator's named policies. Each is a configuration of the one core plus, for the peers, the
 // small piece the peer does differently (types.ts); each peer's file documents its formula and defaults.
-//   kube-default   requests only, least allocated, no co-location, no descheduler: an unmodified
-//                  kube-scheduler. Batch requests count as fully as online ones.
+//   kube-default   requests only, kube-scheduler's default scores (registry.ts KUBE_SCHEDULER_SCORES), no
+//                  co-location, no descheduler: an unmodified kube-scheduler. Batch requests count as
+//                  fully as online ones.
 //   koordinator    Koordinator's batch formula, LoadAware and LowNodeLoad
 //   volcano-tdm    Volcano's TDM revocable zones and its node agent (volcano-agent: oversubscription
 //                  from all pods' usage, eviction watermarks under a NoSchedule taint)
@@ -11,9 +12,15 @@
 // Each peer lives in simulator/peers/<name>/ (formula.ts with its source citations, policy.ts).
 //   time-sharing   Tidal: batch capacity from the forecast, the profile's dated events, forecast drains.
 //   time-sharing-timetable  Tidal's timetable mode: the profile's windows, drains ahead of peaks.
+// As deployed, Tidal's scores are the extender's prioritize inside kube-scheduler, on the wire (0..10)
+// x weight 5 x 10 beside kube-scheduler's default scores (config.ts behindKubeScheduler); so are every
+// time-sharing mode's and variant's.
+// The peers whose scheduler is kube-scheduler with plugins (koordinator, crane, katalyst-*) run the same
+// default scores beside their own (types.ts onKubeScheduler); volcano-tdm keeps its own scores
+// (Volcano's scheduler has its own nodeorder plugin, not modelled).
 // `static-colocation`, the earlier Koordinator-like baseline, is an alias of `koordinator`.
 
-import { KUBE_DEFAULT, TIME_SHARING, TIME_SHARING_FORECAST } from '../../scheduler/core/config.ts';
+import { behindKubeScheduler, KUBE_DEFAULT, TIME_SHARING, TIME_SHARING_FORECAST } from '../../scheduler/core/config.ts';
 import { DEFAULT_PLANNER, FORECAST_PLANNER } from '../../scheduler/core/descheduling/plan.ts';
 import { constantProfile, forecastModeProfile } from '../../scheduler/core/profile.ts';
 import { DEFAULT_FILTERS } from '../../scheduler/core/registry.ts';
@@ -29,7 +36,7 @@ export type { ControllerApi, PeerController, SimPolicy } from './types.ts';
 export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'kube-default': {
     name: 'kube-default',
-    description: 'kube-scheduler as shipped: requests only, least allocated; batch counts like online',
+    description: "kube-scheduler as shipped: requests only, its default scores (least allocated, balanced allocation, default topology spread); batch counts like online",
     config: KUBE_DEFAULT,
     planner: null,
     profileFor: () => constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none'),
@@ -39,21 +46,21 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'katalyst-tide': KATALYST_TIDE,
   'katalyst-reclaimed': KATALYST_RECLAIMED,
   crane: CRANE,
-  // Tidal (issue 14): batch capacity follows each node's forecast (ForecastCapacity over the pod's
+  // Tidal: batch capacity follows each node's forecast (ForecastCapacity over the pod's
   // runtime), the profile read in forecast mode (dated windows and online-demand events only), the
   // descheduler draining only the forecast shortfall.
   'time-sharing': {
     name: 'time-sharing',
     description: "Tidal: batch capacity from each node's forecast online band and committed batch over the pod's runtime; the profile's dated events; drains only the forecast shortfall",
-    config: { ...TIME_SHARING_FORECAST, name: 'time-sharing' },
+    config: behindKubeScheduler({ ...TIME_SHARING_FORECAST, name: 'time-sharing' }),
     planner: FORECAST_PLANNER,
     profileFor: forecastModeProfile,
   },
-  // The timetable (Tidal before issue 14): the profile's windows cap batch, drains ahead of peaks.
+  // The timetable (Tidal before it learned to forecast): the profile's windows cap batch, drains ahead of peaks.
   'time-sharing-timetable': {
     name: 'time-sharing-timetable',
     description: "Tidal's timetable mode: the profile's windows with drains ahead of peaks, duration-aware batch placement",
-    config: { ...TIME_SHARING, name: 'time-sharing-timetable' },
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-timetable' }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -62,12 +69,12 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-no-curves': {
     name: 'time-sharing-no-curves',
     description: 'time-sharing without complementary-peak placement: online pods by current load, batch by the profile only',
-    config: {
+    config: behindKubeScheduler({
       ...TIME_SHARING,
       name: 'time-sharing-no-curves',
       complementaryPeak: { enabled: false, filter: false, batchCapacity: false },
       scoreWeights: { online: { LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1 }, batch: TIME_SHARING.scoreWeights.batch },
-    },
+    }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -75,7 +82,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-peak-filter': {
     name: 'time-sharing-peak-filter',
     description: 'time-sharing with the CombinedPeakFit filter: online pods refused where the summed curves would cross the headroom',
-    config: { ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } },
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-peak-filter', complementaryPeak: { ...TIME_SHARING.complementaryPeak, filter: true } }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -85,7 +92,7 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
   'time-sharing-forecast': {
     name: 'time-sharing-forecast',
     description: "time-sharing plus the ForecastCapacity filter: batch fits above each node's forecast online band in every slot of its runtime",
-    config: { ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] },
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },

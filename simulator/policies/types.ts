@@ -4,6 +4,7 @@
 // descheduler or a node-pool manager) that the simulator runs on its virtual clock.
 
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
+import { KUBE_SCHEDULER_SCORES } from '../../scheduler/core/registry.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { PluginDefinition } from '../../scheduler/core/framework.ts';
 import type { PlannerConfig } from '../../scheduler/core/descheduling/plan.ts';
@@ -68,4 +69,18 @@ export interface PeerController {
  */
 export function peerScoreWeights(w: { online: Record<string, number>; batch: Record<string, number> }): PolicyConfig['scoreWeights'] {
   return w as PolicyConfig['scoreWeights'];
+}
+
+/**
+ * A peer whose scheduler is kube-scheduler with the peer's plugins (koord-scheduler, Crane's and
+ * Katalyst's schedulers): its own scores beside kube-scheduler's default set (KUBE_SCHEDULER_SCORES,
+ * the one definition kube-default runs too), for both classes, summed as kube-scheduler sums them
+ * (config.ts KubeSchedulerScoring). kube-scheduler's NodeResourcesFit there counts native requests only
+ * (a peer's batch pods ask for its extended resource), as the peers' former NativeLeastAllocated did.
+ */
+export function onKubeScheduler(own: { online: Record<string, number>; batch: Record<string, number> }): Pick<PolicyConfig, 'scoreWeights' | 'kubeScheduler'> {
+  return {
+    scoreWeights: peerScoreWeights({ online: { ...KUBE_SCHEDULER_SCORES, ...own.online }, batch: { ...KUBE_SCHEDULER_SCORES, ...own.batch } }),
+    kubeScheduler: { extenderWeight: 0 },
+  };
 }

@@ -167,7 +167,7 @@ function scenarioSection(spec: SweepSpec, results: readonly RunResult[], s: Scen
     }
     out.push(`| ${p.policy} | ${p.best ?? 'none'} | ${cell} | ${risk} | ${p.policy === spec.tidal ? '' : ratio} |`);
   }
-  // Demand no policy could carry (issue 13 item 0): online pods delayed under every policy on a held-out seed.
+  // Demand no policy could carry (the scenario is infeasible there): online pods delayed under every policy on a held-out seed.
   for (const seed of s.seeded ? spec.seeds.heldOut : []) {
     const delayed = s.policies.map((p) => results.find((r) => r.scenario === s.scenario && r.policy === p.policy && r.label === judgedSetting(p).label && r.seed === seed)?.totals.onlineRisk.onlinePodsDelayed ?? 0);
     const least = Math.min(...delayed);

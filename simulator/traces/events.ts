@@ -28,6 +28,12 @@ export interface TracePod {
   job: string;
   /** Pin to a node (traces that record placement and replay it as is); "" lets the policy place it. */
   nodeName?: string;
+  /**
+   * metadata.creationTimestamp (ms; second resolution) of a pod recorded from a cluster (`tidal trace
+   * record`); absent in other traces. Calibration takes pods of one shape created in the same second
+   * as interchangeable, in an order it cannot know (simulator/calibrate).
+   */
+  createdAt?: number;
 }
 
 export type TraceEvent =

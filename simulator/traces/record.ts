@@ -119,6 +119,7 @@ export class ClusterRecorder {
       job: batch ? p.ownerName || p.app : '',
     };
     if (this.#o.pin && p.nodeName) out.nodeName = p.nodeName;
+    if (p.createdAt > 0) out.createdAt = p.createdAt;
     return out;
   }
 }

@@ -301,6 +301,7 @@ function checkPod(q: Record<string, unknown>): Problem | null {
     () => bool(q, 'checkpointable', p),
     () => str(q, 'job', p, false),
     () => (q['nodeName'] === undefined ? null : str(q, 'nodeName', p, false)),
+    () => (q['createdAt'] === undefined ? null : num(q, 'createdAt', p, 0)),
     () =>
       q['class'] === 'batch' && q['runtimeMs'] === 0
         ? { key: 'runtimeMs', message: 'pod.runtimeMs: a batch pod needs a positive runtime' }
@@ -387,6 +388,7 @@ function orderedPod(p: TracePod): TracePod {
     job: p.job,
   };
   if (p.nodeName) o.nodeName = p.nodeName;
+  if (p.createdAt !== undefined) o.createdAt = p.createdAt;
   return o;
 }
 

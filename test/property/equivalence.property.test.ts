@@ -8,7 +8,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
+import { behindKubeScheduler, KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine, type PlaceResult } from '../../scheduler/core/engine.ts';
 import type { PodInfo } from '../../scheduler/core/model.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
@@ -189,7 +189,8 @@ describe('equivalence cache', () => {
   it('the same with few nodes (every node examined) and the other presets', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(TIME_SHARING, STATIC_COLOCATION, KUBE_DEFAULT),
+        // behindKubeScheduler: the simulator's time-sharing, Tidal's wire score beside kube-scheduler's defaults (two score groups).
+        fc.constantFrom(TIME_SHARING, STATIC_COLOCATION, KUBE_DEFAULT, behindKubeScheduler(TIME_SHARING)),
         fc.integer({ min: 1, max: 12 }),
         fc.array(shapeArb, { minLength: 1, maxLength: 4 }),
         fc.array(opArb, { minLength: 10, maxLength: 120 }),

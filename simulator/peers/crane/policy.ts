@@ -13,7 +13,7 @@ import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
 import { DEFAULT_USAGE } from '../../../scheduler/core/usage.ts';
-import { peerScoreWeights, type SimPolicy } from '../../policies/types.ts';
+import { onKubeScheduler, type SimPolicy } from '../../policies/types.ts';
 import { craneController } from './controller.ts';
 import { CRANE_DEFAULTS, DEFAULT_PREDICTOR } from './formula.ts';
 import { CRANE_DEFINITIONS } from './plugin.ts';
@@ -29,7 +29,8 @@ export const CRANE_CONFIG: PolicyConfig = {
   filters: [...DEFAULT_FILTERS.filter((f) => f !== 'BatchCapacityFit'), 'CraneElasticFit', 'CraneDynamic'],
   pluginArgs: { ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: null },
   batch: { durationAware: false },
-  scoreWeights: peerScoreWeights({ online: { CraneDynamic: W, NativeLeastAllocated: 1 }, batch: { CraneDynamic: W, CraneElasticRoom: 1 } }),
+  // Crane's scheduler is kube-scheduler with its Dynamic plugin: the default score set runs beside it.
+  ...onKubeScheduler({ online: { CraneDynamic: W }, batch: { CraneDynamic: W, CraneElasticRoom: 1 } }),
 };
 
 /**

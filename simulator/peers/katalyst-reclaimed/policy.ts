@@ -15,7 +15,7 @@ import { TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.
 import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
 import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
 import { DEFAULT_USAGE, type UsageConfig } from '../../../scheduler/core/usage.ts';
-import { peerScoreWeights, type SimPolicy } from '../../policies/types.ts';
+import { onKubeScheduler, type SimPolicy } from '../../policies/types.ts';
 import { KATALYST_RECLAIMED_DEFINITIONS, type KatalystReclaimedArgs } from './plugin.ts';
 import { reclaimedController } from './controller.ts';
 import { DEFAULT_HEADROOM_PARAMS } from './formula.ts';
@@ -32,7 +32,8 @@ export const KATALYST_RECLAIMED_CONFIG: PolicyConfig = {
   filters: [...DEFAULT_FILTERS.filter((f) => f !== 'BatchCapacityFit'), 'KatalystReclaimedFit'],
   pluginArgs: { ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: null },
   batch: { durationAware: false },
-  scoreWeights: peerScoreWeights({ online: { NativeLeastAllocated: 1 }, batch: { KatalystReclaimedRoom: 1 } }),
+  // Katalyst's scheduler is kube-scheduler with its plugins: the default score set runs beside them.
+  ...onKubeScheduler({ online: {}, batch: { KatalystReclaimedRoom: 1 } }),
 };
 
 /** The factory's parameters (defaults: reclaimedresource_base.go, cpuheadroom/util_based.go). */

@@ -22,7 +22,7 @@ import { DEFAULT_FILTERS } from '../../../scheduler/core/registry.ts';
 import { constantProfile, type Level, type WindowSpec } from '../../../scheduler/core/profile.ts';
 import { peakSpans } from '../foresight.ts';
 import { DEFAULT_LOW_NODE_LOAD, KOORDINATOR_DEFAULTS, KOORDINATOR_LEVEL, KOORDINATOR_USAGE, migrationBudget, planLowNodeLoad } from './formula.ts';
-import { peerScoreWeights, type PeerController, type SimPolicy } from '../../policies/types.ts';
+import { onKubeScheduler, type PeerController, type SimPolicy } from '../../policies/types.ts';
 import { KOORDLET_BE_SUPPRESSION } from '../../node/be-suppression.ts';
 
 export const KOORDINATOR_CONFIG: PolicyConfig = {
@@ -36,10 +36,8 @@ export const KOORDINATOR_CONFIG: PolicyConfig = {
   batch: { durationAware: false },
   emptyRequestEstimate: { ...KOORDINATOR_DEFAULTS.loadAware.defaultEstimate },
   resourceWeights: { ...KOORDINATOR_DEFAULTS.loadAware.resourceWeights },
-  scoreWeights: peerScoreWeights({
-    online: { KoordLoadAware: 1, NativeLeastAllocated: 1 },
-    batch: { KoordLoadAware: 1 },
-  }),
+  // koord-scheduler is kube-scheduler with Koordinator's plugins: the default score set runs beside LoadAwareScheduling.
+  ...onKubeScheduler({ online: { KoordLoadAware: 1 }, batch: { KoordLoadAware: 1 } }),
 };
 
 /** LowNodeLoad as a controller on the descheduler's cadence; its evictions within the migration controller's budget. */

@@ -6,6 +6,7 @@
 // creation order) and judged with `tidal simulate --calibrate`: kube-default against the first run,
 // time-sharing against the second. The share asserted is the one measured (see AGREEMENT below and
 // docs/calibration.md); the confusion summary is printed either way.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
@@ -54,12 +55,14 @@ const WORKLOAD: Array<Online | Batch> = [
 const PODS = WORKLOAD.reduce((n, w) => n + (w.kind === 'job' ? w.burst : w.replicas), 0);
 
 /**
- * The share of pods on the recorded node or one of the same score class that each run must reach:
- * measured on this scenario: 71.0% (kube-default) and 67.7% (time-sharing) of 31 pods in the first run
- * (2026-12-02, loaded machine); below that by the spread the cluster's random tie-breaks give. Why not
- * 95%: docs/calibration.md (kube-scheduler's BalancedAllocation and default PodTopologySpread, not modelled).
+ * The share of pods on the recorded node or one of the same score class that each run must reach.
+ * Measured on this scenario (docs/calibration.md) with kube-scheduler's default scores modelled
+ * (BalancedAllocation as 1.37 scores it, default PodTopologySpread, the extender's wire score x weight):
+ * 96.8-100% of 31 pods over three runs (2026-12-06). 0.85 (27 of 31) leaves up to four pods to kube-scheduler's random ties and a
+ * loaded machine, and still fails the models before: 71.0% / 67.7% without those scores, 74.2% / 83.9%
+ * with them but BalancedAllocation scored as before 1.36 and same-second pods in name order.
  */
-const AGREEMENT = { 'kube-default': 0.6, 'time-sharing': 0.6 };
+const AGREEMENT = { 'kube-default': 0.85, 'time-sharing': 0.85 };
 
 async function runWorkload(k: Kube, withTidal: boolean): Promise<void> {
   for (const w of WORKLOAD) {
@@ -120,6 +123,14 @@ for (const run of [
       await runWorkload(k, run.withTidal);
       const trace = join(cp!.dir, `${run.policy}.jsonl`);
       await runTidal(['trace', 'record', '--kubeconfig', cp!.kubeconfigPath, '--out', trace]);
+      // TIDAL_E2E_KEEP_TRACES=DIR keeps the recording and the profile, to calibrate again offline.
+      const keep = process.env['TIDAL_E2E_KEEP_TRACES'];
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        copyFileSync(trace, join(keep, `${run.policy}-${stamp}.jsonl`));
+        copyFileSync(profile, join(keep, `${run.policy}-${stamp}.profile.yaml`));
+      }
       const out = await runTidal(['simulate', '--calibrate', trace, '--profile', profile, '--policy', run.policy, '--no-progress']);
       console.log(`scenario 7, ${run.title}:\n${out}`);
       expect(agreementOf(out, run.policy)).toBeGreaterThanOrEqual(AGREEMENT[run.policy]);

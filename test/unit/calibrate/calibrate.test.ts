@@ -37,6 +37,29 @@ const RECORDED: TraceEvent[] = [
 ];
 
 describe('calibration against a recorded trace', () => {
+  it('takes pods of one shape created in the same second as interchangeable, and only those', async () => {
+    // Two identical pods of one app; the cluster bound the name-first to the small node, the other to the big one.
+    // With the same createdAt the order is unknown: the big node's pod is decided first and both agree.
+    // With createdAt a second apart, the name order stands: the small node's pod first, where the big one scores higher
+    // (then the other pod's big node is the best).
+    const events = (secondApart: boolean): TraceEvent[] => [
+      { type: 'node-add', time: T0, node: node('big', { allocatable: { cpu: 16_000, memory: 64 * GiB } }) },
+      { type: 'node-add', time: T0, node: node('small', { allocatable: { cpu: 4000, memory: 16 * GiB } }) },
+      { type: 'pod-arrival', time: T0, pod: { ...tracePod('web-a', 2000, 4, 'small'), app: 'calib/web', createdAt: T0 } },
+      { type: 'pod-arrival', time: T0, pod: { ...tracePod('web-b', 2000, 4, 'big'), app: 'calib/web', createdAt: T0 + (secondApart ? 1000 : 0) } },
+    ];
+    const [same] = await calibrate({ trace: traceOf(events(false)), profile, policies: [policyByName('kube-default')] });
+    expect(same!.decisions.map((d) => [d.uid, d.outcome])).toEqual([
+      ['web-b', 'same-node'],
+      ['web-a', 'same-node'],
+    ]);
+    const [apart] = await calibrate({ trace: traceOf(events(true)), profile, policies: [policyByName('kube-default')] });
+    expect(apart!.decisions.map((d) => [d.uid, d.outcome])).toEqual([
+      ['web-a', 'different'],
+      ['web-b', 'same-node'],
+    ]);
+  });
+
   it('judges each decision from the recorded state: same node, same score class, different, refused', async () => {
     const [r] = await calibrate({ trace: traceOf(RECORDED), profile, policies: [policyByName('kube-default')] });
     const by = new Map(r!.decisions.map((d) => [d.uid, d]));
@@ -114,7 +137,8 @@ describe("the core's random tie-break (EngineOptions.tieBreak)", () => {
   it('still takes the one best node when there is no tie', () => {
     const state = tiedNodes();
     state.upsertPod(pod({ uid: 'x', nodeName: 'n0', requests: { cpu: 8000, memory: GiB } }), T0);
-    for (let k = 1; k < 8; k++) state.upsertPod(pod({ uid: `y${k}`, nodeName: `n${k}`, requests: { cpu: 8000 + k * 100, memory: GiB } }), T0);
+    // 500m apart: kube-scheduler's integer scores (kube-default's since it runs the default set) tie nodes 100m apart.
+    for (let k = 1; k < 8; k++) state.upsertPod(pod({ uid: `y${k}`, nodeName: `n${k}`, requests: { cpu: 8000 + k * 500, memory: GiB } }), T0);
     const engine = new PolicyEngine({ config: KUBE_DEFAULT, state, profile, tieBreak: 'random' });
     for (let i = 0; i < 20; i++) expect(engine.place(pod({ requests: { cpu: 1000, memory: GiB } }), T0).node!.name).toBe('n0');
   });
