@@ -91,7 +91,7 @@ scoreWeights:
     ['YAML syntax', `${HEAD}usage: {percentile: 0.9\n`, [expect.stringMatching(/^c\.yaml:4:1: YAML: /) as unknown as string]],
     ['wrong apiVersion and kind', 'apiVersion: v1\nkind: Config\n', ['c.yaml:1:13: apiVersion: must be tidal.io/v1alpha1', 'c.yaml:2:7: kind: must be TidalConfig']],
     ['unknown top-level field', `${HEAD}scoreweights: {}\n`, ['c.yaml:3:1: scoreweights: unknown field (did you mean scoreWeights?)']],
-    ['unknown base', `${HEAD}base: koordinator\n`, ['c.yaml:3:7: base: must be one of time-sharing, static-colocation, kube-default (got "koordinator")']],
+    ['unknown base', `${HEAD}base: koordinator\n`, ['c.yaml:3:7: base: must be one of time-sharing, time-sharing-forecast, static-colocation, kube-default (got "koordinator")']],
     ['bad name', `${HEAD}name: Prod_1\n`, ['c.yaml:3:7: name: must be a lowercase name such as prod-colocation (got "Prod_1")']],
     ['section not a mapping', `${HEAD}usage: 5\n`, ['c.yaml:3:8: usage: must be a mapping with percentile, window, staleAfter, maxSamples']],
     ['percentile out of range', `${HEAD}usage:\n  percentile: 95\n`, ['c.yaml:4:15: usage.percentile: must be a number in (0, 1], e.g. 0.95 (got 95)']],
