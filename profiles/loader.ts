@@ -3,7 +3,7 @@
 
 import { DateTime, IANAZone } from 'luxon';
 import { isSeq } from 'yaml';
-import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue, readYamlFile } from '../scheduler/config/yaml-checker.ts';
+import { Checker, parseChecked, YamlCheckError, type Path, readYamlFile } from '../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../scheduler/core/duration.ts';
 import type { LevelSpec, OnlineDemand, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
 
@@ -25,7 +25,6 @@ const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 /** Every problem found in a profile file, each with file, line, column and field. */
 export const ProfileError = YamlCheckError;
 export type ProfileError = YamlCheckError;
-export type ProfileIssue = YamlIssue;
 
 export function loadProfileFile(file: string): Profile {
   return parseProfile(readYamlFile(file), file);
