@@ -137,8 +137,8 @@ describe('name-aligned verdicts and scores (the webhook fast path)', () => {
       const f = engine.filter(ctx, names);
       names.forEach((name, k) => {
         const reason = f.failed.get(name) ?? f.unresolvable.get(name) ?? null;
-        expect(v.reasons[k]).toBe(reason);
-        expect(v.unresolvable[k] === 1).toBe(f.unresolvable.has(name));
+        expect(v.refusals[k]?.message ?? null).toBe(reason);
+        expect(v.refusals[k]?.unresolvable === true).toBe(f.unresolvable.has(name));
       });
       expect(v.passed).toBe(f.feasible.length);
       const byName = engine.scoreNames(ctx, names);
@@ -155,8 +155,8 @@ describe('name-aligned verdicts and scores (the webhook fast path)', () => {
     state.upsertPod(pod({ nodeName: 'n3', requests: { cpu: 16_000, memory: GiB } }), NOW);
     state.removeNode('n0');
     const v = engine.verdicts(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), ['n0', 'n1', 'n2', 'n3']);
-    expect(v.reasons[0]).toMatch(/unknown to Tidal/);
-    expect(v.reasons.slice(1, 3)).toEqual([null, null]);
-    expect(v.reasons[3]).toBe('tidal/RequestsFit: insufficient cpu (online and system requests; batch does not count)');
+    expect(v.refusals[0]?.message).toMatch(/unknown to Tidal/);
+    expect(v.refusals.slice(1, 3)).toEqual([null, null]);
+    expect(v.refusals[3]?.message).toBe('tidal/RequestsFit: insufficient cpu (online and system requests; batch does not count)');
   });
 });
