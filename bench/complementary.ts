@@ -91,7 +91,7 @@ for (const [podKind, make] of [
     const both = timeCalls((k) => {
       const pod = make(k);
       const v = engine.verdicts(engine.context(pod, NOW), names);
-      const feasible = names.filter((_, j) => v.reasons[j] === null);
+      const feasible = names.filter((_, j) => v.refusals[j] === null);
       engine.scoreNames(engine.context(pod, NOW), feasible);
     }, runs);
     rows.push({ pod: podKind, plugin: label, call: 'filter', median: filter.median, p99: filter.p99, passed });

@@ -3,7 +3,7 @@
 
 import { DateTime, IANAZone } from 'luxon';
 import { isSeq } from 'yaml';
-import { Checker, parseChecked, YamlCheckError, type Path, type YamlIssue, readYamlFile } from '../scheduler/config/yaml-checker.ts';
+import { Checker, parseChecked, YamlCheckError, type Path, readYamlFile } from '../scheduler/config/yaml-checker.ts';
 import { parseDuration } from '../scheduler/core/duration.ts';
 import type { LevelSpec, OnlineDemand, Profile, Weekday, WindowSpec } from '../scheduler/core/profile.ts';
 
@@ -25,7 +25,6 @@ const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 /** Every problem found in a profile file, each with file, line, column and field. */
 export const ProfileError = YamlCheckError;
 export type ProfileError = YamlCheckError;
-export type ProfileIssue = YamlIssue;
 
 export function loadProfileFile(file: string): Profile {
   return parseProfile(readYamlFile(file), file);
@@ -173,7 +172,25 @@ function checkWindow(c: Checker, path: Path, index: number, timeZone: string, de
     c.fail([...path, 'end'], 'must be after start');
     return null;
   }
-  return { ...base, start, end };
+  const gapTimes: NonNullable<WindowSpec['gapTimes']> = [];
+  for (const field of ['start', 'end'] as const) {
+    const v = c.value([...path, field]);
+    if (typeof v === 'string' && inGap(v, timeZone)) gapTimes.push({ field, written: v, at: field === 'start' ? start : end });
+  }
+  return gapTimes.length > 0 ? { ...base, start, end, gapTimes } : { ...base, start, end };
+}
+
+/**
+ * Whether a local time written without an offset does not exist in the zone (a daylight-saving gap,
+ * which the zone rules skip by moving the time forward): its wall-clock fields as parsed in the zone
+ * differ from those written.
+ */
+function inGap(v: string, timeZone: string): boolean {
+  const written = DateTime.fromISO(v, { setZone: true });
+  if (!written.isValid || written.zone.type === 'fixed') return false; // an offset (or Z) was written: no local time to miss
+  const asWritten = DateTime.fromISO(v, { zone: 'UTC' });
+  const t = DateTime.fromISO(v, { zone: timeZone });
+  return t.isValid && (t.year !== asWritten.year || t.month !== asWritten.month || t.day !== asWritten.day || t.hour !== asWritten.hour || t.minute !== asWritten.minute || t.second !== asWritten.second);
 }
 
 function checkDays(c: Checker, path: Path): Weekday[] | null {

@@ -43,6 +43,10 @@ export function profileWarnings(p: Profile, from: number = Date.now(), days = 36
     // A window that only states an online demand has no level of its own (it inherits spec.default's).
     const sum = w.demandOnly ? null : sumAboveOne(where(w), w);
     if (sum) out.push(sum);
+    for (const g of w.gapTimes ?? []) {
+      const moved = DateTime.fromMillis(g.at, { zone: p.timeZone }).toISO({ suppressMilliseconds: true, suppressSeconds: true });
+      out.push(`${where(w)}: ${g.field} ${g.written} does not exist in ${p.timeZone} (a daylight-saving gap): the zone rules move it to ${moved}`);
+    }
     if (!w.recurrence) continue;
     const r = w.recurrence;
     if (r.startMinute === r.endMinute) {

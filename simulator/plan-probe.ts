@@ -9,11 +9,12 @@ import type { SimOptions } from './engine/policy-sim.ts';
 import { simulate } from './engine/simulation.ts';
 import { policyByName } from './policies/index.ts';
 import { loadScenarioFile, transformTrace } from './scenario/index.ts';
-import { openTrace } from './traces/index.ts';
+import { openTrace, type OpenOptions } from './traces/index.ts';
 
 export interface ProbeSpec {
   trace: string;
-  lenient: boolean;
+  /** How to open the trace: the reader options of `tidal plan` (plain data, so a worker gets them as sent). */
+  reader: OpenOptions;
   scenario?: string;
   profile: string;
   policy: string;
@@ -52,7 +53,7 @@ export interface ProbeResult {
 export async function runProbe(spec: ProbeSpec): Promise<ProbeResult> {
   const t0 = Date.now();
   const profile = loadProfileFile(spec.profile);
-  const base = await openTrace(spec.trace, { strict: !spec.lenient });
+  const base = await openTrace(spec.trace, spec.reader);
   const scenario = spec.scenario ? loadScenarioFile(spec.scenario) : null;
   const transformed = scenario ? transformTrace(base, scenario, { nodes: spec.templateNodes }) : base;
   const trace = transformed;

@@ -10,7 +10,7 @@ import type { SimOptions } from './engine/policy-sim.ts';
 import type { ProbeResult, ProbeSpec } from './plan-probe.ts';
 import type { ProbeRunner } from './plan-pool.ts';
 import { loadScenarioFile, templateNodeName, transformTrace, type NodeTemplate } from './scenario/index.ts';
-import { openTrace } from './traces/index.ts';
+import { openTrace, type OpenOptions } from './traces/index.ts';
 import type { Profile } from '../scheduler/core/profile.ts';
 import { onlineRiskScore } from './engine/risk.ts';
 import { simulate } from './engine/simulation.ts';
@@ -58,13 +58,13 @@ export interface ClusterLayout {
   maxNodes: number;
 }
 
-export async function clusterLayout(tracePath: string, lenient: boolean, scenarioFile?: string): Promise<ClusterLayout> {
+export async function clusterLayout(tracePath: string, reader: OpenOptions, scenarioFile?: string): Promise<ClusterLayout> {
   const scenario = scenarioFile ? loadScenarioFile(scenarioFile) : null;
   const templates = scenario?.nodes ?? [];
   const added = new Set(templates.flatMap((t) => Array.from({ length: t.max }, (_, k) => templateNodeName(t, k))));
   const base: NodeInfo[] = [];
   const seen = new Set<string>();
-  const raw = await openTrace(tracePath, { strict: !lenient });
+  const raw = await openTrace(tracePath, reader);
   // Only node-adds matter here; the transform is used so that a clash of names is reported.
   const trace = scenario ? transformTrace(raw, { ...scenario, demand: [], scaleOut: [], batch: [] }, { nodes: Object.fromEntries(templates.map((t) => [t.name, t.max])) }) : raw;
   for await (const e of trace.events()) {
@@ -92,7 +92,8 @@ export function clusterOfSize(layout: ClusterLayout, n: number): { baseNodes: st
 
 export interface PlanInput {
   trace: string;
-  lenient?: boolean;
+  /** How to open the trace (reader options, as `tidal simulate` takes them); strict by default. */
+  reader?: OpenOptions;
   scenario?: string;
   profile: string;
   policies: readonly string[];
@@ -133,9 +134,11 @@ export interface PlanReport {
   parallelism: number;
 }
 
+const readerOf = (input: PlanInput): OpenOptions => input.reader ?? { strict: true };
+
 export async function planNodes(input: PlanInput): Promise<PlanReport> {
   const t0 = Date.now();
-  const layout = await clusterLayout(input.trace, input.lenient ?? false, input.scenario);
+  const layout = await clusterLayout(input.trace, readerOf(input), input.scenario);
   if (layout.base.length === 0) throw new Error(`trace ${input.trace} adds no nodes`);
   const perPolicy = Math.max(1, Math.round(input.runner.size / input.policies.length));
   const policies = await Promise.all(input.policies.map((p) => planPolicy(input, layout, p, perPolicy)));
@@ -148,7 +151,7 @@ async function planPolicy(input: PlanInput, layout: ClusterLayout, policy: strin
     let p = evals.get(n);
     if (!p) {
       const c = clusterOfSize(layout, n);
-      const spec: ProbeSpec = { trace: input.trace, lenient: input.lenient ?? false, scenario: input.scenario, profile: input.profile, policy, options: input.options ?? {}, until: input.until, baseNodes: c.baseNodes, templateNodes: c.templateNodes, nodes: n };
+      const spec: ProbeSpec = { trace: input.trace, reader: readerOf(input), scenario: input.scenario, profile: input.profile, policy, options: input.options ?? {}, until: input.until, baseNodes: c.baseNodes, templateNodes: c.templateNodes, nodes: n };
       p = input.runner.run(spec).then((r) => {
         const e = { ...r, check: checkBound(r.totals, input.bound) };
         input.onProbe?.(policy, e);

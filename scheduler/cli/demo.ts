@@ -106,7 +106,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoCase[]> {
   loadSnapshotFile(stateFile, state, { clock, classification: policy.classification, file: stateFile });
   const source = new StaticStateSource(state, { clock, description: 'demo snapshot' });
   const engine = new PolicyEngine({ config: policy, state, profile });
-  const app = createExtenderApp({ engine, source, clock });
+  // No decision budget: the demo shows the decisions, and a cold start on a busy machine would
+  // otherwise answer its first request in degraded mode (online pods pass every node).
+  const app = createExtenderApp({ engine, source, clock, decisionBudgetMs: 0 });
   const server = await startExtender(app, { host: '127.0.0.1', port: 0 });
   const base = `${server.url}/scheduler`;
   const cases: DemoCase[] = [];

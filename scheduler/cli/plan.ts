@@ -36,10 +36,8 @@ export function register(program: Command): void {
   ).action(async (f: PlanFlags) => {
     const profile = loadProfileFile(f.profile);
     const { options, until } = parseSimFlags(f, profile);
-    // The probes' workers open the trace by path with --lenient only: refuse the other reader flags
-    // rather than ignore them.
-    const { strict: _strict, ...readerOnly } = readerOptions(f, f.trace);
-    if (Object.keys(readerOnly).length > 0) throw new Error(`tidal plan passes only --lenient to its trace readers (reader options given: ${Object.keys(readerOnly).join(', ')}); convert the trace first with tidal trace convert and the same flags, then plan on the .jsonl`);
+    // Every probe (in this thread or a worker) opens the trace by path with these reader options.
+    const reader = readerOptions(f, f.trace);
     const maxRisk = Number(f.maxRisk);
     if (!(maxRisk >= 0 && maxRisk <= 1)) throw new Error(`--max-risk must be a fraction between 0 and 1 (got ${f.maxRisk})`);
     const maxDelayedOnline = Number(f.maxDelayedOnline);
@@ -51,7 +49,7 @@ export function register(program: Command): void {
     try {
       const show = (policy: string, p: EvaluatedProbe) =>
         console.error(`  ${policy}: ${String(p.nodes).padStart(4)} nodes -> risk ${pct(onlineRisk(p.totals))}, online delayed ${p.totals.onlineRisk.onlinePodsDelayed}: ${p.check.ok ? 'meets the bound' : 'fails'} (${p.wallSeconds.toFixed(1)} s)`);
-      report = await planNodes({ trace: f.trace, lenient: f.lenient, scenario: f.scenario, profile: f.profile, policies: f.policy, bound: { maxRisk, maxDelayedOnline }, options, until, runner, onProbe: f.progress ? show : undefined });
+      report = await planNodes({ trace: f.trace, reader, scenario: f.scenario, profile: f.profile, policies: f.policy, bound: { maxRisk, maxDelayedOnline }, options, until, runner, onProbe: f.progress ? show : undefined });
     } finally {
       await runner.close();
     }

@@ -87,14 +87,6 @@ export function batchCapacity(node: NodeState, level: Level, online: Readonly<Re
   return capacityAt(node.table, node.index, level, online.cpu, online.memory, out);
 }
 
-/** Capacity still free for batch at `level`. */
-export function batchFree(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
-  batchCapacity(node, level, online, out);
-  out.cpu = Math.max(0, out.cpu - node.requested.batch.cpu);
-  out.memory = Math.max(0, out.memory - node.requested.batch.memory);
-  return out;
-}
-
 /**
  * Batch capacity of row i at `level` (what batch may hold in total, before batch already there) given
  * an online-side usage (cpu, memory) plus usage still to come (extra, as capacityFormula): the

@@ -46,12 +46,12 @@ export interface FilterOutcome {
 }
 
 export interface Verdicts {
-  /** Per input node: null when it passes, else the reason ("tidal/Plugin: reason"). */
-  reasons: Array<string | null>;
-  /** Per input node: null when it passes, else the refusing plugin's verdict. */
+  /**
+   * Per input node: null when it passes, else the refusing plugin's verdict (one object per distinct
+   * reason; its message is the reason the extender sends, its unresolvable flag says whether evicting
+   * could help; UNKNOWN_NODE_VERDICT for a node Tidal does not know).
+   */
   refusals: Array<FilterVerdict | null>;
-  /** Per input node: 1 when no eviction could make it pass. */
-  unresolvable: Uint8Array;
   passed: number;
 }
 
@@ -209,37 +209,30 @@ export class PolicyEngine {
   }
 
   /**
-   * The filters' verdict for each named node, aligned with `names`: reasons[k] is null when node k
-   * passes, else its reason ("tidal/Plugin: reason", one string object per distinct reason), and
-   * unresolvable[k] says whether evicting pods could not help. The webhook's fast path: no maps.
+   * The filters' verdict for each named node, aligned with `names`: refusals[k] is null when node k
+   * passes, else the verdict that refused it (one object per distinct reason). The webhook's fast
+   * path: one array, no maps.
    */
   verdicts(ctx: PodContext, names: readonly string[]): Verdicts {
     const filters = this.activeFilters(ctx);
     const n = names.length;
-    const out: Verdicts = { reasons: new Array<string | null>(n), refusals: new Array<FilterVerdict | null>(n), unresolvable: new Uint8Array(n), passed: 0 };
+    const refusals = new Array<FilterVerdict | null>(n);
+    let passed = 0;
     const rowOf = this.state.rows;
     const refusal: Refusal = { verdict: null };
     for (let k = 0; k < n; k++) {
       const i = rowOf.get(names[k]!);
       if (i === undefined) {
-        out.reasons[k] = UNKNOWN_NODE;
-        out.refusals[k] = UNKNOWN_NODE_VERDICT;
-        out.unresolvable[k] = 1;
+        refusals[k] = UNKNOWN_NODE_VERDICT;
         continue;
       }
       refreshPredicted(ctx.t, i, ctx.now);
       if (firstRefusal(filters, ctx, i, refusal) < 0) {
-        out.reasons[k] = null;
-        out.refusals[k] = null;
-        out.passed++;
-        continue;
-      }
-      const v = refusal.verdict!;
-      out.reasons[k] = v.message;
-      out.refusals[k] = v;
-      if (v.unresolvable) out.unresolvable[k] = 1;
+        refusals[k] = null;
+        passed++;
+      } else refusals[k] = refusal.verdict;
     }
-    return out;
+    return { refusals, passed };
   }
 
   /** Scores aligned with `names` (0..100); a node Tidal does not know scores 0. */

@@ -146,7 +146,8 @@ export function stateKey<T>(name: string): StateKey<T> {
 export class CycleState {
   // Made on first use: most decisions store nothing, and the extender makes one per verb call.
   #values: Map<StateKey<unknown>, unknown> | null = null;
-  #verdicts: Map<string, FilterVerdict> | null = null;
+  /** plugin -> cause -> verdict (two lookups of the plugins' constant strings, no key built per node). */
+  #verdicts: Map<string, Map<string, FilterVerdict>> | null = null;
 
   read<T>(key: StateKey<T>): T | undefined {
     return this.#values?.get(key) as T | undefined;
@@ -156,13 +157,15 @@ export class CycleState {
     (this.#values ??= new Map()).set(key, value);
   }
 
-  /** The decision's verdict for this key, built on first use. */
-  verdict(key: string, build: () => FilterVerdict): FilterVerdict {
-    const verdicts = (this.#verdicts ??= new Map());
-    let v = verdicts.get(key);
+  /** The decision's verdict of a plugin for a cause, built on first use (failWith). */
+  verdict(plugin: string, cause: string, unresolvable: boolean, reason: () => string): FilterVerdict {
+    const byPlugin = (this.#verdicts ??= new Map());
+    let causes = byPlugin.get(plugin);
+    if (causes === undefined) byPlugin.set(plugin, (causes = new Map()));
+    let v = causes.get(cause);
     if (v === undefined) {
-      v = build();
-      verdicts.set(key, v);
+      v = verdict(plugin, reason(), unresolvable);
+      causes.set(cause, v);
     }
     return v;
   }
@@ -178,7 +181,7 @@ export function verdict(plugin: string, reason: string, unresolvable: boolean): 
  * `key` names the cause within the plugin ("cpu"), `reason` builds the text when first needed.
  */
 export function failWith(ctx: PodContext, plugin: string, key: string, unresolvable: boolean, reason: () => string): FilterVerdict {
-  return ctx.cycle.verdict(`${plugin}/${key}`, () => verdict(plugin, reason(), unresolvable));
+  return ctx.cycle.verdict(plugin, key, unresolvable, reason);
 }
 
 /**

@@ -157,7 +157,8 @@ export function nodesWherePreemptionMightHelp(engine: PolicyEngine, pod: PodInfo
   const filters = engine.activeFilters(ctx);
   const rows = engine.state.rows;
   return names.filter((name, k) => {
-    if (v.reasons[k] === null || v.unresolvable[k] === 1) return false;
+    const r = v.refusals[k]!;
+    if (r === null || r.unresolvable) return false;
     const row = rows.get(name)!;
     return filters.every((f) => f.filter(ctx, row)?.unresolvable !== true);
   });

@@ -75,6 +75,11 @@ export interface WindowSpec extends LevelSpec {
   /** Absolute windows (a peak event): epoch ms, end exclusive. */
   start?: number;
   end?: number;
+  /**
+   * An absolute window's local times as written that do not exist in the zone (a daylight-saving
+   * gap), with the instant the zone rules moved each to: the loader records them for the warnings.
+   */
+  gapTimes?: Array<{ field: 'start' | 'end'; written: string; at: number }>;
   /** Position in the file; later wins ties. */
   index: number;
   /** Where it was declared, for messages. */

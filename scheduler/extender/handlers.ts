@@ -40,6 +40,9 @@ export type NotReadyPolicy = Record<WorkloadClass, NotReadyMode>;
 export const DEFAULT_NOT_READY: NotReadyPolicy = { online: 'open', batch: 'closed', system: 'open' };
 
 export const NOT_SYNCED_REASON = 'tidal: cluster state not synced yet';
+/** Every node's refusal while the state is not synced and the class fails closed (resolvable: it is a wait). */
+const NOT_SYNCED: FilterVerdict = { plugin: 'NotSynced', reason: 'cluster state not synced yet', unresolvable: false, message: NOT_SYNCED_REASON };
+const NO_FAILURES: Record<string, number> = Object.freeze({}) as Record<string, number>;
 
 /** What to answer when a decision would leave the decision budget (see deadline.ts); default as when not ready. */
 export type OverloadPolicy = Record<WorkloadClass, NotReadyMode>;
@@ -103,12 +106,11 @@ export class ExtenderHandlers {
     const passed: string[] = [];
     const items: WireNode[] = [];
     for (let k = 0; k < d.names.length; k++) {
-      const reason = d.reasons === null ? (d.pass ? null : NOT_SYNCED_REASON) : d.reasons[k]!;
-      if (reason === null) {
+      const r = refusalAt(d, k);
+      if (r === null) {
         if (d.items) items.push(d.items[k]!);
         else passed.push(d.names[k]!);
-      } else if (d.unresolvable !== null && d.unresolvable[k] === 1) defineKey(unresolvable, d.names[k]!, reason);
-      else defineKey(failed, d.names[k]!, reason);
+      } else defineKey(r.unresolvable ? unresolvable : failed, d.names[k]!, r.message);
     }
     return {
       NodeNames: d.items ? null : passed,
@@ -131,20 +133,20 @@ export class ExtenderHandlers {
     const passed: unknown[] = [];
     let failed = '';
     let unresolvable = '';
-    let lastReason: string | null = null;
+    let last: FilterVerdict | null = null;
     let lastQuoted = '';
     for (let k = 0; k < n; k++) {
-      const reason = d.reasons === null ? (d.pass ? null : NOT_SYNCED_REASON) : d.reasons[k]!;
-      if (reason === null) {
+      const r = refusalAt(d, k);
+      if (r === null) {
         passed.push(d.items ? d.items[k] : d.names[k]);
         continue;
       }
-      if (reason !== lastReason) {
-        lastReason = reason;
-        lastQuoted = JSON.stringify(reason);
+      if (r !== last) {
+        last = r;
+        lastQuoted = JSON.stringify(r.message);
       }
       const entry = `${quote(d.names[k]!)}:${lastQuoted}`;
-      if (d.unresolvable !== null && d.unresolvable[k] === 1) unresolvable = unresolvable === '' ? entry : `${unresolvable},${entry}`;
+      if (r.unresolvable) unresolvable = unresolvable === '' ? entry : `${unresolvable},${entry}`;
       else failed = failed === '' ? entry : `${failed},${entry}`;
     }
     const list = JSON.stringify(passed.length === n && !d.items ? d.names : passed);
@@ -172,18 +174,28 @@ export class ExtenderHandlers {
       const pass = mode === 'open';
       this.#logDecision('filter', pod, names.length, pass ? names.length : 0, pass ? {} : { NotSynced: names.length }, started);
       this.binder.afterFilter(pod.uid, pass ? names.length : 0);
-      return { names, items, reasons: null, unresolvable: null, pass };
+      return { names, items, refusals: null, pass };
     }
 
     const v = this.engine.verdicts(this.engine.context(pod, this.clock.now()), names);
-    // Count refusals per distinct verdict (the engine hands out one object per distinct reason, and
-    // neighbours usually share it), then per plugin and result: the verdict says which plugin refused
-    // and whether evicting could help.
+    if (v.passed > 0) this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, v.passed);
+    const byPlugin = v.passed < names.length ? this.#countRefusals(pod, v.refusals) : NO_FAILURES;
+    this.#logDecision('filter', pod, names.length, v.passed, byPlugin, started);
+    this.binder.afterFilter(pod.uid, v.passed);
+    return { names, items, refusals: v.refusals, pass: true };
+  }
+
+  /**
+   * Counts refusals per distinct verdict (the engine hands out one object per distinct reason, and
+   * neighbours usually share it), then per plugin and result (the verdict says which plugin refused
+   * and whether evicting could help) in the decisions metric; returns the count per plugin.
+   */
+  #countRefusals(pod: PodInfo, refusals: ReadonlyArray<FilterVerdict | null>): Map<string, number> {
     const byVerdict = new Map<FilterVerdict, number>();
     let last: FilterVerdict | null = null;
     let run = 0;
-    for (let k = 0; k < v.refusals.length; k++) {
-      const r = v.refusals[k]!;
+    for (let k = 0; k < refusals.length; k++) {
+      const r = refusals[k]!;
       if (r === null) continue;
       if (r === last) {
         run++;
@@ -204,11 +216,8 @@ export class ExtenderHandlers {
       if (e) e.count += count;
       else byResult.set(key, { plugin: r.plugin, result, count });
     });
-    if (v.passed > 0) this.metrics.decisions.inc({ class: pod.class, result: 'passed', plugin: 'none' }, v.passed);
     byResult.forEach((e) => this.metrics.decisions.inc({ class: pod.class, result: e.result, plugin: e.plugin }, e.count));
-    this.#logDecision('filter', pod, names.length, v.passed, byPlugin, started);
-    this.binder.afterFilter(pod.uid, v.passed);
-    return { names, items, reasons: v.reasons, unresolvable: v.unresolvable, pass: true };
+    return byPlugin;
   }
 
   /** The prioritize answer as an object (tests, the demo); the server sends prioritizeJson's text. */
@@ -351,11 +360,14 @@ interface FilterDecision {
   names: readonly string[];
   /** The request's NodeList items (nodeCacheCapable false), aligned with names; null with NodeNames. */
   items: readonly WireNode[] | null;
-  /** Per node: null passes, else the reason; null before the state synced (then `pass` says all or none). */
-  reasons: ReadonlyArray<string | null> | null;
-  /** Per node: 1 when the reason is unresolvable. */
-  unresolvable: Uint8Array | null;
+  /** Per node: null passes, else the refusing verdict; null before the state synced (then `pass` says all or none). */
+  refusals: ReadonlyArray<FilterVerdict | null> | null;
   pass: boolean;
+}
+
+/** Node k's refusal in a filter decision: null when it passes. */
+function refusalAt(d: FilterDecision, k: number): FilterVerdict | null {
+  return d.refusals === null ? (d.pass ? null : NOT_SYNCED) : d.refusals[k]!;
 }
 
 function nodeNames(items: readonly WireNode[]): string[] {

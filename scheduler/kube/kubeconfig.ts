@@ -43,7 +43,11 @@ function fromFile(kc: KubeConfig, file: string, via: string): void {
   try {
     kc.loadFromString(text);
   } catch (e) {
-    throw new KubeConfigError(`${via} ${file}: not a valid kubeconfig: ${(e as Error).message}`);
+    // A YAML error's message quotes the offending lines; of a binary file that is raw bytes on the
+    // terminal. Name the position instead (file:line:column, 1-based).
+    const y = e as Error & { reason?: string; mark?: { line: number; column: number } };
+    const at = y.mark ? `:${y.mark.line + 1}:${y.mark.column + 1}` : '';
+    throw new KubeConfigError(`${via} ${file}${at}: not a valid kubeconfig: ${y.reason ?? y.message}`);
   }
 }
 

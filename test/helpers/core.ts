@@ -1,6 +1,9 @@
 // Builders for core model objects in tests: terse defaults, override what a test is about.
 
-import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
+import { batchCapacity } from '../../scheduler/core/capacity.ts';
+import type { NodeInfo, PodInfo, Resources } from '../../scheduler/core/model.ts';
+import type { Level } from '../../scheduler/core/profile.ts';
+import type { NodeState } from '../../scheduler/core/state.ts';
 
 export const GiB = 2 ** 30;
 
@@ -48,4 +51,12 @@ export function pod(over: Partial<PodInfo> = {}): PodInfo {
 
 export function batch(over: Partial<PodInfo> = {}): PodInfo {
   return pod({ class: 'batch', app: 'job', ownerKind: 'Job', ownerName: 'job', priority: 5000, ...over });
+}
+
+/** batchFree of the capacity formula (capacity.ts): batchCapacity less the batch requests already on the node. */
+export function batchFree(node: NodeState, level: Level, online: Readonly<Resources>, out: Resources): Resources {
+  batchCapacity(node, level, online, out);
+  out.cpu = Math.max(0, out.cpu - node.requested.batch.cpu);
+  out.memory = Math.max(0, out.memory - node.requested.batch.memory);
+  return out;
 }

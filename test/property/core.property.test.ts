@@ -2,13 +2,13 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchCapacity, batchFree, predictedNonBatch } from '../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../scheduler/core/capacity.ts';
 import { TIME_SHARING } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile, WindowSpec } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
-import { batch, GiB, node, pod } from '../helpers/core.ts';
+import { batch, batchFree, GiB, node, pod } from '../helpers/core.ts';
 
 const H = 3_600_000;
 const NOW = Date.parse('2026-11-10T12:00:00Z');

@@ -92,6 +92,11 @@ export class PodCurves {
   sfValue = new Int8Array(0);
   /** Shared curves by source key, for the node curves table they were built on. */
   table: NodeCurves | null = null;
+  /**
+   * The pod curve last asked for: the curve plugins ask once per node, so the decision's curve is
+   * found by identity of its context first (its cycle state holds it when decisions interleave).
+   */
+  last: PodCurve | null = null;
   readonly shared = new Map<string, SharedCurve>();
 
   /** Stamps the pod's app's tenant counts for this decision. */
@@ -124,8 +129,10 @@ export function podCurvesOf(handle: PluginHandle): PodCurves {
 
 /** The decision's prepared pod curve (built on the first call for a context, kept in its cycle state). */
 export function podCurve(ctx: PodContext, curves: PodCurves): PodCurve {
+  const last = curves.last;
+  if (last !== null && last.ctx === ctx) return last;
   const prepared = ctx.cycle.read(POD_CURVE);
-  if (prepared !== undefined) return prepared;
+  if (prepared !== undefined) return (curves.last = prepared);
   const cc = ctx.curves!;
   const nc = cc.table;
   const app = ctx.pod.app;
@@ -148,6 +155,7 @@ export function podCurve(ctx: PodContext, curves: PodCurves): PodCurve {
   const pc: PodCurve = { ...sh.pc, ctx, id: curves.nextId++, scratch: curves, shared: sh, span: null, spanShare: null, spanHead: null };
   curves.claim(pc);
   ctx.cycle.write(POD_CURVE, pc);
+  curves.last = pc;
   return pc;
 }
 

@@ -97,14 +97,6 @@ export function tdmWindowOpen(w: DailyWindow, t: number, timeZone: string): bool
   return w.endMinute <= w.startMinute || s <= w.endMinute * 60;
 }
 
-/** Whether the window is open at instant t in the time zone (start inclusive, end exclusive). */
-export function windowOpen(w: DailyWindow, t: number, timeZone: string): boolean {
-  const d = DateTime.fromMillis(t, { zone: timeZone });
-  const m = d.hour * 60 + d.minute;
-  if (w.startMinute === w.endMinute) return true;
-  return w.startMinute < w.endMinute ? m >= w.startMinute && m < w.endMinute : m >= w.startMinute || m < w.endMinute;
-}
-
 export interface WindowCloseInput {
   state: ClusterState;
   now: number;

@@ -51,7 +51,7 @@ describe('batch capacity', () => {
 });
 
 describe('filters', () => {
-  it('places batch only within batch capacity, and explains refusals', () => {
+  it('filters the named nodes: feasible ones, refusals with the plugin\'s reason, unknown names unresolvable', () => {
     const { state, engine } = setup();
     state.upsertNode(node('n1'), NOW);
     state.upsertNode(node('n2'), NOW);
@@ -61,69 +61,6 @@ describe('filters', () => {
     expect(out.feasible.map((n) => n.name)).toEqual(['n2']);
     expect(out.unresolvable.get('n1')).toMatch(/^tidal\/BatchCapacityFit: not enough batch cpu in window default \(batchShare 0\.50/);
     expect(out.unresolvable.get('ghost')).toMatch(/unknown to Tidal/);
-  });
-
-  it('refuses a non-checkpointable batch pod whose runtime crosses a window that would evict it', () => {
-    const peak: Profile = {
-      name: 'p',
-      timeZone: 'UTC',
-      default: { batchShare: 0.5, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
-      windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 0, rampMs: 0, start: NOW + 2 * H, end: NOW + 4 * H }],
-    };
-    const { state, engine } = setup(peak);
-    state.upsertNode(node('n1'), NOW);
-    const short = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 1 * H });
-    const long = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 3 * H });
-    const longCkpt = batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: 3 * H, checkpointable: true });
-    const unknown = batch({ requests: { cpu: 1000, memory: GiB } });
-    expect(engine.filter(engine.context(short, NOW), null).feasible).toHaveLength(1);
-    const refused = engine.filter(engine.context(long, NOW), null);
-    expect(refused.feasible).toHaveLength(0);
-    expect(refused.unresolvable.get('n1')).toMatch(/over its 3h runtime \(worst batchShare 0\.00/);
-    expect(engine.filter(engine.context(longCkpt, NOW), null).feasible).toHaveLength(1);
-    expect(engine.filter(engine.context(unknown, NOW), null).feasible).toHaveLength(1);
-    // ...and the checkpointable one prefers a node where it would survive: none here, so it scores 0 on WindowSurvival.
-    const ctx = engine.context(longCkpt, NOW);
-    expect(ctx.mustHoldSpan).toBe(false);
-    expect(engine.score(ctx, [state.nodes.get('n1')!])[0]).toBeLessThan(100); // room, but no survival
-    expect(engine.scorePlugins.WindowSurvival!.score(ctx, state.nodes.get('n1')!.index, undefined)).toBe(0);
-  });
-
-  it('checks online requests without batch under co-location, with batch under kube-default', () => {
-    for (const [config, feasible] of [
-      [TIME_SHARING, 1],
-      [KUBE_DEFAULT, 0],
-    ] as const) {
-      const { state, engine } = setup(undefined, config);
-      state.upsertNode(node('n1'), NOW);
-      state.upsertPod(batch({ nodeName: 'n1', requests: { cpu: 10_000, memory: GiB } }), NOW);
-      const out = engine.filter(engine.context(pod({ requests: { cpu: 8000, memory: GiB } }), NOW), null);
-      expect(out.feasible).toHaveLength(feasible);
-      if (!feasible) expect(out.failed.get('n1')).toBe('tidal/RequestsFit: insufficient cpu');
-    }
-  });
-
-  it('limits app stacking, pod count and cordoned nodes', () => {
-    const { state, engine } = setup(undefined, { ...TIME_SHARING, pluginArgs: { AppStackingLimit: { maxPodsPerAppPerNode: 2 }, OnlineLoadThreshold: null } });
-    state.upsertNode(node('n1'), NOW);
-    state.upsertNode(node('n2', { maxPods: 1 }), NOW);
-    state.upsertNode(node('n3', { unschedulable: true }), NOW);
-    state.upsertPod(pod({ nodeName: 'n1', app: 'web' }), NOW);
-    state.upsertPod(pod({ nodeName: 'n1', app: 'web' }), NOW);
-    state.upsertPod(pod({ nodeName: 'n2', app: 'other' }), NOW);
-    const out = engine.filter(engine.context(pod({ app: 'web' }), NOW), null);
-    expect(out.feasible).toHaveLength(0);
-    expect(out.unresolvable.get('n1')).toBe('tidal/AppStackingLimit: app web is at its limit of 2 pod(s) per node');
-    expect(out.failed.get('n2')).toBe('tidal/PodCountFit: too many pods');
-    expect(out.unresolvable.get('n3')).toMatch(/cordoned/);
-  });
-
-  it('refuses online pods over the load threshold on predicted online usage only', () => {
-    const { state, engine } = setup();
-    state.upsertNode(node('n1'), NOW);
-    state.recordNodeUsage('n1', { time: NOW, online: { cpu: 14_000, memory: GiB }, batch: { cpu: 2000, memory: 0 } });
-    const out = engine.filter(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), null);
-    expect(out.unresolvable.get('n1')).toBe('tidal/OnlineLoadThreshold: predicted online cpu usage would exceed the 90 percent load threshold');
   });
 
   it('gives every node that fails for one cause the same reason, so kube-scheduler groups them', () => {
@@ -163,18 +100,6 @@ describe('scores', () => {
     for (const x of s) expect(x).toBeLessThanOrEqual(100);
   });
 
-  it('spreads an app across zones', () => {
-    const { state, engine } = setup();
-    state.upsertNode(node('a1', { zone: 'a' }), NOW);
-    state.upsertNode(node('b1', { zone: 'b' }), NOW);
-    state.upsertPod(pod({ nodeName: 'a1', app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
-    const ctx = engine.context(pod({ app: 'shop', requests: { cpu: 100, memory: GiB } }), NOW);
-    const rows = [state.nodes.get('a1')!.index, state.nodes.get('b1')!.index];
-    const prepared = engine.scorePlugins.ZoneSpread!.prepare!(ctx, rows);
-    expect(engine.scorePlugins.ZoneSpread!.score(ctx, rows[0]!, prepared)).toBe(0);
-    expect(engine.scorePlugins.ZoneSpread!.score(ctx, rows[1]!, prepared)).toBe(100);
-  });
-
   it('places deterministically and like kube-default when asked', () => {
     const { state, engine } = setup(undefined, KUBE_DEFAULT);
     for (let i = 0; i < 5; i++) state.upsertNode(node(`n${i}`), NOW);
@@ -212,8 +137,8 @@ describe('name-aligned verdicts and scores (the webhook fast path)', () => {
       const f = engine.filter(ctx, names);
       names.forEach((name, k) => {
         const reason = f.failed.get(name) ?? f.unresolvable.get(name) ?? null;
-        expect(v.reasons[k]).toBe(reason);
-        expect(v.unresolvable[k] === 1).toBe(f.unresolvable.has(name));
+        expect(v.refusals[k]?.message ?? null).toBe(reason);
+        expect(v.refusals[k]?.unresolvable === true).toBe(f.unresolvable.has(name));
       });
       expect(v.passed).toBe(f.feasible.length);
       const byName = engine.scoreNames(ctx, names);
@@ -230,8 +155,8 @@ describe('name-aligned verdicts and scores (the webhook fast path)', () => {
     state.upsertPod(pod({ nodeName: 'n3', requests: { cpu: 16_000, memory: GiB } }), NOW);
     state.removeNode('n0');
     const v = engine.verdicts(engine.context(pod({ requests: { cpu: 1000, memory: GiB } }), NOW), ['n0', 'n1', 'n2', 'n3']);
-    expect(v.reasons[0]).toMatch(/unknown to Tidal/);
-    expect(v.reasons.slice(1, 3)).toEqual([null, null]);
-    expect(v.reasons[3]).toBe('tidal/RequestsFit: insufficient cpu (online and system requests; batch does not count)');
+    expect(v.refusals[0]?.message).toMatch(/unknown to Tidal/);
+    expect(v.refusals.slice(1, 3)).toEqual([null, null]);
+    expect(v.refusals[3]?.message).toBe('tidal/RequestsFit: insufficient cpu (online and system requests; batch does not count)');
   });
 });

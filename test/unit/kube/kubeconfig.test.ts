@@ -53,7 +53,17 @@ describe('loadKubeConfig', () => {
     expect(() => loadKubeConfig(join(dir, 'absent.yaml'), nowhere)).toThrow(`--kubeconfig ${join(dir, 'absent.yaml')}: no such file`);
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'clusters: [unclosed');
-    expect(() => loadKubeConfig(broken, nowhere)).toThrow(new RegExp(`--kubeconfig ${broken}: not a valid kubeconfig`));
+    // Its position, not its bytes: a binary file must not be echoed to the terminal.
+    expect(() => loadKubeConfig(broken, nowhere)).toThrow(`--kubeconfig ${broken}:1:20: not a valid kubeconfig: unexpected end of the stream within a flow collection`);
+    const garbage = join(dir, 'garbage.bin');
+    writeFileSync(garbage, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01, 0xff, 0xfe, 0x0a, 0x1b, 0x5b, 0x32, 0x4a, 0x00]));
+    let message = '';
+    try {
+      loadKubeConfig(garbage, nowhere);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toBe(`--kubeconfig ${garbage}:1:5: not a valid kubeconfig: null byte is not allowed in input`);
     const noContext = join(dir, 'no-context.yaml');
     writeFileSync(noContext, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n');
     expect(() => loadKubeConfig(noContext, nowhere)).toThrow(/no current-context/);

@@ -3,14 +3,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadProfileFile } from '../../../profiles/loader.ts';
-import { batchCapacity, batchFree, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
+import { batchCapacity, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import type { Resources } from '../../../scheduler/core/model.ts';
 import { KOORDINATOR_LEVEL, KOORDINATOR_USAGE, koordinatorBatchResource, loadAwareEstimate, loadAwareOver, loadAwareScore, lowNodeLoadNeeds, migrationBudget, planLowNodeLoad, DEFAULT_LOW_NODE_LOAD } from '../../../simulator/peers/koordinator/formula.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
 import { KOORDINATOR, koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
-import { batch, GiB, node, pod } from '../../helpers/core.ts';
+import { batch, batchFree, GiB, node, pod } from '../../helpers/core.ts';
 
 const NOW = Date.parse('2026-11-10T12:00:00Z');
 const MIN = 60_000;

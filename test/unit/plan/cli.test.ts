@@ -56,6 +56,25 @@ describe('tidal plan CLI', () => {
     expect(r.stderr).toContain('tidal plan: no size meets the bound for time-sharing (online-delay)');
   }, 60_000);
 
+  it('passes the reader flags to its worker threads, as tidal simulate takes them', async () => {
+    // A v2017 batch_task table alone: no machines of its own (--machines gives them), and a task
+    // whose status --task-status leaves out. Both must reach the probes, which open the trace in workers.
+    const tables = mkdtempSync(join(dir, 'alibaba-'));
+    writeFileSync(join(tables, 'batch_task.csv'), '0,600,1,1,2,Terminated,1.5,0.01\n100,900,1,2,1,Failed,0.5,0.02\n');
+    const args = ['plan', '--trace', tables, '--profile', 'profiles/daily-tidal.yaml', '--max-risk', '0.01', '--parallel', '2', '--policy', 'kube-default', 'time-sharing', '--no-progress', '--machines', '2x4/8Gi'];
+    const r = await tidal(...args, '--task-status', 'Terminated');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('cluster: 2 base nodes');
+    // Every probe of both policies replayed the two selected pods, not three.
+    expect(r.stdout.match(/of 2 batch pods/g)).toHaveLength(2);
+    expect(r.stdout).not.toContain('of 3 batch pods');
+    expect(r.stdout).toContain('4 simulations, 2 at a time');
+    // Without --machines there is no cluster to plan; a reader flag's error names the flag.
+    expect((await tidal(...args.slice(0, -2))).stderr).toContain(`trace ${tables} adds no nodes`);
+    expect((await tidal(...args, '--max-pods', '0')).stderr.trim()).toBe('tidal: --max-pods must be a whole number of at least 1 (got "0")');
+  }, 120_000);
+
   it('refuses a bad scenario file with its line and column', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: tidal.io/v1alpha1\nkind: DemandScenario\nmetadata: {name: bad}\nspec:\n  nodes:\n    - {name: extra, cpu: lots, memory: 8Gi, max: 2}\n');

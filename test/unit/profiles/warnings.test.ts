@@ -45,3 +45,27 @@ describe('profile warnings', () => {
     expect(o.map((x) => [x.a.name, x.b.name])).toEqual([['long', 'mid'], ['long', 'early'], ['mid', 'early'], ['long', 'late']]);
   });
 });
+
+describe('profile warnings for dated windows', () => {
+  const dated = (start: string, end: string) => parseProfile(head('Europe/Berlin') + `    - name: sale\n      batchShare: 0.1\n      start: "${start}"\n      ${end}\n`);
+
+  it('a start in a daylight-saving gap: said, with the time the zone rules move it to', () => {
+    expect(profileWarnings(dated('2026-03-29T02:30', 'end: "2026-03-29T05:00"'), FROM)).toEqual([
+      'window "sale" (line 11): start 2026-03-29T02:30 does not exist in Europe/Berlin (a daylight-saving gap): the zone rules move it to 2026-03-29T03:30+02:00',
+    ]);
+    // With a duration the end follows the moved start: only the start was written in the gap.
+    expect(profileWarnings(dated('2026-03-29T02:00', 'duration: 2h'), FROM)).toEqual([
+      'window "sale" (line 11): start 2026-03-29T02:00 does not exist in Europe/Berlin (a daylight-saving gap): the zone rules move it to 2026-03-29T03:00+02:00',
+    ]);
+  });
+
+  it('an end in a gap, and none for times that exist or carry an offset', () => {
+    expect(profileWarnings(dated('2026-03-28T22:00', 'end: "2026-03-29T02:15"'), FROM)).toEqual([
+      'window "sale" (line 11): end 2026-03-29T02:15 does not exist in Europe/Berlin (a daylight-saving gap): the zone rules move it to 2026-03-29T03:15+02:00',
+    ]);
+    expect(profileWarnings(dated('2026-03-29T01:59', 'end: "2026-03-29T03:00"'), FROM)).toEqual([]);
+    expect(profileWarnings(dated('2026-03-29T02:30+01:00', 'end: "2026-03-29T05:00Z"'), FROM)).toEqual([]);
+    // The autumn overlap (02:30 happens twice) is no gap.
+    expect(profileWarnings(dated('2026-10-25T02:30', 'end: "2026-10-25T04:00"'), FROM)).toEqual([]);
+  });
+});

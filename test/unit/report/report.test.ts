@@ -192,6 +192,7 @@ describe('terminal table', () => {
     const lines = t.split('\n');
     expect(t).toContain('Trace:    /traces/demo');
     expect(t).toContain('Skipped:  15 rows (lenient mode): batch_task.csv 12, machine_usage.csv 3');
+    expect(formatTotalsTable({ ...result, skippedRows: { 'batch_task.csv': 1 } })).toContain('Skipped:  1 row (lenient mode): batch_task.csv 1\n');
     expect(t).toContain('Span:     2026-11-10 00:00 to 2026-11-10 20:00 UTC (20 h)');
     const header = lines.find((l) => l.startsWith('Measure'))!;
     for (const p of result.policies) expect(header).toContain(p.policy);

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { AppCurves, SLOT_MS } from '../../../scheduler/core/app-curves.ts';
-import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../../scheduler/core/config.ts';
-import { PolicyEngine } from '../../../scheduler/core/engine.ts';
-import { DEFAULT_PLANNER, planEvictions } from '../../../scheduler/core/descheduling/plan.ts';
-import type { Resources } from '../../../scheduler/core/model.ts';
-import { combinedPeak, peakBound, podCurve, podCurvesOf } from '../../../scheduler/core/plugins/complementary-peak.ts';
-import { constantProfile, type Profile } from '../../../scheduler/core/profile.ts';
-import { ClusterState } from '../../../scheduler/core/state.ts';
-import { ProfileTimeline } from '../../../scheduler/core/timeline.ts';
-import { batch, GiB, node, pod } from '../../helpers/core.ts';
+import { AppCurves, SLOT_MS } from '../../../../scheduler/core/app-curves.ts';
+import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, type PolicyConfig } from '../../../../scheduler/core/config.ts';
+import { PolicyEngine } from '../../../../scheduler/core/engine.ts';
+import { DEFAULT_PLANNER, planEvictions } from '../../../../scheduler/core/descheduling/plan.ts';
+import type { Resources } from '../../../../scheduler/core/model.ts';
+import { combinedPeak, peakBound, podCurve, podCurvesOf } from '../../../../scheduler/core/plugins/complementary-peak.ts';
+import { constantProfile, type Profile } from '../../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../../scheduler/core/state.ts';
+import { ProfileTimeline } from '../../../../scheduler/core/timeline.ts';
+import { batch, GiB, node, pod } from '../../../helpers/core.ts';
 
 const H = 3_600_000;
 /** Monday 00:00 UTC: slot of day d starts at DAY0 + d * 15 min. */

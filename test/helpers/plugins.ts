@@ -1,0 +1,71 @@
+// One plugin at a time, built as the engine builds it: through its definition's factory with the
+// engine's handle, and called on a context the engine prepared, with row i's predicted usage
+// refreshed first (as every engine entry point does before a plugin reads row i).
+
+import { refreshPredicted } from '../../scheduler/core/capacity.ts';
+import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
+import { PolicyEngine } from '../../scheduler/core/engine.ts';
+import type { FilterDefinition, FilterPlugin, FilterVerdict, PodContext, ScoreDefinition, ScorePlugin } from '../../scheduler/core/framework.ts';
+import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
+import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
+import { ClusterState } from '../../scheduler/core/state.ts';
+
+export const NOW = Date.parse('2026-11-10T12:00:00Z');
+
+export interface World {
+  state: ClusterState;
+  engine: PolicyEngine;
+  /** The engine's context for a pod (PreFilter). */
+  ctx(pod: PodInfo, now?: number): PodContext;
+  /** Row of a node, its prediction refreshed for ctx's time. */
+  row(ctx: PodContext, name: string): number;
+}
+
+/** A cluster of the given nodes and bound pods under a policy (time-sharing) and a profile (share 0.5, headroom 0.2). */
+export function world(opts: { nodes: NodeInfo[]; pods?: PodInfo[]; config?: PolicyConfig; profile?: Profile; now?: number }): World {
+  const config = opts.config ?? TIME_SHARING;
+  const now = opts.now ?? NOW;
+  const state = new ClusterState(config.usage);
+  for (const n of opts.nodes) state.upsertNode(n, now);
+  for (const p of opts.pods ?? []) state.upsertPod(p, now);
+  const engine = new PolicyEngine({ config, state, profile: opts.profile ?? constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) });
+  return {
+    state,
+    engine,
+    ctx: (pod, at = now) => engine.context(pod, at),
+    row(ctx, name) {
+      const i = state.rows.get(name);
+      if (i === undefined) throw new Error(`no node ${name}`);
+      refreshPredicted(ctx.t, i, ctx.now);
+      return i;
+    },
+  };
+}
+
+/** A filter built by its definition's factory with the engine's handle (args: the definition's defaults unless given). */
+export function buildFilter<A>(d: FilterDefinition<A>, w: World, args: A = d.defaults): FilterPlugin {
+  return d.create(args, w.engine.handle);
+}
+
+export function buildScore<A, P>(d: ScoreDefinition<A, P>, w: World, args: A = d.defaults): ScorePlugin<P> {
+  return d.create(args, w.engine.handle);
+}
+
+/** The filter's verdict on a node: 'n/a' when the plugin says it has nothing to say about the pod. */
+export function verdictOn(f: FilterPlugin, w: World, ctx: PodContext, name: string): FilterVerdict | null | 'n/a' {
+  if (!f.appliesTo(ctx)) return 'n/a';
+  return f.filter(ctx, w.row(ctx, name));
+}
+
+/** The verdict's message, or null when the node passes ('n/a' as verdictOn). */
+export function messageOn(f: FilterPlugin, w: World, ctx: PodContext, name: string): string | null | 'n/a' {
+  const v = verdictOn(f, w, ctx, name);
+  return v === null || v === 'n/a' ? v : v.message;
+}
+
+/** The score's raw value per named node (prepare run over those rows, as the engine does). */
+export function scoresOn<P>(s: ScorePlugin<P>, w: World, ctx: PodContext, names: string[]): number[] {
+  const rows = names.map((n) => w.row(ctx, n));
+  const prepared = s.prepare?.(ctx, Int32Array.from(rows)) as P;
+  return rows.map((i) => s.score(ctx, i, prepared));
+}
