@@ -5,17 +5,15 @@
 // has. The merge Job passes a dry run too.
 // kwok runs no containers, so the shards' own work is proven elsewhere: test/unit/package runs the
 // same `sweep run --shard K --shards N` and `sweep merge` from the installed package.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, e2eSkipReason, startControlPlane, waitFor } from '../harness/index.ts';
+import { kubectl as kubectlIn } from '../lib/deploy.ts';
 import { type Kube, kube, waitForPods } from '../lib/kube.ts';
 import { REPO_ROOT, runTidal } from '../lib/tidal.ts';
 
-const run = promisify(execFile);
 const skip = e2eSkipReason();
 const NS = 'sims';
 const NAME = 'week';
@@ -30,15 +28,7 @@ describe.skipIf(skip !== undefined)('scenario 10: a sweep as an Indexed Job', ()
     return cp;
   };
 
-  async function kubectl(args: string[]): Promise<string> {
-    try {
-      const { stdout } = await run(join(plane().binDir, 'kubectl'), ['--kubeconfig', plane().kubeconfigPath, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`kubectl ${args.join(' ')}: ${e.message}\n${e.stderr ?? ''}`);
-    }
-  }
+  const kubectl = (args: string[]) => kubectlIn(plane(), args);
 
   beforeAll(async () => {
     cp = await startControlPlane();
