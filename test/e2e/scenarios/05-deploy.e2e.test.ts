@@ -3,18 +3,15 @@
 // the fake nodes under Pod Security "restricted", its RBAC grants what Tidal needs and no more
 // (SubjectAccessReviews), and `tidal extender` / `tidal deschedule` run with the ServiceAccounts' own
 // tokens: the extender syncs, the descheduler holds its Lease and evicts.
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, e2eSkipReason, startControlPlane, waitFor } from '../harness/index.ts';
+import { kubectl as kubectlIn, serviceAccountKubeconfig as saKubeconfig } from '../lib/deploy.ts';
 import { createPod, evictedByApi, isRunning, type Kube, kube, listEvents, nativeTemplate, PodRecorder, waitForPods } from '../lib/kube.ts';
 import { profileYaml, REPO_ROOT, runTidal, TidalDescheduler, TidalExtender, writeProfile } from '../lib/tidal.ts';
 
-const run = promisify(execFile);
 const skip = e2eSkipReason();
 const BASE = join(REPO_ROOT, 'deploy/base');
 const NS = 'tidal-system';
@@ -28,32 +25,9 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
     return cp;
   };
 
-  async function kubectl(args: string[]): Promise<string> {
-    try {
-      const { stdout } = await run(join(plane().binDir, 'kubectl'), ['--kubeconfig', plane().kubeconfigPath, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`kubectl ${args.join(' ')}: ${e.message}\n${e.stderr ?? ''}`);
-    }
-  }
-
+  const kubectl = (args: string[]) => kubectlIn(plane(), args);
   /** A kubeconfig for a ServiceAccount of tidal-system, with a token from the TokenRequest API. */
-  async function serviceAccountKubeconfig(sa: string): Promise<string> {
-    const tr = await k.core.createNamespacedServiceAccountToken({ name: sa, namespace: NS, body: { spec: { expirationSeconds: 3600 } } });
-    const admin = plane().kubeConfig();
-    const cluster = admin.getCurrentCluster()!;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'e2e', server: cluster.server, caData: cluster.caData }],
-      users: [{ name: sa, token: tr.status!.token }],
-      contexts: [{ name: sa, cluster: 'e2e', user: sa }],
-      currentContext: sa,
-    });
-    const path = join(plane().dir, `${sa}.kubeconfig`);
-    writeFileSync(path, kc.exportConfig());
-    return path;
-  }
+  const serviceAccountKubeconfig = (sa: string) => saKubeconfig(plane(), k, NS, sa);
 
   beforeAll(async () => {
     cp = await startControlPlane();
