@@ -103,7 +103,11 @@ function header(s: Scenario): Record<string, unknown> {
 export async function contentDigest(file: string): Promise<string> {
   const h = createHash('sha256');
   const src = createReadStream(file);
-  const stream = file.endsWith('.gz') ? src.pipe(createGunzip()) : src;
+  // The source's error is forwarded, so that a missing or unreadable file rejects this promise
+  // instead of throwing from an unhandled 'error' event (pipe() does not forward it).
+  const gunzip = file.endsWith('.gz') ? createGunzip() : null;
+  if (gunzip) src.on('error', (e) => gunzip.destroy(e));
+  const stream = gunzip ? src.pipe(gunzip) : src;
   for await (const chunk of stream) h.update(chunk as Buffer);
   return h.digest('hex');
 }
@@ -126,8 +130,9 @@ async function main(): Promise<void> {
   for (const s of SCENARIOS) {
     const file = join(SCENARIOS_DIR, s.file);
     if (check) {
-      const same = (await contentDigest(file).catch(() => '')) === (await expectedDigest(s));
-      console.log(`${same ? 'ok     ' : 'DIFFERS'} ${file}`);
+      const actual = await contentDigest(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? 'MISSING' : `UNREADABLE (${e.message})`));
+      const same = actual === (await expectedDigest(s));
+      console.log(`${same ? 'ok     ' : actual.startsWith('MISSING') || actual.startsWith('UNREADABLE') ? actual : 'DIFFERS'} ${file}`);
       ok &&= same;
     } else {
       const n = await writeTrace(generate(s.input), file, { meta: header(s) });
