@@ -10,6 +10,7 @@ import type { SimPolicy } from '../policies/index.ts';
 import type { Trace, TraceEvent } from '../traces/events.ts';
 import type { PolicyTotals, SeriesPoint } from './metrics.ts';
 import { DEFAULT_SIM_OPTIONS, PolicySim, type SimOptions, type TraceUsage } from './policy-sim.ts';
+import { simulateParallel, threadsFor, type ParallelTuning } from './parallel/run.ts';
 
 export interface SimulationInput {
   trace: Trace;
@@ -30,6 +31,16 @@ export interface SimulationInput {
   onProgress?: (now: number, events: number) => void;
   /** Called after each step of the clock with every policy's simulation (invariant checks in tests). */
   onStep?: (now: number, sims: readonly PolicySim[], phase: 'schedule' | 'deschedule') => void;
+  /**
+   * Worker threads to replay the policies on (parallel/run.ts): 1 (the default) replays them all in
+   * this thread; n > 1 spreads them over min(n, policies) workers, the trace read once here; 'auto'
+   * takes one per policy when there are several policies and cores (the CLI's default). The results
+   * are the same either way. A replay with onStep or nodeFilter (functions of this thread) or a
+   * policy that is not a named one stays in this thread under 'auto' and is refused for n > 1.
+   */
+  threads?: number | 'auto';
+  /** With threads > 1: the batch size and flow-control window (tests), and what the run measured. */
+  parallel?: ParallelTuning;
 }
 
 export interface PolicyResult {
@@ -86,6 +97,8 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   for (const k of ['sampleIntervalMs', 'deschedulerIntervalMs', 'retryIntervalMs'] as const) {
     if (!(Number.isFinite(opts[k]) && opts[k] >= 1000)) throw new Error(`${k} must be at least 1000 ms (got ${opts[k]})`);
   }
+  const threads = threadsFor(input);
+  if (threads > 1) return simulateParallel(input, opts, threads);
   const maxTicks = input.maxTicks ?? MAX_TICKS;
   const usage: TraceUsage = { app: new Map(), node: new Map(), nodeTime: new Map() };
   const sims = input.policies.map((p) => new PolicySim(p, input.profile, usage, opts));
