@@ -130,21 +130,23 @@ export function register(program: Command): void {
       .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
       .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default([...DEFAULT_POLICIES]))
       .option('--out <dir>', 'report folder', 'out/simulation')
+      .option('--threads <n>', "worker threads for the policies, the trace read once (auto: one per policy when there are several policies and cores; 1: every policy in this thread; the results are the same)", 'auto')
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
       .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1'),
     false,
-  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
+  ).action(async (f: SimFlags & { out: string; threads: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
     // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
     const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
     if (f.calibrate !== undefined) return runCalibration(f.calibrate, profile, calibrated, f.minAgreement, f.seed, f);
     if (f.trace === undefined) throw new Error("required option '--trace <path>' not specified (or give --calibrate <recorded-trace>)");
     const { options, until } = parseSimFlags(f, profile);
+    const threads = f.threads === 'auto' ? 'auto' : positiveInt(f.threads, '--threads');
     const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
-    const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
+    const result = await simulate({ trace, profile, policies, options, until, threads, onProgress: bar.update });
     bar.stop();
     const paths = await writeReport(result, f.out);
     if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {
