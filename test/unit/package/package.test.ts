@@ -105,7 +105,7 @@ describe('the npm package', { timeout: 30_000 }, () => {
     await tidal(args('one', '1'));
     await tidal(args('two', '2'));
     for (const f of ['totals.csv', 'series.csv']) expect(readFileSync(join(dir, 'two', f), 'utf8')).toBe(readFileSync(join(dir, 'one', f), 'utf8'));
-  }, 120_000);
+  }, 240_000);
 
   it('tidal demo-extender finds its shipped sample state and profile', async () => {
     const { stdout } = await tidal(['demo-extender']);
