@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.ts';
 import type { Profile } from '../core/profile.ts';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
-import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
+import { MAX_TICKS, simulate, type ProgressLane } from '../../simulator/engine/simulation.ts';
 import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies/index.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
@@ -96,29 +96,33 @@ const PROGRESS_LINE_MS = 5000;
 
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
 export function progressBar(trace: Trace, enabled: boolean, label: string) {
-  if (!enabled) return { update: (_now: number, _events: number) => {}, stop: () => {} };
+  if (!enabled) return { update: (_now: number, _events: number, _lanes?: readonly ProgressLane[]) => {}, stop: () => {} };
   const { start, end } = trace.info;
   const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
+  // On worker threads, each worker's share of the span (or its events) after the slowest's.
+  const lanesText = (lanes: readonly ProgressLane[] | undefined) =>
+    lanes && lanes.length > 1 ? ` [${lanes.map((l) => `${l.policies.join('+')} ${span > 0 ? `${Math.min(100, ((l.now - start!) / span) * 100).toFixed(0)}%` : l.events.toLocaleString('en-US')}`).join(', ')}]` : '';
   // Not a terminal (a log file, CI): a plain line every few seconds, so long runs are not silent.
   if (!process.stderr.isTTY) {
     let last = Date.now();
     return {
-      update: (now: number, events: number) => {
+      update: (now: number, events: number, lanes?: readonly ProgressLane[]) => {
         if (Date.now() - last < PROGRESS_LINE_MS) return;
         last = Date.now();
         const pct = span > 0 ? ` (${Math.min(100, ((now - start!) / span) * 100).toFixed(0)}%)` : '';
-        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events\n`);
+        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events${lanesText(lanes)}\n`);
       },
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {events} events | {clock}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+    { format: `${label} [{bar}] {percentage}% | {events} events | {clock}{lanes}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(span > 0 ? 1000 : 1, 0, { events: 0, clock: '' });
+  bar.start(span > 0 ? 1000 : 1, 0, { events: 0, clock: '', lanes: '' });
   return {
-    update: (now: number, events: number) => bar.update(span > 0 ? Math.min(1000, Math.round(((now - start!) / span) * 1000)) : 0, { events, clock: new Date(now).toISOString().slice(0, 16) }),
+    update: (now: number, events: number, lanes?: readonly ProgressLane[]) =>
+      bar.update(span > 0 ? Math.min(1000, Math.round(((now - start!) / span) * 1000)) : 0, { events, clock: new Date(now).toISOString().slice(0, 16), lanes: lanesText(lanes) }),
     stop: () => bar.stop(),
   };
 }

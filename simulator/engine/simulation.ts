@@ -27,8 +27,11 @@ export interface SimulationInput {
   maxTicks?: number;
   /** Consulted once per node-add: only nodes it accepts exist (capacity planning). */
   nodeFilter?: (name: string) => boolean;
-  /** Called every few thousand events with the current virtual time (progress bars). */
-  onProgress?: (now: number, events: number) => void;
+  /**
+   * Called every few thousand events with the current virtual time (progress bars). On worker
+   * threads: the slowest worker's time and events, and each worker's own (lanes).
+   */
+  onProgress?: (now: number, events: number, lanes?: readonly ProgressLane[]) => void;
   /** Called after each step of the clock with every policy's simulation (invariant checks in tests). */
   onStep?: (now: number, sims: readonly PolicySim[], phase: 'schedule' | 'deschedule') => void;
   /**
@@ -41,6 +44,13 @@ export interface SimulationInput {
   threads?: number | 'auto';
   /** With threads > 1: the batch size and flow-control window (tests), and what the run measured. */
   parallel?: ParallelTuning;
+}
+
+/** One worker's progress in a replay on worker threads. */
+export interface ProgressLane {
+  policies: readonly string[];
+  now: number;
+  events: number;
 }
 
 export interface PolicyResult {

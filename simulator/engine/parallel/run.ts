@@ -89,6 +89,7 @@ export function threadsFor(input: SimulationInput): number {
 interface Slot {
   worker: Worker;
   policies: number[];
+  names: string[];
   unacked: number;
   now: number;
   events: number;
@@ -126,7 +127,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
   };
   const slots: Slot[] = groups.map((policies) => {
     const worker = new Worker(siblingWorker(import.meta.url, 'worker'));
-    const slot: Slot = { worker, policies, unacked: 0, now: start, events: 0, done: null };
+    const slot: Slot = { worker, policies, names: policies.map((i) => input.policies[i]!.name), unacked: 0, now: start, events: 0, done: null };
     worker.on('message', (m: ToMain) => {
       switch (m.type) {
         case 'ack':
@@ -142,7 +143,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
             now = Math.min(now, s.now);
             events = Math.min(events, s.events);
           }
-          input.onProgress?.(now, events);
+          input.onProgress?.(now, events, slots.map((s) => ({ policies: s.names, now: s.now, events: s.events })));
           return;
         }
         case 'done':
