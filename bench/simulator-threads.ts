@@ -2,11 +2,14 @@
 // and policies: wall time each way, and what the threads cost in messages (batches, bytes, the main
 // thread's time reading, encoding and held back by the slowest worker; each worker's time decoding,
 // waiting for batches and replaying). Checks that both runs' totals agree.
+// First, the codec alone in this thread (read, encode, decode every event: what a batch costs apart
+// from posting it); --codec-only stops there.
 //   node bench/simulator-threads.ts [--trace simulator/samples/double11-small.jsonl] [--profile profiles/double11.yaml]
-//                                   [--policies kube-default,koordinator,...] [--threads auto] [--until ISO]
+//                                   [--policies kube-default,koordinator,...] [--threads auto] [--until ISO] [--codec-only]
 
 import { loadProfileFile } from '../profiles/loader.ts';
-import type { ParallelStats } from '../simulator/engine/parallel/run.ts';
+import { BatchDecoder, BatchEncoder } from '../simulator/engine/parallel/encode.ts';
+import { BATCH_EVENTS, type ParallelStats } from '../simulator/engine/parallel/run.ts';
 import { simulate, type SimulationResult } from '../simulator/engine/simulation.ts';
 import { DEFAULT_POLICIES, policyByName } from '../simulator/policies/index.ts';
 import { openTrace } from '../simulator/traces/index.ts';
@@ -28,8 +31,47 @@ async function run(t: number | 'auto'): Promise<{ r: SimulationResult; wall: num
   return { r, wall: (performance.now() - t0) / 1000, stats };
 }
 
+async function codec(): Promise<{ events: number; readMs: number; encodeMs: number; decodeMs: number; bytes: number }> {
+  const enc = new BatchEncoder();
+  const dec = new BatchDecoder();
+  let events = 0;
+  let bytes = 0;
+  let encodeMs = 0;
+  let decodeMs = 0;
+  const flush = () => {
+    let t = performance.now();
+    const b = enc.flush();
+    encodeMs += performance.now() - t;
+    bytes += b.nums.byteLength + b.text.byteLength;
+    t = performance.now();
+    dec.decode(b);
+    decodeMs += performance.now() - t;
+  };
+  const t0 = performance.now();
+  let inCodec = 0;
+  for await (const e of (await openTrace(tracePath)).events()) {
+    const t = performance.now();
+    enc.add(e);
+    const d = performance.now() - t;
+    encodeMs += d;
+    events++;
+    if (enc.count >= BATCH_EVENTS) {
+      const t1 = performance.now();
+      flush();
+      inCodec += performance.now() - t1;
+    }
+    inCodec += d;
+  }
+  if (enc.count > 0) flush();
+  return { events, readMs: performance.now() - t0 - inCodec, encodeMs, decodeMs, bytes };
+}
+
 const m = machine();
 console.log(`${m.cpus} cores (${m.model}), Node ${m.node}; ${tracePath}; ${policies.map((p) => p.name).join(', ')}`);
+const c = await codec();
+const us = (ms: number) => ((ms * 1000) / c.events).toFixed(2);
+console.log(`codec: ${c.events} events, read + parse ${us(c.readMs)} us/event, encode ${us(c.encodeMs)} us/event, decode ${us(c.decodeMs)} us/event, ${(c.bytes / c.events).toFixed(0)} B/event`);
+if (process.argv.includes('--codec-only')) process.exit(0);
 const single = await run(1);
 const par = await run(threads);
 // Everything but the wall-clock cpuSeconds (which the CSVs leave out too).

@@ -39,9 +39,32 @@ export interface EncodedBatch {
   text: Uint8Array;
 }
 
+/** A growable float64 buffer (plain array pushes cost several times as much per event). */
+class Numbers {
+  buf = new Float64Array(1 << 14);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.buf.length) this.#grow();
+    this.buf[this.length++] = v;
+  }
+
+  push2(a: number, b: number): void {
+    if (this.length + 2 > this.buf.length) this.#grow();
+    this.buf[this.length++] = a;
+    this.buf[this.length++] = b;
+  }
+
+  #grow(): void {
+    const next = new Float64Array(this.buf.length * 2);
+    next.set(this.buf);
+    this.buf = next;
+  }
+}
+
 export class BatchEncoder {
   readonly #ids = new Map<string, number>();
-  #nums: number[] = [];
+  readonly #nums = new Numbers();
   #strings: string[] = [];
   #count = 0;
 
@@ -56,7 +79,7 @@ export class BatchEncoder {
 
   add(e: TraceEvent): void {
     const n = this.#nums;
-    n.push(TYPE_CODE[e.type], e.time);
+    n.push2(TYPE_CODE[e.type], e.time);
     switch (e.type) {
       case 'node-add':
         this.#node(e.node);
@@ -72,15 +95,15 @@ export class BatchEncoder {
         break;
       case 'pod-usage':
         this.#inline(e.uid);
-        n.push(e.cpu, e.memory);
+        n.push2(e.cpu, e.memory);
         break;
       case 'app-usage':
         this.#str(e.app);
-        n.push(e.cpu, e.memory);
+        n.push2(e.cpu, e.memory);
         break;
       case 'node-usage':
         this.#str(e.name);
-        n.push(e.cpu, e.memory);
+        n.push2(e.cpu, e.memory);
         break;
       default:
         throw new Error(`cannot encode trace event of type ${(e as { type: string }).type}`);
@@ -91,13 +114,13 @@ export class BatchEncoder {
   /** The buffered events as a batch in shared memory; the encoder starts a new batch. */
   flush(): EncodedBatch {
     const nums = new Float64Array(new SharedArrayBuffer(this.#nums.length * 8));
-    nums.set(this.#nums);
+    nums.set(this.#nums.buf.subarray(0, this.#nums.length));
     const joined = this.#strings.join('');
     const bytes = Buffer.byteLength(joined, 'utf8');
     const text = new Uint8Array(new SharedArrayBuffer(bytes));
     if (bytes > 0) Buffer.from(text.buffer, 0, bytes).write(joined, 'utf8');
     const batch = { count: this.#count, nums, text };
-    this.#nums = [];
+    this.#nums.length = 0;
     this.#strings = [];
     this.#count = 0;
     return batch;
@@ -106,7 +129,8 @@ export class BatchEncoder {
   #node(node: NodeInfo): void {
     const n = this.#nums;
     this.#str(node.name);
-    n.push(node.allocatable.cpu, node.allocatable.memory, node.maxPods);
+    n.push2(node.allocatable.cpu, node.allocatable.memory);
+    n.push(node.maxPods);
     this.#str(node.zone);
     n.push(node.unschedulable ? 1 : 0);
     const labels = Object.entries(node.labels);
@@ -135,7 +159,9 @@ export class BatchEncoder {
     if (cls < 0) throw new Error(`cannot encode pod ${p.uid}: class ${p.class}`);
     n.push(cls);
     this.#str(p.app);
-    n.push(p.priority, p.requests.cpu, p.requests.memory, p.runtimeMs, p.declaredRuntimeMs, p.checkpointable ? 1 : 0);
+    n.push2(p.priority, p.requests.cpu);
+    n.push2(p.requests.memory, p.runtimeMs);
+    n.push2(p.declaredRuntimeMs, p.checkpointable ? 1 : 0);
     this.#str(p.job);
     const flags = (p.nodeName !== undefined ? 1 : 0) | (p.createdAt !== undefined ? 2 : 0);
     n.push(flags);
@@ -151,12 +177,12 @@ export class BatchEncoder {
     }
     if (this.#ids.size >= MAX_INTERNED) return this.#inline(s);
     this.#ids.set(s, this.#ids.size);
-    this.#nums.push(NEW, s.length);
+    this.#nums.push2(NEW, s.length);
     this.#strings.push(s);
   }
 
   #inline(s: string): void {
-    this.#nums.push(INLINE, s.length);
+    this.#nums.push2(INLINE, s.length);
     this.#strings.push(s);
   }
 }
