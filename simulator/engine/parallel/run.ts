@@ -166,7 +166,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
     worker.postMessage(init satisfies ToWorker);
     return slot;
   });
-  const until_ = (cond: () => boolean) =>
+  const whenReady = (cond: () => boolean) =>
     new Promise<void>((resolve) => {
       const check = () => {
         if (cond() || failure) resolve();
@@ -185,7 +185,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
     const batch = encoder.flush();
     encodeMs += performance.now() - te;
     const tb = performance.now();
-    await until_(() => slots.every((s) => s.done || s.unacked < window));
+    await whenReady(() => slots.every((s) => s.done || s.unacked < window));
     blockedMs += performance.now() - tb;
     if (failure) return;
     batches++;
@@ -223,7 +223,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
       if (encoder.count > 0) await send();
       broadcast({ type: 'fail', message: readerError.message });
     }
-    await until_(() => slots.every((s) => s.done));
+    await whenReady(() => slots.every((s) => s.done));
     if (failure) throw failure;
   } finally {
     await Promise.all(slots.map((s) => s.worker.terminate()));
