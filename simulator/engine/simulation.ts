@@ -4,6 +4,9 @@
 // timer is due (simulator/policies/), then a scheduling pass, then the periodic ticks (descheduler
 // cycle, usage sample). Within a timestamp the order is fixed, so replays are
 // deterministic. The trace is read as a stream: memory follows live pods and nodes.
+// With `threads`, parallel/run.ts runs this same loop in worker threads, each over its share of the
+// policies and the same events (read once here): a policy never steps on another's timers, so its
+// results are those of the lockstep run.
 
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { SimPolicy } from '../policies/index.ts';
