@@ -33,6 +33,8 @@ export interface WorkerStats {
   waitMs: number;
   /** The worker's whole replay. */
   runMs: number;
+  /** CPU time of the worker's thread (user + system) over its life, module loading included. */
+  cpuMs: number;
 }
 
 export type ToMain =

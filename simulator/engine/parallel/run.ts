@@ -49,6 +49,8 @@ export interface ParallelStats {
   encodeMs: number;
   /** This thread's time waiting for the slowest worker to take more batches. */
   blockedMs: number;
+  /** This thread's CPU time (user + system) during the run: reading, encoding, messages. */
+  cpuMs: number;
   workers: Array<{ policies: string[] } & WorkerStats>;
 }
 
@@ -98,6 +100,7 @@ interface Slot {
 
 export async function simulateParallel(input: SimulationInput, opts: SimOptions, threads: number): Promise<SimulationResult> {
   const t0 = Date.now();
+  const cpu0 = process.threadCpuUsage();
   const batchEvents = input.parallel?.batchEvents ?? BATCH_EVENTS;
   const window = input.parallel?.window ?? WINDOW;
   const { trace } = input;
@@ -242,8 +245,10 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
   }
   const { end, events } = first!;
   input.onProgress?.(end, events);
+  const cpu1 = process.threadCpuUsage(cpu0);
   input.parallel?.onStats?.({
     threads,
+    cpuMs: (cpu1.user + cpu1.system) / 1000,
     batches,
     bytes,
     readMs,

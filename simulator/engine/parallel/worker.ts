@@ -59,7 +59,8 @@ async function run(init: WorkerInit): Promise<void> {
     threads: 1,
     onProgress: (now, n) => post({ type: 'progress', now, events: n }),
   });
-  post({ type: 'done', start: r.start, end: r.end, events: r.events, policies: r.policies, stats: { decodeMs, waitMs, runMs: performance.now() - t0 } });
+  const cpu = process.threadCpuUsage();
+  post({ type: 'done', start: r.start, end: r.end, events: r.events, policies: r.policies, stats: { decodeMs, waitMs, runMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 } });
 }
 
 port.on('message', (m: ToWorker) => {
