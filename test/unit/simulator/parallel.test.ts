@@ -67,23 +67,24 @@ describe('batch encoding', () => {
 
 describe('parallel replay', () => {
   it('writes the single-thread totals.csv and series.csv byte for byte, several policies per worker or one each', async () => {
-    // A synthetic day: several thousand events, so several batches; the Double 11 surge inside it.
-    const trace = () => generate({ seed: 3, days: 1, start: '2026-11-10T12:00:00+08:00', nodes: { count: 6 }, online: { apps: 5 }, batch: { jobsPerHour: 6 } });
-    const policies = [...DEFAULT_POLICIES, 'time-sharing-timetable'].map(policyByName);
+    // Half a synthetic day around the Double 11 peak (its scale-out and surge): a thousand events and
+    // more, so many small batches. The peers with their own controller timers and node agents run.
+    const trace = () => generate({ seed: 3, days: 0.5, start: '2026-11-10T18:00:00+08:00', nodes: { count: 5 }, online: { apps: 5 }, batch: { jobsPerHour: 8 } });
+    const policies = DEFAULT_POLICIES.map(policyByName);
     const base = { profile: PEAK, policies, options: { sampleIntervalMs: 2 * 60_000 } };
     const single = await csvs({ ...base, trace: trace(), threads: 1 });
-    expect(single.events).toBeGreaterThan(2000);
+    expect(single.events).toBeGreaterThan(1000);
     // Small batches and a small window: many batches, and the reader held back by flow control.
     let stats: ParallelStats | undefined;
     const one = await csvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 200, window: 2, onStats: (s) => (stats = s) } });
     expect(stats!.threads).toBe(policies.length);
-    expect(stats!.batches).toBeGreaterThan(10);
+    expect(stats!.batches).toBeGreaterThan(5);
     expect(one.totals).toBe(single.totals);
     expect(one.series).toBe(single.series);
-    const grouped = await csvs({ ...base, trace: trace(), threads: 4, parallel: { batchEvents: 1000 } });
+    const grouped = await csvs({ ...base, trace: trace(), threads: 2, parallel: { batchEvents: 500 } });
     expect(grouped.totals).toBe(single.totals);
     expect(grouped.series).toBe(single.series);
-  }, 120_000);
+  }, 240_000);
 
   it('stops reading where the single-thread replay does (until) and keeps the order of the policies', async () => {
     const events: TraceEvent[] = [];
