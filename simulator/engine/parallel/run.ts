@@ -6,6 +6,14 @@
 // what it gives in lockstep; the test (test/unit/simulator/parallel.test.ts) compares totals.csv
 // and series.csv byte for byte.
 //
+// What the lockstep run shares between policies, and how it is here: the trace's usage (app-usage
+// and node-usage events into one TraceUsage) is rebuilt in each worker from the same events; the
+// event objects, one per event for every policy there, are decoded per worker (no policy writes
+// to them); the options and the profile are cloned once into each worker; policies are rebuilt
+// from their names; progress comes back from each worker and is reported as the slowest's, with
+// each worker's as lanes. Callbacks that see every policy (onStep) or decide for all (nodeFilter)
+// cannot cross threads, so such runs stay in one thread (threadsFor).
+//
 // Flow control: a worker acknowledges each batch it has decoded, and the reader waits while any
 // worker has WINDOW batches unacknowledged, so memory stays bounded however far the reader could
 // run ahead; the fastest worker may run that far ahead of the slowest.
