@@ -2,7 +2,7 @@
 // Cases (each in its own child process, so that its peak RSS is its own):
 //   default  the defaults (50 nodes, 8 days): generate and count events;
 //   write    double11-small's options, written to a temporary .jsonl with writeTrace;
-//   alibaba  alibabaDensity(4000) (4,000 nodes of 96 cores, ~9,000 apps, ~75,000 containers,
+//   alibaba  alibabaDensity(4000) (4,000 nodes of 96 cores, ~8,300 apps, ~70,000 containers,
 //            ~0.5 M batch pods a day) for D days (default 1; --days 8 is the full Alibaba-2018-sized
 //            trace): generate and count, to show the generator streams in bounded memory.
 

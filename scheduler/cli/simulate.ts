@@ -6,7 +6,7 @@ import { parseDuration } from '../core/duration.ts';
 import type { Profile } from '../core/profile.ts';
 import { loadProfileFile } from '../../profiles/loader.ts';
 import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/policy-sim.ts';
-import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
+import { MAX_TICKS, simulate, type ProgressLane } from '../../simulator/engine/simulation.ts';
 import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies/index.ts';
 import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
@@ -96,29 +96,33 @@ const PROGRESS_LINE_MS = 5000;
 
 /** A progress bar over virtual time when the trace knows its span, over events otherwise. */
 export function progressBar(trace: Trace, enabled: boolean, label: string) {
-  if (!enabled) return { update: (_now: number, _events: number) => {}, stop: () => {} };
+  if (!enabled) return { update: (_now: number, _events: number, _lanes?: readonly ProgressLane[]) => {}, stop: () => {} };
   const { start, end } = trace.info;
   const span = start !== undefined && end !== undefined && end > start ? end - start : 0;
+  // On worker threads, each worker's share of the span (or its events) after the slowest's.
+  const lanesText = (lanes: readonly ProgressLane[] | undefined) =>
+    lanes && lanes.length > 1 ? ` [${lanes.map((l) => `${l.policies.join('+')} ${span > 0 ? `${Math.min(100, ((l.now - start!) / span) * 100).toFixed(0)}%` : l.events.toLocaleString('en-US')}`).join(', ')}]` : '';
   // Not a terminal (a log file, CI): a plain line every few seconds, so long runs are not silent.
   if (!process.stderr.isTTY) {
     let last = Date.now();
     return {
-      update: (now: number, events: number) => {
+      update: (now: number, events: number, lanes?: readonly ProgressLane[]) => {
         if (Date.now() - last < PROGRESS_LINE_MS) return;
         last = Date.now();
         const pct = span > 0 ? ` (${Math.min(100, ((now - start!) / span) * 100).toFixed(0)}%)` : '';
-        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events\n`);
+        process.stderr.write(`${label}: ${new Date(now).toISOString().slice(0, 16)}${pct}, ${events.toLocaleString('en-US')} events${lanesText(lanes)}\n`);
       },
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}% | {events} events | {clock}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
+    { format: `${label} [{bar}] {percentage}% | {events} events | {clock}{lanes}`, hideCursor: true, stream: process.stderr, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(span > 0 ? 1000 : 1, 0, { events: 0, clock: '' });
+  bar.start(span > 0 ? 1000 : 1, 0, { events: 0, clock: '', lanes: '' });
   return {
-    update: (now: number, events: number) => bar.update(span > 0 ? Math.min(1000, Math.round(((now - start!) / span) * 1000)) : 0, { events, clock: new Date(now).toISOString().slice(0, 16) }),
+    update: (now: number, events: number, lanes?: readonly ProgressLane[]) =>
+      bar.update(span > 0 ? Math.min(1000, Math.round(((now - start!) / span) * 1000)) : 0, { events, clock: new Date(now).toISOString().slice(0, 16), lanes: lanesText(lanes) }),
     stop: () => bar.stop(),
   };
 }
@@ -130,21 +134,23 @@ export function register(program: Command): void {
       .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
       .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default([...DEFAULT_POLICIES]))
       .option('--out <dir>', 'report folder', 'out/simulation')
+      .option('--threads <n>', "worker threads for the policies, the trace read once (auto: one per policy when there are several policies and cores; 1: every policy in this thread; the results are the same)", 'auto')
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
       .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1'),
     false,
-  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
+  ).action(async (f: SimFlags & { out: string; threads: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
     // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
     const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
     if (f.calibrate !== undefined) return runCalibration(f.calibrate, profile, calibrated, f.minAgreement, f.seed, f);
     if (f.trace === undefined) throw new Error("required option '--trace <path>' not specified (or give --calibrate <recorded-trace>)");
     const { options, until } = parseSimFlags(f, profile);
+    const threads = f.threads === 'auto' ? 'auto' : positiveInt(f.threads, '--threads');
     const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
-    const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
+    const result = await simulate({ trace, profile, policies, options, until, threads, onProgress: bar.update });
     bar.stop();
     const paths = await writeReport(result, f.out);
     if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {

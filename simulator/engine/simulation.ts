@@ -4,12 +4,16 @@
 // timer is due (simulator/policies/), then a scheduling pass, then the periodic ticks (descheduler
 // cycle, usage sample). Within a timestamp the order is fixed, so replays are
 // deterministic. The trace is read as a stream: memory follows live pods and nodes.
+// With `threads`, parallel/run.ts runs this same loop in worker threads, each over its share of the
+// policies and the same events (read once here): a policy never steps on another's timers, so its
+// results are those of the lockstep run.
 
 import type { Profile } from '../../scheduler/core/profile.ts';
 import type { SimPolicy } from '../policies/index.ts';
 import type { Trace, TraceEvent } from '../traces/events.ts';
 import type { PolicyTotals, SeriesPoint } from './metrics.ts';
 import { DEFAULT_SIM_OPTIONS, PolicySim, type SimOptions, type TraceUsage } from './policy-sim.ts';
+import { simulateParallel, threadsFor, type ParallelTuning } from './parallel/run.ts';
 
 export interface SimulationInput {
   trace: Trace;
@@ -26,10 +30,30 @@ export interface SimulationInput {
   maxTicks?: number;
   /** Consulted once per node-add: only nodes it accepts exist (capacity planning). */
   nodeFilter?: (name: string) => boolean;
-  /** Called every few thousand events with the current virtual time (progress bars). */
-  onProgress?: (now: number, events: number) => void;
+  /**
+   * Called every few thousand events with the current virtual time (progress bars). On worker
+   * threads: the slowest worker's time and events, and each worker's own (lanes).
+   */
+  onProgress?: (now: number, events: number, lanes?: readonly ProgressLane[]) => void;
   /** Called after each step of the clock with every policy's simulation (invariant checks in tests). */
   onStep?: (now: number, sims: readonly PolicySim[], phase: 'schedule' | 'deschedule') => void;
+  /**
+   * Worker threads to replay the policies on (parallel/run.ts): 1 (the default) replays them all in
+   * this thread; n > 1 spreads them over min(n, policies) workers, the trace read once here; 'auto'
+   * takes one per policy when there are several policies and cores (the CLI's default). The results
+   * are the same either way. A replay with onStep or nodeFilter (functions of this thread) or a
+   * policy that is not a named one stays in this thread under 'auto' and is refused for n > 1.
+   */
+  threads?: number | 'auto';
+  /** With threads > 1: the batch size and flow-control window (tests), and what the run measured. */
+  parallel?: ParallelTuning;
+}
+
+/** One worker's progress in a replay on worker threads. */
+export interface ProgressLane {
+  policies: readonly string[];
+  now: number;
+  events: number;
 }
 
 export interface PolicyResult {
@@ -86,6 +110,8 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   for (const k of ['sampleIntervalMs', 'deschedulerIntervalMs', 'retryIntervalMs'] as const) {
     if (!(Number.isFinite(opts[k]) && opts[k] >= 1000)) throw new Error(`${k} must be at least 1000 ms (got ${opts[k]})`);
   }
+  const threads = threadsFor(input);
+  if (threads > 1) return simulateParallel(input, opts, threads);
   const maxTicks = input.maxTicks ?? MAX_TICKS;
   const usage: TraceUsage = { app: new Map(), node: new Map(), nodeTime: new Map() };
   const sims = input.policies.map((p) => new PolicySim(p, input.profile, usage, opts));

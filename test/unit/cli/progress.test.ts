@@ -41,6 +41,16 @@ describe('progress lines when stderr is not a terminal', () => {
     expect(lines).toEqual(['replay: 2026-11-16T05:00 (50%), 12,345 events\n', 'replay: 2026-11-16T10:00 (100%), 20,000 events\n']);
   });
 
+  it("on worker threads, adds each worker's share of the span after the slowest's", () => {
+    const { bar, lines, advance } = capture(T0 + 10 * H);
+    advance(5000);
+    bar.update(T0 + 2 * H, 100, [
+      { policies: ['kube-default'], now: T0 + 5 * H, events: 300 },
+      { policies: ['koordinator', 'time-sharing'], now: T0 + 2 * H, events: 100 },
+    ]);
+    expect(lines).toEqual(['replay: 2026-11-16T02:00 (20%), 100 events [kube-default 50%, koordinator+time-sharing 20%]\n']);
+  });
+
   it('leaves the share out when the trace declares no end, and prints nothing when turned off', () => {
     const { bar, lines, advance } = capture(undefined);
     advance(5000);

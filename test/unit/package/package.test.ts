@@ -98,6 +98,15 @@ describe('the npm package', { timeout: 30_000 }, () => {
     expect(figures(installed)).toEqual(figures(fromSource));
   }, 240_000);
 
+  it('tidal simulate replays on worker threads from dist/ and writes the single-thread CSVs byte for byte', async () => {
+    const dir = mkdtempSync(join(work, 'simulate-'));
+    const profile = join(prefix, 'lib/node_modules/tidal/profiles/double11.yaml');
+    const args = (out: string, threads: string) => ['simulate', '--trace', join(ROOT, 'simulator/samples/double11-small.jsonl'), '--profile', profile, '--policy', 'kube-default', 'time-sharing', '--until', '2026-11-04T03:00:00+08:00', '--no-progress', '--threads', threads, '--out', join(dir, out)];
+    await tidal(args('one', '1'));
+    await tidal(args('two', '2'));
+    for (const f of ['totals.csv', 'series.csv']) expect(readFileSync(join(dir, 'two', f), 'utf8')).toBe(readFileSync(join(dir, 'one', f), 'utf8'));
+  }, 240_000);
+
   it('tidal demo-extender finds its shipped sample state and profile', async () => {
     const { stdout } = await tidal(['demo-extender']);
     expect(stdout).toMatch(/built-in sample/);

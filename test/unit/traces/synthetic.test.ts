@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
-import { alibabaDensity, DAY, double11Multiplier, generate, HOUR, MINUTE, resolveOptions, type SyntheticInput } from '../../../simulator/traces/synthetic.ts';
+import { ALIBABA_2018, alibabaDensity, DAY, double11Multiplier, generate, HOUR, MINUTE, resolveOptions, type SyntheticInput } from '../../../simulator/traces/synthetic.ts';
 import { serializeEvent } from '../../../simulator/traces/tidal.ts';
 import { Rng } from '../../../simulator/traces/rng.ts';
 import { collect } from './helpers.ts';
@@ -159,12 +159,71 @@ describe('synthetic generator', () => {
 
   it('streams: a 4,000-node trace at Alibaba density starts at once', async () => {
     const opts = alibabaDensity(4000);
-    expect(resolveOptions(opts).online.apps).toBe(9000);
+    expect(resolveOptions(opts).online.apps).toBe(Math.round((4000 * 71_000) / 4034 / 8.5));
     const t0 = performance.now();
     let n = 0;
     for await (const _ of generate(opts).events()) if (++n >= 100_000) break;
     expect(performance.now() - t0).toBeLessThan(5000);
   });
+
+  it('alibabaDensity: the Double 11 peak of online requests fits the cluster it describes, at any size and seed', async () => {
+    for (const nodes of [10, 50, 300]) {
+      for (const seed of [1, 2, 3]) {
+        // The day around the peak: every app at its festival replica count from 22:00.
+        const t = generate(alibabaDensity(nodes, { seed, start: '2026-11-10T12:00:00+08:00', days: 1 }));
+        const cap = { cpu: nodes * t.options.nodes.cpu, memory: nodes * t.options.nodes.memory };
+        const live = new Map<string, { cpu: number; memory: number }>();
+        const on = { cpu: 0, memory: 0 };
+        const peak = { cpu: 0, memory: 0 };
+        for await (const e of t.events()) {
+          if (e.type === 'pod-arrival' && e.pod.class === 'online') {
+            live.set(e.pod.uid, e.pod.requests);
+            on.cpu += e.pod.requests.cpu;
+            on.memory += e.pod.requests.memory;
+            peak.cpu = Math.max(peak.cpu, on.cpu);
+            peak.memory = Math.max(peak.memory, on.memory);
+          } else if (e.type === 'pod-end' && live.has(e.uid)) {
+            on.cpu -= live.get(e.uid)!.cpu;
+            on.memory -= live.get(e.uid)!.memory;
+          }
+        }
+        expect(peak.cpu / cap.cpu, `${nodes} nodes, seed ${seed}`).toBeLessThanOrEqual(0.9);
+        expect(peak.memory / cap.memory, `${nodes} nodes, seed ${seed}`).toBeLessThanOrEqual(0.9);
+        // Large enough clusters are not trimmed: the peak is the calibrated ~81 % of CPU.
+        if (nodes >= 300) expect(peak.cpu / cap.cpu).toBeGreaterThan(0.65);
+      }
+    }
+  }, 60_000);
+
+  it("alibabaDensity: the mean CPU demand is the v2018 machines' measured mean utilisation", async () => {
+    // Online: each app's usage fraction x its live requests, time-weighted; batch: each pod's request
+    // x its runtime (inside the trace) x its job's usage fraction. Three ordinary days, 150 nodes.
+    const t = generate(alibabaDensity(150, { seed: 4, start: '2026-11-04T00:00:00+08:00', days: 3 }));
+    const start = t.info.start!;
+    const end = t.info.end!;
+    const appReq = new Map<string, number>();
+    const appUse = new Map<string, number>();
+    const pending: number[] = [];
+    let online = 0;
+    let batch = 0;
+    let last = start;
+    for await (const e of t.events()) {
+      if (e.time > last) {
+        let u = 0;
+        for (const [a, r] of appReq) u += r * (appUse.get(a) ?? 0);
+        online += u * (e.time - last);
+        last = e.time;
+      }
+      if (e.type === 'pod-arrival' && e.pod.class === 'online') appReq.set(e.pod.app, (appReq.get(e.pod.app) ?? 0) + e.pod.requests.cpu);
+      else if (e.type === 'pod-arrival') pending.push(e.pod.requests.cpu * Math.min(e.pod.runtimeMs, end - e.time));
+      else if (e.type === 'app-usage' && e.app.startsWith('job-')) batch += pending.splice(0).reduce((s, w) => s + w, 0) * e.cpu;
+      else if (e.type === 'app-usage') appUse.set(e.app, e.cpu);
+    }
+    const cluster = 150 * t.options.nodes.cpu * (end - start);
+    const mean = (online + batch) / cluster;
+    expect(Math.abs(mean - ALIBABA_2018.meanCpuUtilisation)).toBeLessThan(0.06);
+    expect(online / cluster).toBeGreaterThan(0.1);
+  }, 60_000);
 
   it('rejects bad options with the option name', () => {
     expect(() => generate({ days: 0 })).toThrow('synthetic option days');
