@@ -9,7 +9,8 @@ import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/pol
 import { MAX_TICKS, simulate } from '../../simulator/engine/simulation.ts';
 import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies/index.ts';
-import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
+import { ForecastTracker } from '../../simulator/forecast-track.ts';
+import { formatTotalsTable, writeReport, type SimulationReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -132,9 +133,10 @@ export function register(program: Command): void {
       .option('--out <dir>', 'report folder', 'out/simulation')
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
-      .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1'),
+      .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1')
+      .option('--forecast-node <name>', 'the node of the forecast-vs-actual chart (policies on the forecast); default: the node with the largest CPU forecast error, the busiest among equals'),
     false,
-  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
+  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string; forecastNode?: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
     // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
     const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
@@ -144,8 +146,13 @@ export function register(program: Command): void {
     const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
-    const result = await simulate({ trace, profile, policies, options, until, onProgress: bar.update });
+    // Forecast vs actual, watched through the run's step hook (a pure read of each policy's forecasts).
+    const tracker = new ForecastTracker();
+    const run = await simulate({ trace, profile, policies, options, until, onProgress: bar.update, onStep: tracker.onStep });
     bar.stop();
+    tracker.finish();
+    const tracked = tracker.result(f.forecastNode);
+    const result: SimulationReport = tracked.policies.length > 0 ? { ...run, forecast: tracked } : run;
     const paths = await writeReport(result, f.out);
     if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {
       console.error(`note: ${f.trace} covers ${result.end - result.start} ms (a snapshot?); pass --until to replay it for a while`);
