@@ -56,6 +56,20 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: FORECAST_PLANNER,
     profileFor: forecastModeProfile,
   },
+  // time-sharing with the OnlineShapeRoom score (plugins/online-shape-room.ts): online pods keep room
+  // for the largest online shape on at least 2 nodes. Measured against time-sharing by `tidal plan` on
+  // the Double 11 week (docs/forecast.md); the presets take it once measured.
+  'time-sharing-room': {
+    name: 'time-sharing-room',
+    description: 'time-sharing whose online pods keep room for the largest online shape (OnlineShapeRoom) on at least 2 nodes',
+    config: behindKubeScheduler({
+      ...TIME_SHARING_FORECAST,
+      name: 'time-sharing-room',
+      scoreWeights: { ...TIME_SHARING_FORECAST.scoreWeights, online: { ...TIME_SHARING_FORECAST.scoreWeights.online, OnlineShapeRoom: 6 } },
+    }),
+    planner: FORECAST_PLANNER,
+    profileFor: forecastModeProfile,
+  },
   // The timetable (Tidal before it learned to forecast): the profile's windows cap batch, drains ahead of peaks.
   'time-sharing-timetable': {
     name: 'time-sharing-timetable',
