@@ -113,7 +113,7 @@ scoreWeights:
     ]],
     ['resource weights both zero', `${HEAD}resourceWeights: {cpu: 0, memory: 0}\n`, ['c.yaml:3:18: resourceWeights: cpu and memory cannot both be 0']],
     ['negative resource weight', `${HEAD}resourceWeights: {cpu: -1}\n`, ['c.yaml:3:24: resourceWeights.cpu: must be a non-negative number (got -1)']],
-    ['unknown score plugin for the class', `${HEAD}scoreWeights:\n  batch: {LoadAware: 1, BatchRoom: 1}\n`, ['c.yaml:4:11: scoreWeights.batch.LoadAware: unknown field; allowed: BatchRoom, WindowSurvival, LeastAllocated']],
+    ['unknown score plugin for the class', `${HEAD}scoreWeights:\n  batch: {LoadAware: 1, BatchRoom: 1}\n`, ['c.yaml:4:11: scoreWeights.batch.LoadAware: unknown field; allowed: BatchRoom, WindowSurvival, LeastAllocated, ForecastSurvival']],
     ['score weights all zero', `${HEAD}scoreWeights:\n  online: {LoadAware: 0}\n`, ['c.yaml:4:11: scoreWeights.online: give at least one online score plugin a positive weight']],
     ['negative score weight', `${HEAD}scoreWeights:\n  online: {LoadAware: -2, ZoneSpread: 1}\n`, ['c.yaml:4:23: scoreWeights.online.LoadAware: must be a non-negative weight (got -2)']],
     ['score weights not a mapping', `${HEAD}scoreWeights:\n  online: [LoadAware]\n`, ['c.yaml:4:11: scoreWeights.online: must be a mapping of score plugin to weight; plugins for online pods: LoadAware, ZoneSpread, AvoidBatchEviction, LeastAllocated, ComplementaryPeak, OnlineShapeRoom']],
