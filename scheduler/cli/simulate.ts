@@ -151,7 +151,15 @@ export function register(program: Command): void {
     const run = await simulate({ trace, profile, policies, options, until, onProgress: bar.update, onStep: tracker.onStep });
     bar.stop();
     tracker.finish();
-    const tracked = tracker.result(f.forecastNode);
+    let tracked = tracker.result();
+    if (f.forecastNode !== undefined) {
+      try {
+        tracked = tracker.result(f.forecastNode);
+      } catch (e) {
+        // Known only after the run: report with the default node rather than lose the run.
+        console.error(`warning: ${(e as Error).message}; the chart shows ${tracked.node ?? 'no node'}`);
+      }
+    }
     const result: SimulationReport = tracked.policies.length > 0 ? { ...run, forecast: tracked } : run;
     const paths = await writeReport(result, f.out);
     if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {

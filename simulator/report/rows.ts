@@ -127,7 +127,9 @@ export function comparisonRows(result: SimulationReport): ComparisonRow[] {
     for (const d of defs) {
       const values = ps.map(d.value);
       const cells = values.map(d.format);
-      rows.push({ section, label: d.label, unit: d.unit, better: d.better, values, cells, best: bestOf(values, cells, d.better) });
+      // A forecast row has values for the forecast policies only: a lone value is best of nothing.
+      const lone = section === FORECAST_SECTION && values.filter(Number.isFinite).length < 2;
+      rows.push({ section, label: d.label, unit: d.unit, better: d.better, values, cells, best: lone ? values.map(() => false) : bestOf(values, cells, d.better) });
     }
   }
   return rows;

@@ -155,6 +155,8 @@ describe('forecast vs actual: a hand-made trace under time-sharing and kube-defa
     expect(row(/error, CPU/).values[1]).toBeCloseTo(p.summary.maeCpu / 1000, 9);
     expect(row(/coverage, CPU/).values[1]).toBeCloseTo(p.summary.coverageCpu, 9);
     expect(row(/quantile/).values[1]).toBeCloseTo(0.95, 9);
+    // One forecast policy: no value is marked best (there is nothing to compare it with).
+    expect(rows.every((r) => r.best.every((b) => !b))).toBe(true);
     // Usage is above zero and the band above the mean everywhere.
     expect(s.actualCpu.every((x) => x > 0)).toBe(true);
     expect(s.upperCpu.every((u, i) => u >= s.meanCpu[i]!)).toBe(true);
