@@ -3,7 +3,11 @@
 // fits it now and would not after the pod; 100 everywhere else.
 
 import { describe, expect, it } from 'vitest';
+import { parsePolicyConfig } from '../../../../scheduler/config/policy-loader.ts';
 import { TIME_SHARING } from '../../../../scheduler/core/config.ts';
+import { PolicyEngine } from '../../../../scheduler/core/engine.ts';
+import { constantProfile } from '../../../../scheduler/core/profile.ts';
+import { ClusterState } from '../../../../scheduler/core/state.ts';
 import { argsIssues } from '../../../../scheduler/core/registry.ts';
 import { OnlineShapeRoom } from '../../../../scheduler/core/plugins/online-shape-room.ts';
 import type { PodInfo } from '../../../../scheduler/core/model.ts';
@@ -114,5 +118,15 @@ describe('OnlineShapeRoom', () => {
     // The shape itself still goes to c: no other node has its room.
     const big = pod({ app: 'big', requests: { cpu: 6000, memory: 20 * GiB } });
     expect(w1.engine.place(big, w1.ctx(big).now).node?.name).toBe('c');
+  });
+
+  it('a cluster opts in with a TidalConfig: the weight and its keep', () => {
+    const c = parsePolicyConfig(
+      'apiVersion: tidal.io/v1alpha1\nkind: TidalConfig\nscoreWeights:\n  online: {LoadAware: 2, ZoneSpread: 1, AvoidBatchEviction: 1, ComplementaryPeak: 2, OnlineShapeRoom: 6}\npluginConfig:\n  OnlineShapeRoom: {keep: 3}\n',
+      'c.yaml',
+    );
+    expect(c.scoreWeights.online).toMatchObject({ OnlineShapeRoom: 6 });
+    expect(c.pluginArgs['OnlineShapeRoom']).toEqual({ keep: 3 });
+    expect(() => new PolicyEngine({ config: c, state: new ClusterState(c.usage), profile: constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) })).not.toThrow();
   });
 });
