@@ -56,6 +56,8 @@ export interface PolicyForecastTrack {
 }
 
 export interface ForecastTracking {
+  /** 0: each sample against the forecast held when it was taken; else the newest held at least this long before (ms). */
+  leadMs: number;
   policies: PolicyForecastTrack[];
   /** The node charted: the one asked for, else the one with the largest CPU error (ties: the busiest) under the first policy. */
   node: string | null;
@@ -63,8 +65,13 @@ export interface ForecastTracking {
   series: { policy: string; series: NodeForecastSeries | null }[];
 }
 
+/** With a lead, a node's forecast is captured at most this often (the lead holds to within it). */
+export const LEAD_CAPTURE_MS = 5 * 60_000;
+
 interface NodeTrack {
   held: ForecastEntry | undefined;
+  /** With a lead: forecasts held, oldest first, with when they were seen held. */
+  past: { at: number; entry: ForecastEntry }[];
   lastSample: number;
   s: NodeForecastSeries;
 }
@@ -110,10 +117,24 @@ export function summarize(list: readonly NodeForecastSeries[]): ForecastErrorSum
 export class ForecastTracker {
   readonly #tracks = new Map<PolicySim, PolicyTrack | null>();
   #sims: readonly PolicySim[] = [];
+  #now = -Infinity;
+  /**
+   * 0 (default): each sample against the forecast held when it was taken (remade every few minutes
+   * and anchored on the latest sample: the error at the shortest horizon). A lead (< 24 h) compares it
+   * with the newest forecast held at least that long before: the error at the horizon a batch pod's
+   * runtime spans (to within LEAD_CAPTURE_MS).
+   */
+  readonly leadMs: number;
+
+  constructor(opts: { leadMs?: number } = {}) {
+    this.leadMs = opts.leadMs ?? 0;
+    if (!(this.leadMs >= 0 && this.leadMs < 24 * 3_600_000)) throw new Error(`forecast lead must be at least 0 and under 24 h (got ${this.leadMs} ms)`);
+  }
 
   /** simulate()'s onStep. */
-  readonly onStep = (_now: number, sims: readonly PolicySim[]): void => {
+  readonly onStep = (now: number, sims: readonly PolicySim[]): void => {
     this.#sims = sims;
+    this.#now = now;
     for (const sim of sims) {
       const t = this.#track(sim);
       if (t) this.#observe(t, true);
@@ -126,6 +147,19 @@ export class ForecastTracker {
       const t = this.#track(sim);
       if (t) this.#observe(t, false);
     }
+  }
+
+  /** The forecast a sample at `time` is judged by (see leadMs). */
+  #forecastFor(n: NodeTrack, time: number): ForecastEntry | undefined {
+    if (this.leadMs === 0) return n.held;
+    const by = time - this.leadMs;
+    const p = n.past;
+    let k = -1;
+    while (k + 1 < p.length && p[k + 1]!.at <= by) k++;
+    if (k < 0) return undefined;
+    // Older captures are never needed again (samples come in time order).
+    if (k > 0) p.splice(0, k);
+    return p[0]!.entry;
   }
 
   #track(sim: PolicySim): PolicyTrack | null {
@@ -143,12 +177,12 @@ export class ForecastTracker {
     const book = forecastBookOf(sim.engine.handle, sim.engine.config.pluginArgs['ForecastCapacity'] as Partial<ForecastCapacityArgs> | undefined);
     for (const node of sim.state.nodes.values()) {
       let n = t.nodes.get(node.name);
-      if (!n) t.nodes.set(node.name, (n = { held: undefined, lastSample: -Infinity, s: newSeries(node.name) }));
+      if (!n) t.nodes.set(node.name, (n = { held: undefined, past: [], lastSample: -Infinity, s: newSeries(node.name) }));
       const latest = node.usage.latest();
       if (latest && latest.time > n.lastSample) {
         n.lastSample = latest.time;
         n.s.samples++;
-        const f = n.held?.forecast;
+        const f = this.#forecastFor(n, latest.time)?.forecast;
         const k = f ? slotAt(f, latest.time) : -1;
         if (f && k >= 0) {
           const s = n.s;
@@ -162,7 +196,16 @@ export class ForecastTracker {
           s.upperMemory.push(f.upperMem[k]!);
         }
       }
-      if (hold) n.held = book.peek(node) ?? n.held;
+      if (hold) {
+        n.held = book.peek(node) ?? n.held;
+        // With a lead, every forecast held is captured with when it was seen, thinned to one per
+        // LEAD_CAPTURE_MS: a newer one within that of the capture before the last replaces the last.
+        if (this.leadMs > 0 && n.held && n.past.at(-1)?.entry !== n.held) {
+          const p = n.past;
+          if (p.length >= 2 && this.#now - p[p.length - 2]!.at < LEAD_CAPTURE_MS) p[p.length - 1] = { at: this.#now, entry: n.held };
+          else p.push({ at: this.#now, entry: n.held });
+        }
+      }
     }
   }
 
@@ -185,6 +228,6 @@ export class ForecastTracker {
       chosen = cands[0]?.node ?? null;
     }
     const series = tracks.map((t) => ({ policy: t.sim.policy.name, series: chosen === null ? null : (t.nodes.get(chosen)?.s ?? null) }));
-    return { policies, node: chosen, series };
+    return { leadMs: this.leadMs, policies, node: chosen, series };
   }
 }

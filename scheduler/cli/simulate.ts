@@ -134,9 +134,10 @@ export function register(program: Command): void {
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
       .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1')
-      .option('--forecast-node <name>', 'the node of the forecast-vs-actual chart (policies on the forecast); default: the node with the largest CPU forecast error, the busiest among equals'),
+      .option('--forecast-node <name>', 'the node of the forecast-vs-actual chart (policies on the forecast); default: the node with the largest CPU forecast error, the busiest among equals')
+      .option('--forecast-lead <duration>', 'forecast vs actual: judge each sample by the newest forecast held at least this long before it (e.g. 1h, under 24h); default 0: the forecast held when it was taken', '0s'),
     false,
-  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string; forecastNode?: string }, cmd: Command) => {
+  ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string; forecastNode?: string; forecastLead: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
     // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
     const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
@@ -147,7 +148,7 @@ export function register(program: Command): void {
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
     // Forecast vs actual, watched through the run's step hook (a pure read of each policy's forecasts).
-    const tracker = new ForecastTracker();
+    const tracker = new ForecastTracker({ leadMs: parseDuration(f.forecastLead) });
     const run = await simulate({ trace, profile, policies, options, until, onProgress: bar.update, onStep: tracker.onStep });
     bar.stop();
     tracker.finish();

@@ -44,6 +44,7 @@ export function forecastRows(result: SimulationReport): ForecastRowDef[] {
     { label: 'Forecast error, memory (mean absolute)', unit: 'GiB', better: 'lower', value: v((p) => p.summary.maeMemory / GiB), format: dash((x) => formatFixed(x, 3)) },
     { label: 'Band coverage, memory', unit: '%', better: null, value: v((p) => p.summary.coverageMemory), format: dash((x) => formatFixed(x * 100, 1)) },
     { label: 'Band quantile (the coverage it aims at)', unit: '%', better: null, value: v((p) => p.quantile), format: dash((x) => formatFixed(x * 100, 1)) },
+    { label: 'Forecast lead (made at least this long before the sample)', unit: 'min', better: null, value: v(() => (f.leadMs ?? 0) / 60_000), format: dash((x) => formatFixed(x, 0)) },
   ];
 }
 
@@ -69,7 +70,7 @@ export function renderForecastCharts(result: SimulationReport, opts: { zone: str
     const bucket = Math.max(...lines.map((l) => l.bucket));
     const id = `forecast-${policy.replace(/[^a-z0-9-]/gi, '_')}`;
     const sentences = [
-      `${policy} on node ${f.node}: the node's online-side CPU (online and system pods, the OS) at each sample, and the mean and upper band of the slot in the forecast the scheduler held then.`,
+      `${policy} on node ${f.node}: the node's online-side CPU (online and system pods, the OS) at each sample, and the mean and upper band of the slot in the forecast the scheduler held ${f.leadMs ? `${formatInterval(f.leadMs)} before` : 'then'}.`,
       summary
         ? `${formatCount(series.compared)} of ${formatCount(series.samples)} samples compared; mean absolute error ${formatFixed(summary.maeCpu / 1000, 3)} cores, ${formatFixed(summary.coverageCpu * 100, 1)} % at or under the band.`
         : '',

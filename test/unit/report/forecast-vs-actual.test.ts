@@ -87,6 +87,30 @@ describe('forecast vs actual: the figures on hand-made forecasts', () => {
     expect(t.result().policies[0]!.nodes.find((n) => n.node === 'n1')).toMatchObject({ samples: 1, compared: 0 });
   });
 
+  it('with a lead, each sample is judged by the newest forecast held at least that long before it', () => {
+    const held = new Map<string, unknown>();
+    const { sim, sample } = fakeSim(held);
+    const t = new ForecastTracker({ leadMs: 10 * MIN });
+    const at = (m: number, f?: unknown) => {
+      if (f) held.set('n1', f);
+      t.onStep(T0 + m * MIN, [sim]);
+    };
+    at(0, forecast(1000, 0, 100)); // F1
+    at(6, forecast(2000, 0, 100)); // F2
+    at(8, forecast(3000, 0, 100)); // F3, 8 min after F1's capture: kept
+    at(9, forecast(4000, 0, 100)); // F4, within 5 min of F2's capture: replaces F3
+    sample('n1', T0 + 5 * MIN, 1500); // held 10 min before: none yet
+    at(10);
+    sample('n1', T0 + 15 * MIN, 1500); // by 00:05: F1
+    at(16);
+    sample('n1', T0 + 20 * MIN, 1500); // by 00:10: F4 (seen at 00:09)
+    t.finish();
+    const r = t.result();
+    expect(r.leadMs).toBe(10 * MIN);
+    expect(r.series[0]!.series).toMatchObject({ samples: 3, compared: 2, times: [T0 + 15 * MIN, T0 + 20 * MIN], meanCpu: [1000, 4000], upperCpu: [1100, 4100] });
+    expect(() => new ForecastTracker({ leadMs: 24 * 60 * MIN })).toThrow(/under 24 h/);
+  });
+
   it('summarize pools nodes sample by sample', () => {
     const s = (actual: number[], mean: number[], upper: number[]) => ({ node: 'x', samples: actual.length + 1, compared: actual.length, times: actual.map((_, i) => i), actualCpu: actual, meanCpu: mean, upperCpu: upper, actualMemory: actual, meanMemory: mean, upperMemory: upper });
     const m = summarize([s([10, 20], [12, 20], [11, 25]), s([30], [25], [29])]);
