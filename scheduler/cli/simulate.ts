@@ -135,7 +135,7 @@ export function register(program: Command): void {
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
       .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1')
       .option('--forecast-node <name>', 'the node of the forecast-vs-actual chart (policies on the forecast); default: the node with the largest CPU forecast error, the busiest among equals')
-      .option('--forecast-lead <duration>', 'forecast vs actual: judge each sample by the newest forecast held at least this long before it (e.g. 1h, under 24h); default 0: the forecast held when it was taken', '0s'),
+      .option('--forecast-lead <duration>', 'forecast vs actual: judge each sample by the newest forecast held at least this long before it (e.g. 1h, under 24h); 0s: the forecast held when it was taken', '0s'),
     false,
   ).action(async (f: SimFlags & { out: string; calibrate?: string; minAgreement: string; seed: string; forecastNode?: string; forecastLead: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
