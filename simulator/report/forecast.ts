@@ -24,7 +24,7 @@ export interface ForecastRowDef {
 const GiB = 2 ** 30;
 const dash = (f: (v: number) => string) => (v: number) => (Number.isFinite(v) ? f(v) : '-');
 
-export const FORECAST_SECTION = 'Forecast vs actual (online side per node and sample, against the forecast held at the sample; forecast policies only)';
+export const FORECAST_SECTION = 'Forecast vs actual (online side per node and sample, against the forecast held then, or the lead before; forecast policies only)';
 
 /** The forecast rows, or none when no policy ran on the forecast. */
 export function forecastRows(result: SimulationReport): ForecastRowDef[] {
