@@ -1,6 +1,7 @@
 // tidal explain node NAME: a node's batch capacity with the formula's terms as numbers (its forecast
 // by slot, the band, the committed batch, the events in force, the capacity now and over the coming
-// hours), from a snapshot (--state). The engine is the extender's (the policy's ForecastCapacity args
+// hours), from a snapshot (--state) or a live cluster (--kubeconfig, read once as the extender reads
+// it: scheduler/kube/watcher.ts through cli/state-source.ts). The engine is the extender's (the policy's ForecastCapacity args
 // and its forecast book), so the figure is the one the extender admits by.
 
 import type { Command } from 'commander';
@@ -14,6 +15,7 @@ import { constantProfile, forecastModeProfile } from '../core/profile.ts';
 import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
 import { loadSnapshotFile } from '../kube/snapshot.ts';
+import { loadClusterOnce } from './state-source.ts';
 import { formatTime, parseTime } from './time.ts';
 
 interface Flags {
@@ -32,29 +34,58 @@ export function register(program: Command): void {
     .command('node <name>')
     .description("a node's batch capacity from its forecast: the forecast by 15-minute slot, the band, committed batch, events in force, the capacity now and over the coming hours")
     .option('--state <file>', 'cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List)')
-    .option('--kubeconfig <file>', 'a live cluster (not available yet: use a snapshot from it with --state)')
+    .option('--kubeconfig <file>', 'a live cluster, read once (nodes, pods, PDBs, one metrics.k8s.io poll) as the extender reads it; the default when there is no --state ($KUBECONFIG, in-cluster, ~/.kube/config)')
     .option('--profile <file>', 'time-sharing profile YAML (its dated windows and online-demand events); none: the forecast alone')
     .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing-forecast preset')
     .option('--at <time>', 'the instant to explain (ISO 8601; local to the profile zone without an offset)', 'now')
     .option('--json', 'print the explanation as JSON')
     .option('--slots <n>', 'slots of the forecast to print (text output)', '16')
-    .action((name: string, f: Flags) => {
-      process.stdout.write(runExplainNode(name, f));
+    .action(async (name: string, f: Flags) => {
+      process.stdout.write(f.state ? runExplainNode(name, f) : await runExplainNodeLive(name, f));
     });
 }
 
-export function runExplainNode(name: string, f: Flags): string {
-  if (!f.state) throw new Error(f.kubeconfig ? '--kubeconfig is not supported by explain yet: take a snapshot (tidal trace record, or kubectl get nodes,pods -o yaml) and pass it with --state' : '--state <file> is required');
+interface Setup {
+  profile: ReturnType<typeof forecastModeProfile>;
+  now: number;
+  config: ReturnType<typeof resolvePolicyConfig>;
+  state: ClusterState;
+}
+
+function setup(f: Flags): Setup {
+  if (f.state && f.kubeconfig) throw new Error('--state and --kubeconfig exclude each other: explain a snapshot or a live cluster');
   // As the extender and the descheduler run with --forecast: the profile in forecast mode.
   const profile = forecastModeProfile(f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only'));
   const now = parseTime(f.at ?? 'now', profile.timeZone);
   const base = resolvePolicyConfig(f.config, 'time-sharing-forecast');
   const config = base.filters.includes('ForecastCapacity') ? base : { ...base, filters: [...base.filters, 'ForecastCapacity'] };
+  return { profile, now, config, state: new ClusterState(config.usage) };
+}
+
+/** From a snapshot file (--state). */
+export function runExplainNode(name: string, f: Flags): string {
+  if (!f.state) throw new Error('--state <file> is required (or --kubeconfig: runExplainNodeLive)');
+  const s = setup(f);
+  loadSnapshotFile(f.state, s.state, { clock: new VirtualClock(s.now), classification: s.config.classification, file: f.state });
+  return explainLoaded(name, f, s, f.state);
+}
+
+/**
+ * From a live cluster (--kubeconfig, or the default kubeconfig): read once as the extender's watcher
+ * reads it, with its clock at --at (pods bound, usage sampled, at that instant), then explained as a
+ * snapshot would be.
+ */
+export async function runExplainNodeLive(name: string, f: Flags): Promise<string> {
+  const s = setup(f);
+  const r = await loadClusterOnce({ kubeconfig: f.kubeconfig, state: s.state, clock: new VirtualClock(s.now), classification: s.config.classification });
+  return explainLoaded(name, f, s, r.server);
+}
+
+function explainLoaded(name: string, f: Flags, s: Setup, from: string): string {
+  const { profile, now, config, state } = s;
   const args = { ...ForecastCapacity.defaults, ...((config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
-  const state = new ClusterState(config.usage);
-  loadSnapshotFile(f.state, state, { clock: new VirtualClock(now), classification: config.classification, file: f.state });
   const node = state.nodes.get(name);
-  if (!node) throw new Error(`node ${JSON.stringify(name)} is not in ${f.state}; nodes: ${[...state.nodes.keys()].join(', ')}`);
+  if (!node) throw new Error(`node ${JSON.stringify(name)} is not in ${from}; nodes: ${[...state.nodes.keys()].join(', ')}`);
   const timeline = new ProfileTimeline(profile);
   const engine = new PolicyEngine({ config, state, profile: timeline });
   const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, { target: args.target, quantile: args.quantile });

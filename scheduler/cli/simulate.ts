@@ -9,7 +9,8 @@ import { DEFAULT_SIM_OPTIONS, type SimOptions } from '../../simulator/engine/pol
 import { MAX_TICKS, simulate, type ProgressLane } from '../../simulator/engine/simulation.ts';
 import { addReaderOptions, readerOptions, type ReaderFlags } from './reader-options.ts';
 import { DEFAULT_POLICIES, POLICY_NAMES, policyByName } from '../../simulator/policies/index.ts';
-import { formatTotalsTable, writeReport } from '../../simulator/report/index.ts';
+import { checkForecastLead, forecastTracking } from '../../simulator/forecast-track.ts';
+import { formatTotalsTable, writeReport, type SimulationReport } from '../../simulator/report/index.ts';
 import { alibabaDensity, generate, openTrace, writeTrace, type SyntheticInput, type Trace } from '../../simulator/traces/index.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -137,9 +138,11 @@ export function register(program: Command): void {
       .option('--threads <n>', "worker threads for the policies, the trace read once (auto: one per policy when there are several policies and cores; 1: every policy in this thread; the results are the same)", 'auto')
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
-      .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1'),
+      .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1')
+      .option('--forecast-node <name>', 'the node of the forecast-vs-actual chart (policies on the forecast); default: the node with the largest CPU forecast error, the busiest among equals')
+      .option('--forecast-lead <duration>', 'forecast vs actual: judge each sample by the newest forecast held at least this long before it (e.g. 1h, under 24h); 0s: the forecast held when it was taken', '0s'),
     false,
-  ).action(async (f: SimFlags & { out: string; threads: string; calibrate?: string; minAgreement: string; seed: string }, cmd: Command) => {
+  ).action(async (f: SimFlags & { out: string; threads: string; calibrate?: string; minAgreement: string; seed: string; forecastNode?: string; forecastLead: string }, cmd: Command) => {
     const profile = loadProfileFile(f.profile);
     // Calibration compares the two policies that stand for a real scheduler unless told otherwise.
     const calibrated = cmd.getOptionValueSource('policy') === 'default' ? ['kube-default', 'time-sharing'] : f.policy;
@@ -150,8 +153,23 @@ export function register(program: Command): void {
     const trace = await openScenarioTrace(f.trace, f.scenario, readerOptions(f, f.trace));
     const policies = f.policy.map(policyByName);
     const bar = progressBar(trace, f.progress, 'simulating');
-    const result = await simulate({ trace, profile, policies, options, until, threads, onProgress: bar.update });
+    // Forecast vs actual, tracked in the replay (a pure read of each forecast policy's forecasts).
+    const leadMs = checkForecastLead(parseDuration(f.forecastLead));
+    const run = await simulate({ trace, profile, policies, options, until, threads, trackForecast: { leadMs }, onProgress: bar.update });
     bar.stop();
+    const tracks = run.policies.flatMap((p) => (p.forecast ? [p.forecast] : []));
+    let tracked = forecastTracking(leadMs, tracks);
+    if (f.forecastNode !== undefined) {
+      try {
+        tracked = forecastTracking(leadMs, tracks, f.forecastNode);
+      } catch (e) {
+        // Known only after the run: report with the default node rather than lose the run.
+        console.error(`warning: ${(e as Error).message}; the chart shows ${tracked.node ?? 'no node'}`);
+      }
+    }
+    // The raw series stay out of report.json: the report keeps the summaries and the charted node's series.
+    const plain = { ...run, policies: run.policies.map(({ forecast: _raw, ...p }) => p) };
+    const result: SimulationReport = tracked.policies.length > 0 ? { ...plain, forecast: tracked } : plain;
     const paths = await writeReport(result, f.out);
     if (until === undefined && result.end - result.start < options.sampleIntervalMs!) {
       console.error(`note: ${f.trace} covers ${result.end - result.start} ms (a snapshot?); pass --until to replay it for a while`);

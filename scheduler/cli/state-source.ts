@@ -3,7 +3,7 @@
 // commands so that they read the cluster the same way.
 
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { PolicyConfig } from '../core/config.ts';
@@ -11,6 +11,7 @@ import type { ClusterState } from '../core/state.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { loadSnapshotFile, StaticStateSource } from '../kube/snapshot.ts';
 import type { StateSource } from '../kube/source.ts';
+import { recordMetrics } from '../kube/usage.ts';
 import { ClusterWatcher, kubeInformers, kubeMetrics } from '../kube/watcher.ts';
 
 export interface SourceOptions {
@@ -50,4 +51,53 @@ export function openStateSource(o: SourceOptions): { source: StateSource; kubeCo
     registry: o.registry,
   });
   return { source, kubeConfig: kc };
+}
+
+export interface LoadOnceOptions {
+  kubeconfig?: string;
+  state: ClusterState;
+  clock: Clock;
+  classification: PolicyConfig['classification'];
+  /** How long to wait for the informers' first lists; default 60 s. */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+/**
+ * One read of a live cluster into `state`, as the extender and the descheduler keep it (the same
+ * ClusterWatcher: nodes, pods, PodDisruptionBudgets, and one metrics.k8s.io poll when it is served),
+ * then the watches are closed. For one-shot commands such as `tidal explain node --kubeconfig`.
+ */
+export async function loadClusterOnce(o: LoadOnceOptions): Promise<{ server: string; nodes: number; pods: number }> {
+  const { kubeConfig: kc } = loadKubeConfig(o.kubeconfig);
+  const log = o.log ?? pino({ level: 'silent' });
+  const watcher = new ClusterWatcher({
+    state: o.state,
+    clock: o.clock,
+    classification: o.classification,
+    informers: kubeInformers(kc, o.timeoutMs ?? 60_000),
+    // Polled once below, not on a timer.
+    metrics: null,
+    log,
+  });
+  try {
+    await watcher.start();
+    await watcher.waitForSync(o.timeoutMs ?? 60_000);
+  } finally {
+    await watcher.stop();
+  }
+  const metrics = kubeMetrics(kc);
+  try {
+    if (await metrics.available()) {
+      const [nodes, pods] = await Promise.all([metrics.nodeMetrics(), metrics.podMetrics()]);
+      const uids = new Map<string, string>();
+      for (const p of o.state.pods.values()) uids.set(`${p.namespace}/${p.name}`, p.uid);
+      recordMetrics(o.state, nodes, pods, o.clock.now(), { uidOf: (ns, name) => uids.get(`${ns}/${name}`), maxAgeMs: o.state.usageConfig.staleAfterMs });
+    } else {
+      log.warn('metrics.k8s.io/v1beta1 is not served: online usage counts at requests');
+    }
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'metrics.k8s.io poll failed: online usage counts at requests');
+  }
+  return { server: kc.getCurrentCluster()!.server, nodes: o.state.nodes.size, pods: o.state.pods.size };
 }

@@ -12,12 +12,14 @@ import { BatchCapacityFit } from './plugins/batch-capacity.ts';
 import { BatchRoom } from './plugins/batch-room.ts';
 import { CombinedPeakFit, ComplementaryPeak } from './plugins/complementary-peak.ts';
 import { ForecastCapacity } from './plugins/forecast-capacity.ts';
+import { ForecastSurvival } from './plugins/forecast-survival.ts';
 import { NodeResourcesBalancedAllocation } from './plugins/balanced-allocation.ts';
 import { LeastAllocated } from './plugins/least-allocated.ts';
 import { LoadAware } from './plugins/load-aware.ts';
 import { NodeResourcesFit } from './plugins/node-resources-fit.ts';
 import { NodeUnschedulable } from './plugins/node-unschedulable.ts';
 import { OnlineLoadThreshold } from './plugins/online-load.ts';
+import { OnlineShapeRoom } from './plugins/online-shape-room.ts';
 import { PodCountFit } from './plugins/pod-count.ts';
 import { PodTopologySpread } from './plugins/pod-topology-spread.ts';
 import { RequestsFit } from './plugins/requests-fit.ts';
@@ -35,7 +37,7 @@ export const TIDAL_FILTERS: readonly FilterDefinition<any>[] = [NodeUnschedulabl
 export const OPT_IN_FILTERS: readonly FilterDefinition<any>[] = [ForecastCapacity];
 
 /** Tidal's scores (a TidalConfig's scoreWeights may name these, for the classes each lists). */
-export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak];
+export const TIDAL_SCORES: readonly ScoreDefinition<any>[] = [LoadAware, ZoneSpread, AvoidBatchEviction, BatchRoom, WindowSurvival, LeastAllocated, ComplementaryPeak, OnlineShapeRoom, ForecastSurvival];
 
 /**
  * kube-scheduler's own score plugins, as it runs them by default (the core's models: plugins/ names

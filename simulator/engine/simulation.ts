@@ -13,6 +13,7 @@ import type { SimPolicy } from '../policies/index.ts';
 import type { Trace, TraceEvent } from '../traces/events.ts';
 import type { PolicyTotals, SeriesPoint } from './metrics.ts';
 import { DEFAULT_SIM_OPTIONS, PolicySim, type SimOptions, type TraceUsage } from './policy-sim.ts';
+import { ForecastTracker, type TrackedPolicy } from '../forecast-track.ts';
 import { simulateParallel, threadsFor, type ParallelTuning } from './parallel/run.ts';
 
 export interface SimulationInput {
@@ -38,6 +39,11 @@ export interface SimulationInput {
   /** Called after each step of the clock with every policy's simulation (invariant checks in tests). */
   onStep?: (now: number, sims: readonly PolicySim[], phase: 'schedule' | 'deschedule') => void;
   /**
+   * Track forecast against actual for the policies on the forecast (simulator/forecast-track.ts): each
+   * such policy's result carries its series (`forecast`). A pure read of the run; works on worker threads.
+   */
+  trackForecast?: { leadMs: number };
+  /**
    * Worker threads to replay the policies on (parallel/run.ts): 1 (the default) replays them all in
    * this thread; n > 1 spreads them over min(n, policies) workers, the trace read once here; 'auto'
    * takes one per policy when there are several policies and cores (the CLI's default). The results
@@ -61,6 +67,8 @@ export interface PolicyResult {
   description: string;
   totals: PolicyTotals;
   series: SeriesPoint[];
+  /** With trackForecast, for a policy on the forecast: its samples beside its forecasts, per node. */
+  forecast?: TrackedPolicy;
 }
 
 export interface SimulationResult {
@@ -116,6 +124,14 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   const usage: TraceUsage = { app: new Map(), node: new Map(), nodeTime: new Map() };
   const sims = input.policies.map((p) => new PolicySim(p, input.profile, usage, opts));
   const keep = input.nodeFilter ?? (() => true);
+  const tracker = input.trackForecast ? new ForecastTracker(input.trackForecast) : null;
+  const userStep = input.onStep;
+  const onStep: SimulationInput['onStep'] = tracker
+    ? (now, s, phase) => {
+        tracker.onStep(now, s);
+        userStep?.(now, s, phase);
+      }
+    : userStep;
   const it = input.trace.events()[Symbol.asyncIterator]();
   let next = await it.next();
   if (next.done) throw new Error(`trace ${input.trace.info.source} has no events`);
@@ -172,11 +188,11 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     }
     for (const s of stepping) s.control(now);
     for (const s of stepping) s.schedule(now);
-    input.onStep?.(now, sims, 'schedule');
+    onStep?.(now, sims, 'schedule');
     if (now >= nextDeschedule) {
       for (const s of sims) s.deschedule(now);
       nextDeschedule += opts.deschedulerIntervalMs;
-      input.onStep?.(now, sims, 'deschedule');
+      onStep?.(now, sims, 'deschedule');
     }
     if (now >= nextSample) {
       for (const s of sims) s.sample(now);
@@ -185,6 +201,8 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   }
   const end = Math.min(horizon(), until);
   input.onProgress?.(end, events);
+  tracker?.finish();
+  const tracked = new Map(tracker?.tracked().map((t) => [t.policy, t]));
   return {
     source: input.trace.info.source,
     timeZone: input.profile.timeZone,
@@ -195,7 +213,10 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
     droppedRows: Object.fromEntries(input.trace.info.dropped ?? []),
     options: opts,
     profile: input.profile.name,
-    policies: sims.map((s) => ({ policy: s.policy.name, description: s.policy.description, totals: s.totals(start, end), series: s.series })),
+    policies: sims.map((s) => {
+      const forecast = tracked.get(s.policy.name);
+      return { policy: s.policy.name, description: s.policy.description, totals: s.totals(start, end), series: s.series, ...(forecast ? { forecast } : {}) };
+    }),
     wallSeconds: (Date.now() - t0) / 1000,
   };
 }

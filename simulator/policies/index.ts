@@ -56,6 +56,35 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: FORECAST_PLANNER,
     profileFor: forecastModeProfile,
   },
+  // time-sharing with the OnlineShapeRoom score (plugins/online-shape-room.ts): online pods keep room
+  // for the largest online shape on at least 2 nodes. Measured against time-sharing by `tidal plan` on
+  // the Double 11 week (docs/forecast.md); the presets take it once measured.
+  'time-sharing-room': {
+    name: 'time-sharing-room',
+    description: 'time-sharing whose online pods keep room for the largest online shape (OnlineShapeRoom) on at least 2 nodes',
+    config: behindKubeScheduler({
+      ...TIME_SHARING_FORECAST,
+      name: 'time-sharing-room',
+      scoreWeights: { ...TIME_SHARING_FORECAST.scoreWeights, online: { ...TIME_SHARING_FORECAST.scoreWeights.online, OnlineShapeRoom: 6 } },
+    }),
+    planner: FORECAST_PLANNER,
+    profileFor: forecastModeProfile,
+  },
+  // time-sharing whose checkpointable batch may cross a coming rise: ForecastCapacity admits it on
+  // room over the first 30 minutes of its span (checkpointableSpan), and the ForecastSurvival score
+  // (plugins/forecast-survival.ts) steers it to nodes where its room lasts its runtime.
+  'time-sharing-checkpoint': {
+    name: 'time-sharing-checkpoint',
+    description: 'time-sharing whose checkpointable batch needs forecast room over 30 minutes only and prefers nodes where the room lasts its runtime (ForecastSurvival)',
+    config: behindKubeScheduler({
+      ...TIME_SHARING_FORECAST,
+      name: 'time-sharing-checkpoint',
+      pluginArgs: { ...TIME_SHARING_FORECAST.pluginArgs, ForecastCapacity: { ...(TIME_SHARING_FORECAST.pluginArgs['ForecastCapacity'] as object), checkpointableSpan: '30m' } },
+      scoreWeights: { ...TIME_SHARING_FORECAST.scoreWeights, batch: { ...TIME_SHARING_FORECAST.scoreWeights.batch, ForecastSurvival: 2 } },
+    }),
+    planner: FORECAST_PLANNER,
+    profileFor: forecastModeProfile,
+  },
   // The timetable (Tidal before it learned to forecast): the profile's windows cap batch, drains ahead of peaks.
   'time-sharing-timetable': {
     name: 'time-sharing-timetable',

@@ -183,7 +183,7 @@ export function renderCharts(result: SimulationResult, opts: ChartRenderOptions)
  * by chart and by order of appearance, so that ids stay unique within the page and the same result
  * renders to the same bytes however many charts this process drew before.
  */
-function renumberIds(svg: string, prefix: string): string {
+export function renumberIds(svg: string, prefix: string): string {
   const seen = new Map<string, string>();
   const counters = new Map<string, number>();
   return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)\b/g, (token, kind: string) => {

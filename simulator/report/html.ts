@@ -6,8 +6,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SimulationResult } from '../engine/simulation.ts';
 import { FONT_FAMILY, policyStyle, renderCharts, type PolicyStyle } from './charts.ts';
+import { renderForecastCharts, type SimulationReport } from './forecast.ts';
 import { escapeHtml, formatCount, formatFixed, formatInterval, formatSpan, formatTime, reportZone, zoneLabel, type ReportOptions } from './format.ts';
 import { comparisonRows, type ComparisonRow } from './rows.ts';
 import { droppedList } from './text.ts';
@@ -66,11 +66,11 @@ code { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, mono
 `;
 
 /** The report page as a string. */
-export function renderHtmlReport(result: SimulationResult, opts: HtmlReportOptions = {}): string {
+export function renderHtmlReport(result: SimulationReport, opts: HtmlReportOptions = {}): string {
   const zone = reportZone(opts.timeZone ?? result.timeZone);
   const source = opts.source ?? result.source;
   const styles = result.policies.map((_, i) => policyStyle(i));
-  const charts = renderCharts(result, { zone, width: opts.chartWidth, height: opts.chartHeight });
+  const charts = [...renderCharts(result, { zone, width: opts.chartWidth, height: opts.chartHeight }), ...renderForecastCharts(result, { zone, width: opts.chartWidth, height: opts.chartHeight })];
   const zoneNote = zoneLabel(zone, result.start);
   const skipped = Object.entries(result.skippedRows).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const skippedTotal = skipped.reduce((s, [, n]) => s + n, 0);
@@ -161,7 +161,7 @@ export function renderHtmlReport(result: SimulationResult, opts: HtmlReportOptio
   return out.join('\n');
 }
 
-export async function writeHtmlReport(result: SimulationResult, dir: string, opts: HtmlReportOptions = {}): Promise<string> {
+export async function writeHtmlReport(result: SimulationReport, dir: string, opts: HtmlReportOptions = {}): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'report.html');
   await writeFile(path, renderHtmlReport(result, opts));
@@ -174,7 +174,7 @@ function swatch(s: PolicyStyle): string {
 
 const BETTER_TEXT = { higher: '\u2191 higher', lower: '\u2193 lower' } as const;
 
-function comparisonTable(result: SimulationResult, styles: readonly PolicyStyle[]): string {
+function comparisonTable(result: SimulationReport, styles: readonly PolicyStyle[]): string {
   const rows = comparisonRows(result);
   const out: string[] = ['<table class="compare">', '<thead><tr><th>Measure</th><th>Unit</th><th>Better</th>'];
   result.policies.forEach((p, i) => out.push(`<th class="policy">${swatch(styles[i]!)} ${escapeHtml(p.policy)}</th>`));

@@ -3,7 +3,7 @@
 // comparison as a plain-text table for the terminal.
 
 import { mkdir } from 'node:fs/promises';
-import type { SimulationResult } from '../engine/simulation.ts';
+import type { SimulationReport } from './forecast.ts';
 import { writeCsvSeries } from './csv.ts';
 import { writeHtmlReport, type HtmlReportOptions } from './html.ts';
 import { writeJsonReport } from './json.ts';
@@ -15,6 +15,7 @@ export { formatJsonReport, jsonReport, writeJsonReport } from './json.ts';
 export { formatSeriesCsv, formatTotalsCsv, writeCsvSeries } from './csv.ts';
 export { renderHtmlReport, writeHtmlReport } from './html.ts';
 export { comparisonRows, type ComparisonRow } from './rows.ts';
+export { forecastRows, renderForecastCharts, type SimulationReport } from './forecast.ts';
 
 export interface ReportPaths {
   json: string;
@@ -24,7 +25,7 @@ export interface ReportPaths {
 }
 
 /** Writes report.json, series.csv, totals.csv and report.html into dir (created if missing). */
-export async function writeReport(result: SimulationResult, dir: string, opts: HtmlReportOptions = {}): Promise<ReportPaths> {
+export async function writeReport(result: SimulationReport, dir: string, opts: HtmlReportOptions = {}): Promise<ReportPaths> {
   await mkdir(dir, { recursive: true });
   const json = await writeJsonReport(result, dir, opts);
   const { series, totals } = await writeCsvSeries(result, dir);

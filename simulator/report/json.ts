@@ -8,12 +8,13 @@
 // Layout:
 //   { report, source, timeZone, profile, start, startIso, end, endIso, events, skippedRows, droppedRows, options,
 //     policies: [{ policy, description, totals, series: [{ time, timeIso, ...SeriesPoint }] }],
+//     forecast?: { node, policies: [{ policy, quantile, summary, nodes }], series: [{ policy, series }] },
 //     run: { wallSeconds, cpuSeconds: { <policy>: { placement, planning } } } }
 // Durations in totals are ms, as in PolicyTotals.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SimulationResult } from '../engine/simulation.ts';
+import type { SimulationReport } from './forecast.ts';
 import { isoTime, reportZone, type ReportOptions } from './format.ts';
 import { SERIES_FIELDS } from './series.ts';
 
@@ -22,7 +23,7 @@ export const JSON_REPORT_FORMAT = 'tidal-simulation-report/v1';
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** The report as a JSON value with its keys in report order. */
-export function jsonReport(result: SimulationResult, opts: ReportOptions = {}): Json {
+export function jsonReport(result: SimulationReport, opts: ReportOptions = {}): Json {
   return {
     report: JSON_REPORT_FORMAT,
     source: opts.source ?? result.source,
@@ -49,6 +50,9 @@ export function jsonReport(result: SimulationResult, opts: ReportOptions = {}): 
         }),
       };
     }),
+    // Forecast vs actual (simulator/forecast-track.ts), when tracked: per policy the error summary and
+    // per node; the charted node's samples beside the forecast held for them.
+    ...(result.forecast ? { forecast: sorted(result.forecast) } : {}),
     run: {
       wallSeconds: result.wallSeconds,
       cpuSeconds: Object.fromEntries(result.policies.map((p) => [p.policy, sorted(p.totals.cpuSeconds)])),
@@ -57,11 +61,11 @@ export function jsonReport(result: SimulationResult, opts: ReportOptions = {}): 
 }
 
 /** report.json's text. */
-export function formatJsonReport(result: SimulationResult, opts: ReportOptions = {}): string {
+export function formatJsonReport(result: SimulationReport, opts: ReportOptions = {}): string {
   return `${stringify(jsonReport(result, opts), '')}\n`;
 }
 
-export async function writeJsonReport(result: SimulationResult, dir: string, opts: ReportOptions = {}): Promise<string> {
+export async function writeJsonReport(result: SimulationReport, dir: string, opts: ReportOptions = {}): Promise<string> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, 'report.json');
   await writeFile(path, formatJsonReport(result, opts));

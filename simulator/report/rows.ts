@@ -4,7 +4,8 @@
 // time-weighted means of the series, computed the same way the engine computes its totals.
 
 import type { SeriesPoint } from '../engine/metrics.ts';
-import type { PolicyResult, SimulationResult } from '../engine/simulation.ts';
+import type { PolicyResult } from '../engine/simulation.ts';
+import { forecastRows, FORECAST_SECTION, type SimulationReport } from './forecast.ts';
 import { durationUnit, formatCount, formatFixed, formatInterval } from './format.ts';
 import { seriesMean } from './series.ts';
 
@@ -50,7 +51,7 @@ function durationRow(label: string, better: Better, values: (p: PolicyResult) =>
 }
 
 /** The comparison rows, grouped by section in display order. */
-export function comparisonRows(result: SimulationResult): ComparisonRow[] {
+export function comparisonRows(result: SimulationReport): ComparisonRow[] {
   const ps = result.policies;
   const waitLimit = formatInterval(result.options.onlineWaitLimitMs);
   const sections: [string, RowDef[]][] = [
@@ -119,12 +120,16 @@ export function comparisonRows(result: SimulationResult): ComparisonRow[] {
     ],
     ['Capacity', [{ label: 'Peak nodes in use', unit: 'nodes', better: 'lower', value: (p) => p.totals.peakNodesInUse, format: count }]],
   ];
+  const fr = forecastRows(result);
+  if (fr.length > 0) sections.push([FORECAST_SECTION, fr.map((d): RowDef => ({ ...d, value: (p) => d.value(p.policy) }))]);
   const rows: ComparisonRow[] = [];
   for (const [section, defs] of sections) {
     for (const d of defs) {
       const values = ps.map(d.value);
       const cells = values.map(d.format);
-      rows.push({ section, label: d.label, unit: d.unit, better: d.better, values, cells, best: bestOf(values, cells, d.better) });
+      // A forecast row has values for the forecast policies only: a lone value is best of nothing.
+      const lone = section === FORECAST_SECTION && values.filter(Number.isFinite).length < 2;
+      rows.push({ section, label: d.label, unit: d.unit, better: d.better, values, cells, best: lone ? values.map(() => false) : bestOf(values, cells, d.better) });
     }
   }
   return rows;

@@ -2,6 +2,7 @@
 // columns, plain ASCII apart from the unit names, best values marked with "*".
 
 import type { SimulationResult } from '../engine/simulation.ts';
+import type { SimulationReport } from './forecast.ts';
 import { formatCount, formatInterval, formatSpan, formatTime, reportZone, zoneLabel, type ReportOptions } from './format.ts';
 import { comparisonRows } from './rows.ts';
 
@@ -17,7 +18,7 @@ export function droppedList(result: SimulationResult): Array<[string, number]> {
   return Object.entries(result.droppedRows ?? {}).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export function formatTotalsTable(result: SimulationResult, opts: ReportOptions = {}): string {
+export function formatTotalsTable(result: SimulationReport, opts: ReportOptions = {}): string {
   const zone = reportZone(opts.timeZone ?? result.timeZone);
   const table = comparisonRows(result);
   const names = result.policies.map((p) => plain(p.policy));

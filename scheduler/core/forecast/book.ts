@@ -85,6 +85,15 @@ export class ForecastBook {
   }
 
   /**
+   * The node's latest forecast as the book holds it, without remaking it or feeding errors (a pure
+   * read): what the scheduler's last decision on the node used. For observers (the simulator's
+   * forecast-vs-actual report), so that watching a run never changes it.
+   */
+  peek(node: NodeState): ForecastEntry | undefined {
+    return this.#entries.get(node);
+  }
+
+  /**
    * The node's batch capacity over [now, now + spanMs) under allocatable x target (span-capacity.ts):
    * what the ForecastCapacity filter, the forecast drain and `tidal explain node` all compute.
    */

@@ -8,7 +8,8 @@
 // its residual, the profile's online-demand events, the adaptive margin of its forecast errors) and
 // committed(k) the batch already on the node that will still hold its requests then. Runs in the
 // time-sharing-forecast preset (tidal extender --forecast) and the simulator's time-sharing; the
-// simulator's time-sharing-forecast runs it under the timetable's caps.
+// simulator's time-sharing-forecast runs it under the timetable's caps. With checkpointableSpan set, a
+// checkpointable pod needs the room over that much of its span only (it may cross a coming rise).
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
@@ -24,6 +25,13 @@ export interface ForecastCapacityArgs {
   quantile: number;
   /** The span of a batch pod that declares no runtime (a duration such as 1h). */
   defaultRuntime: string;
+  /**
+   * A checkpointable pod needs room over at most this much of its span (a duration such as 30m), so
+   * that it may cross a coming rise (the forecast drain checkpoints it first, losing little); "" (the
+   * default): over its whole span, as any pod. The ForecastSurvival score then steers it to nodes
+   * where it would not cross one.
+   */
+  checkpointableSpan?: string;
 }
 
 const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
@@ -44,10 +52,12 @@ function spanMs(ctx: PodContext, defaultMs: number): number {
   return Math.max(0, r - (p.startedAt > 0 ? ctx.now - p.startedAt : 0));
 }
 
-/** Slots of the span, from now's slot (at least 1, at most the horizon). */
-function slotsOf(ctx: PodContext, defaultMs: number): number {
+/** Slots of the span, from now's slot (at least 1, at most the horizon); a checkpointable pod's at most `checkpointableMs` long when given (> 0). */
+export function slotsOf(ctx: PodContext, defaultMs: number, checkpointableMs = 0): number {
   const start = ctx.state.curves.slotStart(ctx.now);
-  return Math.max(1, Math.min(SLOTS_PER_DAY, Math.ceil((ctx.now + spanMs(ctx, defaultMs) - start) / SLOT_MS)));
+  const span = spanMs(ctx, defaultMs);
+  const ms = checkpointableMs > 0 && ctx.pod.checkpointable ? Math.min(span, checkpointableMs) : span;
+  return Math.max(1, Math.min(SLOTS_PER_DAY, Math.ceil((ctx.now + ms - start) / SLOT_MS)));
 }
 
 export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
@@ -55,7 +65,7 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
   name: 'ForecastCapacity',
   description: "a batch pod needs room under allocatable x target in every slot of its runtime, above the node's forecast upper band and the batch committed there",
   defaults: { target: 0.9, quantile: 0.95, defaultRuntime: '1h' },
-  fields: ['target', 'quantile', 'defaultRuntime'],
+  fields: ['target', 'quantile', 'defaultRuntime', 'checkpointableSpan'],
   validate(args): ArgsIssue[] {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return [{ path: [], message: 'must be a mapping with target, quantile, defaultRuntime' }];
     const a = args as Record<string, unknown>;
@@ -70,24 +80,33 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
         issues.push({ path: ['defaultRuntime'], message: (e as Error).message });
       }
     }
+    if (a.checkpointableSpan !== undefined && a.checkpointableSpan !== '') {
+      try {
+        if (typeof a.checkpointableSpan !== 'string') throw new Error(`must be a duration such as 30m, or "" (got ${JSON.stringify(a.checkpointableSpan)})`);
+        if (parseDuration(a.checkpointableSpan) <= 0) throw new Error('must be longer than 0');
+      } catch (e) {
+        issues.push({ path: ['checkpointableSpan'], message: (e as Error).message });
+      }
+    }
     return issues;
   },
   create(args, handle) {
-    const { target, quantile, defaultRuntime } = { ...ForecastCapacity.defaults, ...args };
+    const { target, quantile, defaultRuntime, checkpointableSpan } = { ...ForecastCapacity.defaults, ...args };
     const defaultMs = parseDuration(defaultRuntime);
+    const checkpointableMs = checkpointableSpan ? parseDuration(checkpointableSpan) : 0;
     const book = forecastBookOf(handle, { quantile, defaultRuntime });
     const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
     const note = (ctx: PodContext, res: string): string =>
-      `not enough ${res} in some slot of its ${formatDuration(spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ` (${ctx.state.runtimes.runtimeOf(ctx.pod, defaultMs).source})`} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
+      `not enough ${res} in some slot of its ${formatDuration(checkpointableMs > 0 && ctx.pod.checkpointable ? Math.min(checkpointableMs, spanMs(ctx, defaultMs)) : spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ` (${ctx.state.runtimes.runtimeOf(ctx.pod, defaultMs).source})`} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
     return {
       name: 'ForecastCapacity',
       // The forecast changes with the curves (not in the row's version) and the horizon's start; the span with the pod.
-      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs)}`,
+      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs, checkpointableMs)}`,
       appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
       filter(ctx, i) {
         const node = ctx.nodes[i]!;
         const e = book.forecast(ctx.state, node, ctx.profile, ctx.now);
-        spanCapacity(e.forecast, e.committed, ctx.t.allocCpu[i]!, ctx.t.allocMem[i]!, target, slotsOf(ctx, defaultMs), out);
+        spanCapacity(e.forecast, e.committed, ctx.t.allocCpu[i]!, ctx.t.allocMem[i]!, target, slotsOf(ctx, defaultMs, checkpointableMs), out);
         const req = ctx.pod.requests;
         if (req.cpu > out.cpu) return failWith(ctx, 'ForecastCapacity', 'cpu', true, () => note(ctx, 'cpu'));
         if (req.memory > out.memory) return failWith(ctx, 'ForecastCapacity', 'memory', true, () => note(ctx, 'memory'));

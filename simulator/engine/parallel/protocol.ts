@@ -14,6 +14,7 @@ export interface WorkerInit {
   options?: Partial<SimOptions>;
   until?: number;
   maxTicks?: number;
+  trackForecast?: { leadMs: number };
   /** What the engine reads of the trace's info (after its first event, as simulate() reads it). */
   info: Pick<TraceInfo, 'format' | 'source' | 'start' | 'end'>;
 }

@@ -173,7 +173,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
     worker.on('exit', (code) => {
       if (!slot.done) fail(new Error(`simulation worker for ${policies.map((i) => input.policies[i]!.name).join(', ')} exited (code ${code}) before its replay ended`));
     });
-    const init: WorkerInit = { type: 'init', policies: policies.map((i) => input.policies[i]!.name), profile: input.profile, options: input.options, until: input.until, maxTicks: input.maxTicks, info };
+    const init: WorkerInit = { type: 'init', policies: policies.map((i) => input.policies[i]!.name), profile: input.profile, options: input.options, until: input.until, maxTicks: input.maxTicks, trackForecast: input.trackForecast, info };
     worker.postMessage(init satisfies ToWorker);
     return slot;
   });

@@ -56,6 +56,7 @@ async function run(init: WorkerInit): Promise<void> {
     options: init.options,
     until: init.until,
     maxTicks: init.maxTicks,
+    trackForecast: init.trackForecast,
     threads: 1,
     onProgress: (now, n) => post({ type: 'progress', now, events: n }),
   });

@@ -99,6 +99,24 @@ describe('parallel replay', () => {
     expect(b).toStrictEqual(a);
   }, 60_000);
 
+  it('tracks forecast against actual on worker threads as in this thread (trackForecast)', async () => {
+    const events: TraceEvent[] = [];
+    for (let i = 0; i < 3; i++) events.push({ type: 'node-add', time: START, node: node(`n${i}`) });
+    for (let j = 0; j < 8; j++) events.push({ type: 'pod-arrival', time: START, pod: tracePod({ uid: `o-${j}`, app: `web-${j % 2}`, requests: { cpu: 2000, memory: 2 * GiB } }) });
+    for (let j = 0; j < 20; j++) {
+      events.push({ type: 'pod-arrival', time: START + j * 15 * 60_000, pod: tracePod({ uid: `b-${j}`, class: 'batch', app: 'etl', job: `job-${j % 4}`, requests: { cpu: 2000, memory: GiB }, runtimeMs: H }) });
+    }
+    const input = (threads: number) => ({ trace: arrayTrace(events), profile: PEAK, policies: ['time-sharing', 'kube-default'].map(policyByName), until: START + 4 * H, threads, trackForecast: { leadMs: 0 } });
+    const a = await simulate(input(1));
+    const b = await simulate(input(2));
+    const ts = a.policies[0]!.forecast!;
+    expect(ts.policy).toBe('time-sharing');
+    expect(ts.nodes.map((n) => n.node).sort()).toStrictEqual(['n0', 'n1', 'n2']);
+    expect(ts.nodes.reduce((k, n) => k + n.compared, 0)).toBeGreaterThan(0);
+    expect(a.policies[1]!.forecast).toBeUndefined();
+    expect(b.policies.map((p) => p.forecast)).toStrictEqual(a.policies.map((p) => p.forecast));
+  }, 60_000);
+
   it('stays in this thread under auto when a callback or a custom policy cannot cross, and refuses an explicit count', async () => {
     const trace = arrayTrace([{ type: 'node-add', time: START, node: node('n0') }]);
     const custom = koordinatorPolicy({ reclaimCpuPercent: 50 });

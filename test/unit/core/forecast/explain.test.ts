@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../../profiles/loader.ts';
-import { runExplainNode } from '../../../../scheduler/cli/explain.ts';
+import { runExplainNode, runExplainNodeLive } from '../../../../scheduler/cli/explain.ts';
 import { PRESETS } from '../../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../../scheduler/core/engine.ts';
 import { explainNode } from '../../../../scheduler/core/forecast/explain.ts';
@@ -76,5 +76,11 @@ describe('explain node', () => {
     expect(j.slots).toHaveLength(96);
     expect(j.capacityNow.cpu).toBeCloseTo(j.slots[0].cpu.free, 6);
     expect(() => runExplainNode('nope', { state: file, slots: '4' })).toThrow(/not in/);
+  });
+
+  it('the CLI reads a live cluster through a kubeconfig (e2e scenario 11); it names a missing one, and takes a snapshot or a cluster, not both', async () => {
+    await expect(runExplainNodeLive('node-a', { kubeconfig: '/nonexistent/kubeconfig', slots: '4' })).rejects.toThrow(/\/nonexistent\/kubeconfig: no such file/);
+    const file = new URL('../../../../scheduler/extender/sample-state.json', import.meta.url).pathname;
+    expect(() => runExplainNode('node-a', { state: file, kubeconfig: '/x', slots: '4' })).toThrow(/exclude each other/);
   });
 });

@@ -86,6 +86,21 @@ describe('ForecastCapacity', () => {
     expect(fits(1501, now + MIN)).toBe(false);
   });
 
+  it('checkpointableSpan: a checkpointable pod needs room over that much of its span only (it may cross a rise)', () => {
+    const ckpt = (cpu: number, runtimeMin: number): PodInfo => ({ ...job(cpu, runtimeMin), checkpointable: true });
+    // 2 h from 00:00 crosses the sale (01:00-03:00, 1000m free): refused by default, checkpointable or not.
+    expect(placed(world(EVENT), ckpt(3000, 120)).forecast).toBe(1);
+    // With checkpointableSpan 30m: room over 00:00-00:30 (5000m) is enough for a checkpointable pod...
+    const w = world(EVENT, { checkpointableSpan: '30m' });
+    expect(placed(w, ckpt(5000, 120)).node).toBe('n1');
+    expect(placed(w, ckpt(5001, 120)).forecast).toBe(1);
+    // ...not for any other pod, nor for one whose span runs into the sale within the 30 m (at 00:45: 00:45-01:15).
+    expect(placed(w, job(3000, 120)).forecast).toBe(1);
+    expect(w.engine.place(ckpt(1001, 120), T0 + 45 * MIN).rejectedBy.get('ForecastCapacity')).toBe(1);
+    expect(argsIssues(filterDefinition('ForecastCapacity')!, { checkpointableSpan: 'soon' }).map((i) => i.path.join('.'))).toEqual(['checkpointableSpan']);
+    expect(argsIssues(filterDefinition('ForecastCapacity')!, { checkpointableSpan: '' })).toEqual([]);
+  });
+
   it('is registered but in no shipped policy, and checks its args', () => {
     const d = filterDefinition('ForecastCapacity')!;
     expect(d.kind).toBe('filter');
