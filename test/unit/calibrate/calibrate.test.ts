@@ -78,6 +78,9 @@ describe('calibration against a recorded trace', () => {
     const web = (uid: string, n: string, at: number): TracePod => ({ ...tracePod(uid, 2000, 4, n), app: 'calib/web', createdAt: T0, scheduledAt: at });
     expect(sameGroup(web('w1', 'big', T0 + 1), web('w2', 'small', T0 + 2))).toBe(true);
     expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), requests: { cpu: 1000, memory: 4 * GiB } })).toBe(false);
+    // A burst across a second boundary of creationTimestamp (bound in another order than decided) is one group; 2 s apart is not.
+    expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), createdAt: T0 + 1000 })).toBe(true);
+    expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), createdAt: T0 + 2000 })).toBe(false);
     expect(sameGroup({ ...web('w1', 'big', T0 + 1), scheduledAt: undefined }, { ...web('w2', 'small', T0 + 2), app: 'calib/api', scheduledAt: undefined })).toBe(true);
   });
 
