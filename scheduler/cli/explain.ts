@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--state <file>', 'cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List)')
     .option('--kubeconfig <file>', 'a live cluster (not available yet: use a snapshot from it with --state)')
     .option('--profile <file>', 'time-sharing profile YAML (its dated windows and online-demand events); none: the forecast alone')
-    .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing-forecast preset')
+    .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing preset (the forecast mode)')
     .option('--at <time>', 'the instant to explain (ISO 8601; local to the profile zone without an offset)', 'now')
     .option('--json', 'print the explanation as JSON')
     .option('--slots <n>', 'slots of the forecast to print (text output)', '16')
@@ -45,10 +45,10 @@ export function register(program: Command): void {
 
 export function runExplainNode(name: string, f: Flags): string {
   if (!f.state) throw new Error(f.kubeconfig ? '--kubeconfig is not supported by explain yet: take a snapshot (tidal trace record, or kubectl get nodes,pods -o yaml) and pass it with --state' : '--state <file> is required');
-  // As the extender and the descheduler run with --forecast: the profile in forecast mode.
+  // As the extender and the descheduler run by default: the profile in forecast mode.
   const profile = forecastModeProfile(f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only'));
   const now = parseTime(f.at ?? 'now', profile.timeZone);
-  const base = resolvePolicyConfig(f.config, 'time-sharing-forecast');
+  const base = resolvePolicyConfig(f.config, 'time-sharing');
   const config = base.filters.includes('ForecastCapacity') ? base : { ...base, filters: [...base.filters, 'ForecastCapacity'] };
   const args = { ...ForecastCapacity.defaults, ...((config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
   const state = new ClusterState(config.usage);
