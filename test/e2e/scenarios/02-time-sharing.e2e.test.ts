@@ -69,8 +69,10 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
         { name: 'peak', start: peakAt, end: peakAt + 3_600_000, batchShare: PEAK_SHARE, onlineHeadroom: 0, drainLeadTime: `${DRAIN_LEAD_MS / 1000}s`, ramp: '0s' },
       ]),
     );
-    await startTidalScheduling(cp, { profile });
-    desched = await TidalDescheduler.start(cp, { name: 'tidal-descheduler', profile, interval: '2s', args: ['--no-leader-elect'] });
+    // The timetable mode (--timetable): the profile's recurring window and its drain lead are the scenario;
+    // the default forecast mode reads neither.
+    await startTidalScheduling(cp, { profile, timetable: true });
+    desched = await TidalDescheduler.start(cp, { name: 'tidal-descheduler', profile, timetable: true, interval: '2s', args: ['--no-leader-elect'] });
     // Batch on native cpu requests: kube-scheduler counts them too, so online pods of the peak fit only
     // where batch has left. Class by label; replicas come back through the ReplicaSet.
     await k.apps.createNamespacedReplicaSet({
@@ -186,7 +188,7 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
       profileYaml('e2e-tide-zero', { batchShare: NIGHT_SHARE, onlineHeadroom: 0 }, [{ name: 'closed', start: at, end: at + 3_600_000, batchShare: 0, onlineHeadroom: 0, drainLeadTime: '0s', ramp: '0s' }]),
     );
     const before = recorder.all().filter((h) => h.deleted).length;
-    const out = await runTidal(['deschedule', '--kubeconfig', cp!.kubeconfigPath, '--profile', zero, '--once', '--dry-run', '--at', new Date(at + 60_000).toISOString(), '--no-leader-elect']);
+    const out = await runTidal(['deschedule', '--kubeconfig', cp!.kubeconfigPath, '--profile', zero, '--once', '--dry-run', '--at', new Date(at + 60_000).toISOString(), '--no-leader-elect', '--timetable']);
     expect(out).toMatch(/Eviction plan at .*\[dry run: nothing evicted\]: window closed; batchShare 0\.00/);
     expect(out).toMatch(/2 eviction\(s\): 2 peak-drain/);
     for (const node of NODES) expect(out).toMatch(new RegExp(`^  ${node}: 1$`, 'm'));
