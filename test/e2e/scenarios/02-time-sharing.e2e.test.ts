@@ -38,8 +38,10 @@ const PEAK_SHARE = 0.25;
 const BATCH_REPLICAS = 7;
 // From the profile's writing: time for the extender, the scheduler and the night fill.
 // The drain starts FILL_MS after the profile is written, and the extender and descheduler start inside
-// that time: on a busy 2-core machine each start took seconds, and 15 s left the fill short of its pods.
-const FILL_MS = 25_000;
+// that time: on a busy 2-core machine each start took seconds, and 15 s left the fill short of its pods;
+// with five sessions sharing 2 cores the setup took about 45 s, so 25 s let the drain lead begin before
+// the night fill (2 pods at the peak capacity instead of 6).
+const FILL_MS = 60_000;
 const DRAIN_LEAD_MS = 15_000;
 
 describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a peak window', () => {
@@ -69,8 +71,8 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
         { name: 'peak', start: peakAt, end: peakAt + 3_600_000, batchShare: PEAK_SHARE, onlineHeadroom: 0, drainLeadTime: `${DRAIN_LEAD_MS / 1000}s`, ramp: '0s' },
       ]),
     );
-    // The timetable mode (--timetable): the profile's recurring window and its drain lead are the scenario;
-    // the default forecast mode reads neither.
+    // The timetable mode (--timetable): the profile's default level (the night capacity) and the peak
+    // window's drain lead are the scenario; the default forecast mode does not read the default level.
     await startTidalScheduling(cp, { profile, timetable: true });
     desched = await TidalDescheduler.start(cp, { name: 'tidal-descheduler', profile, timetable: true, interval: '2s', args: ['--no-leader-elect'] });
     // Batch on native cpu requests: kube-scheduler counts them too, so online pods of the peak fit only
