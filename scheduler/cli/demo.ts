@@ -5,7 +5,8 @@
 
 import type { Command } from 'commander';
 import { loadProfileFile } from '../../profiles/loader.ts';
-import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { resolveModePolicy } from '../config/policy-loader.ts';
+import { forecastModeProfile } from '../core/profile.ts';
 import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
 import { PolicyEngine } from '../core/engine.ts';
 import { ClusterState } from '../core/state.ts';
@@ -98,8 +99,12 @@ function table(rows: string[][]): string[] {
 
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoCase[]> {
   const write = opts.write ?? ((l: string) => console.log(l));
-  const profile = loadProfileFile(opts.profile ?? DEFAULT_PROFILE);
-  const policy = resolvePolicyConfig(opts.config);
+  const loaded = loadProfileFile(opts.profile ?? DEFAULT_PROFILE);
+  // The demo walks through the profile's windows (its header prints the level in force), so it runs the
+  // timetable, as `tidal extender --timetable` (without --config); with --config, the file's base decides,
+  // as for the extender (a forecast base reads the profile in forecast mode).
+  const { policy, forecast } = resolveModePolicy({ config: opts.config, timetable: !opts.config });
+  const profile = forecast ? forecastModeProfile(loaded) : loaded;
   const clock: Clock = opts.at && opts.at !== 'now' ? new OffsetClock(parseTime(opts.at, profile.timeZone)) : realClock;
   const state = new ClusterState(policy.usage);
   const stateFile = opts.state ?? SAMPLE_STATE;
@@ -155,7 +160,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoCase[]> {
 export function register(program: Command): void {
   program
     .command('demo-extender')
-    .description('start the extender on a sample cluster and show, as kube-scheduler would see them, its filter and prioritize answers for an online and a batch pod')
+    .description("start the extender on a sample cluster and show, as kube-scheduler would see them, its filter and prioritize answers for an online and a batch pod (the timetable mode, to show the profile's windows; with --config, its base decides)")
     .option('--profile <file>', 'time-sharing profile YAML', DEFAULT_PROFILE)
     .option('--state <file>', 'cluster snapshot to use instead of the built-in sample')
     .option('--config <file>', 'TidalConfig YAML')

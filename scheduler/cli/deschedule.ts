@@ -8,8 +8,8 @@ import express from 'express';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
-import { resolvePolicyConfig } from '../config/policy-loader.ts';
-import type { PolicyConfig } from '../core/config.ts';
+import { resolveModePolicy } from '../config/policy-loader.ts';
+import { isForecastPolicy, type PolicyConfig } from '../core/config.ts';
 import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
@@ -57,7 +57,10 @@ interface Flags {
   hotConsecutive: string;
   hotLookahead: string;
   leaderElect: boolean;
+  /** Deprecated no-op: the forecast is the default. */
   forecast?: boolean;
+  /** The timetable mode (the time-sharing-timetable preset) instead of the forecast. */
+  timetable?: boolean;
   forecastTarget?: string;
   forecastLead: string;
   /** undefined: on with leader election, off otherwise. */
@@ -103,9 +106,10 @@ export function register(program: Command): void {
     .option('--target-memory <fraction>', 'relieve a hot node down to this memory usage fraction', String(d.hotSpot!.target.memory))
     .option('--hot-consecutive <n>', 'consecutive hot observations before acting', String(d.hotSpot!.consecutive))
     .option('--hot-lookahead <slots>', "also count a node hot when its tenants' learned usage curves predict it crossing the threshold within this many 15-minute slots (0: observed usage only)", String(d.hotSpot!.lookaheadSlots ?? 0))
-    .option('--forecast', "predictive time-sharing: read the profile in forecast mode (dated windows and online-demand events only) and evict only each node's forecast shortfall (upper band + committed batch over allocatable x target) within --forecast-lead")
-    .option('--forecast-target <fraction>', "with --forecast: the target (default: the policy's ForecastCapacity target)")
-    .option('--forecast-lead <slots>', 'with --forecast: 15-minute slots ahead of now the shortfall looks', '2')
+    .option('--timetable', "Tidal's timetable mode: the time-sharing-timetable preset, the profile read whole, peak drains only; without it (and without --config), the default time-sharing preset: the profile read in forecast mode (dated windows and online-demand events only) and, beside peak drains, each node's forecast shortfall (upper band + committed batch over allocatable x target) evicted within --forecast-lead. With --config, the file's base decides")
+    .option('--forecast', 'deprecated, does nothing: the forecast mode is the default')
+    .option('--forecast-target <fraction>', "in forecast mode: the drain's target (default: the policy's ForecastCapacity target)")
+    .option('--forecast-lead <slots>', 'in forecast mode: 15-minute slots ahead of now the shortfall looks', '2')
     .option('--no-leader-elect', 'act without a Lease (only ever one replica)')
     .option('--eviction-ledger', 'keep the rate limit in the Lease (annotation tidal.io/eviction-ledger) so that restarts and --once runs count what was evicted recently (default: on with leader election)')
     .option('--no-eviction-ledger', 'keep the rate limit in memory only (a restart starts with a full burst)')
@@ -163,14 +167,15 @@ export function plannerFromFlags(f: Flags): PlannerConfig {
 }
 
 /**
- * The planner and, with --forecast, the forecast book: the drain's target is the policy's
- * ForecastCapacity target unless --forecast-target says otherwise, and the book is made with the
- * policy's quantile and default runtime, as the extender's ForecastCapacity makes its own.
+ * The planner and, in forecast mode (a policy with ForecastCapacity: isForecastPolicy), the forecast
+ * book: the drain's target is the policy's ForecastCapacity target unless --forecast-target says
+ * otherwise, and the book is made with the policy's quantile and default runtime, as the extender's
+ * ForecastCapacity makes its own.
  */
 export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: PlannerConfig; book: ForecastBook | undefined } {
   const base = plannerFromFlags(f);
-  if (!f.forecast) {
-    if (f.forecastTarget !== undefined) throw new Error('--forecast-target needs --forecast');
+  if (!isForecastPolicy(policy)) {
+    if (f.forecastTarget !== undefined) throw new Error(`--forecast-target needs the forecast mode (policy ${policy.name} has none: drop --timetable, or use base: time-sharing)`);
     return { planner: base, book: undefined };
   }
   const a = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
@@ -185,7 +190,7 @@ function badFlag(flag: string, v: string): never {
 export async function runDeschedule(f: Flags): Promise<void> {
   const log = pino({ level: f.logLevel, base: { component: 'tidal-descheduler' } });
   const profile = loadProfileFile(f.profile);
-  const policy = resolvePolicyConfig(f.config, f.forecast ? 'time-sharing-forecast' : 'time-sharing');
+  const { policy, forecast } = resolveModePolicy(f, (m) => log.warn(m));
   const { planner, book } = forecastPlanner(f, policy);
   const dryRun = !!f.dryRun || !!f.state;
   if (f.at && !dryRun) throw new Error('--at rehearses a coming window: use it with --dry-run');
@@ -214,7 +219,7 @@ export async function runDeschedule(f: Flags): Promise<void> {
     : null;
   const descheduler = new Descheduler({
     source,
-    timeline: new ProfileTimeline(f.forecast ? forecastModeProfile(profile) : profile),
+    timeline: new ProfileTimeline(forecast ? forecastModeProfile(profile) : profile),
     planner,
     book,
     client,

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--state <file>', 'cluster snapshot (JSON/YAML ClusterSnapshot or kubectl List)')
     .option('--kubeconfig <file>', 'a live cluster, read once (nodes, pods, PDBs, one metrics.k8s.io poll) as the extender reads it; the default when there is no --state ($KUBECONFIG, in-cluster, ~/.kube/config)')
     .option('--profile <file>', 'time-sharing profile YAML (its dated windows and online-demand events); none: the forecast alone')
-    .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing-forecast preset')
+    .option('--config <file>', 'TidalConfig YAML (the ForecastCapacity args); default: the time-sharing preset (the forecast mode)')
     .option('--at <time>', 'the instant to explain (ISO 8601; local to the profile zone without an offset)', 'now')
     .option('--json', 'print the explanation as JSON')
     .option('--slots <n>', 'slots of the forecast to print (text output)', '16')
@@ -54,10 +54,10 @@ interface Setup {
 
 function setup(f: Flags): Setup {
   if (f.state && f.kubeconfig) throw new Error('--state and --kubeconfig exclude each other: explain a snapshot or a live cluster');
-  // As the extender and the descheduler run with --forecast: the profile in forecast mode.
+  // As the extender and the descheduler run by default: the profile in forecast mode.
   const profile = forecastModeProfile(f.profile ? loadProfileFile(f.profile) : constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'forecast-only'));
   const now = parseTime(f.at ?? 'now', profile.timeZone);
-  const base = resolvePolicyConfig(f.config, 'time-sharing-forecast');
+  const base = resolvePolicyConfig(f.config, 'time-sharing');
   const config = base.filters.includes('ForecastCapacity') ? base : { ...base, filters: [...base.filters, 'ForecastCapacity'] };
   return { profile, now, config, state: new ClusterState(config.usage) };
 }

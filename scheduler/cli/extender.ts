@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { loadProfileFile } from '../../profiles/loader.ts';
-import { resolvePolicyConfig } from '../config/policy-loader.ts';
+import { resolveModePolicy } from '../config/policy-loader.ts';
 import { forecastModeProfile } from '../core/profile.ts';
 import { OffsetClock, realClock, type Clock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -46,7 +46,10 @@ export interface ExtenderCliOptions {
   urlPrefix: string;
   kubeconfig?: string;
   profile: string;
+  /** Deprecated no-op: the forecast is the default. */
   forecast?: boolean;
+  /** The timetable mode (the time-sharing-timetable preset) instead of the forecast. */
+  timetable?: boolean;
   config?: string;
   state?: string;
   maxBodyBytes: string;
@@ -96,7 +99,8 @@ export function register(program: Command): void {
     .option('--metrics-interval <duration>', 'how often to poll metrics.k8s.io for node and pod usage', '15s')
     .option('--online-when-not-ready <mode>', 'before the state has synced, online pods pass every node (open) or none (closed)', 'open')
     .option('--batch-when-not-ready <mode>', 'before the state has synced, batch pods pass every node (open) or none (closed)', 'closed')
-    .option('--forecast', "predictive time-sharing: the time-sharing-forecast preset (unless --config) with the profile read in forecast mode (dated windows and online-demand events only; batch capacity from each node's forecast, ForecastCapacity), as the simulator's time-sharing")
+    .option('--timetable', "Tidal's timetable mode: the time-sharing-timetable preset (batch capacity from the profile's windows), as the simulator's time-sharing-timetable; without it (and without --config), the default time-sharing preset: batch capacity from each node's forecast (ForecastCapacity), the profile read in forecast mode (dated windows and online-demand events only), as the simulator's time-sharing. With --config, the file's base decides")
+    .option('--forecast', 'deprecated, does nothing: the forecast mode is the default')
     .option('--at <time>', 'rehearse: evaluate the profile as if it were this instant (ISO 8601, local to the profile time zone without an offset); time still flows')
     .option('--log-level <level>', `log level (${LEVELS.join(', ')}); debug logs one line per decision`, 'info')
     .option('--tls-cert-file <file>', 'serve HTTPS with this PEM certificate (chain); reloaded when it changes')
@@ -188,8 +192,8 @@ export async function runExtender(opts: ExtenderCliOptions, installSignals = tru
   const transport = checkTransport(opts);
 
   const loaded = loadProfileFile(opts.profile);
-  const profile = opts.forecast ? forecastModeProfile(loaded) : loaded;
-  const policy = resolvePolicyConfig(opts.config, opts.forecast ? 'time-sharing-forecast' : 'time-sharing');
+  const { policy, forecast } = resolveModePolicy(opts, (m) => log.warn(m));
+  const profile = forecast ? forecastModeProfile(loaded) : loaded;
   const clock: Clock = opts.at ? new OffsetClock(parseTime(opts.at, profile.timeZone)) : realClock;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -20,6 +20,7 @@ import { ClusterState } from '../core/state.ts';
 import { ClusterRecorder } from '../../simulator/traces/record.ts';
 import { openScenarioTrace } from '../../simulator/scenario/index.ts';
 import { recordHistory } from './trace-record.ts';
+import { listScheduledTimes } from '../kube/scheduled.ts';
 import { calibrate, formatCalibration, nodeShapes } from '../../simulator/calibrate/index.ts';
 import { openStateSource } from './state-source.ts';
 import { parseTime } from './time.ts';
@@ -250,8 +251,21 @@ async function record(f: { kubeconfig?: string; config?: string; out: string; du
       throw new Error(`--sync-timeout ${f.syncTimeout}: could not list nodes and pods from ${server}: ${e.message}`);
     });
     const end = Date.now() + durationMs;
+    let warned = false;
+    // The order kube-scheduler bound pods in, from its Scheduled events (scheduler/kube/scheduled.ts);
+    // without them (no kubeconfig, events not readable) arrivals are in creation order.
+    const scheduled = async (): Promise<Map<string, number>> => {
+      if (!kubeConfig) return new Map();
+      try {
+        return await listScheduledTimes(kubeConfig);
+      } catch (e) {
+        if (!warned) console.error(`note: could not list Scheduled events (${(e as Error).message}); pods created in the same second are recorded in name order`);
+        warned = true;
+        return new Map();
+      }
+    };
     for (;;) {
-      recorder.observe(state, Date.now());
+      recorder.observe(state, Date.now(), await scheduled());
       if (Date.now() + intervalMs > end) break;
       await new Promise((r) => setTimeout(r, intervalMs));
     }

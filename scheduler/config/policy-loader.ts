@@ -9,7 +9,7 @@
 
 import { isSeq } from 'yaml';
 import { isWorkloadClass, type ClassificationConfig, type PriorityRange } from '../core/classify.ts';
-import { PRESETS, type PolicyConfig } from '../core/config.ts';
+import { isForecastPolicy, PRESETS, presetByName, type PolicyConfig } from '../core/config.ts';
 import { pluginDefinition, scoreNamesFor, TIDAL_FILTERS, TIDAL_SCORES } from '../core/registry.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { Resources, WorkloadClass } from '../core/model.ts';
@@ -45,9 +45,38 @@ export function parsePolicyConfig(text: string, file = '<config>'): PolicyConfig
 /** The preset itself when no file is given, else the file's configuration. */
 export function resolvePolicyConfig(file: string | undefined, preset = 'time-sharing'): PolicyConfig {
   if (file) return loadPolicyConfigFile(file);
-  const p = PRESETS[preset];
+  const p = presetByName(preset);
   if (!p) throw new Error(`unknown policy preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(', ')}`);
   return p;
+}
+
+/** The mode flags of `tidal extender` and `tidal deschedule`. */
+export interface ModeFlags {
+  config?: string;
+  /** Deprecated: the forecast mode is the default. */
+  forecast?: boolean;
+  timetable?: boolean;
+}
+
+/**
+ * The policy `tidal extender` and `tidal deschedule` run, and whether in forecast mode (the profile read
+ * by forecastModeProfile, the forecast drain): without --config the `time-sharing` preset (the
+ * forecast, as the simulator's `time-sharing`), or `time-sharing-timetable` with --timetable; with
+ * --config, the file's (its base decides the mode: isForecastPolicy), and a flag that contradicts it is
+ * refused. --forecast is accepted as a deprecated no-op.
+ */
+export function resolveModePolicy(f: ModeFlags, note: (message: string) => void = (m) => console.error(m)): { policy: PolicyConfig; forecast: boolean } {
+  if (f.forecast && f.timetable) throw new Error('--forecast and --timetable contradict each other: choose one (the forecast is the default)');
+  if (f.forecast) note('note: --forecast is deprecated and does nothing: the forecast mode (time-sharing) is the default; --timetable selects the timetable');
+  if (!f.config) {
+    const policy = resolvePolicyConfig(undefined, f.timetable ? 'time-sharing-timetable' : 'time-sharing');
+    return { policy, forecast: isForecastPolicy(policy) };
+  }
+  const policy = loadPolicyConfigFile(f.config);
+  const forecast = isForecastPolicy(policy);
+  if (f.timetable && forecast) throw new Error(`--timetable contradicts ${f.config}, whose base is the forecast mode (time-sharing): set base: time-sharing-timetable there, or drop --timetable`);
+  if (f.forecast && !forecast) throw new Error(`--forecast contradicts ${f.config}, whose policy has no forecast (base ${policy.name}): set base: time-sharing there, or drop --forecast`);
+  return { policy, forecast };
 }
 
 const show = (v: unknown): string => JSON.stringify(v);
@@ -60,12 +89,15 @@ function check(c: Checker): PolicyConfig | null {
   c.onlyKeys([], TOP);
   if (c.value(['apiVersion']) !== CONFIG_API_VERSION) c.fail(['apiVersion'], `must be ${CONFIG_API_VERSION}`);
   if (c.value(['kind']) !== CONFIG_KIND) c.fail(['kind'], `must be ${CONFIG_KIND}`);
+  // time-sharing is the forecast mode; time-sharing-timetable the timetable; time-sharing-forecast, the
+  // forecast's former name, is still accepted (PRESET_ALIASES).
   const baseName = c.value(['base']) ?? 'time-sharing';
   let base = PRESETS['time-sharing']!;
-  if (typeof baseName !== 'string' || !PRESETS[baseName]) {
+  const preset = typeof baseName === 'string' ? presetByName(baseName) : undefined;
+  if (!preset) {
     c.fail(['base'], `must be one of ${Object.keys(PRESETS).join(', ')} (got ${show(baseName)})`);
   } else {
-    base = PRESETS[baseName]!;
+    base = preset;
   }
   const name = c.value(['name']);
   if (name !== undefined && (typeof name !== 'string' || !NAME.test(name))) c.fail(['name'], `must be a lowercase name such as prod-colocation (got ${show(name)})`);

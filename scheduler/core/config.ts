@@ -109,8 +109,13 @@ export function behindKubeScheduler(config: PolicyConfig, weight = DEFAULT_EXTEN
   return { ...config, kubeScheduler: { extenderWeight: weight, hostScores: KUBE_SCHEDULER_SCORES } };
 }
 
+/**
+ * Tidal's timetable mode: batch capacity from the profile's windows (batchShare, onlineHeadroom), duration-
+ * aware placement against the windows a pod would cross. The preset and the simulator policy
+ * `time-sharing-timetable`; the base of the forecast mode below, which is `time-sharing`.
+ */
 export const TIME_SHARING: PolicyConfig = {
-  name: 'time-sharing',
+  name: 'time-sharing-timetable',
   classification: DEFAULT_CLASSIFICATION,
   usage: DEFAULT_USAGE,
   colocation: true,
@@ -130,18 +135,20 @@ export const TIME_SHARING: PolicyConfig = {
 };
 
 /**
- * Predictive time-sharing: batch capacity from each node's forecast of online-side usage
- * (ForecastCapacity: upper band + committed batch + the pod under allocatable x target in every slot of
- * its runtime), with the profile read in forecast mode (profile.ts forecastModeProfile: only dated
- * windows and online-demand events). The timetable one (TIME_SHARING) stays as `time-sharing-timetable`
- * in the simulator. complementaryPeak.batchCapacity is off: the forecast covers the runtime span.
+ * Predictive time-sharing, Tidal's default (the preset and the simulator policy `time-sharing`; the
+ * extender's and the descheduler's without --config): batch capacity from each node's forecast of
+ * online-side usage (ForecastCapacity: upper band + committed batch + the pod under allocatable x target
+ * in every slot of its runtime), with the profile read in forecast mode (profile.ts forecastModeProfile:
+ * only dated windows and online-demand events; see isForecastPolicy). The timetable (TIME_SHARING)
+ * stays as `time-sharing-timetable`. complementaryPeak.batchCapacity is off: the forecast covers the
+ * runtime span.
  * target 0.9: the highest of 0.7-1.0 that kept online risk within 0.1% on both training seeds of every
  * shipped scenario (simulator/scenarios/sweep-forecast.yaml; 1.0 broke it on surprise-surge seed 1).
  */
 export const FORECAST_TARGET = 0.9;
 export const TIME_SHARING_FORECAST: PolicyConfig = {
   ...TIME_SHARING,
-  name: 'time-sharing-forecast',
+  name: 'time-sharing',
   filters: [...DEFAULT_FILTERS, 'ForecastCapacity'],
   pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: FORECAST_TARGET, quantile: 0.95, defaultRuntime: '1h' } },
   complementaryPeak: { ...TIME_SHARING.complementaryPeak, batchCapacity: false },
@@ -178,9 +185,30 @@ export const KUBE_DEFAULT: PolicyConfig = {
   kubeScheduler: { extenderWeight: 0 },
 };
 
+/**
+ * Whether a policy takes batch capacity from the forecast (it runs the ForecastCapacity filter): the
+ * extender and the descheduler then read the profile in forecast mode (forecastModeProfile) and the
+ * descheduler drains the forecast shortfall, as the simulator's `time-sharing` does.
+ */
+export function isForecastPolicy(config: PolicyConfig): boolean {
+  return config.filters.includes('ForecastCapacity');
+}
+
+/** The presets by name: a TidalConfig's `base`, and the policy of `tidal extender` / `tidal deschedule` without --config. */
 export const PRESETS: Readonly<Record<string, PolicyConfig>> = {
-  'time-sharing': TIME_SHARING,
-  'time-sharing-forecast': TIME_SHARING_FORECAST,
+  'time-sharing': TIME_SHARING_FORECAST,
+  'time-sharing-timetable': TIME_SHARING,
   'static-colocation': STATIC_COLOCATION,
   'kube-default': KUBE_DEFAULT,
 };
+
+/**
+ * Former preset names still accepted (deprecated): `time-sharing-forecast` was the forecast mode's
+ * name while `time-sharing` was the timetable; it is `time-sharing` now.
+ */
+export const PRESET_ALIASES: Readonly<Record<string, string>> = { 'time-sharing-forecast': 'time-sharing' };
+
+/** A preset by name or former name; undefined if neither. */
+export function presetByName(name: string): PolicyConfig | undefined {
+  return Object.hasOwn(PRESETS, name) ? PRESETS[name] : Object.hasOwn(PRESET_ALIASES, name) ? PRESETS[PRESET_ALIASES[name]!] : undefined;
+}

@@ -208,7 +208,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
     }
     const engine = opts.engine;
     if (!engine.config.filters.includes('ForecastCapacity')) {
-      sendJson(res, 404, { error: `policy ${engine.config.name} has no ForecastCapacity filter (run with --forecast)` });
+      sendJson(res, 404, { error: `policy ${engine.config.name} has no ForecastCapacity filter (the timetable mode: run without --timetable, or with a TidalConfig of base time-sharing)` });
       return;
     }
     const node = engine.state.nodes.get(String(req.params.name));

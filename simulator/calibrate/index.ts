@@ -11,14 +11,24 @@
 // node picked. Among equal top scores kube-scheduler chooses at random, so "same node" alone would
 // measure luck, not the model.
 //
-// Pods created in the same second: creationTimestamp has second resolution, and kube-scheduler's queue
-// takes pods of equal priority in the order it learnt of them, which no field of a pod keeps (a Job's
-// pods are created concurrently with random names; a Deployment's next replica and a Job created in the
-// same second sort by name). So the arrivals with the same createdAt are decided as a group, in an
-// order that explains the recording: next is the first pod, in name order, whose recorded node the
-// policy scores among its top scores on the cluster as it is, else the first left. A wrong model still
-// disagrees on every pod whose recorded node is not on top in any order. Without createdAt (traces not
-// recorded by `tidal trace record`), pods are decided one by one in trace order.
+// The order: `tidal trace record` writes the arrivals in the order kube-scheduler bound them (its
+// Scheduled events, scheduledAt), which is the order it decided them in, and they are decided in that
+// order. Except among interchangeable pods (one owner, one shape: a Job's burst) created within a
+// second: kube-scheduler binds them concurrently, so their events may come in another order than their
+// scheduling cycles (measured: a train pod's event 8 ms before that of the one decided ahead of it);
+// and they differ only in where each went. They are decided as a group, in an order
+// that explains the recording: next is the first pod, in trace order, whose recorded node the policy
+// scores among its top scores on the cluster as it is, else the first left. A wrong model still
+// disagrees on every pod whose recorded node is not on top in any order.
+//
+// Traces without scheduledAt (the events expired, or recorded before trace record read them) know only
+// creationTimestamp, of second resolution: kube-scheduler's queue takes pods of equal priority in the
+// order it learnt of them, which no field of a pod keeps (a Job's pods are created concurrently with
+// random names; a Deployment's next replica and a Job created in the same second sort by name). Then
+// all the arrivals with the same createdAt, of any shape, are decided as one such group. That inference
+// can pick a wrong order across shapes (e.g. a Deployment's first replica before the Job burst created
+// just ahead of it, in name order), which scheduledAt avoids. Without createdAt (traces not recorded by
+// `tidal trace record`), pods are decided one by one in trace order.
 
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Profile } from '../../scheduler/core/profile.ts';
@@ -83,7 +93,7 @@ export async function calibrate(input: CalibrateInput): Promise<PolicyCalibratio
   for await (const e of input.trace.events()) {
     if (e.type === 'pod-arrival') {
       if (e.pod.nodeName) pinned++;
-      if (group.length > 0 && !(e.time === groupTime && sameSecond(group[0]!, e.pod))) flush();
+      if (group.length > 0 && !(e.time === groupTime && sameGroup(group[0]!, e.pod))) flush();
       group.push(e.pod);
       groupTime = e.time;
       continue;
@@ -129,9 +139,9 @@ class Run {
   }
 
   /**
-   * Decides the pods created in the same second (one pod: the group of one), in an order that explains
-   * the recording (see the file comment): next is the first pod, in name order, whose recorded node is
-   * among the policy's top scores on the cluster as it is (else the first left).
+   * Decides a group of pods whose order is not known (one pod: the group of one; see sameGroup), in an
+   * order that explains the recording (see the file comment): next is the first pod, in trace order,
+   * whose recorded node is among the policy's top scores on the cluster as it is (else the first left).
    */
   decideGroup(tps: readonly TracePod[], seq: number, now: number): void {
     const left = [...tps];
@@ -197,11 +207,15 @@ class Run {
 }
 
 /**
- * Whether b was created in the same second as a, as `tidal trace record` writes them: then the order
- * between them is not known (see the file comment). Never without createdAt.
+ * Whether b is decided in one group with a (the group's first), whose order is inferred (see the file
+ * comment). Where the recording says when kube-scheduler bound both: interchangeable (one owner and
+ * shape) and created within a second of each other (a burst; creationTimestamp's seconds may differ
+ * across it). Else: created in the same second. Never without createdAt.
  */
-function sameSecond(a: TracePod, b: TracePod): boolean {
-  return a.createdAt !== undefined && a.createdAt === b.createdAt;
+export function sameGroup(a: TracePod, b: TracePod): boolean {
+  if (a.createdAt === undefined || b.createdAt === undefined) return false;
+  if (a.scheduledAt === undefined || b.scheduledAt === undefined) return a.createdAt === b.createdAt;
+  return Math.abs(b.createdAt - a.createdAt) <= 1000 && a.namespace === b.namespace && a.class === b.class && a.app === b.app && a.job === b.job && a.priority === b.priority && a.requests.cpu === b.requests.cpu && a.requests.memory === b.requests.memory;
 }
 
 /** A node's class in the confusion summary: its shape (allocatable) and zone. */

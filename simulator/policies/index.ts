@@ -115,13 +115,14 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
-  // Tidal with batch capacity from the forecast as well (the ForecastCapacity filter after the
-  // profile's caps): a batch pod needs room above the nodes' forecast upper band over its runtime.
-  // Not in DEFAULT_POLICIES until it is measured against the timetable.
-  'time-sharing-forecast': {
-    name: 'time-sharing-forecast',
-    description: "time-sharing plus the ForecastCapacity filter: batch fits above each node's forecast online band in every slot of its runtime",
-    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] }),
+  // The timetable with batch capacity from the forecast as well (the ForecastCapacity filter after the
+  // profile's caps, the whole profile read): a batch pod needs room above the nodes' forecast upper band
+  // over its runtime and within the windows' caps. (Named time-sharing-forecast until the forecast mode
+  // became `time-sharing`; that name is now an alias of time-sharing, as the preset's.)
+  'time-sharing-timetable-forecast': {
+    name: 'time-sharing-timetable-forecast',
+    description: "time-sharing-timetable plus the ForecastCapacity filter: batch fits within the profile's windows and above each node's forecast online band in every slot of its runtime",
+    config: behindKubeScheduler({ ...TIME_SHARING, name: 'time-sharing-timetable-forecast', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'] }),
     planner: DEFAULT_PLANNER,
     profileFor: (p) => p,
   },
@@ -130,8 +131,8 @@ export const POLICIES: Readonly<Record<string, SimPolicy>> = {
 /** What `tidal simulate` compares when no --policy is given: the peers and Tidal (variants are asked for by name). */
 export const DEFAULT_POLICIES: readonly string[] = ['kube-default', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'time-sharing'];
 
-/** Former names still accepted. */
-export const POLICY_ALIASES: Readonly<Record<string, string>> = { 'static-colocation': 'koordinator' };
+/** Former names still accepted (time-sharing-forecast: the forecast mode's former name, as the TidalConfig preset's). */
+export const POLICY_ALIASES: Readonly<Record<string, string>> = { 'static-colocation': 'koordinator', 'time-sharing-forecast': 'time-sharing' };
 
 /** Every name --policy accepts. */
 export const POLICY_NAMES: readonly string[] = [...Object.keys(POLICIES), ...Object.keys(POLICY_ALIASES)];

@@ -86,7 +86,7 @@ export const TUNABLES: Readonly<Record<string, Tunable>> = {
   'time-sharing-timetable': ts('time-sharing-timetable'),
   'time-sharing-no-curves': ts('time-sharing-no-curves'),
   'time-sharing-peak-filter': ts('time-sharing-peak-filter'),
-  'time-sharing-forecast': ts('time-sharing-forecast'),
+  'time-sharing-timetable-forecast': ts('time-sharing-timetable-forecast'),
 };
 
 /**

@@ -34,6 +34,14 @@ export interface TracePod {
    * as interchangeable, in an order it cannot know (simulator/calibrate).
    */
   createdAt?: number;
+  /**
+   * When kube-scheduler reported the pod bound (ms): the eventTime of its `Scheduled` event, as `tidal
+   * trace record` reads it; absent where the cluster kept no such event (pending pods, events past the
+   * apiserver's TTL) and in other traces. The recording writes a look's arrivals in this order, which is
+   * the order kube-scheduler decided them in (creationTimestamp has second resolution); calibration then
+   * keeps it (simulator/calibrate).
+   */
+  scheduledAt?: number;
 }
 
 export type TraceEvent =

@@ -34,8 +34,12 @@ export class ClusterRecorder {
     this.#o = { ...DEFAULT_RECORD, ...options };
   }
 
-  /** Records what changed since the previous look, and the usage now. */
-  observe(state: ClusterState, now: number): void {
+  /**
+   * Records what changed since the previous look, and the usage now. `scheduled`: when kube-scheduler
+   * reported each pod bound (uid -> ms, its Scheduled events), ties in that map's insertion order;
+   * the pods in it are written in that order (see below) and carry it as scheduledAt.
+   */
+  observe(state: ClusterState, now: number, scheduled: ReadonlyMap<string, number> = new Map()): void {
     this.#start = Math.min(this.#start, now);
     this.#last = now;
     const push = (e: TraceEvent): void => void this.events.push(e);
@@ -55,10 +59,16 @@ export class ClusterRecorder {
       this.#pods.add(pod.uid);
       arrived.push(pod);
     }
-    // In creation order (the informer's order is the apiserver's, by name): a replay, and a
-    // calibration against the recorded nodes, then decide the pods in the order the scheduler saw them.
-    arrived.sort((a, b) => a.createdAt - b.createdAt || (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const pod of arrived) push({ type: 'pod-arrival', time: now, pod: this.#tracePod(pod, now) });
+    // In the order the scheduler decided them, so that a replay, and a calibration against the
+    // recorded nodes, decide them in that order too: by when kube-scheduler reported each bound (its
+    // Scheduled event, millisecond resolution, ties in the events' order), else by creation (second
+    // resolution; the informer's order is the apiserver's, by name). A pod without an event (pending, or
+    // its event expired) sorts by its creation time among the others.
+    const rank = new Map<string, number>();
+    for (const uid of scheduled.keys()) rank.set(uid, rank.size);
+    const key = (p: PodInfo) => scheduled.get(p.uid) ?? p.createdAt;
+    arrived.sort((a, b) => key(a) - key(b) || (rank.get(a.uid) ?? Infinity) - (rank.get(b.uid) ?? Infinity) || a.createdAt - b.createdAt || (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const pod of arrived) push({ type: 'pod-arrival', time: now, pod: this.#tracePod(pod, now, scheduled.get(pod.uid)) });
     for (const node of state.nodeList) {
       let podCpu = 0;
       let podMem = 0;
@@ -100,7 +110,7 @@ export class ClusterRecorder {
     };
   }
 
-  #tracePod(p: PodInfo, now: number): TracePod {
+  #tracePod(p: PodInfo, now: number, scheduledAt: number | undefined): TracePod {
     const batch = p.class === 'batch';
     const ran = p.startedAt > 0 ? Math.max(0, now - p.startedAt) : 0;
     const total = p.expectedRuntimeMs > 0 ? p.expectedRuntimeMs : this.#o.defaultBatchRuntimeMs;
@@ -120,6 +130,7 @@ export class ClusterRecorder {
     };
     if (this.#o.pin && p.nodeName) out.nodeName = p.nodeName;
     if (p.createdAt > 0) out.createdAt = p.createdAt;
+    if (scheduledAt !== undefined && p.nodeName) out.scheduledAt = scheduledAt;
     return out;
   }
 }

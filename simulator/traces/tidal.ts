@@ -302,6 +302,7 @@ function checkPod(q: Record<string, unknown>): Problem | null {
     () => str(q, 'job', p, false),
     () => (q['nodeName'] === undefined ? null : str(q, 'nodeName', p, false)),
     () => (q['createdAt'] === undefined ? null : num(q, 'createdAt', p, 0)),
+    () => (q['scheduledAt'] === undefined ? null : num(q, 'scheduledAt', p, 0)),
     () =>
       q['class'] === 'batch' && q['runtimeMs'] === 0
         ? { key: 'runtimeMs', message: 'pod.runtimeMs: a batch pod needs a positive runtime' }
@@ -389,6 +390,7 @@ function orderedPod(p: TracePod): TracePod {
   };
   if (p.nodeName) o.nodeName = p.nodeName;
   if (p.createdAt !== undefined) o.createdAt = p.createdAt;
+  if (p.scheduledAt !== undefined) o.scheduledAt = p.scheduledAt;
   return o;
 }
 

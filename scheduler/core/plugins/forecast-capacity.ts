@@ -7,8 +7,8 @@
 // upper(k) being the node's forecast upper band of online-side usage (its tenants' learned curves,
 // its residual, the profile's online-demand events, the adaptive margin of its forecast errors) and
 // committed(k) the batch already on the node that will still hold its requests then. Runs in the
-// time-sharing-forecast preset (tidal extender --forecast) and the simulator's time-sharing; the
-// simulator's time-sharing-forecast runs it under the timetable's caps. With checkpointableSpan set, a
+// time-sharing preset (tidal extender's default) and the simulator's time-sharing; the simulator's
+// time-sharing-timetable-forecast runs it under the timetable's caps. With checkpointableSpan set, a
 // checkpointable pod needs the room over that much of its span only (it may cross a coming rise).
 
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';

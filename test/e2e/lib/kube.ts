@@ -184,23 +184,46 @@ export class PodRecorder {
   readonly byUid = new Map<string, PodHistory>();
   #abort: AbortController | undefined;
   #errors: unknown[] = [];
+  #stopped = false;
+  #rv: string | undefined;
+  #gen = 0;
 
   static async start(k: Kube, namespace: string): Promise<PodRecorder> {
     const r = new PodRecorder();
-    await r.#watch(k, namespace);
+    await r.#watch(k, namespace, true);
     return r;
   }
 
-  async #watch(k: Kube, namespace: string): Promise<void> {
-    const list = await k.core.listNamespacedPod({ namespace });
-    for (const p of list.items) this.#see('ADDED', p);
+  /**
+   * Lists (the first time, or when the last resourceVersion has expired) and watches from there. The
+   * client's watch ends after 30 s without an event (its inactivity timeout), so a quiet namespace would
+   * stop being recorded: the watch is resumed from the last resourceVersion seen until stop().
+   */
+  async #watch(k: Kube, namespace: string, list: boolean): Promise<void> {
+    if (list || this.#rv === undefined) {
+      const l = await k.core.listNamespacedPod({ namespace });
+      for (const p of l.items) this.#see('ADDED', p);
+      this.#rv = l.metadata?.resourceVersion;
+    }
     const watch = new Watch(k.kc);
+    const gen = ++this.#gen;
+    const resume = (relist: boolean) => {
+      // Once per watch (an ERROR event is followed by the watch's end).
+      if (this.#stopped || gen !== this.#gen) return;
+      this.#gen++;
+      setTimeout(() => void this.#watch(k, namespace, relist).catch((e) => this.#errors.push(e)), 100);
+    };
     this.#abort = await watch.watch(
       `/api/v1/namespaces/${namespace}/pods`,
-      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: false },
-      (phase, obj: V1Pod) => this.#see(phase, obj),
+      { resourceVersion: this.#rv, allowWatchBookmarks: true },
+      (phase, obj: V1Pod & { metadata?: { resourceVersion?: string } }) => {
+        if (obj?.metadata?.resourceVersion) this.#rv = obj.metadata.resourceVersion;
+        if (phase === 'ERROR') return resume(true); // 410 Gone: the resourceVersion expired
+        if (phase !== 'BOOKMARK') this.#see(phase, obj);
+      },
       (err) => {
-        if (err && (err as { name?: string }).name !== 'AbortError') this.#errors.push(err);
+        if (err && (err as { name?: string }).name !== 'AbortError' && (err as { name?: string }).name !== 'TimeoutError') this.#errors.push(err);
+        resume(false);
       },
     );
   }
@@ -229,6 +252,7 @@ export class PodRecorder {
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#abort?.abort();
   }
 }

@@ -119,6 +119,12 @@ export interface ExtenderOptions {
   name?: string;
   profile: string;
   config?: string;
+  /**
+   * Run Tidal's timetable mode (--timetable: batch capacity from the profile's levels) instead of the
+   * default forecast mode, which ignores the profile's default level and recurring windows. For the
+   * scenarios whose expectations are figures of the profile (a batchShare, a window's drain).
+   */
+  timetable?: boolean;
   /** Fixed port (e.g. to restart on the same one); a free one by default. */
   port?: number;
   /** kubeconfig; the admin one by default. */
@@ -189,6 +195,7 @@ export class TidalExtender {
       '--profile',
       o.profile,
       ...(o.config ? ['--config', o.config] : []),
+      ...(o.timetable ? ['--timetable'] : []),
       '--log-level',
       o.logLevel ?? 'info',
       // Loopback only: kube-scheduler reaches it on 127.0.0.1.
@@ -248,6 +255,8 @@ export interface DeschedulerOptions {
   name: string;
   profile: string;
   config?: string;
+  /** --timetable: Tidal's timetable mode instead of the default forecast (see ExtenderOptions.timetable). */
+  timetable?: boolean;
   /** --identity; the name by default. */
   identity?: string;
   interval?: string;
@@ -309,6 +318,7 @@ export class TidalDescheduler {
       '--profile',
       o.profile,
       ...(o.config ? ['--config', o.config] : []),
+      ...(o.timetable ? ['--timetable'] : []),
       '--interval',
       o.interval ?? '5s',
       '--identity',

@@ -55,7 +55,8 @@ describe.skipIf(skip !== undefined)('scenario 1: kube-scheduler <-> tidal extend
       await k.scheduling.createPriorityClass({ body: { metadata: { name }, value, preemptionPolicy: 'PreemptLowerPriority' } });
     }
     const profile = writeProfile(cp, 'constant.yaml', profileYaml('e2e-constant', { batchShare: BATCH_SHARE, onlineHeadroom: 0 }));
-    ext = await TidalExtender.start(cp, { profile, logLevel: 'debug' });
+    // --timetable: the expectations are the profile's batchShare (the forecast mode reads no default level).
+    ext = await TidalExtender.start(cp, { profile, logLevel: 'debug', timetable: true });
     await ext.waitReady();
   });
 

@@ -38,8 +38,10 @@ const PEAK_SHARE = 0.25;
 const BATCH_REPLICAS = 7;
 // From the profile's writing: time for the extender, the scheduler and the night fill.
 // The drain starts FILL_MS after the profile is written, and the extender and descheduler start inside
-// that time: on a busy 2-core machine each start took seconds, and 15 s left the fill short of its pods.
-const FILL_MS = 25_000;
+// that time: on a busy 2-core machine each start took seconds, and 15 s left the fill short of its pods;
+// with five sessions sharing 2 cores the setup took about 45 s, so 25 s let the drain lead begin before
+// the night fill (2 pods at the peak capacity instead of 6).
+const FILL_MS = 60_000;
 const DRAIN_LEAD_MS = 15_000;
 
 describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a peak window', () => {
@@ -69,8 +71,10 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
         { name: 'peak', start: peakAt, end: peakAt + 3_600_000, batchShare: PEAK_SHARE, onlineHeadroom: 0, drainLeadTime: `${DRAIN_LEAD_MS / 1000}s`, ramp: '0s' },
       ]),
     );
-    await startTidalScheduling(cp, { profile });
-    desched = await TidalDescheduler.start(cp, { name: 'tidal-descheduler', profile, interval: '2s', args: ['--no-leader-elect'] });
+    // The timetable mode (--timetable): the profile's default level (the night capacity) and the peak
+    // window's drain lead are the scenario; the default forecast mode does not read the default level.
+    await startTidalScheduling(cp, { profile, timetable: true });
+    desched = await TidalDescheduler.start(cp, { name: 'tidal-descheduler', profile, timetable: true, interval: '2s', args: ['--no-leader-elect'] });
     // Batch on native cpu requests: kube-scheduler counts them too, so online pods of the peak fit only
     // where batch has left. Class by label; replicas come back through the ReplicaSet.
     await k.apps.createNamespacedReplicaSet({
@@ -186,7 +190,7 @@ describe.skipIf(skip !== undefined)('scenario 2: time-sharing, drain ahead of a 
       profileYaml('e2e-tide-zero', { batchShare: NIGHT_SHARE, onlineHeadroom: 0 }, [{ name: 'closed', start: at, end: at + 3_600_000, batchShare: 0, onlineHeadroom: 0, drainLeadTime: '0s', ramp: '0s' }]),
     );
     const before = recorder.all().filter((h) => h.deleted).length;
-    const out = await runTidal(['deschedule', '--kubeconfig', cp!.kubeconfigPath, '--profile', zero, '--once', '--dry-run', '--at', new Date(at + 60_000).toISOString(), '--no-leader-elect']);
+    const out = await runTidal(['deschedule', '--kubeconfig', cp!.kubeconfigPath, '--profile', zero, '--once', '--dry-run', '--at', new Date(at + 60_000).toISOString(), '--no-leader-elect', '--timetable']);
     expect(out).toMatch(/Eviction plan at .*\[dry run: nothing evicted\]: window closed; batchShare 0\.00/);
     expect(out).toMatch(/2 eviction\(s\): 2 peak-drain/);
     for (const node of NODES) expect(out).toMatch(new RegExp(`^  ${node}: 1$`, 'm'));

@@ -57,7 +57,7 @@ describe.skipIf(skip !== undefined)('scenario 3: descheduler safety (leader elec
   }
 
   const descheduler = (name: string, args: string[], identity?: string): Promise<TidalDescheduler> =>
-    TidalDescheduler.start(plane(), { name, identity, profile, interval: '2s', args: ['--evict-bare-pods', ...args] });
+    TidalDescheduler.start(plane(), { name, identity, profile, timetable: true, interval: '2s', args: ['--evict-bare-pods', ...args] });
 
   it('two replicas with leader election: one acts, each pod is evicted once; the other takes over when it goes', async () => {
     const ns = 'safe-le';
@@ -113,6 +113,7 @@ describe.skipIf(skip !== undefined)('scenario 3: descheduler safety (leader elec
       const d = await TidalDescheduler.start(plane(), {
         name: 'desched-limits',
         profile,
+        timetable: true,
         interval: '3s',
         args: ['--evict-bare-pods', '--no-leader-elect', '--max-per-node', '1', '--max-total', '2', '--rate-per-minute', '600', '--burst', '100'],
       });
@@ -170,7 +171,7 @@ describe.skipIf(skip !== undefined)('scenario 3: descheduler safety (leader elec
         { name: 'guarded', namespace: ns, body: { spec: { unhealthyPodEvictionPolicy: 'AlwaysAllow' } } },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
-      const d = await TidalDescheduler.start(plane(), { name: 'desched-pdb', profile, interval: '2s', args: ['--evict-bare-pods', '--no-leader-elect'] });
+      const d = await TidalDescheduler.start(plane(), { name: 'desched-pdb', profile, timetable: true, interval: '2s', args: ['--evict-bare-pods', '--no-leader-elect'] });
       const blocked = await waitFor('two refused eviction attempts (TidalEvictionBlocked events)', async () => {
         const evs = await listEvents(k, ns, 'reason=TidalEvictionBlocked');
         return evs.length >= 2 ? evs : undefined;

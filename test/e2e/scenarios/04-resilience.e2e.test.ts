@@ -87,7 +87,8 @@ describe.skipIf(skip !== undefined)('scenario 4: resilience (apiserver restart, 
     ]);
     await cp.ensureNamespace(NS);
     const profile = writeProfile(cp, 'constant.yaml', profileYaml('e2e-constant', { batchShare: 0.75, onlineHeadroom: 0 }));
-    ext = await startTidalScheduling(cp, { profile, logLevel: 'debug' });
+    // --timetable: the capacity expected is the profile's batchShare.
+    ext = await startTidalScheduling(cp, { profile, logLevel: 'debug', timetable: true });
     const first = await fillUntilRefused();
     expect(first.bound).toBe(2 * PER_NODE);
     expect(first.refusal).toMatch(/0\/2 nodes are available: 2 tidal\/BatchCapacityFit/);

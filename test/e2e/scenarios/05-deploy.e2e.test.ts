@@ -158,7 +158,14 @@ describe.skipIf(skip !== undefined)('scenario 5: deploy manifests on a real apis
       const t = nativeTemplate({ cls: 'batch', cpu: '500m', memory: '256Mi', labels: { app: 'victim' } });
       await createPod(k, work, 'victim', t);
       await waitForPods(k, work, 'app=victim', 'victim Running', (ps) => ps.length === 1 && ps.every(isRunning));
-      const profile = writeProfile(plane(), 'no-batch.yaml', profileYaml('e2e-no-batch', { batchShare: 0, onlineHeadroom: 0 }));
+      // The shipped config's base is time-sharing, the forecast mode: it reads a profile's dated windows
+      // (an operator's caps) and not its default level, so "no batch room" is a dated window from now.
+      const now = Date.now();
+      const profile = writeProfile(
+        plane(),
+        'no-batch.yaml',
+        profileYaml('e2e-no-batch', { batchShare: 1, onlineHeadroom: 0 }, [{ name: 'closed', start: now - 60_000, end: now + 3_600_000, batchShare: 0, onlineHeadroom: 0, drainLeadTime: '0s', ramp: '0s' }]),
+      );
       const d = await TidalDescheduler.start(plane(), {
         name: 'sa-descheduler',
         identity: 'sa-descheduler-0',

@@ -44,6 +44,7 @@ describe.skipIf(skip !== undefined)('scenario 7: two leader-elected extender rep
       const ext = await TidalExtender.start(cp, {
         name,
         profile,
+        timetable: true,
         logLevel: 'debug',
         extraArgs: ['--leader-elect', '--identity', name, '--lease-duration', `${LEASE_S}s`, '--renew-deadline', '3s', '--retry-period', '1s'],
       });

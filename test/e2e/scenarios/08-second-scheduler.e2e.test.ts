@@ -104,6 +104,8 @@ describe.skipIf(skip !== undefined)('scenario 8: second-scheduler mode', () => {
     ext = await TidalExtender.start(plane(), {
       name: 'tidal-extender',
       profile,
+      // The capacity expected (room for 6) is the profile's batchShare: the timetable mode.
+      timetable: true,
       // debug: one log line per decision, naming the pod (the last test reads them).
       logLevel: 'debug',
       kubeconfig: await serviceAccountKubeconfig(plane(), k, NS, 'tidal-extender'),

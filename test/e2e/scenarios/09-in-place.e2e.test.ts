@@ -49,7 +49,7 @@ describe.skipIf(skip !== undefined)('scenario 9: in place, no deadlock when ever
     await cp.ensureNamespace(WORK);
     // Batch capacity min(8 x 0.5, 8 - online) = 4 CPUs a node: room for 8 pods of 1 CPU.
     const profile = writeProfile(cp, 'half.yaml', profileYaml('e2e-half', { batchShare: 0.5, onlineHeadroom: 0 }));
-    ext = await TidalExtender.start(cp, { name: 'ext-0', profile });
+    ext = await TidalExtender.start(cp, { name: 'ext-0', profile, timetable: true });
     await ext.waitReady();
     await cp.startScheduler(await tidalSchedulerConfig(cp, ext.urlPrefix));
   });

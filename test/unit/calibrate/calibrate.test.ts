@@ -3,7 +3,7 @@ import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { KUBE_DEFAULT } from '../../../scheduler/core/config.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
-import { calibrate, formatCalibration, nodeShapes } from '../../../simulator/calibrate/index.ts';
+import { calibrate, formatCalibration, nodeShapes, sameGroup } from '../../../simulator/calibrate/index.ts';
 import { policyByName } from '../../../simulator/policies/index.ts';
 import type { Trace, TraceEvent, TracePod } from '../../../simulator/traces/events.ts';
 import { GiB, node, pod } from '../../helpers/core.ts';
@@ -58,6 +58,30 @@ describe('calibration against a recorded trace', () => {
       ['web-a', 'different'],
       ['web-b', 'same-node'],
     ]);
+  });
+
+  it('keeps the order kube-scheduler bound pods in where the recording has it (scheduledAt), grouping only interchangeable pods', async () => {
+    // One second, two apps: b-first bound first (to the small node, not a top node), then a-second (to the big one).
+    const events = (scheduled: boolean): TraceEvent[] => [
+      { type: 'node-add', time: T0, node: node('big', { allocatable: { cpu: 16_000, memory: 64 * GiB } }) },
+      { type: 'node-add', time: T0, node: node('small', { allocatable: { cpu: 4000, memory: 16 * GiB } }) },
+      { type: 'pod-arrival', time: T0, pod: { ...tracePod('b-first', 2000, 4, 'small'), createdAt: T0, ...(scheduled ? { scheduledAt: T0 + 100 } : {}) } },
+      { type: 'pod-arrival', time: T0, pod: { ...tracePod('a-second', 1000, 1, 'big'), createdAt: T0, ...(scheduled ? { scheduledAt: T0 + 200 } : {}) } },
+    ];
+    // Without scheduledAt: one group of any shape, in an inferred order: a-second first (its node is on top).
+    const [inferred] = await calibrate({ trace: traceOf(events(false)), profile, policies: [policyByName('kube-default')] });
+    expect(inferred!.decisions.map((d) => d.uid)).toEqual(['a-second', 'b-first']);
+    // With it: the recorded order stands, pods of different shapes are not regrouped.
+    const [ordered] = await calibrate({ trace: traceOf(events(true)), profile, policies: [policyByName('kube-default')] });
+    expect(ordered!.decisions.map((d) => d.uid)).toEqual(['b-first', 'a-second']);
+    // Interchangeable pods (one app, one shape) of one second stay a group even with scheduledAt.
+    const web = (uid: string, n: string, at: number): TracePod => ({ ...tracePod(uid, 2000, 4, n), app: 'calib/web', createdAt: T0, scheduledAt: at });
+    expect(sameGroup(web('w1', 'big', T0 + 1), web('w2', 'small', T0 + 2))).toBe(true);
+    expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), requests: { cpu: 1000, memory: 4 * GiB } })).toBe(false);
+    // A burst across a second boundary of creationTimestamp (bound in another order than decided) is one group; 2 s apart is not.
+    expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), createdAt: T0 + 1000 })).toBe(true);
+    expect(sameGroup(web('w1', 'big', T0 + 1), { ...web('w2', 'small', T0 + 2), createdAt: T0 + 2000 })).toBe(false);
+    expect(sameGroup({ ...web('w1', 'big', T0 + 1), scheduledAt: undefined }, { ...web('w2', 'small', T0 + 2), app: 'calib/api', scheduledAt: undefined })).toBe(true);
   });
 
   it('judges each decision from the recorded state: same node, same score class, different, refused', async () => {

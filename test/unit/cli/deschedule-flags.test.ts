@@ -33,20 +33,23 @@ describe('tidal deschedule flags', () => {
   });
 });
 
-describe('tidal deschedule --forecast', () => {
-  const fc = PRESETS['time-sharing-forecast']!;
+describe('tidal deschedule: the forecast mode (the default) and --timetable', () => {
+  const fc = PRESETS['time-sharing']!;
+  const tt = PRESETS['time-sharing-timetable']!;
   it("drains the forecast shortfall at the policy's ForecastCapacity target with a book of its quantile, unless told otherwise", () => {
-    const { planner, book } = forecastPlanner(flags(['--forecast']), fc);
+    const { planner, book } = forecastPlanner(flags([]), fc);
     expect(planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
     expect(book?.defaultRuntimeMs).toBe(3_600_000);
-    expect(forecastPlanner(flags(['--forecast', '--forecast-target', '0.8', '--forecast-lead', '4']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 4 });
+    expect(forecastPlanner(flags(['--forecast-target', '0.8', '--forecast-lead', '4']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 4 });
+    // --forecast, deprecated, changes nothing.
+    expect(forecastPlanner(flags(['--forecast']), fc).planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
   });
 
-  it('without --forecast there is no forecast drain; its flags are refused or checked', () => {
-    expect(forecastPlanner(flags([]), fc)).toMatchObject({ book: undefined });
-    expect(forecastPlanner(flags([]), fc).planner.forecast).toBeUndefined();
-    expect(() => forecastPlanner(flags(['--forecast-target', '0.8']), fc)).toThrow('--forecast-target needs --forecast');
-    expect(() => forecastPlanner(flags(['--forecast', '--forecast-target', '1.5']), fc)).toThrow(/--forecast-target must be a fraction/);
+  it('under the timetable there is no forecast drain; its flags are refused or checked', () => {
+    expect(forecastPlanner(flags(['--timetable']), tt)).toMatchObject({ book: undefined });
+    expect(forecastPlanner(flags(['--timetable']), tt).planner.forecast).toBeUndefined();
+    expect(() => forecastPlanner(flags(['--timetable', '--forecast-target', '0.8']), tt)).toThrow(/--forecast-target needs the forecast mode/);
+    expect(() => forecastPlanner(flags(['--forecast-target', '1.5']), fc)).toThrow(/--forecast-target must be a fraction/);
   });
 });
 

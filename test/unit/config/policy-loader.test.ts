@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadPolicyConfigFile, parsePolicyConfig, resolvePolicyConfig } from '../../../scheduler/config/policy-loader.ts';
-import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING } from '../../../scheduler/core/config.ts';
+import { ConfigError, loadPolicyConfigFile, parsePolicyConfig, resolveModePolicy, resolvePolicyConfig } from '../../../scheduler/config/policy-loader.ts';
+import { KUBE_DEFAULT, STATIC_COLOCATION, TIME_SHARING, TIME_SHARING_FORECAST } from '../../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../../scheduler/core/engine.ts';
 import { constantProfile } from '../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../scheduler/core/state.ts';
@@ -20,20 +20,41 @@ function errors(text: string): string[] {
 }
 
 describe('TidalConfig loading', () => {
-  it('ships an example that documents the time-sharing preset exactly (only the name differs)', () => {
+  it('ships an example that documents the time-sharing preset (the forecast) exactly (only the name differs)', () => {
     const c = loadPolicyConfigFile(EXAMPLE);
     expect(c.name).toBe('example');
-    expect({ ...c, name: TIME_SHARING.name }).toEqual(TIME_SHARING);
+    expect({ ...c, name: TIME_SHARING_FORECAST.name }).toEqual(TIME_SHARING_FORECAST);
     // The engine accepts it.
     expect(() => new PolicyEngine({ config: c, state: new ClusterState(c.usage), profile: constantProfile({ batchShare: 0.5, onlineHeadroom: 0.2 }) })).not.toThrow();
   });
 
   it('takes the preset when nothing is overridden', () => {
-    expect(parsePolicyConfig(HEAD)).toEqual(TIME_SHARING);
+    // time-sharing is the forecast (as in the simulator), time-sharing-timetable the timetable;
+    // time-sharing-forecast, the forecast's former name, is still accepted.
+    expect(parsePolicyConfig(HEAD)).toEqual(TIME_SHARING_FORECAST);
+    expect(TIME_SHARING_FORECAST).toMatchObject({ name: 'time-sharing', filters: expect.arrayContaining(['ForecastCapacity']) });
+    expect(parsePolicyConfig(`${HEAD}base: time-sharing-timetable\n`)).toEqual(TIME_SHARING);
+    expect(TIME_SHARING.name).toBe('time-sharing-timetable');
+    expect(parsePolicyConfig(`${HEAD}base: time-sharing-forecast\n`)).toEqual(TIME_SHARING_FORECAST);
     expect(parsePolicyConfig(`${HEAD}base: kube-default\n`)).toEqual(KUBE_DEFAULT);
     expect(parsePolicyConfig(`${HEAD}base: static-colocation\n`)).toEqual(STATIC_COLOCATION);
-    expect(resolvePolicyConfig(undefined)).toBe(TIME_SHARING);
+    expect(resolvePolicyConfig(undefined)).toBe(TIME_SHARING_FORECAST);
+    expect(resolvePolicyConfig(undefined, 'time-sharing-forecast')).toBe(TIME_SHARING_FORECAST);
     expect(() => resolvePolicyConfig(undefined, 'nope')).toThrow(/unknown policy preset/);
+  });
+
+  it("decides the extender's and the descheduler's mode: the forecast by default, --timetable, a config's base; --forecast a deprecated no-op", () => {
+    const notes: string[] = [];
+    const note = (m: string) => void notes.push(m);
+    expect(resolveModePolicy({}, note)).toEqual({ policy: TIME_SHARING_FORECAST, forecast: true });
+    expect(resolveModePolicy({ timetable: true }, note)).toEqual({ policy: TIME_SHARING, forecast: false });
+    expect(notes).toEqual([]);
+    expect(resolveModePolicy({ forecast: true }, note)).toEqual({ policy: TIME_SHARING_FORECAST, forecast: true });
+    expect(notes).toEqual([expect.stringMatching(/--forecast is deprecated/)]);
+    expect(() => resolveModePolicy({ forecast: true, timetable: true }, note)).toThrow(/contradict/);
+    // With --config the file's base decides; the example's is time-sharing (the forecast).
+    expect(resolveModePolicy({ config: EXAMPLE }, note)).toMatchObject({ policy: { name: 'example' }, forecast: true });
+    expect(() => resolveModePolicy({ config: EXAMPLE, timetable: true }, note)).toThrow(/--timetable contradicts .*base: time-sharing-timetable/);
   });
 
   it('merges overrides field by field, replacing a class\'s score weights', () => {
@@ -68,7 +89,7 @@ scoreWeights:
       defaultClass: 'batch',
     });
     expect(c.usage).toEqual({ percentile: 0.9, windowMs: 30 * 60_000, staleAfterMs: 5 * 60_000, maxSamples: 240 });
-    expect(c.pluginArgs).toEqual({ AppStackingLimit: { maxPodsPerAppPerNode: 3 }, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
+    expect(c.pluginArgs).toEqual({ ...TIME_SHARING_FORECAST.pluginArgs, AppStackingLimit: { maxPodsPerAppPerNode: 3 }, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
     expect(c.batch).toEqual({ durationAware: false });
     expect(c.emptyRequestEstimate).toEqual({ cpu: 100, memory: 64 * 2 ** 20 });
     expect(c.resourceWeights).toEqual({ cpu: 1, memory: 2 });
@@ -81,8 +102,8 @@ scoreWeights:
 
   it('pluginConfig sets a plugin\'s args field by field over the preset, as the online section does', () => {
     const c = parsePolicyConfig(`${HEAD}pluginConfig:\n  OnlineLoadThreshold: {cpu: 0.8}\n  AppStackingLimit: {maxPodsPerAppPerNode: 2}\n`);
-    expect(c.pluginArgs).toEqual({ OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 }, AppStackingLimit: { maxPodsPerAppPerNode: 2 } });
-    expect(parsePolicyConfig(`${HEAD}online: {loadThreshold: {cpu: 0.8}}\n`).pluginArgs).toEqual({ ...TIME_SHARING.pluginArgs, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
+    expect(c.pluginArgs).toEqual({ ...TIME_SHARING_FORECAST.pluginArgs, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 }, AppStackingLimit: { maxPodsPerAppPerNode: 2 } });
+    expect(parsePolicyConfig(`${HEAD}online: {loadThreshold: {cpu: 0.8}}\n`).pluginArgs).toEqual({ ...TIME_SHARING_FORECAST.pluginArgs, OnlineLoadThreshold: { cpu: 0.8, memory: 0.95 } });
   });
 
   // Every documented rule, each with the file:line:column and field it must name.
@@ -91,7 +112,7 @@ scoreWeights:
     ['YAML syntax', `${HEAD}usage: {percentile: 0.9\n`, [expect.stringMatching(/^c\.yaml:4:1: YAML: /) as unknown as string]],
     ['wrong apiVersion and kind', 'apiVersion: v1\nkind: Config\n', ['c.yaml:1:13: apiVersion: must be tidal.io/v1alpha1', 'c.yaml:2:7: kind: must be TidalConfig']],
     ['unknown top-level field', `${HEAD}scoreweights: {}\n`, ['c.yaml:3:1: scoreweights: unknown field (did you mean scoreWeights?)']],
-    ['unknown base', `${HEAD}base: koordinator\n`, ['c.yaml:3:7: base: must be one of time-sharing, time-sharing-forecast, static-colocation, kube-default (got "koordinator")']],
+    ['unknown base', `${HEAD}base: koordinator\n`, ['c.yaml:3:7: base: must be one of time-sharing, time-sharing-timetable, static-colocation, kube-default (got "koordinator")']],
     ['bad name', `${HEAD}name: Prod_1\n`, ['c.yaml:3:7: name: must be a lowercase name such as prod-colocation (got "Prod_1")']],
     ['section not a mapping', `${HEAD}usage: 5\n`, ['c.yaml:3:8: usage: must be a mapping with percentile, window, staleAfter, maxSamples']],
     ['percentile out of range', `${HEAD}usage:\n  percentile: 95\n`, ['c.yaml:4:15: usage.percentile: must be a number in (0, 1], e.g. 0.95 (got 95)']],

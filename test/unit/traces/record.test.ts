@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClusterState } from '../../../scheduler/core/state.ts';
+import { scheduledTimes } from '../../../scheduler/kube/scheduled.ts';
 import { ClusterRecorder } from '../../../simulator/traces/record.ts';
 import { readTidalTrace, writeTrace } from '../../../simulator/traces/tidal.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
@@ -20,6 +21,38 @@ describe('recording a live cluster into a trace', () => {
     const rec = new ClusterRecorder();
     rec.observe(state, T0);
     expect(rec.events.flatMap((e) => (e.type === 'pod-arrival' ? [e.pod.uid] : []))).toEqual(['b', 'a', 'c']);
+  });
+
+  it("writes them in the order kube-scheduler bound them where its Scheduled events say (scheduledAt), ties in the events' order", async () => {
+    const state = new ClusterState();
+    state.upsertNode(node('n1'), T0);
+    // One second: name order a, b, c, d; bound d, b, then a and c in the same millisecond (c's event first); e pending.
+    for (const uid of ['a', 'b', 'c', 'd']) state.upsertPod(pod({ uid, name: uid, nodeName: 'n1', createdAt: T0 - 1000 }), T0);
+    state.upsertPod(pod({ uid: 'e', name: 'e', createdAt: T0 - 2000 }), T0);
+    const events = [
+      { reason: 'Scheduled', involvedObject: { kind: 'Pod', uid: 'a' }, eventTime: new Date(T0 - 700), metadata: { resourceVersion: '120' } },
+      { reason: 'Scheduled', involvedObject: { kind: 'Pod', uid: 'c' }, eventTime: new Date(T0 - 700), metadata: { resourceVersion: '118' } },
+      { reason: 'Scheduled', involvedObject: { kind: 'Pod', uid: 'b' }, eventTime: new Date(T0 - 800), metadata: { resourceVersion: '117' } },
+      { reason: 'Scheduled', involvedObject: { kind: 'Pod', uid: 'd' }, eventTime: new Date(T0 - 900), metadata: { resourceVersion: '116' } },
+      { reason: 'FailedScheduling', involvedObject: { kind: 'Pod', uid: 'e' }, eventTime: new Date(T0 - 950), metadata: { resourceVersion: '115' } },
+    ];
+    const scheduled = scheduledTimes(events);
+    expect([...scheduled.keys()]).toEqual(['d', 'b', 'c', 'a']);
+    const rec = new ClusterRecorder();
+    rec.observe(state, T0, scheduled);
+    const arrivals = rec.events.flatMap((e) => (e.type === 'pod-arrival' ? [e.pod] : []));
+    expect(arrivals.map((p) => p.uid)).toEqual(['e', 'd', 'b', 'c', 'a']);
+    expect(arrivals.map((p) => p.scheduledAt)).toEqual([undefined, T0 - 900, T0 - 800, T0 - 700, T0 - 700]);
+    // scheduledAt survives writing and reading.
+    const dir = await mkdtemp(join(tmpdir(), 'tidal-rec-'));
+    try {
+      await writeTrace(rec.trace('test'), join(dir, 't.jsonl'));
+      const back: number[] = [];
+      for await (const e of (await readTidalTrace(join(dir, 't.jsonl'))).events()) if (e.type === 'pod-arrival' && e.pod.scheduledAt !== undefined) back.push(e.pod.scheduledAt);
+      expect(back).toEqual([T0 - 900, T0 - 800, T0 - 700, T0 - 700]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('snapshots nodes, pods (pinned) and usage, then records what changes', async () => {

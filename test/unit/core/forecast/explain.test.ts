@@ -57,7 +57,7 @@ describe('explain node', () => {
       [3000, 120],
       [3001, 120],
     ] as const) {
-      const verdicts = [PRESETS['time-sharing-forecast']!, policyByName('time-sharing').config].map((config) => {
+      const verdicts = [PRESETS['time-sharing']!, policyByName('time-sharing').config].map((config) => {
         const state = world();
         const engine = new PolicyEngine({ config, state, profile: new ProfileTimeline(profile) });
         return engine.place(job(cpu, runtime), T0).node?.name ?? null;
