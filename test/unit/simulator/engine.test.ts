@@ -140,6 +140,6 @@ describe('simulator engine', () => {
   });
 
   it('names unknown policies', () => {
-    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, katalyst-reclaimed, crane, time-sharing, time-sharing-room, time-sharing-checkpoint, time-sharing-timetable, time-sharing-no-curves, time-sharing-peak-filter, time-sharing-timetable-forecast, static-colocation, time-sharing-forecast/);
+    expect(() => policyByName('nope')).toThrow(/unknown policy "nope"; known: kube-default, koordinator, volcano-tdm, katalyst-tide, katalyst-reclaimed, crane, time-sharing, time-sharing-no-room, time-sharing-checkpoint, time-sharing-timetable, time-sharing-no-curves, time-sharing-peak-filter, time-sharing-timetable-forecast, static-colocation, time-sharing-forecast/);
   });
 });
