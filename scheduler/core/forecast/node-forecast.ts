@@ -177,13 +177,15 @@ export function forecastNode(input: NodeForecastInput, curveOf: CurveSource, z: 
   const upperMem = new Float64Array(S);
   const sd: Resources = { cpu: 0, memory: 0 };
   const m: Resources = { cpu: 0, memory: 0 };
+  // The key's error statistics do not change while its forecast is made: read them once.
+  const stats = errors ? errors.stats(input.key) : null;
   for (let k = 0; k < S; k++) {
     meanCpu[k]! += residual.cpu;
     meanMem[k]! += residual.memory;
     if (errors) {
       sd.cpu = sdCpu[k]!;
       sd.memory = sdMem[k]!;
-      errors.margin(input.key, sd, z, m);
+      errors.marginFrom(stats, sd, z, m);
       marginCpu[k] = m.cpu;
       marginMem[k] = m.memory;
     }
