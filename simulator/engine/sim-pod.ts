@@ -31,6 +31,8 @@ export interface SimPod {
   gone: boolean;
   /** What the queueing hint judges the pod by (queue.ts shapeKeyOf), built once: hint passes visit every unschedulable pod. */
   shapeKey?: string;
+  /** When it was last parked among the unschedulable pods (queue.ts: the order they are read in). */
+  parkSeq: number;
 }
 
 export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, now: number): SimPod {
@@ -49,6 +51,7 @@ export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, no
     usage: { cpu: 0, memory: 0 },
     observed: null,
     gone: false,
+    parkSeq: -1,
   };
 }
 
