@@ -242,6 +242,9 @@ export class PolicyEngine {
    * when a node is unknown). Every node is judged, as verdicts() judges them.
    */
   refusals(ctx: PodContext, filters: readonly FilterPlugin[], names: readonly string[]): { passed: number; last: number } {
+    // Which filter refused is all this reads: no reasons are built.
+    const quiet = ctx.cycle.quiet;
+    ctx.cycle.quiet = true;
     let passed = 0;
     let last = -1;
     const rowOf = this.state.rows;
@@ -256,6 +259,7 @@ export class PolicyEngine {
       if (r < 0) passed++;
       else if (r > last) last = r;
     }
+    ctx.cycle.quiet = quiet;
     return { passed, last };
   }
 
@@ -381,6 +385,8 @@ export class PolicyEngine {
    */
   place(pod: PodInfo, now: number, percentageOfNodesToScore = 0): PlaceResult {
     const ctx = this.context(pod, now);
+    // Which filter refused is all place() reads (rejectedBy): no reasons are built.
+    ctx.cycle.quiet = true;
     const all = this.state.nodeList;
     const n = all.length;
     const rejectedBy = new Map<string, number>();
