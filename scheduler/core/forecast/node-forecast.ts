@@ -116,16 +116,41 @@ export function forecastNode(input: NodeForecastInput, curveOf: CurveSource, z: 
   for (const [app, list] of byApp) {
     const c = curveOf(app);
     if (!c) coldStart += list.length;
+    // The tenants still there in slot k, and their requests: the same sums in every slot until the
+    // first departure (most tenants stay), summed once up to there.
+    let stayFrom = S;
+    let leaves = Infinity;
+    for (const t of list) if (t.leavesAt < leaves) leaves = t.leavesAt;
+    let n0 = 0;
+    let rc0 = 0;
+    let rm0 = 0;
+    for (const t of list) {
+      n0++;
+      rc0 += t.requests.cpu;
+      rm0 += t.requests.memory;
+    }
+    // Slots k whose start is before the first departure count every tenant.
+    for (let k = 0; k < S; k++) {
+      if (leaves <= input.start + k * SLOT_MS) {
+        stayFrom = k;
+        break;
+      }
+    }
     for (let k = 0; k < S; k++) {
       const from = input.start + k * SLOT_MS;
-      let n = 0;
-      let rc = 0;
-      let rm = 0;
-      for (const t of list) {
-        if (t.leavesAt <= from) continue;
-        n++;
-        rc += t.requests.cpu;
-        rm += t.requests.memory;
+      let n = n0;
+      let rc = rc0;
+      let rm = rm0;
+      if (k >= stayFrom) {
+        n = 0;
+        rc = 0;
+        rm = 0;
+        for (const t of list) {
+          if (t.leavesAt <= from) continue;
+          n++;
+          rc += t.requests.cpu;
+          rm += t.requests.memory;
+        }
       }
       if (n === 0) continue;
       reqCpu[k]! += rc;
