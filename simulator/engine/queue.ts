@@ -17,6 +17,9 @@ const byParkSeq = (a: SimPod, b: SimPod): number => a.parkSeq - b.parkSeq;
 interface ShapeBucket {
   readonly key: string;
   readonly cls: PodInfo['class'];
+  /** The shape's requests (SimPod.cpu, memory). */
+  readonly cpu: number;
+  readonly memory: number;
   pods: SimPod[];
 }
 
@@ -63,16 +66,16 @@ export class SchedulingQueue {
   /** A pod becomes pending (arrival, recreation): it is tried in the next pass. */
   add(p: SimPod): void {
     this.#active.push(p);
-    this.#perClass[p.spec.class]++;
+    this.#perClass[p.cls]++;
   }
 
   /** A pass could not place the pod: it waits for a hint or the flush. */
   park(p: SimPod): void {
     // A pass takes its pods from the active queue: the pod returns to the queue here.
-    this.#perClass[p.spec.class]++;
+    this.#perClass[p.cls]++;
     const key = (p.shapeKey ??= shapeKeyOf(p));
     let b = this.#buckets.get(key);
-    if (b === undefined) this.#buckets.set(key, (b = { key, cls: p.spec.class, pods: [] }));
+    if (b === undefined) this.#buckets.set(key, (b = { key, cls: p.cls, cpu: p.cpu, memory: p.memory, pods: [] }));
     b.pods.push(p);
     p.parkSeq = this.#parkSeq++;
     this.#unschedulableCount++;
@@ -92,17 +95,31 @@ export class SchedulingQueue {
     this.#unschedulableCount = 0;
   }
 
-  /** Appends the buckets' pods to the active queue in the order they were parked. */
+  /**
+   * Appends the buckets' pods to the active queue in the order they were parked. Only pending()
+   * reads the active queue's order (a pass sorts it by priority and arrival), so the appended run is
+   * put in park order when pending() first needs it (#ordered).
+   */
   #moveToActive(buckets: readonly ShapeBucket[]): void {
     const active = this.#active;
-    if (buckets.length === 1) {
-      for (const p of buckets[0]!.pods) active.push(p);
-      return;
-    }
     const from = active.length;
     for (const b of buckets) for (const p of b.pods) active.push(p);
-    const moved = active.splice(from).sort(byParkSeq);
-    for (const p of moved) active.push(p);
+    if (buckets.length > 1) this.#unordered.push(from, active.length);
+  }
+
+  /** Runs [from, to) of the active queue still to be put in park order, as pairs. */
+  readonly #unordered: number[] = [];
+
+  /** Puts the active queue in the order the pods were added and moved (see #moveToActive). */
+  #ordered(): SimPod[] {
+    const active = this.#active;
+    const u = this.#unordered;
+    for (let k = 0; k < u.length; k += 2) {
+      const run = active.slice(u[k]!, u[k + 1]!).sort(byParkSeq);
+      for (let j = 0; j < run.length; j++) active[u[k]! + j] = run[j]!;
+    }
+    u.length = 0;
+    return active;
   }
 
   /**
@@ -143,10 +160,9 @@ export class SchedulingQueue {
     const moving: ShapeBucket[] = [];
     let judged = false;
     for (const b of shapes) {
-      const spec = b.pods[0]!.spec;
-      if (judged && bound !== null && spec.class === 'batch' && (spec.requests.cpu > bound.cpu || spec.requests.memory > bound.memory)) continue;
+      if (judged && bound !== null && b.cls === 'batch' && (b.cpu > bound.cpu || b.memory > bound.memory)) continue;
       judged = true;
-      const ctx = this.#engine.context(spec, now);
+      const ctx = this.#engine.context(b.pods[0]!.spec, now);
       const filters = this.#engine.activeFilters(ctx);
       const prefixes: string[] = [];
       let sig: string | null = ctx.pod.class;
@@ -183,8 +199,9 @@ export class SchedulingQueue {
 
   /** Empties the active queue into the order a pass tries it: priority, then arrival. */
   takeActive(): SimPod[] {
-    const pods = this.#active.splice(0).sort((a, b) => b.spec.priority - a.spec.priority || a.seq - b.seq);
-    for (const p of pods) this.#perClass[p.spec.class]--;
+    this.#unordered.length = 0;
+    const pods = this.#active.splice(0).sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    for (const p of pods) this.#perClass[p.cls]--;
     return pods;
   }
 
@@ -199,10 +216,10 @@ export class SchedulingQueue {
 
   /** A pending pod left (it ended): a linear search of the active queue and of the pod's shape. */
   remove(p: SimPod): void {
-    const i = this.#active.indexOf(p);
+    const i = this.#ordered().indexOf(p);
     if (i >= 0) {
       this.#active.splice(i, 1);
-      this.#perClass[p.spec.class]--;
+      this.#perClass[p.cls]--;
     }
     const b = p.shapeKey === undefined ? undefined : this.#buckets.get(p.shapeKey);
     const j = b === undefined ? -1 : b.pods.indexOf(p);
@@ -210,7 +227,7 @@ export class SchedulingQueue {
       b!.pods.splice(j, 1);
       if (b!.pods.length === 0) this.#buckets.delete(b!.key);
       this.#unschedulableCount--;
-      this.#perClass[p.spec.class]--;
+      this.#perClass[p.cls]--;
     }
   }
 
@@ -218,7 +235,7 @@ export class SchedulingQueue {
   pending(cls: PodInfo['class']): PodInfo[] {
     const out: PodInfo[] = [];
     if (this.#perClass[cls] === 0) return out;
-    for (const p of this.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+    for (const p of this.#ordered()) if (!p.gone && p.cls === cls) out.push(p.spec);
     const buckets: ShapeBucket[] = [];
     for (const b of this.#buckets.values()) if (b.cls === cls) buckets.push(b);
     let parked: SimPod[];
@@ -237,7 +254,7 @@ export class SchedulingQueue {
     const out = { batch: 0, other: 0 };
     const count = (p: SimPod): void => {
       if (p.gone) return;
-      if (p.spec.class === 'batch') out.batch++;
+      if (p.cls === 'batch') out.batch++;
       else out.other++;
     };
     for (const p of this.#active) count(p);
