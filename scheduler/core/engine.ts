@@ -235,6 +235,34 @@ export class PolicyEngine {
     return { refusals, passed };
   }
 
+  /**
+   * verdicts() as the simulator's queueing hints ask it, with the filters given (activeFilters(ctx)):
+   * how many of the named nodes pass, and when none does, the highest index (in `filters`) of a
+   * filter that refused one of them (every node is refused by one of the filters up to it; Infinity
+   * when a node is unknown). Every node is judged, as verdicts() judges them.
+   */
+  refusals(ctx: PodContext, filters: readonly FilterPlugin[], names: readonly string[]): { passed: number; last: number } {
+    // Which filter refused is all this reads: no reasons are built.
+    const quiet = ctx.cycle.quiet;
+    ctx.cycle.quiet = true;
+    let passed = 0;
+    let last = -1;
+    const rowOf = this.state.rows;
+    for (let k = 0; k < names.length; k++) {
+      const i = rowOf.get(names[k]!);
+      if (i === undefined) {
+        last = Infinity;
+        continue;
+      }
+      refreshPredicted(ctx.t, i, ctx.now);
+      const r = firstRefusal(filters, ctx, i, null);
+      if (r < 0) passed++;
+      else if (r > last) last = r;
+    }
+    ctx.cycle.quiet = quiet;
+    return { passed, last };
+  }
+
   /** Scores aligned with `names` (0..100); a node Tidal does not know scores 0. */
   scoreNames(ctx: PodContext, names: readonly string[]): Float64Array {
     const rowOf = this.state.rows;
@@ -357,6 +385,8 @@ export class PolicyEngine {
    */
   place(pod: PodInfo, now: number, percentageOfNodesToScore = 0): PlaceResult {
     const ctx = this.context(pod, now);
+    // Which filter refused is all place() reads (rejectedBy): no reasons are built.
+    ctx.cycle.quiet = true;
     const all = this.state.nodeList;
     const n = all.length;
     const rejectedBy = new Map<string, number>();
@@ -528,16 +558,19 @@ export class PolicyEngine {
    * An upper bound on what one pod of a class could get on any node now: the largest free CPU and the
    * largest free memory over all schedulable nodes with a free pod slot (each maximised separately, so
    * a pod asking for more of either fits nowhere). Callers with many pending pods use it to skip
-   * placement attempts that cannot succeed; it never rules out a pod that would fit.
+   * placement attempts that cannot succeed; it never rules out a pod that would fit. `rows`: over
+   * those table rows only (default: every node).
    */
-  freeBound(cls: WorkloadClass, now: number): Resources {
+  freeBound(cls: WorkloadClass, now: number, rows: readonly number[] | null = null): Resources {
     const out = { cpu: 0, memory: 0 };
     const level = this.timeline.at(now);
     const scratch = { cpu: 0, memory: 0 };
     const t = this.state.table;
     const batchOwn = cls === 'batch' && this.config.colocation;
     const batchCounts = this.config.colocation ? 0 : 1;
-    for (let i = 0; i < t.size; i++) {
+    const n = rows === null ? t.size : rows.length;
+    for (let k = 0; k < n; k++) {
+      const i = rows === null ? k : rows[k]!;
       if (t.unschedulable[i] || t.pods[i]! >= t.maxPods[i]!) continue;
       let cpu: number;
       let memory: number;

@@ -148,6 +148,11 @@ export class CycleState {
   #values: Map<StateKey<unknown>, unknown> | null = null;
   /** plugin -> cause -> verdict (two lookups of the plugins' constant strings, no key built per node). */
   #verdicts: Map<string, Map<string, FilterVerdict>> | null = null;
+  /**
+   * The decision reads which filter refused a node, never the verdict's text (PolicyEngine.place,
+   * the queueing hints' refusals): failWith returns a placeholder without building the reason.
+   */
+  quiet = false;
 
   read<T>(key: StateKey<T>): T | undefined {
     return this.#values?.get(key) as T | undefined;
@@ -159,6 +164,7 @@ export class CycleState {
 
   /** The decision's verdict of a plugin for a cause, built on first use (failWith). */
   verdict(plugin: string, cause: string, unresolvable: boolean, reason: () => string): FilterVerdict {
+    if (this.quiet) return unresolvable ? QUIET_UNRESOLVABLE : QUIET;
     const byPlugin = (this.#verdicts ??= new Map());
     let causes = byPlugin.get(plugin);
     if (causes === undefined) byPlugin.set(plugin, (causes = new Map()));
@@ -170,6 +176,10 @@ export class CycleState {
     return v;
   }
 }
+
+/** What failWith returns to a quiet decision (CycleState.quiet): nobody reads it but as "refused". */
+const QUIET: FilterVerdict = Object.freeze({ plugin: 'tidal', reason: 'refused', unresolvable: false, message: 'tidal: refused' });
+const QUIET_UNRESOLVABLE: FilterVerdict = Object.freeze({ plugin: 'tidal', reason: 'refused', unresolvable: true, message: 'tidal: refused' });
 
 /** A verdict object (for reasons that never change, built once by the plugin's factory). */
 export function verdict(plugin: string, reason: string, unresolvable: boolean): FilterVerdict {

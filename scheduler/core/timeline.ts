@@ -45,6 +45,8 @@ export class ProfileTimeline {
   /** The longest lead + ramp of any level: how far ahead `at(t)` must look. */
   readonly horizonMs: number;
   #segments: Segment[] = [];
+  /** The last answer of at(), the instant it was asked for and the span [from, until) it holds over. */
+  #piece: { segments: Segment[]; at: number; from: number; until: number; level: EffectiveLevel } | null = null;
   #from = 0;
   #to = 0;
 
@@ -67,19 +69,36 @@ export class ProfileTimeline {
     return out;
   }
 
-  /** The effective level at instant t. */
+  /**
+   * The effective level at instant t. Answered from a cache while t stays in the piece the last
+   * answer holds over: the same instant, or, where no coming segment's lead or ramp reaches, the rest
+   * of the raw segment up to the first instant one does (the level is constant there). The cache
+   * belongs to the materialised segments it was computed from.
+   */
   at(t: number): EffectiveLevel {
     this.#ensure(t, t + this.horizonMs + 1);
+    const c = this.#piece;
+    if (c !== null && c.segments === this.#segments && (t === c.at || (t >= c.from && t < c.until))) return c.level;
     const i = this.#indexAt(t);
     const seg = this.#segments[i]!;
     let share = seg.level.batchShare;
     let headroom = seg.level.onlineHeadroom;
     let drainingFor: Segment | null = null;
+    // Up to where nothing ahead constrains the level (when nothing does at t).
+    let constant = true;
+    let until = seg.end;
     for (let j = i + 1; j < this.#segments.length; j++) {
       const next = this.#segments[j]!;
-      if (next.start > t + this.horizonMs) break;
+      if (next.start > t + this.horizonMs) {
+        until = Math.min(until, next.start - this.horizonMs);
+        break;
+      }
       const c = constraint(next, t, seg.level);
-      if (c === null) continue;
+      if (c === null) {
+        until = Math.min(until, next.start - next.level.drainLeadMs - next.level.rampMs);
+        continue;
+      }
+      constant = false;
       if (c.batchShare < share || c.onlineHeadroom > headroom) drainingFor = next;
       share = Math.min(share, c.batchShare);
       headroom = Math.max(headroom, c.onlineHeadroom);
@@ -87,6 +106,7 @@ export class ProfileTimeline {
     const out: EffectiveLevel = { batchShare: share, onlineHeadroom: headroom, segment: seg, drainingFor };
     // A peer's capacity model (constant profiles) travels with the level; Tidal's profiles have none.
     if (seg.level.model !== undefined) out.model = seg.level.model;
+    this.#piece = { segments: this.#segments, at: t, from: constant ? t : Infinity, until: constant ? until : -Infinity, level: out };
     return out;
   }
 

@@ -24,7 +24,7 @@ export class FailedShapes {
   dominates(p: SimPod, now: number): boolean {
     const span = spanEndOf(p, now);
     const cls = classOf(p);
-    for (const f of this.#frontier) if (implies(f, cls, p.spec.app, p.spec.requests.cpu, p.spec.requests.memory, span)) return true;
+    for (const f of this.#frontier) if (implies(f, cls, p.spec.app, p.cpu, p.memory, span)) return true;
     return false;
   }
 
@@ -41,7 +41,7 @@ export class FailedShapes {
 }
 
 /** Online and system pods are judged alike here (the online side of the node). */
-const classOf = (p: SimPod): Cls => (p.spec.class === 'batch' ? 'batch' : 'online');
+const classOf = (p: SimPod): Cls => (p.cls === 'batch' ? 'batch' : 'online');
 
 /**
  * Whether failure of f implies failure of a pod asking (cls, app, cpu, memory, spanEnd): it asks at

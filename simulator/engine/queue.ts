@@ -11,12 +11,33 @@ import type { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { PodInfo } from '../../scheduler/core/model.ts';
 import { spanEndOf, type SimPod } from './sim-pod.ts';
 
+const byParkSeq = (a: SimPod, b: SimPod): number => a.parkSeq - b.parkSeq;
+
+/** Unschedulable pods of one shape (shapeKeyOf), in the order they were parked. */
+interface ShapeBucket {
+  readonly key: string;
+  readonly cls: PodInfo['class'];
+  /** The shape's requests (SimPod.cpu, memory). */
+  readonly cpu: number;
+  readonly memory: number;
+  pods: SimPod[];
+}
+
 export class SchedulingQueue {
   readonly #engine: PolicyEngine;
   readonly #hintIntervalMs: number;
   /** activeQ, in arrival order until a pass sorts it. */
   readonly #active: SimPod[] = [];
-  #unschedulable: SimPod[] = [];
+  /**
+   * unschedulablePods, indexed by shape (shapeKeyOf: pods of one shape get one verdict from a hint),
+   * each bucket in park order; parkSeq orders pods across buckets, so that every reader sees them in
+   * the one order they were parked in (hints keep the relative order of the pods they leave).
+   */
+  readonly #buckets = new Map<string, ShapeBucket>();
+  #unschedulableCount = 0;
+  #parkSeq = 0;
+  /** Queued entries (active or unschedulable) per class: pending(cls) of an absent class is free. */
+  readonly #perClass: Record<PodInfo['class'], number> = { online: 0, batch: 0, system: 0 };
   /**
    * Nodes where capacity was freed (or that changed) since unschedulable pods were last looked at:
    * only pods that would pass the filters on one of them go back to the active queue; the others wait
@@ -25,19 +46,39 @@ export class SchedulingQueue {
   readonly #changed = new Set<string>();
   #lastHint = -Infinity;
 
+  /**
+   * Whether the policy's filters refuse a batch pod on every node where it asks for more than
+   * PolicyEngine.freeBound counts: NodeUnschedulable and PodCountFit refuse the nodes the bound
+   * leaves out, and the bound is what the class's capacity filter admits at most, BatchCapacityFit's
+   * batchFreeAt at the current level under co-location (a pod held to its span's level gets no more),
+   * RequestsFit's allocatable less all requests without. A policy whose batch capacity is its own
+   * filter (volcano-tdm, crane, katalyst-reclaimed) has no such bound: its shapes are all judged.
+   */
+  readonly #batchBounded: boolean;
+
   constructor(engine: PolicyEngine, hintIntervalMs: number) {
     this.#engine = engine;
     this.#hintIntervalMs = hintIntervalMs;
+    const names = new Set(engine.filters.map((f) => f.name));
+    this.#batchBounded = names.has('NodeUnschedulable') && names.has('PodCountFit') && names.has(engine.config.colocation ? 'BatchCapacityFit' : 'RequestsFit');
   }
 
   /** A pod becomes pending (arrival, recreation): it is tried in the next pass. */
   add(p: SimPod): void {
     this.#active.push(p);
+    this.#perClass[p.cls]++;
   }
 
   /** A pass could not place the pod: it waits for a hint or the flush. */
   park(p: SimPod): void {
-    this.#unschedulable.push(p);
+    // A pass takes its pods from the active queue: the pod returns to the queue here.
+    this.#perClass[p.cls]++;
+    const key = (p.shapeKey ??= shapeKeyOf(p));
+    let b = this.#buckets.get(key);
+    if (b === undefined) this.#buckets.set(key, (b = { key, cls: p.cls, cpu: p.cpu, memory: p.memory, pods: [] }));
+    b.pods.push(p);
+    p.parkSeq = this.#parkSeq++;
+    this.#unschedulableCount++;
   }
 
   /** A cluster event on the node (a pod left, the node joined or changed, its online usage fell). */
@@ -48,51 +89,120 @@ export class SchedulingQueue {
   /** Moves every unschedulable pod back to the active queue (the periodic flush). */
   flushUnschedulable(): void {
     this.#changed.clear();
-    if (this.#unschedulable.length === 0) return;
-    for (const p of this.#unschedulable) this.#active.push(p);
-    this.#unschedulable = [];
+    if (this.#unschedulableCount === 0) return;
+    this.#moveToActive([...this.#buckets.values()]);
+    this.#buckets.clear();
+    this.#unschedulableCount = 0;
+  }
+
+  /**
+   * Appends the buckets' pods to the active queue in the order they were parked. Only pending()
+   * reads the active queue's order (a pass sorts it by priority and arrival), so the appended run is
+   * put in park order when pending() first needs it (#ordered).
+   */
+  #moveToActive(buckets: readonly ShapeBucket[]): void {
+    const active = this.#active;
+    const from = active.length;
+    for (const b of buckets) for (const p of b.pods) active.push(p);
+    if (buckets.length > 1) this.#unordered.push(from, active.length);
+  }
+
+  /** Runs [from, to) of the active queue still to be put in park order, as pairs. */
+  readonly #unordered: number[] = [];
+
+  /** Puts the active queue in the order the pods were added and moved (see #moveToActive). */
+  #ordered(): SimPod[] {
+    const active = this.#active;
+    const u = this.#unordered;
+    for (let k = 0; k < u.length; k += 2) {
+      const run = active.slice(u[k]!, u[k + 1]!).sort(byParkSeq);
+      for (let j = 0; j < run.length; j++) active[u[k]! + j] = run[j]!;
+    }
+    u.length = 0;
+    return active;
   }
 
   /**
    * Queueing hints: an unschedulable pod goes back to the active queue only when it would now pass the
    * filters on a node that changed since it failed (as kube-scheduler's NodeResourcesFit hint asks
    * whether a deleted pod's room makes the pod fit). At most once per hintIntervalMs: kube-scheduler
-   * backs a requeued pod off for up to 10 s anyway. Pods of one shape are judged once.
+   * backs a requeued pod off for up to 10 s anyway. Pods of one shape are judged once, by the first
+   * of them: the pass visits shapes, not pods.
    */
   requeueHinted(now: number): void {
     if (this.#changed.size === 0 || now - this.#lastHint < this.#hintIntervalMs) return;
     this.#lastHint = now;
     const rows = this.#engine.state.rows;
     const names: string[] = [];
-    for (const n of this.#changed) if (rows.has(n)) names.push(n);
-    this.#changed.clear();
-    if (names.length === 0 || this.#unschedulable.length === 0) return;
-    // Pods are judged by the engine's filter signature (the same key its equivalence cache uses), found
-    // once per shape of pod: the shape memo saves building a context for every waiting pod.
-    const byShape = new Map<string, boolean>();
-    const bySignature = new Map<string, boolean>();
-    const keep: SimPod[] = [];
-    for (const p of this.#unschedulable) {
-      const shape = (p.shapeKey ??= shapeKeyOf(p));
-      let fits = byShape.get(shape);
-      if (fits === undefined) {
-        const ctx = this.#engine.context(p.spec, now);
-        const sig = this.#engine.filterSignature(ctx);
-        fits = sig === null ? undefined : bySignature.get(sig);
-        if (fits === undefined) {
-          fits = this.#engine.verdicts(ctx, names).passed > 0;
-          if (sig !== null) bySignature.set(sig, fits);
-        }
-        byShape.set(shape, fits);
-      }
-      (fits ? this.#active : keep).push(p);
+    const changedRows: number[] = [];
+    for (const n of this.#changed) {
+      const i = rows.get(n);
+      if (i === undefined) continue;
+      names.push(n);
+      changedRows.push(i);
     }
-    this.#unschedulable = keep;
+    this.#changed.clear();
+    if (names.length === 0 || this.#unschedulableCount === 0) return;
+    // Pods are judged by the engine's filter signature (the same key its equivalence cache uses), found
+    // once per shape of pod, shapes in the order their first pod was parked (as a walk over the pods
+    // would meet them). A batch shape asking for more than any changed node could give a batch pod
+    // (PolicyEngine.freeBound over those nodes) fails there without being judged, where the policy's
+    // filters refuse such a pod (#batchBounded); the first shape is always judged, so that the
+    // engine's per-instant work (context: the curves synced to now) is done as before.
+    const bound = this.#batchBounded ? this.#engine.freeBound('batch', now, changedRows) : null;
+    const shapes = [...this.#buckets.values()].sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
+    const bySignature = new Map<string, boolean>();
+    // Prefixes of filter signatures (the class, then the first k + 1 active filters' signatures, as
+    // filterSignature joins them; refused[k]) under which every changed node was refused: a filter's
+    // verdict on a node depends on the node and the filter's signature only, and the active filters of
+    // a class are the same for every pod, so a shape with such a prefix is refused there too.
+    const refused: Set<string>[] = [];
+    const moving: ShapeBucket[] = [];
+    let judged = false;
+    for (const b of shapes) {
+      if (judged && bound !== null && b.cls === 'batch' && (b.cpu > bound.cpu || b.memory > bound.memory)) continue;
+      judged = true;
+      const ctx = this.#engine.context(b.pods[0]!.spec, now);
+      const filters = this.#engine.activeFilters(ctx);
+      const prefixes: string[] = [];
+      let sig: string | null = ctx.pod.class;
+      let fits: boolean | undefined;
+      for (let k = 0; k < filters.length; k++) {
+        const f = filters[k]!;
+        if (f.signature === undefined) {
+          sig = null;
+          break;
+        }
+        sig += `#${f.signature(ctx)}`;
+        prefixes.push(sig);
+        if (refused[k]?.has(sig)) {
+          fits = false;
+          break;
+        }
+      }
+      if (fits === undefined && sig !== null) fits = bySignature.get(sig);
+      if (fits === undefined) {
+        const v = this.#engine.refusals(ctx, filters, names);
+        fits = v.passed > 0;
+        if (sig !== null) {
+          bySignature.set(sig, fits);
+          if (!fits && v.last < prefixes.length) (refused[v.last] ??= new Set()).add(prefixes[v.last]!);
+        }
+      }
+      if (!fits) continue;
+      moving.push(b);
+      this.#buckets.delete(b.key);
+      this.#unschedulableCount -= b.pods.length;
+    }
+    if (moving.length > 0) this.#moveToActive(moving);
   }
 
   /** Empties the active queue into the order a pass tries it: priority, then arrival. */
   takeActive(): SimPod[] {
-    return this.#active.splice(0).sort((a, b) => b.spec.priority - a.spec.priority || a.seq - b.seq);
+    this.#unordered.length = 0;
+    const pods = this.#active.splice(0).sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+    for (const p of pods) this.#perClass[p.cls]--;
+    return pods;
   }
 
   get activeCount(): number {
@@ -101,35 +211,54 @@ export class SchedulingQueue {
 
   /** Queued entries, including pods that ended while queued and are dropped when next looked at. */
   get size(): number {
-    return this.#active.length + this.#unschedulable.length;
+    return this.#active.length + this.#unschedulableCount;
   }
 
-  /** A pending pod left (it ended): a linear search, as most pods end running. */
+  /** A pending pod left (it ended): a linear search of the active queue and of the pod's shape. */
   remove(p: SimPod): void {
-    const i = this.#active.indexOf(p);
-    if (i >= 0) this.#active.splice(i, 1);
-    const j = this.#unschedulable.indexOf(p);
-    if (j >= 0) this.#unschedulable.splice(j, 1);
+    const i = this.#ordered().indexOf(p);
+    if (i >= 0) {
+      this.#active.splice(i, 1);
+      this.#perClass[p.cls]--;
+    }
+    const b = p.shapeKey === undefined ? undefined : this.#buckets.get(p.shapeKey);
+    const j = b === undefined ? -1 : b.pods.indexOf(p);
+    if (j >= 0) {
+      b!.pods.splice(j, 1);
+      if (b!.pods.length === 0) this.#buckets.delete(b!.key);
+      this.#unschedulableCount--;
+      this.#perClass[p.cls]--;
+    }
   }
 
-  /** Pods of a class waiting to be placed (active queue first, then the unschedulable ones). */
+  /** Pods of a class waiting to be placed (active queue first, then the unschedulable ones in park order). */
   pending(cls: PodInfo['class']): PodInfo[] {
     const out: PodInfo[] = [];
-    for (const p of this.#active) if (!p.gone && p.spec.class === cls) out.push(p.spec);
-    for (const p of this.#unschedulable) if (!p.gone && p.spec.class === cls) out.push(p.spec);
+    if (this.#perClass[cls] === 0) return out;
+    for (const p of this.#ordered()) if (!p.gone && p.cls === cls) out.push(p.spec);
+    const buckets: ShapeBucket[] = [];
+    for (const b of this.#buckets.values()) if (b.cls === cls) buckets.push(b);
+    let parked: SimPod[];
+    if (buckets.length === 1) parked = buckets[0]!.pods;
+    else {
+      parked = [];
+      for (const b of buckets) for (const p of b.pods) parked.push(p);
+      parked.sort(byParkSeq);
+    }
+    for (const p of parked) if (!p.gone) out.push(p.spec);
     return out;
   }
 
   /** Pending pods that are still there, batch and the rest. */
   countPending(): { batch: number; other: number } {
     const out = { batch: 0, other: 0 };
-    for (const list of [this.#active, this.#unschedulable]) {
-      for (const p of list) {
-        if (p.gone) continue;
-        if (p.spec.class === 'batch') out.batch++;
-        else out.other++;
-      }
-    }
+    const count = (p: SimPod): void => {
+      if (p.gone) return;
+      if (p.cls === 'batch') out.batch++;
+      else out.other++;
+    };
+    for (const p of this.#active) count(p);
+    for (const b of this.#buckets.values()) for (const p of b.pods) count(p);
     return out;
   }
 }

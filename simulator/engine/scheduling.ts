@@ -45,10 +45,9 @@ export class SchedulingCycle {
     const bounds: Partial<Record<'online' | 'batch', Resources>> = {};
     for (const p of pods) {
       if (p.gone) continue;
-      const cls = p.spec.class === 'batch' ? 'batch' : 'online';
-      const bound = (bounds[cls] ??= this.#engine.freeBound(p.spec.class, now));
-      const req = p.spec.requests;
-      const hopeless = cls === 'batch' && (req.cpu > bound.cpu || req.memory > bound.memory);
+      const cls = p.cls === 'batch' ? 'batch' : 'online';
+      const bound = (bounds[cls] ??= this.#engine.freeBound(p.cls, now));
+      const hopeless = cls === 'batch' && (p.cpu > bound.cpu || p.memory > bound.memory);
       if (hopeless || failures[cls] >= this.#opts.maxFailuresPerPass || failed.dominates(p, now)) {
         queue.park(p);
         continue;

@@ -31,6 +31,17 @@ export interface SimPod {
   gone: boolean;
   /** What the queueing hint judges the pod by (queue.ts shapeKeyOf), built once: hint passes visit every unschedulable pod. */
   shapeKey?: string;
+  /** When it was last parked among the unschedulable pods (queue.ts: the order they are read in). */
+  parkSeq: number;
+  /**
+   * The spec's class, priority and requests, which never change over the pod's life (spec is replaced
+   * on bind and unbind, these stay): the queue and the scheduling pass visit every waiting pod, and
+   * read them here rather than through spec and requests.
+   */
+  readonly cls: PodInfo['class'];
+  readonly priority: number;
+  readonly cpu: number;
+  readonly memory: number;
 }
 
 export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, now: number): SimPod {
@@ -49,6 +60,11 @@ export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, no
     usage: { cpu: 0, memory: 0 },
     observed: null,
     gone: false,
+    parkSeq: -1,
+    cls: trace.class,
+    priority: trace.priority,
+    cpu: trace.requests.cpu,
+    memory: trace.requests.memory,
   };
 }
 

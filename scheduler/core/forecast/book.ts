@@ -36,6 +36,37 @@ export interface ForecastEntry {
    * forecast is anchored on that sample, so it cannot tell by itself.)
    */
   above: Resources | null;
+  /** What `forecast` was made from: a remade entry whose inputs are the same keeps it (forecastNode is pure). */
+  inputs: ForecastInputs | null;
+}
+
+/**
+ * forecastNode's inputs beyond the book's constants (z, the horizon): the curves (version and horizon
+ * start), the events, the online tenants in order, the system pods' requests, the observation and
+ * the node's error statistics (ForecastErrors.token). A batch pod bound or gone, or a change to the
+ * node the forecast does not read, leaves them equal.
+ */
+interface ForecastInputs {
+  curves: number;
+  start: number;
+  events: SlotEvents;
+  apps: string[];
+  /** Requests of the tenants, cpu and memory in turn. */
+  requests: number[];
+  system: Resources;
+  observed: Resources | null;
+  track: object | undefined;
+  folds: number;
+}
+
+function sameInputs(a: ForecastInputs, b: ForecastInputs): boolean {
+  if (a.curves !== b.curves || a.start !== b.start || a.events !== b.events || a.track !== b.track || a.folds !== b.folds) return false;
+  if (a.system.cpu !== b.system.cpu || a.system.memory !== b.system.memory) return false;
+  if (a.observed === null || b.observed === null ? a.observed !== b.observed : a.observed.cpu !== b.observed.cpu || a.observed.memory !== b.observed.memory) return false;
+  if (a.apps.length !== b.apps.length) return false;
+  for (let k = 0; k < a.apps.length; k++) if (a.apps[k] !== b.apps[k]) return false;
+  for (let k = 0; k < a.requests.length; k++) if (a.requests[k] !== b.requests[k]) return false;
+  return true;
 }
 
 export const appErrorKey = (app: string): string => `app/${app}`;
@@ -70,16 +101,29 @@ export class ForecastBook {
     if (!this.#curves || this.#curves.epoch !== epoch || this.#curves.version !== curves.version) this.#curves = { epoch, version: curves.version, source: compiledCurves(curves, epoch) };
     if (!this.#events || this.#events.profile !== profile || this.#events.start !== start) this.#events = { profile, start, events: slotEvents(profile, start, SLOTS_PER_DAY) };
     const tenants: ForecastTenant[] = [];
-    for (const p of node.pods.values()) if (p.class === 'online') tenants.push({ app: p.app, requests: p.requests, leavesAt: p.terminating ? now : Infinity });
+    const apps: string[] = [];
+    const requests: number[] = [];
+    let leaving = false;
+    for (const p of node.pods.values()) {
+      if (p.class !== 'online') continue;
+      tenants.push({ app: p.app, requests: p.requests, leavesAt: p.terminating ? now : Infinity });
+      apps.push(p.app);
+      requests.push(p.requests.cpu, p.requests.memory);
+      if (p.terminating) leaving = true;
+    }
     const latest = fresh ? node.usage.latest() : null;
     const observed = latest ? { cpu: latest.online.cpu + node.unmeteredRequests.cpu, memory: latest.online.memory + node.unmeteredRequests.memory } : null;
-    const forecast = forecastNode(
-      { key: nodeErrorKey(node.name), start, epoch, slots: SLOTS_PER_DAY, tenants, system: node.requested.system, observed, events: this.#events.events },
-      this.#curves.source,
-      this.z,
-      this.errors,
-    );
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms), fed, above };
+    const key = nodeErrorKey(node.name);
+    const system = node.requested.system;
+    const events = this.#events.events;
+    const token = this.errors.token(key);
+    // A tenant that is leaving counts up to `now`: such a forecast is not reused.
+    const inputs: ForecastInputs | null = leaving ? null : { curves: curves.version, start, events, apps, requests, system: { cpu: system.cpu, memory: system.memory }, observed, track: token.track, folds: token.folds };
+    const forecast =
+      e?.inputs && inputs && sameInputs(e.inputs, inputs)
+        ? e.forecast
+        : forecastNode({ key, start, epoch, slots: SLOTS_PER_DAY, tenants, system, observed, events }, this.#curves.source, this.z, this.errors);
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms), fed, above, inputs };
     this.#entries.set(node, entry);
     return entry;
   }

@@ -106,7 +106,11 @@ export class ForecastErrors {
    * the file comment), into out; 0 while the key has fewer than minSamples folded slots.
    */
   margin(key: string, sd: Readonly<Resources>, z: number, out: Resources): Resources {
-    const s = this.stats(key);
+    return this.marginFrom(this.stats(key), sd, z, out);
+  }
+
+  /** margin() from the key's stats (stats(key)), for a caller that asks for many slots of one key. */
+  marginFrom(s: ErrorStats | null, sd: Readonly<Resources>, z: number, out: Resources): Resources {
     if (s === null || s.n < this.config.minSamples) {
       out.cpu = out.memory = 0;
       return out;
@@ -114,6 +118,16 @@ export class ForecastErrors {
     out.cpu = Math.max(0, s.bias.cpu) + z * Math.max(0, s.sd.cpu - sd.cpu);
     out.memory = Math.max(0, s.bias.memory) + z * Math.max(0, s.sd.memory - sd.memory);
     return out;
+  }
+
+  /**
+   * What the key's margin is computed from, as a token: the key's track (a new one when the key was
+   * dropped and observed again) and its folded slots (the statistics change only when a slot folds).
+   * Equal tokens, equal margins.
+   */
+  token(key: string): { track: object | undefined; folds: number } {
+    const tr = this.#tracks.peek(key);
+    return { track: tr, folds: tr?.n ?? 0 };
   }
 
   get size(): number {

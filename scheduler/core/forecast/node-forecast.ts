@@ -116,16 +116,41 @@ export function forecastNode(input: NodeForecastInput, curveOf: CurveSource, z: 
   for (const [app, list] of byApp) {
     const c = curveOf(app);
     if (!c) coldStart += list.length;
+    // The tenants still there in slot k, and their requests: the same sums in every slot until the
+    // first departure (most tenants stay), summed once up to there.
+    let stayFrom = S;
+    let leaves = Infinity;
+    for (const t of list) if (t.leavesAt < leaves) leaves = t.leavesAt;
+    let n0 = 0;
+    let rc0 = 0;
+    let rm0 = 0;
+    for (const t of list) {
+      n0++;
+      rc0 += t.requests.cpu;
+      rm0 += t.requests.memory;
+    }
+    // Slots k whose start is before the first departure count every tenant.
+    for (let k = 0; k < S; k++) {
+      if (leaves <= input.start + k * SLOT_MS) {
+        stayFrom = k;
+        break;
+      }
+    }
     for (let k = 0; k < S; k++) {
       const from = input.start + k * SLOT_MS;
-      let n = 0;
-      let rc = 0;
-      let rm = 0;
-      for (const t of list) {
-        if (t.leavesAt <= from) continue;
-        n++;
-        rc += t.requests.cpu;
-        rm += t.requests.memory;
+      let n = n0;
+      let rc = rc0;
+      let rm = rm0;
+      if (k >= stayFrom) {
+        n = 0;
+        rc = 0;
+        rm = 0;
+        for (const t of list) {
+          if (t.leavesAt <= from) continue;
+          n++;
+          rc += t.requests.cpu;
+          rm += t.requests.memory;
+        }
       }
       if (n === 0) continue;
       reqCpu[k]! += rc;
@@ -177,13 +202,15 @@ export function forecastNode(input: NodeForecastInput, curveOf: CurveSource, z: 
   const upperMem = new Float64Array(S);
   const sd: Resources = { cpu: 0, memory: 0 };
   const m: Resources = { cpu: 0, memory: 0 };
+  // The key's error statistics do not change while its forecast is made: read them once.
+  const stats = errors ? errors.stats(input.key) : null;
   for (let k = 0; k < S; k++) {
     meanCpu[k]! += residual.cpu;
     meanMem[k]! += residual.memory;
     if (errors) {
       sd.cpu = sdCpu[k]!;
       sd.memory = sdMem[k]!;
-      errors.margin(input.key, sd, z, m);
+      errors.marginFrom(stats, sd, z, m);
       marginCpu[k] = m.cpu;
       marginMem[k] = m.memory;
     }
