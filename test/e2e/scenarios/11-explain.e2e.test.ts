@@ -10,8 +10,8 @@
 // pods' requests (cold start: x the event factor inside an onlineDemand window of requests) + the
 // system pods' requests (the residual without an observation); sd = margin = 0; committed(k) = the
 // requests of the batch pods whose declared runtime (tidal.io/expected-runtime) has not ended by the
-// slot's start. The capacity over a span is the least free(k) of its slots. Then `tidal extender
-// --forecast` over the same cluster answers GET /debug/explain/node/NAME?at=… with the same figures.
+// slot's start. The capacity over a span is the least free(k) of its slots. Then `tidal extender`
+// (the forecast is its default) over the same cluster answers GET /debug/explain/node/NAME?at=… with the same figures.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -230,8 +230,8 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
     expect(cli.get('ex-b')!.spans.every((s) => Math.abs(s.cpu - 14_400) < 1e-6)).toBe(true);
   });
 
-  it('the extender (--forecast) answers the same figures on /debug/explain/node/NAME for the same state and time', async () => {
-    const ext = await TidalExtender.start(plane(), { name: 'ext-explain', profile, extraArgs: ['--forecast'] });
+  it('the extender (the forecast, its default) answers the same figures on /debug/explain/node/NAME for the same state and time', async () => {
+    const ext = await TidalExtender.start(plane(), { name: 'ext-explain', profile });
     await ext.waitReady();
     try {
       for (const n of NODES) {
