@@ -21,7 +21,7 @@ import { loadProfileFile } from '../profiles/loader.ts';
 import { extenderArgs, wireNode } from '../test/fixtures/extender/payloads.ts';
 import { buildCluster, NOW } from './cluster.ts';
 import { httpClosedLoop } from './http-closed-loop.ts';
-import { arg, machine, profileIfAsked, table, timeCalls, writeResults, type Stats } from './lib.ts';
+import { arg, collectGarbage, machine, profileIfAsked, table, timeCalls, writeResults, type Stats } from './lib.ts';
 import { pendingPod, SyncedSource } from './load-lib.ts';
 
 profileIfAsked(import.meta.url);
@@ -74,6 +74,7 @@ for (const nodes of sizes) {
           const f = JSON.parse(handlers.filterJson(args)) as { NodeNames: string[] | null; Nodes: { items: never[] } | null };
           return cacheCapable ? { ...args, NodeNames: f.NodeNames } : { ...args, Nodes: { metadata: {}, items: f.Nodes!.items } };
         });
+        collectGarbage();
         const call = timeCalls((k) => {
           handlers.filterJson(bodies[k % bodies.length]!);
           handlers.prioritizeJson(prio[k % bodies.length]!);
