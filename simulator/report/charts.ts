@@ -183,6 +183,24 @@ export function renderCharts(result: SimulationResult, opts: ChartRenderOptions)
  * by chart and by order of appearance, so that ids stay unique within the page and the same result
  * renders to the same bytes however many charts this process drew before.
  */
+/** A static line over time (no symbols, no hover), as every report chart draws its lines. */
+export function timeLineSeries(name: string, line: { times: readonly number[]; values: readonly number[] }, style: PolicyStyle, z: number) {
+  return {
+    type: 'line' as const,
+    name,
+    data: line.times.map((t, j) => [t, line.values[j]!]),
+    showSymbol: false,
+    symbol: 'none',
+    silent: true,
+    // Lines on the axis' ends (0 %, 100 %) would lose half their width to the clip.
+    clip: false,
+    emphasis: { disabled: true },
+    lineStyle: { color: style.colour, width: style.width, type: style.dash },
+    itemStyle: { color: style.colour },
+    z,
+  };
+}
+
 export function renumberIds(svg: string, prefix: string): string {
   const seen = new Map<string, string>();
   const counters = new Map<string, number>();
@@ -272,22 +290,7 @@ function renderChart(result: SimulationResult, spec: ChartSpec, opts: ChartRende
         splitLine: { lineStyle: { color: '#e6e6e6' } },
       },
       series: result.policies.map((p, i) => {
-        const style = policyStyle(i);
-        const line = lines[i]!;
-        return {
-          type: 'line',
-          name: p.policy,
-          data: line.times.map((t, j) => [t, line.values[j]!]),
-          showSymbol: false,
-          symbol: 'none',
-          silent: true,
-          // Lines on the axis' ends (0 %, 100 %) would lose half their width to the clip.
-          clip: false,
-          emphasis: { disabled: true },
-          lineStyle: { color: style.colour, width: style.width, type: style.dash },
-          itemStyle: { color: style.colour },
-          z: 10 + i,
-        };
+        return timeLineSeries(p.policy, lines[i]!, policyStyle(i), 10 + i);
       }),
     });
     const svg = renumberIds(chart.renderToSVGString(), `tidal-${spec.id}-`).replace(

@@ -6,7 +6,7 @@
 import * as echarts from 'echarts/core';
 import type { SimulationResult } from '../engine/simulation.ts';
 import type { ForecastTracking } from '../forecast-track.ts';
-import { FONT_FAMILY, reduceLine, renumberIds, type RenderedChart } from './charts.ts';
+import { FONT_FAMILY, reduceLine, renumberIds, timeLineSeries, type RenderedChart } from './charts.ts';
 import { formatCount, formatFixed, formatInterval, zoneLabel, zoneOffsetMs } from './format.ts';
 
 /** A result with what the forecast tracker saw, when it ran. */
@@ -96,19 +96,7 @@ export function renderForecastCharts(result: SimulationReport, opts: { zone: str
           splitLine: { show: true, lineStyle: { color: '#eee' } },
         },
         yAxis: { type: 'value', min: 0, name: 'cores', nameLocation: 'middle', nameGap: 48, axisLabel: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#444' }, splitLine: { lineStyle: { color: '#e6e6e6' } } },
-        series: LINES.map((l, i) => ({
-          type: 'line',
-          name: l.name,
-          data: lines[i]!.times.map((t, j) => [t, lines[i]!.values[j]!]),
-          showSymbol: false,
-          symbol: 'none',
-          silent: true,
-          clip: false,
-          emphasis: { disabled: true },
-          lineStyle: { color: l.colour, width: l.width, type: l.dash },
-          itemStyle: { color: l.colour },
-          z: 10 + i,
-        })),
+        series: LINES.map((l, i) => timeLineSeries(l.name, lines[i]!, l, 10 + i)),
       });
       const svg = renumberIds(chart.renderToSVGString(), `tidal-${id}-`).replace(/^<svg /, `<svg role="img" aria-label="forecast vs actual, ${policy}, ${f.node}" `);
       out.push({ id, title: `Forecast vs actual: node ${f.node} (${policy})`, subtitle: sentences.filter(Boolean).join(' '), svg, points: lines.map((l) => l.times.length) });
