@@ -8,8 +8,9 @@ export interface Level {
   /** Fraction of a node's allocatable kept free above predicted online usage, in [0, 1]. */
   onlineHeadroom: number;
   /**
-   * A peer's batch-capacity formula (the simulator's baselines, simulator/peers/). Absent for
-   * Tidal's own profiles, whose capacity is exactly the formula in capacity.ts.
+   * A peer's batch-capacity formula (the simulator's baselines, simulator/peers/), or the forecast
+   * mode's default level (forecastModeProfile). Absent for the levels of Tidal's profiles, whose
+   * capacity is exactly the formula in capacity.ts.
    */
   model?: CapacityModel;
 }
@@ -127,13 +128,21 @@ export function comparePrecedence(a: WindowSpec, b: WindowSpec): number {
  * a window that states an online demand is an event the forecast carries (forecast/events.ts; its
  * level, if any, is the timetable's and is not applied: the window becomes demand-only), and a dated
  * window without one keeps its batchShare and onlineHeadroom as the operator's caps and floor.
- * Outside them batch is capped by the forecast alone (default level batchShare 1, onlineHeadroom 0;
- * the default's drain lead and ramp are kept). A profile with no windows is valid: the forecast alone.
+ * Outside them batch is capped by the forecast alone (the ForecastCapacity filter): the default level
+ * is batchShare 1 and onlineHeadroom 0 with CPU headroom -1 (FORECAST_DEFAULT_MODEL), so that the
+ * request-based caps (BatchCapacityFit, the peak drain) hold batch's CPU requests to the node's
+ * allocatable and its memory requests to what online leaves, and no more: batch CPU is compressible
+ * and may be committed below its requests (ForecastCapacity batchCpu: usage), which a cap of
+ * A - online usage on its requests would undo (and the peak drain would evict for). The default's
+ * drain lead and ramp are kept. A profile with no windows is valid: the forecast alone.
  */
+/** The forecast mode's default level model: min(A x 1, A x (1 + 1) - online) = A for CPU while online <= A; memory as the formula. */
+export const FORECAST_DEFAULT_MODEL: CapacityModel = { headroom: { cpu: -1, memory: 0 } };
+
 export function forecastModeProfile(p: Profile): Profile {
   return {
     ...p,
-    default: { ...p.default, batchShare: 1, onlineHeadroom: 0 },
+    default: { ...p.default, batchShare: 1, onlineHeadroom: 0, model: FORECAST_DEFAULT_MODEL },
     windows: p.windows
       .filter((w) => isAbsolute(w) || w.onlineDemand !== undefined)
       .map((w) => (w.onlineDemand !== undefined && !w.demandOnly ? { ...w, demandOnly: true } : w)),

@@ -9,6 +9,7 @@ import { addInto, nativeCpu, nativeMemory, nonZeroCpu, nonZeroMemory } from './m
 import { fnv1a, NodeTable } from './node-table.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
+import { BatchUsageEstimates } from './forecast/batch-usage.ts';
 import { RuntimeEstimates, runtimeKey } from './forecast/runtime.ts';
 
 export class NodeState {
@@ -180,6 +181,8 @@ export class ClusterState {
   readonly curves: AppCurves;
   /** Batch runtimes learned per owner from completed pods (completePod), for pods that declare none. */
   readonly runtimes = new RuntimeEstimates();
+  /** Batch CPU usage per request learned per owner from the pods' usage (learnCurves turns it on with the curves). */
+  readonly batchUsage = new BatchUsageEstimates();
   #nodeCurves: NodeCurves | null = null;
   /**
    * Curves are learned once something has asked for them (nodeCurves, learnCurves()): a policy
@@ -317,7 +320,19 @@ export class ClusterState {
     if (!node) return;
     this.version++;
     node.addUsage(sample);
-    if (this.#learning) this.#learn(node, sample);
+    if (!this.#learning) return;
+    this.#learnBatch(node);
+    this.#learn(node, sample);
+  }
+
+  /** Feeds the batch usage ratios (forecast/batch-usage.ts) from the node's batch pods' own usage. */
+  #learnBatch(node: NodeState): void {
+    if (node.requested.batch.cpu <= 0) return;
+    for (const p of node.pods.values()) {
+      if (p.class !== 'batch' || p.terminating) continue;
+      const u = this.podUsage.get(p.uid);
+      if (u) this.batchUsage.observe(p, u.cpu);
+    }
   }
 
   /**
@@ -367,7 +382,10 @@ export class ClusterState {
   readonly #share: Resources = { cpu: 0, memory: 0 };
 
   recordPodUsage(uid: string, usage: Resources): void {
-    if (this.pods.has(uid)) this.podUsage.set(uid, usage);
+    const p = this.pods.get(uid);
+    if (!p) return;
+    this.podUsage.set(uid, usage);
+    if (this.#learning && p.class === 'batch' && p.nodeName && !p.terminating) this.batchUsage.observe(p, usage.cpu);
   }
 
   upsertPdb(pdb: PdbSpec): void {

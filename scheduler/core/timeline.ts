@@ -105,7 +105,10 @@ export class ProfileTimeline {
     }
     const out: EffectiveLevel = { batchShare: share, onlineHeadroom: headroom, segment: seg, drainingFor };
     // A peer's capacity model (constant profiles) travels with the level; Tidal's profiles have none.
-    if (seg.level.model !== undefined) out.model = seg.level.model;
+    // The forecast mode's default level has one (profile.ts FORECAST_DEFAULT_MODEL): it gives way to
+    // the plain formula while a window's drain lead or ramp is in force, so that the operator's caps
+    // and floor ramp in as they would from any level.
+    if (seg.level.model !== undefined && drainingFor === null) out.model = seg.level.model;
     this.#piece = { segments: this.#segments, at: t, from: constant ? t : Infinity, until: constant ? until : -Infinity, level: out };
     return out;
   }
@@ -118,10 +121,13 @@ export class ProfileTimeline {
     }
     let share = Infinity;
     let headroom = -Infinity;
+    // The model holds over the span only if it holds at every instant visited (see at()).
+    let model = this.at(a).model;
     const visit = (t: number): void => {
       const l = this.at(t);
       share = Math.min(share, l.batchShare);
       headroom = Math.max(headroom, l.onlineHeadroom);
+      if (l.model !== model) model = undefined;
     };
     visit(a);
     visit(b);
@@ -131,7 +137,7 @@ export class ProfileTimeline {
       visit(p);
       if (p - 1 > a) visit(p - 1);
     }
-    return withModel({ batchShare: share, onlineHeadroom: headroom }, this.at(a).model);
+    return withModel({ batchShare: share, onlineHeadroom: headroom }, model);
   }
 
   /** The first instant after t at which the raw or effective level changes slope or value, or Infinity. */

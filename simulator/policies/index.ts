@@ -153,6 +153,8 @@ export interface TimeSharingKnobs {
   forecastQuantile?: number;
   /** Forecast mode: the drain's lead, in 15-minute slots. */
   drainLeadSlots?: number;
+  /** Forecast mode: 1 commits batch CPU at its owners' usage (ForecastCapacity batchCpu: usage), 0 at requests. */
+  batchCpuByUsage?: number;
 }
 
 /** A time-sharing policy (or a variant by name) following a scaled profile (at the defaults, byte-identical to the named policy: test/unit/sweep). */
@@ -164,8 +166,13 @@ export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing
   const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
   let out: SimPolicy = { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
   const fc = p.config.pluginArgs['ForecastCapacity'] as Record<string, unknown> | undefined;
-  if (fc && (k.forecastTarget !== undefined || k.forecastQuantile !== undefined)) {
-    const args = { ...fc, ...(k.forecastTarget === undefined ? {} : { target: k.forecastTarget }), ...(k.forecastQuantile === undefined ? {} : { quantile: k.forecastQuantile }) };
+  if (fc && (k.forecastTarget !== undefined || k.forecastQuantile !== undefined || k.batchCpuByUsage !== undefined)) {
+    const args = {
+      ...fc,
+      ...(k.forecastTarget === undefined ? {} : { target: k.forecastTarget }),
+      ...(k.forecastQuantile === undefined ? {} : { quantile: k.forecastQuantile }),
+      ...(k.batchCpuByUsage === undefined ? {} : { batchCpu: k.batchCpuByUsage >= 0.5 ? 'usage' : 'requests' }),
+    };
     out = { ...out, config: { ...out.config, pluginArgs: { ...out.config.pluginArgs, ForecastCapacity: args } } };
   }
   if (out.planner?.forecast && (k.forecastTarget !== undefined || k.drainLeadSlots !== undefined)) {

@@ -36,6 +36,7 @@ const FORECAST_KNOBS = {
   forecastTarget: { default: 0.9, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
   forecastQuantile: { default: 0.95, min: 0.51, max: 0.999, about: "the forecast band's upper quantile" },
   drainLeadSlots: { default: 2, min: 0, max: 95, about: 'slots (15 min) ahead of now the forecast drain looks' },
+  batchCpuByUsage: { default: 1, min: 0, max: 1, about: "1: batch CPU committed at its owners' usage per request (ForecastCapacity batchCpu: usage, the default); 0: at its requests" },
 };
 
 const ts = (base: string): Tunable => ({ knobs: TIME_SHARING_KNOBS, build: (s) => timeSharingPolicy(s, base) });

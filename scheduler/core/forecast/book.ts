@@ -16,7 +16,10 @@ import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
 import { aboveBand, compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
 import { DEFAULT_RUNTIME_ESTIMATE_MS } from './runtime.ts';
-import { batchCommitments, spanCapacity, spanSlots, type Commitments, type SpanCapacity } from './span-capacity.ts';
+import { batchCommitments, byCpuRequest, spanCapacity, spanSlots, type BatchCpu, type Commitments, type SpanCapacity } from './span-capacity.ts';
+
+/** How batch CPU is committed: at the pods' requests, or at what their owners' pods use (batch-usage.ts). */
+export type BatchCpuBasis = 'requests' | 'usage';
 
 /** A node's forecast as the book keeps it. */
 export interface ForecastEntry {
@@ -28,6 +31,8 @@ export interface ForecastEntry {
   profile: Profile;
   forecast: NodeForecast;
   committed: Commitments;
+  /** The runtime estimates' and batch usage ratios' versions `committed` was made from. */
+  learned: number;
   /** The newest sample time fed into the errors. */
   fed: number;
   /**
@@ -82,10 +87,32 @@ export class ForecastBook {
   /** The runtime of a batch pod that declares none and whose owner has taught none (commitments). */
   readonly defaultRuntimeMs: number;
 
-  constructor(quantile: number, errors: Partial<ErrorConfig> = {}, defaultRuntimeMs = DEFAULT_RUNTIME_ESTIMATE_MS) {
+  /** How batch CPU is committed (ForecastCapacity batchCpu). */
+  readonly batchCpu: BatchCpuBasis;
+
+  constructor(quantile: number, errors: Partial<ErrorConfig> = {}, defaultRuntimeMs = DEFAULT_RUNTIME_ESTIMATE_MS, batchCpu: BatchCpuBasis = 'requests') {
     this.z = zOf(quantile);
     this.defaultRuntimeMs = defaultRuntimeMs;
     this.errors = new ForecastErrors(errors);
+    this.batchCpu = batchCpu;
+  }
+
+  /** What a batch pod counts for in CPU (millicores), in commitments, admissions and drains alike. */
+  podCpu(state: ClusterState, p: PodInfo): number {
+    return this.batchCpu === 'usage' ? state.batchUsage.cpuOf(p) : p.requests.cpu;
+  }
+
+  cpuOf(state: ClusterState): BatchCpu {
+    return this.batchCpu === 'usage' ? (p) => state.batchUsage.cpuOf(p) : byCpuRequest;
+  }
+
+  /** The batch commitments of `pods` from `start` (span-capacity.ts), with this book's runtime default and CPU basis. */
+  commitments(state: ClusterState, pods: Iterable<PodInfo>, start: number, slots: number, now: number, skip?: ReadonlySet<string>): Commitments {
+    return batchCommitments(pods, start, slots, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms, skip, this.cpuOf(state));
+  }
+
+  #learned(state: ClusterState): number {
+    return state.runtimes.version + (this.batchCpu === 'usage' ? state.batchUsage.version : 0);
   }
 
   /** The node's forecast for the 24 hours from now's slot, and its batch commitments slot by slot. */
@@ -96,7 +123,14 @@ export class ForecastBook {
     const epoch = curves.slotOf(now);
     const fresh = now <= node.table.freshUntil[node.index]!;
     const e = this.#entries.get(node);
-    if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) return e;
+    const learned = this.#learned(state);
+    if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) {
+      if (e.learned !== learned) {
+        e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+        e.learned = learned;
+      }
+      return e;
+    }
     const { fed, above } = this.#feed(state, node, e);
     if (!this.#curves || this.#curves.epoch !== epoch || this.#curves.version !== curves.version) this.#curves = { epoch, version: curves.version, source: compiledCurves(curves, epoch) };
     if (!this.#events || this.#events.profile !== profile || this.#events.start !== start) this.#events = { profile, start, events: slotEvents(profile, start, SLOTS_PER_DAY) };
@@ -123,7 +157,7 @@ export class ForecastBook {
       e?.inputs && inputs && sameInputs(e.inputs, inputs)
         ? e.forecast
         : forecastNode({ key, start, epoch, slots: SLOTS_PER_DAY, tenants, system, observed, events }, this.#curves.source, this.z, this.errors);
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: batchCommitments(node.pods.values(), start, SLOTS_PER_DAY, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms), fed, above, inputs };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now), learned, fed, above, inputs };
     this.#entries.set(node, entry);
     return entry;
   }

@@ -46,8 +46,10 @@ export interface NodeExplanation {
   fresh: boolean;
   /** The profile level in force now (the operator's caps, which the BatchCapacityFit filter applies besides). */
   level: { window: string; batchShare: number; onlineHeadroom: number; drainingFor: string | null };
-  /** Batch on the node now, and what each holds until (its declared, learned or default runtime). */
-  batch: { pod: string; cpu: number; memory: number; runtime: 'declared' | 'learned' | 'default'; until: number }[];
+  /** Batch on the node now: what each is committed at (its CPU by batchCpu) and until when (its declared, learned or default runtime). */
+  batch: { pod: string; cpu: number; cpuRequest: number; memory: number; runtime: 'declared' | 'learned' | 'default'; until: number }[];
+  /** What batch CPU is committed at: its requests, or the usage its owners' pods are seen to have (batch-usage.ts). */
+  batchCpu: 'requests' | 'usage';
   /** Batch capacity now (slot 0) and over the coming hours. */
   capacityNow: { cpu: number; memory: number };
   spans: ExplainedSpan[];
@@ -89,7 +91,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
     .filter((p) => p.class === 'batch')
     .map((p) => {
       const r = state.runtimes.runtimeOf(p, book.defaultRuntimeMs);
-      return { pod: `${p.namespace}/${p.name}`, cpu: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: p.terminating ? now : p.startedAt > 0 ? p.startedAt + r.ms : Infinity };
+      return { pod: `${p.namespace}/${p.name}`, cpu: book.podCpu(state, p), cpuRequest: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: p.terminating ? now : p.startedAt > 0 ? p.startedAt + r.ms : Infinity };
     })
     .sort((x, y) => x.until - y.until || (x.pod < y.pod ? -1 : 1));
   return {
@@ -105,6 +107,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
     fresh: e.fresh,
     level: { window: lv.segment.window?.name ?? 'default', batchShare: lv.batchShare, onlineHeadroom: lv.onlineHeadroom, drainingFor: lv.drainingFor ? (lv.drainingFor.window?.name ?? 'default') : null },
     batch,
+    batchCpu: book.batchCpu,
     capacityNow: { cpu: out.cpu, memory: out.memory },
     spans,
     slots,

@@ -7,7 +7,9 @@
 // startedAt + runtime, its runtime being the declared one, else the estimate learned for its owner
 // (runtime.ts), else the default estimate; a pod that has outlived its runtime holds them at least
 // through the slot after now, and one with no runtime at all (no estimate given) until further
-// notice; a terminating pod is gone.
+// notice; a terminating pod is gone. A pod holds its memory request, and its CPU request or, when the
+// filter commits batch CPU by usage (ForecastCapacity batchCpu: usage), the CPU its owner's pods are
+// seen to use (batch-usage.ts): batch CPU is compressible and throttled first.
 
 import { SLOT_MS } from '../app-curves.ts';
 import type { PodInfo } from '../model.ts';
@@ -31,15 +33,21 @@ export function batchEnd(p: PodInfo, now: number, estimate?: RuntimeEstimate): n
   return Infinity;
 }
 
-/** The batch requests held in each of `slots` slots from `start`, by the batch pods among `pods` (`skip`: pods counted as gone). */
-export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: number, now: number, estimate?: RuntimeEstimate, skip?: ReadonlySet<string>): Commitments {
+/** What a batch pod is counted at in CPU (millicores): its request, or its expected usage (batch-usage.ts). */
+export type BatchCpu = (p: PodInfo) => number;
+
+export const byCpuRequest: BatchCpu = (p) => p.requests.cpu;
+
+/** The batch resources held in each of `slots` slots from `start`, by the batch pods among `pods` (`skip`: pods counted as gone). */
+export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: number, now: number, estimate?: RuntimeEstimate, skip?: ReadonlySet<string>, cpuOf: BatchCpu = byCpuRequest): Commitments {
   const cpu = new Float64Array(slots);
   const memory = new Float64Array(slots);
   for (const p of pods) {
     if (p.class !== 'batch' || skip?.has(p.uid)) continue;
     const end = batchEnd(p, now, estimate);
+    const c = cpuOf(p);
     for (let k = 0; k < slots && end > start + k * SLOT_MS; k++) {
-      cpu[k]! += p.requests.cpu;
+      cpu[k]! += c;
       memory[k]! += p.requests.memory;
     }
   }

@@ -14,7 +14,7 @@
 import { SLOT_MS, SLOTS_PER_DAY } from '../app-curves.ts';
 import { formatDuration, parseDuration } from '../duration.ts';
 import { failWith, stateKey, type ArgsIssue, type FilterDefinition, type PluginHandle, type PodContext } from '../framework.ts';
-import { ForecastBook } from '../forecast/book.ts';
+import { ForecastBook, type BatchCpuBasis } from '../forecast/book.ts';
 import { spanCapacity, type SpanCapacity } from '../forecast/span-capacity.ts';
 import { requestsSig } from '../signatures.ts';
 
@@ -32,6 +32,12 @@ export interface ForecastCapacityArgs {
    * where it would not cross one.
    */
   checkpointableSpan?: string;
+  /**
+   * What batch CPU counts for, the pod's own and the committed batch's: "usage" (the default) the CPU
+   * its owner's pods are seen to use, per request (forecast/batch-usage.ts; its request until one
+   * is seen), "requests" its request. Memory always counts at requests.
+   */
+  batchCpu?: BatchCpuBasis;
 }
 
 const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
@@ -42,7 +48,7 @@ const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
  */
 export function forecastBookOf(handle: PluginHandle, args: Partial<ForecastCapacityArgs> = {}): ForecastBook {
   const a = { ...ForecastCapacity.defaults, ...args };
-  return handle.shared(BOOK, () => new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime)));
+  return handle.shared(BOOK, () => new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime), a.batchCpu));
 }
 
 /** The pod's span (ms from now): its runtime (declared, else learned for its owner, else the default) less what it has run. */
@@ -64,8 +70,8 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
   kind: 'filter',
   name: 'ForecastCapacity',
   description: "a batch pod needs room under allocatable x target in every slot of its runtime, above the node's forecast upper band and the batch committed there",
-  defaults: { target: 0.9, quantile: 0.95, defaultRuntime: '1h' },
-  fields: ['target', 'quantile', 'defaultRuntime', 'checkpointableSpan'],
+  defaults: { target: 0.9, quantile: 0.95, defaultRuntime: '1h', batchCpu: 'usage' },
+  fields: ['target', 'quantile', 'defaultRuntime', 'checkpointableSpan', 'batchCpu'],
   validate(args): ArgsIssue[] {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return [{ path: [], message: 'must be a mapping with target, quantile, defaultRuntime' }];
     const a = args as Record<string, unknown>;
@@ -88,28 +94,28 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
         issues.push({ path: ['checkpointableSpan'], message: (e as Error).message });
       }
     }
+    if (a.batchCpu !== undefined && a.batchCpu !== 'usage' && a.batchCpu !== 'requests') issues.push({ path: ['batchCpu'], message: `must be usage or requests (got ${JSON.stringify(a.batchCpu)})` });
     return issues;
   },
   create(args, handle) {
-    const { target, quantile, defaultRuntime, checkpointableSpan } = { ...ForecastCapacity.defaults, ...args };
+    const { target, quantile, defaultRuntime, checkpointableSpan, batchCpu } = { ...ForecastCapacity.defaults, ...args };
     const defaultMs = parseDuration(defaultRuntime);
     const checkpointableMs = checkpointableSpan ? parseDuration(checkpointableSpan) : 0;
-    const book = forecastBookOf(handle, { quantile, defaultRuntime });
+    const book = forecastBookOf(handle, { quantile, defaultRuntime, batchCpu });
     const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
     const note = (ctx: PodContext, res: string): string =>
       `not enough ${res} in some slot of its ${formatDuration(checkpointableMs > 0 && ctx.pod.checkpointable ? Math.min(checkpointableMs, spanMs(ctx, defaultMs)) : spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ` (${ctx.state.runtimes.runtimeOf(ctx.pod, defaultMs).source})`} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
     return {
       name: 'ForecastCapacity',
       // The forecast changes with the curves (not in the row's version) and the horizon's start; the span with the pod.
-      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs, checkpointableMs)}`,
+      signature: (ctx) => `${requestsSig(ctx)}|${batchCpu === 'usage' ? book.podCpu(ctx.state, ctx.pod) : ''}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs, checkpointableMs)}`,
       appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
       filter(ctx, i) {
         const node = ctx.nodes[i]!;
         const e = book.forecast(ctx.state, node, ctx.profile, ctx.now);
         spanCapacity(e.forecast, e.committed, ctx.t.allocCpu[i]!, ctx.t.allocMem[i]!, target, slotsOf(ctx, defaultMs, checkpointableMs), out);
-        const req = ctx.pod.requests;
-        if (req.cpu > out.cpu) return failWith(ctx, 'ForecastCapacity', 'cpu', true, () => note(ctx, 'cpu'));
-        if (req.memory > out.memory) return failWith(ctx, 'ForecastCapacity', 'memory', true, () => note(ctx, 'memory'));
+        if (book.podCpu(ctx.state, ctx.pod) > out.cpu) return failWith(ctx, 'ForecastCapacity', 'cpu', true, () => note(ctx, 'cpu'));
+        if (ctx.pod.requests.memory > out.memory) return failWith(ctx, 'ForecastCapacity', 'memory', true, () => note(ctx, 'memory'));
         return null;
       },
     };

@@ -5,7 +5,8 @@
 // would run: of the S slots of its whole span (its remaining runtime: declared, learned or the default;
 // at most the 24 h horizon), the first k in which, per resource,
 //
-//   upper(k) + committed(k) + the pod's requests <= allocatable x target       (ForecastCapacity's terms)
+//   upper(k) + committed(k) + the pod's own <= allocatable x target       (ForecastCapacity's terms: its
+//                                                                        memory request, its CPU by batchCpu)
 //
 // holds without a break; score 100 x k / S. 100 where it runs to the end, less the sooner a rise cuts
 // in. Other batch pods are admitted over their whole span already: the score leaves them alone.
@@ -40,7 +41,7 @@ export const ForecastSurvival: ScoreDefinition<null> = {
     return {
       name: 'ForecastSurvival',
       readsPrediction: false,
-      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, resolved(ctx).defaultMs)}`,
+      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.batchUsage.cpuOf(ctx.pod)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, resolved(ctx).defaultMs)}`,
       appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.pod.checkpointable && ctx.config.colocation,
       score(ctx, i) {
         const { target, defaultMs } = resolved(ctx);
@@ -49,7 +50,7 @@ export const ForecastSurvival: ScoreDefinition<null> = {
         const e = book.forecast(ctx.state, ctx.nodes[i]!, ctx.profile, ctx.now);
         const f = e.forecast;
         const S = Math.min(slotsOf(ctx, defaultMs), f.slots);
-        const capCpu = ctx.t.allocCpu[i]! * target - ctx.pod.requests.cpu;
+        const capCpu = ctx.t.allocCpu[i]! * target - book.podCpu(ctx.state, ctx.pod);
         const capMem = ctx.t.allocMem[i]! * target - ctx.pod.requests.memory;
         let k = 0;
         while (k < S && f.upperCpu[k]! + e.committed.cpu[k]! <= capCpu && f.upperMem[k]! + e.committed.memory[k]! <= capMem) k++;

@@ -10,17 +10,17 @@
 // ForecastCapacity filter admits batch by, so a pod the filter admitted is drained only when the
 // forecast changed (a mis-forecast, an event, a pod outliving its runtime), and a pod drained from a
 // node is not admitted back to it while the shortfall lasts (no evict-then-replace loop). Paid down by
-// the victims' requests; the evictor takes the cheapest victims first (victims.ts compareVictims:
+// the victims' commitments; the evictor takes the cheapest victims first (victims.ts compareVictims:
 // checkpointable, then least progress) and stops once the shortfall is met, so a plan never evicts a
-// pod after the shortfall is covered.
+// pod after the shortfall is covered. With batch CPU committed by usage (ForecastCapacity batchCpu), a
+// victim pays down the CPU it was committed at, not its request.
 
 import { SLOTS_PER_DAY } from '../../app-curves.ts';
 import type { ForecastBook } from '../../forecast/book.ts';
-import { batchCommitments } from '../../forecast/span-capacity.ts';
-import type { Resources } from '../../model.ts';
+import type { PodInfo, Resources } from '../../model.ts';
 import type { Profile } from '../../profile.ts';
 import type { ClusterState, NodeState } from '../../state.ts';
-import { byRequests, ExcessNeed } from '../needs.ts';
+import { ExcessNeed } from '../needs.ts';
 
 export interface ForecastDrainConfig {
   /** Fraction of allocatable that the online upper band and batch may fill together (the filter's target). */
@@ -53,7 +53,7 @@ export function forecastShortfall(input: ForecastDrainInput, node: NodeState): S
   const slots = Math.min(f.slots, SLOTS_PER_DAY, 1 + Math.max(0, Math.floor(config.leadSlots)));
   let leaving: Set<string> | undefined;
   for (const p of node.pods.values()) if (p.class === 'batch' && (p.terminating || inFlight.has(p.uid))) (leaving ??= new Set()).add(p.uid);
-  const c = batchCommitments(node.pods.values(), f.start, slots, now, (p) => state.runtimes.runtimeOf(p, book.defaultRuntimeMs).ms, leaving ?? new Set());
+  const c = book.commitments(state, node.pods.values(), f.start, slots, now, leaving);
   const a = node.spec.allocatable;
   const out: Shortfall = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
   for (let k = 0; k < slots; k++) {
@@ -76,11 +76,14 @@ export function forecastDrainNeeds(input: ForecastDrainInput): Array<ExcessNeed<
   const pct = Math.round(input.config.target * 100);
   const message = (node: NodeState) =>
     `Tidal forecast drain: ${node.name}'s forecast online usage (upper band) and its batch would exceed ${pct}% of the node within ${(input.config.leadSlots + 1) * 15} minutes; evicting only the shortfall`;
+  // A victim pays down what it is committed at: its memory request, its CPU as the book counts it.
+  const { book, state } = input;
+  const freed = (p: PodInfo): Resources => ({ cpu: book.podCpu(state, p), memory: p.requests.memory });
   const out: Array<ExcessNeed<'forecast-drain'>> = [];
   for (const node of input.state.nodeList) {
     const s = forecastShortfall(input, node);
     if (s.cpu <= 0 && s.memory <= 0) continue;
-    out.push(new ExcessNeed(node, 'forecast-drain', { cpu: s.cpu, memory: s.memory }, byRequests, message));
+    out.push(new ExcessNeed(node, 'forecast-drain', { cpu: s.cpu, memory: s.memory }, freed, message));
   }
   return out;
 }

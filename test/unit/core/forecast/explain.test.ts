@@ -46,7 +46,9 @@ describe('explain node', () => {
     expect(x.spans.find((s) => s.hours === 1)).toMatchObject({ cpu: 4000 });
     expect(x.spans.find((s) => s.hours === 2)).toMatchObject({ cpu: 2000, atCpu: T0 + 60 * MIN });
     expect(x.level).toMatchObject({ batchShare: 1, onlineHeadroom: 0 }); // forecast mode: no timetable caps
-    expect(x.batch).toEqual([{ pod: 'default/b1', cpu: 1000, memory: GiB, runtime: 'declared', until: T0 + 30 * MIN }]);
+    expect(x.batchCpu).toBe('usage');
+    // No usage seen for b1's owner yet: committed at its request.
+    expect(x.batch).toEqual([{ pod: 'default/b1', cpu: 1000, cpuRequest: 1000, memory: GiB, runtime: 'declared', until: T0 + 30 * MIN }]);
   });
 
   it('the extender preset and the simulator policy admit the same batch at the same state and time (one core; target 0.9: 9000 - 3000 - 1000 now, 9000 - 6000 in the sale)', () => {
