@@ -13,8 +13,8 @@ import { isForecastPolicy, type PolicyConfig } from '../core/config.ts';
 import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
-import { ForecastBook } from '../core/forecast/book.ts';
-import { ForecastCapacity, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import type { ForecastBook } from '../core/forecast/book.ts';
+import { ForecastCapacity, newForecastBook, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
 import { forecastModeProfile } from '../core/profile.ts';
 import { TokenBucket } from '../core/rate.ts';
 import { ClusterState } from '../core/state.ts';
@@ -180,7 +180,7 @@ export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: Plan
   }
   const a = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
   const target = f.forecastTarget === undefined ? a.target : fraction(f.forecastTarget, '--forecast-target');
-  return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime)) };
+  return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: newForecastBook(a) };
 }
 
 function badFlag(flag: string, v: string): never {

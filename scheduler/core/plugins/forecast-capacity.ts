@@ -47,8 +47,17 @@ const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
  * made on first use with these args, so that every reader of one engine sees the same forecast.
  */
 export function forecastBookOf(handle: PluginHandle, args: Partial<ForecastCapacityArgs> = {}): ForecastBook {
+  return handle.shared(BOOK, () => newForecastBook(args));
+}
+
+/**
+ * A forecast book for these ForecastCapacity args (quantile, default runtime, batch CPU basis): the
+ * descheduler, a process of its own, makes its book with this from the policy's args, so that its
+ * drain counts batch exactly as the extender's filter admits it.
+ */
+export function newForecastBook(args: Partial<ForecastCapacityArgs> = {}): ForecastBook {
   const a = { ...ForecastCapacity.defaults, ...args };
-  return handle.shared(BOOK, () => new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime), a.batchCpu));
+  return new ForecastBook(a.quantile, {}, parseDuration(a.defaultRuntime), a.batchCpu);
 }
 
 /** The pod's span (ms from now): its runtime (declared, else learned for its owner, else the default) less what it has run. */

@@ -40,6 +40,10 @@ describe('tidal deschedule: the forecast mode (the default) and --timetable', ()
     const { planner, book } = forecastPlanner(flags([]), fc);
     expect(planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
     expect(book?.defaultRuntimeMs).toBe(3_600_000);
+    // The drain counts batch CPU as the extender's filter admits it (by usage, the default; or as the policy says).
+    expect(book?.batchCpu).toBe('usage');
+    const byRequests = { ...fc, pluginArgs: { ...fc.pluginArgs, ForecastCapacity: { ...(fc.pluginArgs['ForecastCapacity'] as object), batchCpu: 'requests' } } };
+    expect(forecastPlanner(flags([]), byRequests).book?.batchCpu).toBe('requests');
     expect(forecastPlanner(flags(['--forecast-target', '0.8', '--forecast-lead', '4']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 4 });
     // --forecast, deprecated, changes nothing.
     expect(forecastPlanner(flags(['--forecast']), fc).planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
