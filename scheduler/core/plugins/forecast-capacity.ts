@@ -79,7 +79,7 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
   kind: 'filter',
   name: 'ForecastCapacity',
   description: "a batch pod needs room under allocatable x target in every slot of its runtime, above the node's forecast upper band and the batch committed there",
-  defaults: { target: 0.9, quantile: 0.95, defaultRuntime: '1h', batchCpu: 'usage' },
+  defaults: { target: 0.8, quantile: 0.95, defaultRuntime: '1h', batchCpu: 'usage' },
   fields: ['target', 'quantile', 'defaultRuntime', 'checkpointableSpan', 'batchCpu'],
   validate(args): ArgsIssue[] {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return [{ path: [], message: 'must be a mapping with target, quantile, defaultRuntime' }];

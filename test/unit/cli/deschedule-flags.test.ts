@@ -38,7 +38,7 @@ describe('tidal deschedule: the forecast mode (the default) and --timetable', ()
   const tt = PRESETS['time-sharing-timetable']!;
   it("drains the forecast shortfall at the policy's ForecastCapacity target with a book of its quantile, unless told otherwise", () => {
     const { planner, book } = forecastPlanner(flags([]), fc);
-    expect(planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
+    expect(planner.forecast).toEqual({ target: 0.8, leadSlots: 2 });
     expect(book?.defaultRuntimeMs).toBe(3_600_000);
     // The drain counts batch CPU as the extender's filter admits it (by usage, the default; or as the policy says).
     expect(book?.batchCpu).toBe('usage');
@@ -46,7 +46,15 @@ describe('tidal deschedule: the forecast mode (the default) and --timetable', ()
     expect(forecastPlanner(flags([]), byRequests).book?.batchCpu).toBe('requests');
     expect(forecastPlanner(flags(['--forecast-target', '0.8', '--forecast-lead', '4']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 4 });
     // --forecast, deprecated, changes nothing.
-    expect(forecastPlanner(flags(['--forecast']), fc).planner.forecast).toEqual({ target: 0.9, leadSlots: 2 });
+    expect(forecastPlanner(flags(['--forecast']), fc).planner.forecast).toEqual({ target: 0.8, leadSlots: 2 });
+  });
+
+  it('warns when the filter would fill nodes past the hot-spot threshold (relief and admission would fight)', () => {
+    expect(forecastPlanner(flags([]), fc).warnings).toEqual([]);
+    expect(forecastPlanner(flags(['--hot-cpu', '0.75', '--target-cpu', '0.7']), fc).warnings).toEqual([
+      "the policy's ForecastCapacity target 0.8 is above --hot-cpu 0.75: batch admitted up to the target can run the node hot, and hot-spot relief would evict what the extender admits again; keep the target at or under the hot-spot threshold",
+    ]);
+    expect(forecastPlanner(flags(['--hot-cpu', '0.75', '--target-cpu', '0.7', '--no-hot-spot']), fc).warnings).toEqual([]);
   });
 
   it('under the timetable there is no forecast drain; its flags are refused or checked', () => {

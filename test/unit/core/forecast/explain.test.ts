@@ -51,13 +51,13 @@ describe('explain node', () => {
     expect(x.batch).toEqual([{ pod: 'default/b1', cpu: 1000, cpuRequest: 1000, memory: GiB, runtime: 'declared', until: T0 + 30 * MIN }]);
   });
 
-  it('the extender preset and the simulator policy admit the same batch at the same state and time (one core; target 0.9: 9000 - 3000 - 1000 now, 9000 - 6000 in the sale)', () => {
+  it('the extender preset and the simulator policy admit the same batch at the same state and time (one core; target 0.8: 8000 - 3000 - 1000 now, 8000 - 6000 in the sale)', () => {
     const profile = policyByName('time-sharing').profileFor(parseProfile(TEXT));
     for (const [cpu, runtime] of [
-      [5000, 30],
-      [5001, 30],
-      [3000, 120],
-      [3001, 120],
+      [4000, 30],
+      [4001, 30],
+      [2000, 120],
+      [2001, 120],
     ] as const) {
       const verdicts = [PRESETS['time-sharing']!, policyByName('time-sharing').config].map((config) => {
         const state = world();

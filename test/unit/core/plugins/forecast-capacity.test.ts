@@ -18,7 +18,7 @@ const HEAD = 'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:
 const EVENT = HEAD + '  windows:\n    - name: sale\n      start: "2026-11-11T01:00"\n      duration: 2h\n      onlineDemand: {factor: 2x, of: requests}\n';
 
 function world(profileText = HEAD, args?: Record<string, unknown>, tenant: PodInfo['class'] = 'online') {
-  const config: PolicyConfig = { ...TIME_SHARING, name: 'forecast-test', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ...(args ? { ForecastCapacity: args } : {}) } };
+  const config: PolicyConfig = { ...TIME_SHARING, name: 'forecast-test', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: 0.9, ...args } } };
   const state = new ClusterState(config.usage);
   state.upsertNode(node('n1', { allocatable: { cpu: 10_000, memory: 64 * GiB } }), T0 - 60 * MIN);
   state.upsertPod(pod({ uid: 'web-1', app: 'web', class: tenant, requests: { cpu: 4000, memory: 8 * GiB }, nodeName: 'n1', startedAt: T0 - 60 * MIN }), T0 - 60 * MIN);

@@ -24,7 +24,7 @@ function world(args: Record<string, unknown> = {}) {
     ...TIME_SHARING,
     name: 'survival-test',
     filters: [...DEFAULT_FILTERS, 'ForecastCapacity'],
-    pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { checkpointableSpan: '30m', ...args } },
+    pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: 0.9, checkpointableSpan: '30m', ...args } },
     scoreWeights: { ...TIME_SHARING.scoreWeights, batch: { ForecastSurvival: 1 } },
   };
   const state = new ClusterState(config.usage);
