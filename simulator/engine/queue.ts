@@ -182,12 +182,16 @@ export class SchedulingQueue {
     const shapes: ShapeBucket[] = [];
     for (const b of this.#buckets.values()) if (b.pods.length > 0) shapes.push(b);
     shapes.sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
-    const bySignature = new Map<string, boolean>();
-    // Prefixes of filter signatures (the class, then the first k + 1 active filters' signatures, as
-    // filterSignature joins them; refused[k]) under which every changed node was refused: a filter's
+    // Filter signatures are found in a trie of their '#'-separated tokens (SigNode), the one node per
+    // distinct prefix string filterSignature would build: no string of the whole prefix is built or
+    // hashed per shape.
+    const roots = new Map<string, SigNode>();
+    // Prefixes (the class, then the first k + 1 active filters' signatures, as filterSignature joins
+    // them) under which every changed node was refused by filter k (SigNode.refusedAt): a filter's
     // verdict on a node depends on the node and the filter's signature only, and the active filters of
-    // a class are the same for every pod, so a shape with such a prefix is refused there too.
-    const refused: Set<string>[] = [];
+    // a class are the same for every pod, so a shape with such a prefix is refused there too. A full
+    // signature's verdict is kept on its node (SigNode.fits).
+    const prefixes: SigNode[] = [];
     const moving: ShapeBucket[] = [];
     let judged = false;
     for (const b of shapes) {
@@ -195,8 +199,10 @@ export class SchedulingQueue {
       judged = true;
       const ctx = this.#engine.context(b.pods[0]!.spec, now);
       const filters = this.#engine.activeFilters(ctx);
-      const prefixes: string[] = [];
-      let sig: string | null = ctx.pod.class;
+      prefixes.length = 0;
+      const cls = ctx.pod.class;
+      let sig: SigNode | null = roots.get(cls) ?? null;
+      if (sig === null) roots.set(cls, (sig = newSigNode()));
       let fits: boolean | undefined;
       for (let k = 0; k < filters.length; k++) {
         const f = filters[k]!;
@@ -204,20 +210,20 @@ export class SchedulingQueue {
           sig = null;
           break;
         }
-        sig += `#${f.signature(ctx)}`;
+        sig = descend(sig!, f.signature(ctx));
         prefixes.push(sig);
-        if (refused[k]?.has(sig)) {
+        if (sig.refusedAt !== null && sig.refusedAt.includes(k)) {
           fits = false;
           break;
         }
       }
-      if (fits === undefined && sig !== null) fits = bySignature.get(sig);
+      if (fits === undefined && sig !== null) fits = sig.fits;
       if (fits === undefined) {
         const v = this.#engine.refusals(ctx, filters, names);
         fits = v.passed > 0;
         if (sig !== null) {
-          bySignature.set(sig, fits);
-          if (!fits && v.last < prefixes.length) (refused[v.last] ??= new Set()).add(prefixes[v.last]!);
+          sig.fits = fits;
+          if (!fits && v.last < prefixes.length) (prefixes[v.last]!.refusedAt ??= []).push(v.last);
         }
       }
       if (!fits) continue;
@@ -289,6 +295,31 @@ export class SchedulingQueue {
     for (const p of this.#active) count(p);
     for (const b of this.#buckets.values()) for (const p of b.pods) count(p);
     return out;
+  }
+}
+
+/** A prefix of filter signatures in the hint pass's trie (requeueHinted): its tokens are the path to it. */
+interface SigNode {
+  readonly next: Map<string, SigNode>;
+  /** The filter indexes k at which this prefix ended filter k's signature and every changed node was refused by filter k. */
+  refusedAt: number[] | null;
+  /** The verdict for the pods whose whole filter signature this is. */
+  fits: boolean | undefined;
+}
+
+const newSigNode = (): SigNode => ({ next: new Map(), refusedAt: null, fits: undefined });
+
+/** The node `#piece` leads to from `node` (a piece with '#' in it spans several tokens, as in the joined string). */
+function descend(node: SigNode, piece: string): SigNode {
+  let from = 0;
+  for (;;) {
+    const cut = piece.indexOf('#', from);
+    const token = cut < 0 ? (from === 0 ? piece : piece.slice(from)) : piece.slice(from, cut);
+    let next = node.next.get(token);
+    if (next === undefined) node.next.set(token, (next = newSigNode()));
+    node = next;
+    if (cut < 0) return node;
+    from = cut + 1;
   }
 }
 
