@@ -100,9 +100,11 @@ export class UsageHistory {
     const cap = this.#time.length;
     const cpu: number[] = [];
     const mem: number[] = [];
-    for (let k = 0; k < this.#size; k++) {
+    // Samples are in time order (add refuses an older one): the window is a suffix of the history.
+    let first = this.#size;
+    while (first > 0 && this.#time[(this.#head + first - 1) % cap]! >= from) first--;
+    for (let k = first; k < this.#size; k++) {
       const i = (this.#head + k) % cap;
-      if (this.#time[i]! < from) continue;
       cpu.push(this.#onlineCpu[i]!);
       mem.push(this.#onlineMem[i]!);
     }

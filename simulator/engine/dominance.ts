@@ -19,9 +19,27 @@ interface Failed {
 /** The pods that failed this pass, kept minimal (a Pareto frontier: entries another implies are dropped). */
 export class FailedShapes {
   readonly #frontier: Failed[] = [];
+  /** Bumped by add(): a shape not dominated at one version may be at the next. */
+  #version = 0;
 
-  /** Whether a pod that failed implies that `p` fails too. */
+  /**
+   * Whether a pod that failed implies that `p` fails too. The verdict is the same for every pod of a
+   * queue shape (shapeKeyOf holds every input of implies()) and kept on the pod's shape bucket: once
+   * dominated a shape stays so for the pass (an entry is only dropped for one that implies it, and
+   * implication is transitive); not dominated, until the next add().
+   */
   dominates(p: SimPod, now: number): boolean {
+    const b = p.bucket;
+    if (b === undefined || !b.live) return this.#dominates(p, now);
+    if (b.memoOf === this && (b.memoDominated || b.memoVersion === this.#version)) return b.memoDominated;
+    const r = this.#dominates(p, now);
+    b.memoOf = this;
+    b.memoVersion = this.#version;
+    b.memoDominated = r;
+    return r;
+  }
+
+  #dominates(p: SimPod, now: number): boolean {
     const span = spanEndOf(p, now);
     const cls = classOf(p);
     for (const f of this.#frontier) if (implies(f, cls, p.spec.app, p.cpu, p.memory, span)) return true;
@@ -37,6 +55,7 @@ export class FailedShapes {
       if (implies(f, g.cls, g.app, g.cpu, g.memory, g.spanEnd)) failed.splice(i, 1);
     }
     failed.push(f);
+    this.#version++;
   }
 }
 

@@ -13,14 +13,27 @@ import { spanEndOf, type SimPod } from './sim-pod.ts';
 
 const byParkSeq = (a: SimPod, b: SimPod): number => a.parkSeq - b.parkSeq;
 
-/** Unschedulable pods of one shape (shapeKeyOf), in the order they were parked. */
-interface ShapeBucket {
+/**
+ * Unschedulable pods of one shape (shapeKeyOf), in the order they were parked. A bucket outlives its
+ * pods (the queue keeps it while pods of its shape keep coming back, and its pods hold it: parking a
+ * pod again needs no lookup); an empty bucket is no part of the unschedulable pods.
+ */
+export interface ShapeBucket {
   readonly key: string;
   readonly cls: PodInfo['class'];
   /** The shape's requests (SimPod.cpu, memory). */
   readonly cpu: number;
   readonly memory: number;
   pods: SimPod[];
+  /** False once the queue dropped the bucket (empty from one flush to the next): its pods look their shape up again. */
+  live: boolean;
+  /**
+   * The scheduling pass's dominance verdict for the shape (dominance.ts FailedShapes): the pass's
+   * failures (`memoOf`) and their version it was judged at. Every pod of a shape gets one verdict.
+   */
+  memoOf: object | null;
+  memoVersion: number;
+  memoDominated: boolean;
 }
 
 export class SchedulingQueue {
@@ -73,9 +86,13 @@ export class SchedulingQueue {
   park(p: SimPod): void {
     // A pass takes its pods from the active queue: the pod returns to the queue here.
     this.#perClass[p.cls]++;
-    const key = (p.shapeKey ??= shapeKeyOf(p));
-    let b = this.#buckets.get(key);
-    if (b === undefined) this.#buckets.set(key, (b = { key, cls: p.cls, cpu: p.cpu, memory: p.memory, pods: [] }));
+    let b = p.bucket;
+    if (b === undefined || !b.live) {
+      const key = (p.shapeKey ??= shapeKeyOf(p));
+      b = this.#buckets.get(key);
+      if (b === undefined) this.#buckets.set(key, (b = { key, cls: p.cls, cpu: p.cpu, memory: p.memory, pods: [], live: true, memoOf: null, memoVersion: -1, memoDominated: false }));
+      p.bucket = b;
+    }
     b.pods.push(p);
     p.parkSeq = this.#parkSeq++;
     this.#unschedulableCount++;
@@ -89,9 +106,17 @@ export class SchedulingQueue {
   /** Moves every unschedulable pod back to the active queue (the periodic flush). */
   flushUnschedulable(): void {
     this.#changed.clear();
+    // Buckets that stayed empty since the previous flush are dropped (their shape no longer comes back).
+    const moving: ShapeBucket[] = [];
+    for (const b of this.#buckets.values()) {
+      if (b.pods.length > 0) moving.push(b);
+      else {
+        b.live = false;
+        this.#buckets.delete(b.key);
+      }
+    }
     if (this.#unschedulableCount === 0) return;
-    this.#moveToActive([...this.#buckets.values()]);
-    this.#buckets.clear();
+    this.#moveToActive(moving);
     this.#unschedulableCount = 0;
   }
 
@@ -103,7 +128,11 @@ export class SchedulingQueue {
   #moveToActive(buckets: readonly ShapeBucket[]): void {
     const active = this.#active;
     const from = active.length;
-    for (const b of buckets) for (const p of b.pods) active.push(p);
+    for (const b of buckets) {
+      const pods = b.pods;
+      for (let k = 0; k < pods.length; k++) active.push(pods[k]!);
+      pods.length = 0;
+    }
     if (buckets.length > 1) this.#unordered.push(from, active.length);
   }
 
@@ -150,13 +179,19 @@ export class SchedulingQueue {
     // filters refuse such a pod (#batchBounded); the first shape is always judged, so that the
     // engine's per-instant work (context: the curves synced to now) is done as before.
     const bound = this.#batchBounded ? this.#engine.freeBound('batch', now, changedRows) : null;
-    const shapes = [...this.#buckets.values()].sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
-    const bySignature = new Map<string, boolean>();
-    // Prefixes of filter signatures (the class, then the first k + 1 active filters' signatures, as
-    // filterSignature joins them; refused[k]) under which every changed node was refused: a filter's
+    const shapes: ShapeBucket[] = [];
+    for (const b of this.#buckets.values()) if (b.pods.length > 0) shapes.push(b);
+    shapes.sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
+    // Filter signatures are found in a trie of their '#'-separated tokens (SigNode), the one node per
+    // distinct prefix string filterSignature would build: no string of the whole prefix is built or
+    // hashed per shape.
+    const roots = new Map<string, SigNode>();
+    // Prefixes (the class, then the first k + 1 active filters' signatures, as filterSignature joins
+    // them) under which every changed node was refused by filter k (SigNode.refusedAt): a filter's
     // verdict on a node depends on the node and the filter's signature only, and the active filters of
-    // a class are the same for every pod, so a shape with such a prefix is refused there too.
-    const refused: Set<string>[] = [];
+    // a class are the same for every pod, so a shape with such a prefix is refused there too. A full
+    // signature's verdict is kept on its node (SigNode.fits).
+    const prefixes: SigNode[] = [];
     const moving: ShapeBucket[] = [];
     let judged = false;
     for (const b of shapes) {
@@ -164,8 +199,10 @@ export class SchedulingQueue {
       judged = true;
       const ctx = this.#engine.context(b.pods[0]!.spec, now);
       const filters = this.#engine.activeFilters(ctx);
-      const prefixes: string[] = [];
-      let sig: string | null = ctx.pod.class;
+      prefixes.length = 0;
+      const cls = ctx.pod.class;
+      let sig: SigNode | null = roots.get(cls) ?? null;
+      if (sig === null) roots.set(cls, (sig = newSigNode()));
       let fits: boolean | undefined;
       for (let k = 0; k < filters.length; k++) {
         const f = filters[k]!;
@@ -173,25 +210,24 @@ export class SchedulingQueue {
           sig = null;
           break;
         }
-        sig += `#${f.signature(ctx)}`;
+        sig = descend(sig!, f.signature(ctx));
         prefixes.push(sig);
-        if (refused[k]?.has(sig)) {
+        if (sig.refusedAt !== null && sig.refusedAt.includes(k)) {
           fits = false;
           break;
         }
       }
-      if (fits === undefined && sig !== null) fits = bySignature.get(sig);
+      if (fits === undefined && sig !== null) fits = sig.fits;
       if (fits === undefined) {
         const v = this.#engine.refusals(ctx, filters, names);
         fits = v.passed > 0;
         if (sig !== null) {
-          bySignature.set(sig, fits);
-          if (!fits && v.last < prefixes.length) (refused[v.last] ??= new Set()).add(prefixes[v.last]!);
+          sig.fits = fits;
+          if (!fits && v.last < prefixes.length) (prefixes[v.last]!.refusedAt ??= []).push(v.last);
         }
       }
       if (!fits) continue;
       moving.push(b);
-      this.#buckets.delete(b.key);
       this.#unschedulableCount -= b.pods.length;
     }
     if (moving.length > 0) this.#moveToActive(moving);
@@ -225,7 +261,6 @@ export class SchedulingQueue {
     const j = b === undefined ? -1 : b.pods.indexOf(p);
     if (j >= 0) {
       b!.pods.splice(j, 1);
-      if (b!.pods.length === 0) this.#buckets.delete(b!.key);
       this.#unschedulableCount--;
       this.#perClass[p.cls]--;
     }
@@ -237,7 +272,7 @@ export class SchedulingQueue {
     if (this.#perClass[cls] === 0) return out;
     for (const p of this.#ordered()) if (!p.gone && p.cls === cls) out.push(p.spec);
     const buckets: ShapeBucket[] = [];
-    for (const b of this.#buckets.values()) if (b.cls === cls) buckets.push(b);
+    for (const b of this.#buckets.values()) if (b.cls === cls && b.pods.length > 0) buckets.push(b);
     let parked: SimPod[];
     if (buckets.length === 1) parked = buckets[0]!.pods;
     else {
@@ -260,6 +295,31 @@ export class SchedulingQueue {
     for (const p of this.#active) count(p);
     for (const b of this.#buckets.values()) for (const p of b.pods) count(p);
     return out;
+  }
+}
+
+/** A prefix of filter signatures in the hint pass's trie (requeueHinted): its tokens are the path to it. */
+interface SigNode {
+  readonly next: Map<string, SigNode>;
+  /** The filter indexes k at which this prefix ended filter k's signature and every changed node was refused by filter k. */
+  refusedAt: number[] | null;
+  /** The verdict for the pods whose whole filter signature this is. */
+  fits: boolean | undefined;
+}
+
+const newSigNode = (): SigNode => ({ next: new Map(), refusedAt: null, fits: undefined });
+
+/** The node `#piece` leads to from `node` (a piece with '#' in it spans several tokens, as in the joined string). */
+function descend(node: SigNode, piece: string): SigNode {
+  let from = 0;
+  for (;;) {
+    const cut = piece.indexOf('#', from);
+    const token = cut < 0 ? (from === 0 ? piece : piece.slice(from)) : piece.slice(from, cut);
+    let next = node.next.get(token);
+    if (next === undefined) node.next.set(token, (next = newSigNode()));
+    node = next;
+    if (cut < 0) return node;
+    from = cut + 1;
   }
 }
 

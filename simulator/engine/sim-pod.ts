@@ -5,6 +5,7 @@
 import type { PolicyConfig } from '../../scheduler/core/config.ts';
 import type { PodInfo, Resources } from '../../scheduler/core/model.ts';
 import type { TracePod } from '../traces/events.ts';
+import type { ShapeBucket } from './queue.ts';
 
 export interface SimPod {
   trace: TracePod;
@@ -30,7 +31,12 @@ export interface SimPod {
   observed: Resources | null;
   gone: boolean;
   /** What the queueing hint judges the pod by (queue.ts shapeKeyOf), built once: hint passes visit every unschedulable pod. */
-  shapeKey?: string;
+  shapeKey: string | undefined;
+  /**
+   * The queue's bucket of the pod's shape when it was last parked (queue.ts): a pass parks most of a
+   * long backlog again, and finds the bucket here rather than by its key while the bucket lives.
+   */
+  bucket: ShapeBucket | undefined;
   /** When it was last parked among the unschedulable pods (queue.ts: the order they are read in). */
   parkSeq: number;
   /**
@@ -60,6 +66,8 @@ export function newSimPod(trace: TracePod, seq: number, config: PolicyConfig, no
     usage: { cpu: 0, memory: 0 },
     observed: null,
     gone: false,
+    shapeKey: undefined,
+    bucket: undefined,
     parkSeq: -1,
     cls: trace.class,
     priority: trace.priority,

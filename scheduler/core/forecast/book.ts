@@ -14,7 +14,7 @@ import type { Profile } from '../profile.ts';
 import type { ClusterState, NodeState } from '../state.ts';
 import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
-import { aboveBand, compiledCurves, forecastNode, slotAt, zOf, type CurveSource, type ForecastTenant, type NodeForecast } from './node-forecast.ts';
+import { aboveBand, anchorForecast, compiledCurves, forecastShape, slotAt, zOf, type CurveSource, type ForecastShape, type ForecastTenant, type NodeForecast, type NodeForecastInput } from './node-forecast.ts';
 import { DEFAULT_RUNTIME_ESTIMATE_MS } from './runtime.ts';
 import { batchCommitments, byCpuRequest, spanCapacity, spanSlots, type BatchCpu, type Commitments, type SpanCapacity } from './span-capacity.ts';
 
@@ -43,6 +43,8 @@ export interface ForecastEntry {
   above: Resources | null;
   /** What `forecast` was made from: a remade entry whose inputs are the same keeps it (forecastNode is pure). */
   inputs: ForecastInputs | null;
+  /** The forecast's shape (node-forecast.ts ForecastShape): a remade entry whose inputs differ in the observation only keeps it. */
+  shape: ForecastShape;
 }
 
 /**
@@ -64,10 +66,14 @@ interface ForecastInputs {
   folds: number;
 }
 
-function sameInputs(a: ForecastInputs, b: ForecastInputs): boolean {
+function sameObserved(a: ForecastInputs, b: ForecastInputs): boolean {
+  return a.observed === null || b.observed === null ? a.observed === b.observed : a.observed.cpu === b.observed.cpu && a.observed.memory === b.observed.memory;
+}
+
+/** Whether the inputs are the same but for the observation (the forecast's shape is the same: forecastShape does not read it). */
+function sameShapeInputs(a: ForecastInputs, b: ForecastInputs): boolean {
   if (a.curves !== b.curves || a.start !== b.start || a.events !== b.events || a.track !== b.track || a.folds !== b.folds) return false;
   if (a.system.cpu !== b.system.cpu || a.system.memory !== b.system.memory) return false;
-  if (a.observed === null || b.observed === null ? a.observed !== b.observed : a.observed.cpu !== b.observed.cpu || a.observed.memory !== b.observed.memory) return false;
   if (a.apps.length !== b.apps.length) return false;
   for (let k = 0; k < a.apps.length; k++) if (a.apps[k] !== b.apps[k]) return false;
   for (let k = 0; k < a.requests.length; k++) if (a.requests[k] !== b.requests[k]) return false;
@@ -153,11 +159,20 @@ export class ForecastBook {
     const token = this.errors.token(key);
     // A tenant that is leaving counts up to `now`: such a forecast is not reused.
     const inputs: ForecastInputs | null = leaving ? null : { curves: curves.version, start, events, apps, requests, system: { cpu: system.cpu, memory: system.memory }, observed, track: token.track, folds: token.folds };
-    const forecast =
-      e?.inputs && inputs && sameInputs(e.inputs, inputs)
-        ? e.forecast
-        : forecastNode({ key, start, epoch, slots: SLOTS_PER_DAY, tenants, system, observed, events }, this.#curves.source, this.z, this.errors);
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now), learned, fed, above, inputs };
+    // The same inputs: the same forecast; the same but for the observation: the same shape, anchored
+    // anew (the shape's curves were compiled from this same source, so the source holds them already).
+    const sameShape = e?.inputs != null && inputs !== null && sameShapeInputs(e.inputs, inputs);
+    let forecast: NodeForecast;
+    let shape: ForecastShape;
+    if (sameShape && sameObserved(e!.inputs!, inputs!)) {
+      forecast = e!.forecast;
+      shape = e!.shape;
+    } else {
+      const input: NodeForecastInput = { key, start, epoch, slots: SLOTS_PER_DAY, tenants, system, observed, events };
+      shape = sameShape ? e!.shape : forecastShape(input, this.#curves.source, this.z, this.errors);
+      forecast = anchorForecast(input, shape, this.z);
+    }
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now), learned, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
   }

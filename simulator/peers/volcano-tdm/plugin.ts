@@ -51,10 +51,19 @@ export const VolcanoTdm: FilterDefinition<VolcanoTdmArgs> = {
       return o;
     };
     const zones = [...windows.keys()].sort();
+    // The signature for the last instant asked (zoneOpen is a function of the zone and the instant).
+    let sigAt = NaN;
+    let sig = '';
     return {
       name: 'VolcanoTDM',
       // The verdict reads the row's zone label (its version) and, of the time, which zones are open.
-      signature: (ctx) => zones.map((z) => (isOpen(z, ctx.now) ? '1' : '0')).join(''),
+      signature: (ctx) => {
+        if (ctx.now !== sigAt) {
+          sig = zones.map((z) => (isOpen(z, ctx.now) ? '1' : '0')).join('');
+          sigAt = ctx.now;
+        }
+        return sig;
+      },
       appliesTo: (ctx) => ctx.pod.class === 'batch' || (strict && ctx.pod.class === 'online'),
       filter(ctx, i) {
         const zone = ctx.nodes[i]!.spec.labels[REVOCABLE_ZONE_LABEL];
@@ -73,14 +82,30 @@ export const VolcanoTdm: FilterDefinition<VolcanoTdmArgs> = {
 /** The agent's published oversubscription on the node (Volcano's scheduler reads these annotations). */
 export const OVERSUBSCRIPTION_KEYS = { cpu: 'volcano.sh/oversubscription-cpu', memory: 'volcano.sh/oversubscription-memory' } as const;
 
-/** Oversubscription still free on node i: the published figure less batch requests there (0 before the first report). */
-export function oversubscriptionFree(ctx: PodContext, i: number): { cpu: number; memory: number } {
-  const labels = ctx.nodes[i]!.spec.labels;
+/** The oversubscription a node's labels publish (0 before the first report). */
+function published(labels: Readonly<Record<string, string>>): { cpu: number; memory: number } {
   const num = (k: string) => {
     const x = Number(labels[k] ?? 0);
     return Number.isFinite(x) && x > 0 ? x : 0;
   };
-  return { cpu: Math.max(0, num(OVERSUBSCRIPTION_KEYS.cpu) - ctx.t.batchCpu[i]!), memory: Math.max(0, num(OVERSUBSCRIPTION_KEYS.memory) - ctx.t.batchMem[i]!) };
+  return { cpu: num(OVERSUBSCRIPTION_KEYS.cpu), memory: num(OVERSUBSCRIPTION_KEYS.memory) };
+}
+
+/**
+ * Published figures by labels object, for a plugin that reads them on every node of every decision:
+ * the controller publishes by replacing a node's labels (ControllerApi.setNodeLabels copies them).
+ */
+export type PublishedCache = WeakMap<object, { cpu: number; memory: number }>;
+
+/** Oversubscription still free on node i: the published figure less batch requests there (0 before the first report). */
+export function oversubscriptionFree(ctx: PodContext, i: number, cache?: PublishedCache): { cpu: number; memory: number } {
+  const labels = ctx.nodes[i]!.spec.labels;
+  let p = cache?.get(labels);
+  if (p === undefined) {
+    p = published(labels);
+    cache?.set(labels, p);
+  }
+  return { cpu: Math.max(0, p.cpu - ctx.t.batchCpu[i]!), memory: Math.max(0, p.memory - ctx.t.batchMem[i]!) };
 }
 
 export const VolcanoOversubscriptionFit: FilterDefinition<null> = {
@@ -88,18 +113,21 @@ export const VolcanoOversubscriptionFit: FilterDefinition<null> = {
   name: 'VolcanoOversubscription',
   description: "Volcano agent's extend policy: a batch pod's requests fit in the node's published oversubscription less the batch pods already there",
   defaults: null,
-  create: () => ({
-    name: 'VolcanoOversubscription',
-    signature: requestsSig,
-    appliesTo: (ctx) => ctx.pod.class === 'batch',
-    filter(ctx, i) {
-      const free = oversubscriptionFree(ctx, i);
-      const req = ctx.pod.requests;
-      if (req.cpu > free.cpu) return failWith(ctx, 'VolcanoOversubscription', 'cpu', true, () => 'Insufficient oversubscription cpu');
-      if (req.memory > free.memory) return failWith(ctx, 'VolcanoOversubscription', 'memory', true, () => 'Insufficient oversubscription memory');
-      return null;
-    },
-  }),
+  create: () => {
+    const cache: PublishedCache = new WeakMap();
+    return {
+      name: 'VolcanoOversubscription',
+      signature: requestsSig,
+      appliesTo: (ctx) => ctx.pod.class === 'batch',
+      filter(ctx, i) {
+        const free = oversubscriptionFree(ctx, i, cache);
+        const req = ctx.pod.requests;
+        if (req.cpu > free.cpu) return failWith(ctx, 'VolcanoOversubscription', 'cpu', true, () => 'Insufficient oversubscription cpu');
+        if (req.memory > free.memory) return failWith(ctx, 'VolcanoOversubscription', 'memory', true, () => 'Insufficient oversubscription memory');
+        return null;
+      },
+    };
+  },
 };
 
 export const VolcanoOversubscriptionRoom: ScoreDefinition<null> = {
@@ -108,15 +136,18 @@ export const VolcanoOversubscriptionRoom: ScoreDefinition<null> = {
   description: 'batch pods prefer the node with the most oversubscription left after placement (LeastAllocated on the extended resource)',
   classes: ['batch'],
   defaults: null,
-  create: () => ({
-    name: 'VolcanoOversubscriptionRoom',
-    signature: requestsSig,
-    readsPrediction: false,
-    appliesTo: (ctx) => ctx.pod.class === 'batch',
-    score(ctx, i) {
-      const free = oversubscriptionFree(ctx, i);
-      const req = ctx.pod.requests;
-      return weightedScore((free.cpu - req.cpu) / ctx.t.allocCpu[i]!, (free.memory - req.memory) / ctx.t.allocMem[i]!, ctx.config.resourceWeights);
-    },
-  }),
+  create: () => {
+    const cache: PublishedCache = new WeakMap();
+    return {
+      name: 'VolcanoOversubscriptionRoom',
+      signature: requestsSig,
+      readsPrediction: false,
+      appliesTo: (ctx) => ctx.pod.class === 'batch',
+      score(ctx, i) {
+        const free = oversubscriptionFree(ctx, i, cache);
+        const req = ctx.pod.requests;
+        return weightedScore((free.cpu - req.cpu) / ctx.t.allocCpu[i]!, (free.memory - req.memory) / ctx.t.allocMem[i]!, ctx.config.resourceWeights);
+      },
+    };
+  },
 };
