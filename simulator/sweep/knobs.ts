@@ -2,6 +2,7 @@
 // (simulator/policies/*.ts), with its default and the range it accepts. A setting that leaves every
 // knob at its default is the named policy itself (byte-identical results).
 
+import { FORECAST_TARGET } from '../../scheduler/core/config.ts';
 import { cranePolicy } from '../peers/crane/policy.ts';
 import { katalystReclaimedPolicy } from '../peers/katalyst-reclaimed/policy.ts';
 import { katalystTidePolicy } from '../peers/katalyst-tide/policy.ts';
@@ -33,7 +34,7 @@ const TIME_SHARING_KNOBS = {
 
 const FORECAST_KNOBS = {
   ...TIME_SHARING_KNOBS,
-  forecastTarget: { default: 0.9, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
+  forecastTarget: { default: FORECAST_TARGET, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
   forecastQuantile: { default: 0.95, min: 0.51, max: 0.999, about: "the forecast band's upper quantile" },
   drainLeadSlots: { default: 2, min: 0, max: 95, about: 'slots (15 min) ahead of now the forecast drain looks' },
   batchCpuByUsage: { default: 1, min: 0, max: 1, about: "1: batch CPU committed at its owners' usage per request (ForecastCapacity batchCpu: usage, the default); 0: at its requests" },
