@@ -60,22 +60,14 @@ export interface NodeForecastInput {
   events: SlotEvents | null;
 }
 
-export interface NodeForecast {
+/** A node's forecast: its shape (below; the means here include the residual) anchored on the observation. */
+export interface NodeForecast extends ForecastShape {
   readonly key: string;
   readonly start: number;
-  readonly slots: number;
   readonly z: number;
-  readonly meanCpu: Float64Array;
-  readonly meanMem: Float64Array;
-  readonly sdCpu: Float64Array;
-  readonly sdMem: Float64Array;
-  readonly marginCpu: Float64Array;
-  readonly marginMem: Float64Array;
   readonly upperCpu: Float64Array;
   readonly upperMem: Float64Array;
   readonly residual: Readonly<Resources>;
-  /** Online tenants counted at their requests (their app has no learned curve yet). */
-  readonly coldStart: number;
   readonly events: SlotEvents | null;
 }
 
@@ -110,6 +102,7 @@ export interface ForecastShape {
   readonly sdMem: Float64Array;
   readonly marginCpu: Float64Array;
   readonly marginMem: Float64Array;
+  /** Online tenants counted at their requests (their app has no learned curve yet). */
   readonly coldStart: number;
 }
 
