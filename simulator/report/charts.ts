@@ -183,6 +183,50 @@ export function renderCharts(result: SimulationResult, opts: ChartRenderOptions)
  * by chart and by order of appearance, so that ids stay unique within the page and the same result
  * renders to the same bytes however many charts this process drew before.
  */
+/**
+ * The options every time chart of the report shares (the policy charts and the forecast-vs-actual
+ * chart): text, grid, a legend of line names, and a time axis over the run in the zone's local time
+ * (`offset` shifts UTC to it). The caller adds yAxis and series.
+ */
+export function timeChartFrame(result: Pick<SimulationResult, 'start' | 'end'>, zone: string, offset: number, legend: string[]) {
+  return {
+    animation: false,
+    useUTC: true,
+    textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#333' },
+    grid: { left: 72, right: 28, top: 20, bottom: 92 },
+    legend: {
+      bottom: 8,
+      left: 'center',
+      selectedMode: false,
+      itemWidth: 32,
+      itemHeight: 12,
+      itemGap: 24,
+      // A line series' legend icon is its line plus a symbol; the lines here have no symbols.
+      itemStyle: { opacity: 0 },
+      textStyle: { fontFamily: FONT_FAMILY, fontSize: 13, color: '#222' },
+      data: legend,
+    },
+    xAxis: {
+      type: 'time',
+      min: result.start + offset,
+      max: result.end + offset,
+      name: `time (${zoneLabel(zone, result.start)})`,
+      nameLocation: 'middle',
+      nameGap: 30,
+      nameTextStyle: { fontFamily: FONT_FAMILY, fontSize: 13, color: '#444' },
+      axisLabel: {
+        fontFamily: FONT_FAMILY,
+        fontSize: 12,
+        color: '#444',
+        hideOverlap: true,
+        formatter: { year: '{MMM} {d}, {yyyy}', month: '{MMM} {d}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}' },
+      },
+      axisLine: { lineStyle: { color: '#888' } },
+      splitLine: { show: true, lineStyle: { color: '#eee' } },
+    },
+  };
+}
+
 /** A static line over time (no symbols, no hover), as every report chart draws its lines. */
 export function timeLineSeries(name: string, line: { times: readonly number[]; values: readonly number[] }, style: PolicyStyle, z: number) {
   return {
@@ -244,40 +288,7 @@ function renderChart(result: SimulationResult, spec: ChartSpec, opts: ChartRende
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({
-      animation: false,
-      useUTC: true,
-      textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#333' },
-      grid: { left: 72, right: 28, top: 20, bottom: 92 },
-      legend: {
-        bottom: 8,
-        left: 'center',
-        selectedMode: false,
-        itemWidth: 32,
-        itemHeight: 12,
-        itemGap: 24,
-        // A line series' legend icon is its line plus a symbol; the lines here have no symbols.
-        itemStyle: { opacity: 0 },
-        textStyle: { fontFamily: FONT_FAMILY, fontSize: 13, color: '#222' },
-        data: result.policies.map((p) => p.policy),
-      },
-      xAxis: {
-        type: 'time',
-        min: result.start + offset,
-        max: result.end + offset,
-        name: `time (${zoneLabel(opts.zone, result.start)})`,
-        nameLocation: 'middle',
-        nameGap: 30,
-        nameTextStyle: { fontFamily: FONT_FAMILY, fontSize: 13, color: '#444' },
-        axisLabel: {
-          fontFamily: FONT_FAMILY,
-          fontSize: 12,
-          color: '#444',
-          hideOverlap: true,
-          formatter: { year: '{MMM} {d}, {yyyy}', month: '{MMM} {d}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}' },
-        },
-        axisLine: { lineStyle: { color: '#888' } },
-        splitLine: { show: true, lineStyle: { color: '#eee' } },
-      },
+      ...timeChartFrame(result, opts.zone, offset, result.policies.map((p) => p.policy)),
       yAxis: {
         type: 'value',
         min: 0,

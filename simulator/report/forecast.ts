@@ -6,8 +6,8 @@
 import * as echarts from 'echarts/core';
 import type { SimulationResult } from '../engine/simulation.ts';
 import type { ForecastTracking } from '../forecast-track.ts';
-import { FONT_FAMILY, reduceLine, renumberIds, timeLineSeries, type RenderedChart } from './charts.ts';
-import { formatCount, formatFixed, formatInterval, zoneLabel, zoneOffsetMs } from './format.ts';
+import { FONT_FAMILY, reduceLine, renumberIds, timeChartFrame, timeLineSeries, type RenderedChart } from './charts.ts';
+import { formatCount, formatFixed, formatInterval, zoneOffsetMs } from './format.ts';
 
 /** A result with what the forecast tracker saw, when it ran. */
 export type SimulationReport = SimulationResult & { forecast?: ForecastTracking };
@@ -80,21 +80,7 @@ export function renderForecastCharts(result: SimulationReport, opts: { zone: str
     const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
     try {
       chart.setOption({
-        animation: false,
-        useUTC: true,
-        textStyle: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#333' },
-        grid: { left: 72, right: 28, top: 20, bottom: 92 },
-        legend: { bottom: 8, left: 'center', selectedMode: false, itemWidth: 32, itemHeight: 12, itemGap: 24, itemStyle: { opacity: 0 }, textStyle: { fontFamily: FONT_FAMILY, fontSize: 13, color: '#222' }, data: LINES.map((l) => l.name) },
-        xAxis: {
-          type: 'time',
-          min: result.start + offset,
-          max: result.end + offset,
-          name: `time (${zoneLabel(opts.zone, result.start)})`,
-          nameLocation: 'middle',
-          nameGap: 30,
-          axisLabel: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#444', hideOverlap: true, formatter: { year: '{MMM} {d}, {yyyy}', month: '{MMM} {d}', day: '{MMM} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}' } },
-          splitLine: { show: true, lineStyle: { color: '#eee' } },
-        },
+        ...timeChartFrame(result, opts.zone, offset, LINES.map((l) => l.name)),
         yAxis: { type: 'value', min: 0, name: 'cores', nameLocation: 'middle', nameGap: 48, axisLabel: { fontFamily: FONT_FAMILY, fontSize: 12, color: '#444' }, splitLine: { lineStyle: { color: '#e6e6e6' } } },
         series: LINES.map((l, i) => timeLineSeries(l.name, lines[i]!, l, 10 + i)),
       });
