@@ -1,6 +1,17 @@
 // An in-memory trace for simulator tests: events given as an array, sorted by time.
 
+import type { Profile } from '../../scheduler/core/profile.ts';
 import type { Trace, TraceEvent, TracePod } from '../../simulator/traces/events.ts';
+
+/** The simulator tests' clock origin and a profile with one peak from 10:00 to 12:00 that day (drained from 09:00). */
+export const SIM_START = Date.parse('2026-11-10T00:00:00Z');
+const HOUR = 3_600_000;
+export const PEAK_PROFILE: Profile = {
+  name: 'test-peak',
+  timeZone: 'UTC',
+  default: { batchShare: 0.6, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
+  windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 30 * 60_000, rampMs: 30 * 60_000, start: SIM_START + 10 * HOUR, end: SIM_START + 12 * HOUR }],
+};
 
 export function arrayTrace(events: TraceEvent[], source = 'test'): Trace {
   const sorted = [...events].sort((a, b) => a.time - b.time);

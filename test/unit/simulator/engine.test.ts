@@ -1,24 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { batchCapacity, predictedNonBatch } from '../../../scheduler/core/capacity.ts';
-import type { Profile } from '../../../scheduler/core/profile.ts';
 import { simulate, type SimulationResult } from '../../../simulator/engine/simulation.ts';
 import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
 import { readTidalTrace } from '../../../simulator/traces/tidal.ts';
 import { loadProfileFile } from '../../../profiles/loader.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { GiB, node } from '../../helpers/core.ts';
-import { arrayTrace, tracePod } from '../../helpers/trace.ts';
+import { arrayTrace, PEAK_PROFILE, SIM_START, tracePod } from '../../helpers/trace.ts';
 
 const H = 3_600_000;
-const START = Date.parse('2026-11-10T00:00:00Z');
-
-const PEAK: Profile = {
-  name: 'test-peak',
-  timeZone: 'UTC',
-  default: { batchShare: 0.6, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
-  windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 30 * 60_000, rampMs: 30 * 60_000, start: START + 10 * H, end: START + 12 * H }],
-};
+const START = SIM_START;
+const PEAK = PEAK_PROFILE;
 
 /** 4 nodes, 8 online pods with a usage curve, 60 batch pods over 20 hours. */
 function scenario(): TraceEvent[] {

@@ -6,7 +6,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../../../scheduler/core/profile.ts';
 import { BatchDecoder, BatchEncoder } from '../../../simulator/engine/parallel/encode.ts';
 import type { ParallelStats } from '../../../simulator/engine/parallel/run.ts';
 import { simulate, type SimulationInput } from '../../../simulator/engine/simulation.ts';
@@ -16,16 +15,11 @@ import { writeCsvSeries } from '../../../simulator/report/csv.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { generate } from '../../../simulator/traces/synthetic.ts';
 import { GiB, node } from '../../helpers/core.ts';
-import { arrayTrace, tracePod } from '../../helpers/trace.ts';
+import { arrayTrace, PEAK_PROFILE, SIM_START, tracePod } from '../../helpers/trace.ts';
 
 const H = 3_600_000;
-const START = Date.parse('2026-11-10T00:00:00Z');
-const PEAK: Profile = {
-  name: 'test-peak',
-  timeZone: 'UTC',
-  default: { batchShare: 0.6, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
-  windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 30 * 60_000, rampMs: 30 * 60_000, start: START + 10 * H, end: START + 12 * H }],
-};
+const START = SIM_START;
+const PEAK = PEAK_PROFILE;
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
