@@ -16,7 +16,7 @@ import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
 import { aboveBand, anchorForecast, compiledCurves, forecastShape, slotAt, zOf, type CurveSource, type ForecastShape, type ForecastTenant, type NodeForecast, type NodeForecastInput } from './node-forecast.ts';
 import { DEFAULT_RUNTIME_ESTIMATE_MS } from './runtime.ts';
-import { batchCommitments, byCpuRequest, spanCapacity, spanSlots, type BatchCpu, type Commitments, type SpanCapacity } from './span-capacity.ts';
+import { batchCommitments, spanCapacity, spanSlots, type Commitments, type SpanCapacity } from './span-capacity.ts';
 
 /** How batch CPU is committed: at the pods' requests, or at what their owners' pods use (batch-usage.ts). */
 export type BatchCpuBasis = 'requests' | 'usage';
@@ -108,13 +108,9 @@ export class ForecastBook {
     return this.batchCpu === 'usage' ? state.batchUsage.cpuOf(p) : p.requests.cpu;
   }
 
-  cpuOf(state: ClusterState): BatchCpu {
-    return this.batchCpu === 'usage' ? (p) => state.batchUsage.cpuOf(p) : byCpuRequest;
-  }
-
   /** The batch commitments of `pods` from `start` (span-capacity.ts), with this book's runtime default and CPU basis. */
   commitments(state: ClusterState, pods: Iterable<PodInfo>, start: number, slots: number, now: number, skip?: ReadonlySet<string>): Commitments {
-    return batchCommitments(pods, start, slots, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms, skip, this.cpuOf(state));
+    return batchCommitments(pods, start, slots, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms, skip, (p) => this.podCpu(state, p));
   }
 
   #learned(state: ClusterState): number {

@@ -116,8 +116,8 @@ export const ForecastCapacity: FilterDefinition<ForecastCapacityArgs> = {
       `not enough ${res} in some slot of its ${formatDuration(checkpointableMs > 0 && ctx.pod.checkpointable ? Math.min(checkpointableMs, spanMs(ctx, defaultMs)) : spanMs(ctx, defaultMs))}${ctx.pod.expectedRuntimeMs > 0 ? '' : ` (${ctx.state.runtimes.runtimeOf(ctx.pod, defaultMs).source})`} span: the node's forecast online usage (upper band, quantile ${quantile}) and its committed batch leave less than the pod under allocatable x ${target}`;
     return {
       name: 'ForecastCapacity',
-      // The forecast changes with the curves (not in the row's version) and the horizon's start; the span with the pod.
-      signature: (ctx) => `${requestsSig(ctx)}|${batchCpu === 'usage' ? book.podCpu(ctx.state, ctx.pod) : ''}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs, checkpointableMs)}`,
+      // The forecast changes with the curves (not in the row's version) and the horizon's start; the span and the pod's CPU (its job's usage ratio) with the pod.
+      signature: (ctx) => `${requestsSig(ctx)}|${book.podCpu(ctx.state, ctx.pod)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, defaultMs, checkpointableMs)}`,
       appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.config.colocation,
       filter(ctx, i) {
         const node = ctx.nodes[i]!;

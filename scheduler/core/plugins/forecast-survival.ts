@@ -38,15 +38,16 @@ export const ForecastSurvival: ScoreDefinition<null> = {
       }
       return memo.r;
     };
+    // The engine's one book (ForecastCapacity's): the pod's CPU is counted as the filter counts it.
+    const bookOf = (ctx: PodContext) => forecastBookOf(handle, ctx.config.pluginArgs['ForecastCapacity'] as Partial<ForecastCapacityArgs> | undefined);
     return {
       name: 'ForecastSurvival',
       readsPrediction: false,
-      signature: (ctx) => `${requestsSig(ctx)}|${ctx.state.batchUsage.cpuOf(ctx.pod)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, resolved(ctx).defaultMs)}`,
+      signature: (ctx) => `${requestsSig(ctx)}|${bookOf(ctx).podCpu(ctx.state, ctx.pod)}|${ctx.state.curves.slotStart(ctx.now)}|${ctx.state.curves.version}|${slotsOf(ctx, resolved(ctx).defaultMs)}`,
       appliesTo: (ctx) => ctx.pod.class === 'batch' && ctx.pod.checkpointable && ctx.config.colocation,
       score(ctx, i) {
         const { target, defaultMs } = resolved(ctx);
-        const args = ctx.config.pluginArgs['ForecastCapacity'] as Partial<ForecastCapacityArgs> | undefined;
-        const book = forecastBookOf(handle, args);
+        const book = bookOf(ctx);
         const e = book.forecast(ctx.state, ctx.nodes[i]!, ctx.profile, ctx.now);
         const f = e.forecast;
         const S = Math.min(slotsOf(ctx, defaultMs), f.slots);
