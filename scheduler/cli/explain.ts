@@ -88,7 +88,7 @@ function explainLoaded(name: string, f: Flags, s: Setup, from: string): string {
   if (!node) throw new Error(`node ${JSON.stringify(name)} is not in ${from}; nodes: ${[...state.nodes.keys()].join(', ')}`);
   const timeline = new ProfileTimeline(profile);
   const engine = new PolicyEngine({ config, state, profile: timeline });
-  const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, { target: args.target, quantile: args.quantile });
+  const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, { target: args.target, admissionMargin: args.admissionMargin, quantile: args.quantile });
   if (f.json) return JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v), 2) + '\n';
   return formatExplanation(x, profile.timeZone, Number(f.slots));
 }
@@ -101,7 +101,7 @@ export function formatExplanation(x: NodeExplanation, zone: string, nSlots = 16)
   const L: string[] = [];
   L.push(`node ${x.node} at ${t(x.now)}`);
   L.push(`  ${x.formula}`);
-  L.push(`  allocatable ${cores(x.allocatable.cpu)} cores, ${gib(x.allocatable.memory)} GiB; target ${x.target}; band quantile ${x.quantile} (z ${x.z.toFixed(3)})`);
+  L.push(`  allocatable ${cores(x.allocatable.cpu)} cores, ${gib(x.allocatable.memory)} GiB; target ${x.target} (the drain's ceiling), admitted up to ${+(x.target - x.admissionMargin).toFixed(4)}; band quantile ${x.quantile} (z ${x.z.toFixed(3)})`);
   L.push(`  residual (usage beyond the tenants' curves) ${cores(x.residual.cpu)} cores, ${gib(x.residual.memory)} GiB; ${x.coldStart} tenant(s) at requests (no curve yet); usage ${x.fresh ? 'fresh' : 'stale or none (requests count)'}`);
   if (x.aboveBand) L.push(`  ABOVE BAND: the latest sample ran ${cores(x.aboveBand.cpu)} cores, ${gib(x.aboveBand.memory)} GiB above the previous forecast's band (the forecast drain relieves it this cycle)`);
   L.push(`  profile level now: window ${x.level.window}, batchShare ${x.level.batchShare.toFixed(2)}, onlineHeadroom ${x.level.onlineHeadroom.toFixed(2)}${x.level.drainingFor ? `, draining for ${x.level.drainingFor}` : ''}`);

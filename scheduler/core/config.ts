@@ -154,7 +154,7 @@ export const TIME_SHARING_FORECAST: PolicyConfig = {
   ...TIME_SHARING,
   name: 'time-sharing',
   filters: [...DEFAULT_FILTERS, 'ForecastCapacity'],
-  pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: FORECAST_TARGET, quantile: 0.95, defaultRuntime: '1h' } },
+  pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: FORECAST_TARGET, admissionMargin: 0.02, quantile: 0.95, defaultRuntime: '1h' } },
   complementaryPeak: { ...TIME_SHARING.complementaryPeak, batchCapacity: false },
   // OnlineShapeRoom 6: online pods keep room for the largest online shape on at least two nodes. Without
   // it the shipped Double 11 week needs 32 nodes under tidal plan (a 5.4-core scale-out replica found no

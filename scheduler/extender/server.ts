@@ -222,7 +222,7 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       return;
     }
     const args = { ...ForecastCapacity.defaults, ...((engine.config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
-    const x = explainNode(engine.state, node, engine.timeline, forecastBookOf(engine.handle, args), at, { target: args.target, quantile: args.quantile });
+    const x = explainNode(engine.state, node, engine.timeline, forecastBookOf(engine.handle, args), at, { target: args.target, admissionMargin: args.admissionMargin, quantile: args.quantile });
     res.status(200).type('application/json').send(JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v)));
   });
 

@@ -151,6 +151,8 @@ export interface TimeSharingKnobs {
   forecastTarget?: number;
   /** Forecast mode: the band's upper quantile. */
   forecastQuantile?: number;
+  /** Forecast mode: batch is admitted up to allocatable x (forecastTarget - this) (ForecastCapacity admissionMargin). */
+  admissionMargin?: number;
   /** Forecast mode: the drain's lead, in 15-minute slots. */
   drainLeadSlots?: number;
   /** Forecast mode: 1 commits batch CPU at its owners' usage (ForecastCapacity batchCpu: usage), 0 at requests. */
@@ -166,17 +168,19 @@ export function timeSharingPolicy(k: TimeSharingKnobs = {}, base = 'time-sharing
   const level = <L extends { batchShare: number; onlineHeadroom: number }>(l: L): L => ({ ...l, batchShare: clamp(l.batchShare * scale), onlineHeadroom: clamp(l.onlineHeadroom + add) });
   let out: SimPolicy = { ...p, profileFor: (prof) => { const q = p.profileFor(prof); return { ...q, default: level(q.default), windows: q.windows.map(level) }; } };
   const fc = p.config.pluginArgs['ForecastCapacity'] as Record<string, unknown> | undefined;
-  if (fc && (k.forecastTarget !== undefined || k.forecastQuantile !== undefined || k.batchCpuByUsage !== undefined)) {
+  if (fc && (k.forecastTarget !== undefined || k.forecastQuantile !== undefined || k.admissionMargin !== undefined || k.batchCpuByUsage !== undefined)) {
     const args = {
       ...fc,
       ...(k.forecastTarget === undefined ? {} : { target: k.forecastTarget }),
       ...(k.forecastQuantile === undefined ? {} : { quantile: k.forecastQuantile }),
+      ...(k.admissionMargin === undefined ? {} : { admissionMargin: k.admissionMargin }),
       ...(k.batchCpuByUsage === undefined ? {} : { batchCpu: k.batchCpuByUsage >= 0.5 ? 'usage' : 'requests' }),
     };
     out = { ...out, config: { ...out.config, pluginArgs: { ...out.config.pluginArgs, ForecastCapacity: args } } };
   }
   if (out.planner?.forecast && (k.forecastTarget !== undefined || k.drainLeadSlots !== undefined)) {
-    out = { ...out, planner: { ...out.planner, forecast: { target: k.forecastTarget ?? out.planner.forecast.target, leadSlots: k.drainLeadSlots ?? out.planner.forecast.leadSlots } } };
+    const f = out.planner.forecast;
+    out = { ...out, planner: { ...out.planner, forecast: { ...f, target: k.forecastTarget ?? f.target, leadSlots: k.drainLeadSlots ?? f.leadSlots } } };
   }
   return out;
 }

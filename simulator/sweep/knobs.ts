@@ -35,6 +35,7 @@ const TIME_SHARING_KNOBS = {
 const FORECAST_KNOBS = {
   ...TIME_SHARING_KNOBS,
   forecastTarget: { default: FORECAST_TARGET, min: 0.05, max: 1, about: 'ForecastCapacity target and forecast-drain target: online upper band + batch <= allocatable x this' },
+  admissionMargin: { default: 0.02, min: 0, max: 0.5, about: 'ForecastCapacity admissionMargin: batch admitted up to allocatable x (forecastTarget - this); the drain acts above forecastTarget' },
   forecastQuantile: { default: 0.95, min: 0.51, max: 0.999, about: "the forecast band's upper quantile" },
   drainLeadSlots: { default: 2, min: 0, max: 95, about: 'slots (15 min) ahead of now the forecast drain looks' },
   batchCpuByUsage: { default: 1, min: 0, max: 1, about: "1: batch CPU committed at its owners' usage per request (ForecastCapacity batchCpu: usage, the default); 0: at its requests" },

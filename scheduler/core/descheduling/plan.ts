@@ -19,7 +19,7 @@ import type { ClusterState } from '../state.ts';
 import type { ProfileTimeline } from '../timeline.ts';
 import { DEFAULT_EVICTION_RULES, type EvictionRules } from '../victims.ts';
 import { Evictor, type EvictionLimits, type PlannedEviction as Planned } from './evictor.ts';
-import type { ExcessNeed } from './needs.ts';
+import type { StatedNeed } from './needs.ts';
 import type { ForecastBook } from '../forecast/book.ts';
 import { forecastDrainNeeds, type ForecastDrainConfig } from './strategies/forecast-drain.ts';
 import { hotSpotNeeds, type HotSpotConfig } from './strategies/hot-spot.ts';
@@ -108,11 +108,11 @@ export function planEvictions(input: PlanInput): EvictionPlan {
   const drain = config.drain ? peakDrainNeeds({ state, now, level, inFlight }) : [];
   if (config.forecast && !input.book) throw new Error('the planner has a forecast drain but no forecast book was given');
   const fdrain = config.forecast && input.book ? forecastDrainNeeds({ state, now, book: input.book, profile: input.timeline.profile, config: config.forecast, inFlight }) : [];
-  const evictor = new Evictor<ExcessNeed<EvictionReason>>(state, now, { rules: config.rules, limits: config.limits, rateBudget: input.rateBudget, inFlight });
+  const evictor = new Evictor<StatedNeed<EvictionReason>>(state, now, { rules: config.rules, limits: config.limits, rateBudget: input.rateBudget, inFlight });
   // Drain first: on a node with both needs, an eviction counts as drain while the drain is unmet.
   const served = evictor.run([...drain, ...fdrain, ...(hot?.needs ?? [])]);
-  const excessOf = (needs: ReadonlyArray<ExcessNeed<EvictionReason>>, reason: EvictionReason): Resources => {
-    let n: ExcessNeed<EvictionReason> | undefined;
+  const excessOf = (needs: ReadonlyArray<StatedNeed<EvictionReason>>, reason: EvictionReason): Resources => {
+    let n: StatedNeed<EvictionReason> | undefined;
     for (const x of needs) if (x.reason === reason) n = x;
     // The strategy's excess object is fresh per plan and never written to again.
     return n ? (n.initial as Resources) : { cpu: 0, memory: 0 };

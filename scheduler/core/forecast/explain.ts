@@ -35,7 +35,9 @@ export interface NodeExplanation {
   node: string;
   now: number;
   allocatable: Resources;
+  /** The forecast drain's ceiling; batch is admitted up to target - admissionMargin. */
   target: number;
+  admissionMargin: number;
   quantile: number;
   z: number;
   formula: string;
@@ -61,7 +63,10 @@ export interface NodeExplanation {
 export const EXPLAIN_SPANS_H: readonly number[] = [1, 2, 4, 8, 12, 24];
 
 export interface ExplainOptions {
+  /** The forecast drain's ceiling (ForecastCapacity target). */
   target: number;
+  /** Batch is admitted up to allocatable x (target - this) (ForecastCapacity admissionMargin; default 0). */
+  admissionMargin?: number;
   quantile: number;
   spansH?: readonly number[];
 }
@@ -70,28 +75,29 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
   const e = book.forecast(state, node, timeline.profile, now);
   const f = e.forecast;
   const a = node.spec.allocatable;
+  const admitAt = o.target - (o.admissionMargin ?? 0);
   const slots: ExplainedSlot[] = [];
   for (let k = 0; k < f.slots; k++) {
     const ev = f.events?.events[k] ?? [];
     slots.push({
       start: f.start + k * SLOT_MS,
-      cpu: { mean: f.meanCpu[k]!, sd: f.sdCpu[k]!, margin: f.marginCpu[k]!, upper: f.upperCpu[k]!, committed: e.committed.cpu[k]!, free: a.cpu * o.target - f.upperCpu[k]! - e.committed.cpu[k]! },
-      memory: { mean: f.meanMem[k]!, sd: f.sdMem[k]!, margin: f.marginMem[k]!, upper: f.upperMem[k]!, committed: e.committed.memory[k]!, free: a.memory * o.target - f.upperMem[k]! - e.committed.memory[k]! },
+      cpu: { mean: f.meanCpu[k]!, sd: f.sdCpu[k]!, margin: f.marginCpu[k]!, upper: f.upperCpu[k]!, committed: e.committed.cpu[k]!, free: a.cpu * admitAt - f.upperCpu[k]! - e.committed.cpu[k]! },
+      memory: { mean: f.meanMem[k]!, sd: f.sdMem[k]!, margin: f.marginMem[k]!, upper: f.upperMem[k]!, committed: e.committed.memory[k]!, free: a.memory * admitAt - f.upperMem[k]! - e.committed.memory[k]! },
       events: ev.map((x) => ({ window: x.window, factor: x.factor, of: x.of })),
     });
   }
   const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
   const spans = (o.spansH ?? EXPLAIN_SPANS_H).map((hours) => {
-    book.capacity(state, node, timeline.profile, now, hours * 3_600_000, o.target, out);
+    book.capacity(state, node, timeline.profile, now, hours * 3_600_000, admitAt, out);
     return { hours, cpu: out.cpu, memory: out.memory, atCpu: f.start + out.slotCpu * SLOT_MS, atMemory: f.start + out.slotMem * SLOT_MS };
   });
-  spanCapacity(f, e.committed, a.cpu, a.memory, o.target, 1, out);
+  spanCapacity(f, e.committed, a.cpu, a.memory, admitAt, 1, out);
   const lv = timeline.at(now);
   const batch = [...node.pods.values()]
     .filter((p) => p.class === 'batch')
     .map((p) => {
       const r = state.runtimes.runtimeOf(p, book.defaultRuntimeMs);
-      return { pod: `${p.namespace}/${p.name}`, cpu: book.podCpu(state, p), cpuRequest: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: p.terminating ? now : p.startedAt > 0 ? p.startedAt + r.ms : Infinity };
+      return { pod: `${p.namespace}/${p.name}`, cpu: book.podCpu(state, p), cpuRequest: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: p.startedAt > 0 || p.terminating ? book.podEnd(state, p, now) : Infinity };
     })
     .sort((x, y) => x.until - y.until || (x.pod < y.pod ? -1 : 1));
   return {
@@ -99,9 +105,10 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
     now,
     allocatable: { cpu: a.cpu, memory: a.memory },
     target: o.target,
+    admissionMargin: o.admissionMargin ?? 0,
     quantile: o.quantile,
     z: f.z,
-    formula: 'capacity over [now, now + d) = min over its 15-minute slots k of (allocatable x target - upper(k) - committed(k)); upper(k) = mean(k) + z x sd(k) + margin(k)',
+    formula: 'capacity over [now, now + d) = min over its 15-minute slots k of (allocatable x (target - admissionMargin) - upper(k) - committed(k)); the forecast drain evicts only above allocatable x target; upper(k) = mean(k) + z x sd(k) + margin(k)',
     residual: { ...f.residual },
     coldStart: f.coldStart,
     fresh: e.fresh,

@@ -27,10 +27,33 @@ export type RuntimeEstimate = (p: PodInfo) => number;
 export function batchEnd(p: PodInfo, now: number, estimate?: RuntimeEstimate): number {
   if (p.terminating) return now;
   if (p.startedAt <= 0) return Infinity;
-  if (p.expectedRuntimeMs > 0) return Math.max(p.startedAt + p.expectedRuntimeMs, now + 1);
-  const est = estimate ? estimate(p) : 0;
-  if (est > 0) return Math.max(p.startedAt + est, now + SLOT_MS);
+  return endFrom(p.startedAt, p, now, p.expectedRuntimeMs > 0 || !estimate ? 0 : estimate(p));
+}
+
+/**
+ * When a batch pod would let go of its requests if it were bound now (a running pod: batchEnd), given
+ * its runtime estimate `estimateMs` (used when it declares none; 0: unknown, Infinity). The filter
+ * admits a pod over [now, this end) because the commitments will hold it until exactly then once it is
+ * bound: a shorter admitted span than the held one would let the drain evict what the filter just
+ * admitted, and the filter admit it back (an evict-then-replace loop).
+ */
+export function admittedEnd(p: PodInfo, now: number, estimateMs: number): number {
+  if (p.terminating) return now;
+  return endFrom(p.startedAt > 0 ? p.startedAt : now, p, now, p.expectedRuntimeMs > 0 ? 0 : estimateMs);
+}
+
+// A declared runtime holds to its end (at least to now); an estimate holds at least through the slot
+// after now (a pod past its estimate is still running: it keeps its requests a slot longer, not none).
+function endFrom(startedAt: number, p: PodInfo, now: number, estimateMs: number): number {
+  if (p.expectedRuntimeMs > 0) return Math.max(startedAt + p.expectedRuntimeMs, now + 1);
+  if (estimateMs > 0) return Math.max(startedAt + estimateMs, now + SLOT_MS);
   return Infinity;
+}
+
+/** The slots from `start` that a pod holding its requests until `end` is counted in (batchCommitments' rule). */
+export function slotsHeld(end: number, start: number, slots: number): number {
+  if (end <= start) return 0;
+  return Math.min(slots, Math.ceil((end - start) / SLOT_MS));
 }
 
 /** What a batch pod is counted at in CPU (millicores): its request, or its expected usage (batch-usage.ts). */
@@ -44,9 +67,9 @@ export function batchCommitments(pods: Iterable<PodInfo>, start: number, slots: 
   const memory = new Float64Array(slots);
   for (const p of pods) {
     if (p.class !== 'batch' || skip?.has(p.uid)) continue;
-    const end = batchEnd(p, now, estimate);
+    const n = slotsHeld(batchEnd(p, now, estimate), start, slots);
     const c = cpuOf(p);
-    for (let k = 0; k < slots && end > start + k * SLOT_MS; k++) {
+    for (let k = 0; k < n; k++) {
       cpu[k]! += c;
       memory[k]! += p.requests.memory;
     }

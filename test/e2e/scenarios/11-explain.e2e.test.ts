@@ -3,7 +3,7 @@
 // the command reads the cluster once as the extender's watcher does and explains each node's batch
 // capacity. Every term is checked against a hand computation of the formula
 //
-//   free(k) = allocatable x target - upper(k) - committed(k)      per 15-minute slot k, per resource
+//   free(k) = allocatable x (target - admissionMargin) - upper(k) - committed(k)   per 15-minute slot k, per resource
 //   upper(k) = mean(k) + z x sd(k) + margin(k)
 //
 // which, with no metrics.k8s.io (the e2e plane has none) and no learned curve, is: mean(k) = the online
@@ -28,6 +28,9 @@ const HOUR = 3_600_000;
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const TARGET = 0.8;
+// The preset's ForecastCapacity admissionMargin: batch is admitted up to allocatable x (TARGET - it).
+const MARGIN = 0.02;
+const ADMIT = TARGET - MARGIN;
 
 interface Shape {
   name: string;
@@ -62,6 +65,7 @@ interface Explained {
   now: number;
   allocatable: { cpu: number; memory: number };
   target: number;
+  admissionMargin: number;
   residual: { cpu: number; memory: number };
   coldStart: number;
   capacityNow: { cpu: number; memory: number };
@@ -153,7 +157,7 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
     const one = (r: 'cpu' | 'memory') => {
       const mean = factor * sum(on, r) + sum(sys, r);
       const c = committed(r);
-      return { mean, upper: mean, committed: c, free: n[r] * TARGET - mean - c };
+      return { mean, upper: mean, committed: c, free: n[r] * ADMIT - mean - c };
     };
     return { cpu: one('cpu'), memory: one('memory'), factor };
   };
@@ -165,6 +169,7 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
       expect(x.now).toBe(at);
       expect(x.allocatable).toEqual({ cpu: n.cpu, memory: n.memory });
       expect(x.target).toBe(TARGET);
+      expect(x.admissionMargin).toBe(MARGIN);
       expect(x.slots).toHaveLength(96);
       expect(x.coldStart).toBe(PODS.filter((p) => p.node === n.name && p.cls === 'online').length);
       const batch = PODS.filter((p) => p.node === n.name && p.cls === 'batch');
@@ -195,21 +200,21 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
     }
   });
 
-  it('ex-a by hand: 1.30 cores now, 1.80 once the short job ends, 3.30 after the long one, 0.30 in the sale', () => {
+  it('ex-a by hand: 1.14 cores now, 1.64 once the short job ends, 3.14 after the long one, 0.14 in the sale', () => {
     const x = cli.get('ex-a')!;
-    // 8 cores x 0.8 = 6.4; online 2 + 1 and system 0.1 -> upper 3.1; committed 1.5 + 0.5 (no pod metrics: at requests) -> 1.3 free.
-    expect(x.capacityNow.cpu).toBeCloseTo(6_400 - 3_100 - 2_000, 3);
-    expect(x.capacityNow.memory).toBeCloseTo(32 * GiB * 0.8 - (6 * GiB + 64 * MiB) - 3 * GiB, 0);
+    // 8 cores x (0.8 - 0.02) = 6.24; online 2 + 1 and system 0.1 -> upper 3.1; committed 1.5 + 0.5 (no pod metrics: at requests) -> 1.14 free.
+    expect(x.capacityNow.cpu).toBeCloseTo(6_240 - 3_100 - 2_000, 3);
+    expect(x.capacityNow.memory).toBeCloseTo(32 * GiB * 0.78 - (6 * GiB + 64 * MiB) - 3 * GiB, 0);
     const shortEnds = started.get('job-short')! + 30 * 60_000;
     const afterShort = x.slots.find((s) => s.start >= shortEnds)!;
-    expect(afterShort.cpu.free).toBeCloseTo(6_400 - 3_100 - 1_500, 3);
+    expect(afterShort.cpu.free).toBeCloseTo(6_240 - 3_100 - 1_500, 3);
     const longEnds = started.get('job-long')! + 120 * 60_000;
     const afterLong = x.slots.find((s) => s.start >= longEnds)!;
     expect(afterLong.start).toBeLessThan(sale().start);
-    expect(afterLong.cpu.free).toBeCloseTo(6_400 - 3_100, 3);
-    // In the sale window the online side counts at 2x its requests: 6.4 - (6 + 0.1) = 0.3.
+    expect(afterLong.cpu.free).toBeCloseTo(6_240 - 3_100, 3);
+    // In the sale window the online side counts at 2x its requests: 6.24 - (6 + 0.1) = 0.14.
     const inSale = x.slots.find((s) => s.start === sale().start)!;
-    expect(inSale.cpu.free).toBeCloseTo(6_400 - 6_100, 3);
+    expect(inSale.cpu.free).toBeCloseTo(6_240 - 6_100, 3);
   });
 
   it('the capacity over each span is the least free slot of the span', () => {
@@ -222,12 +227,12 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
         expect(s.memory).toBeCloseTo(Math.min(...within.map((v) => v.memory.free)), 0);
       }
     }
-    // ex-a over 24 h: the sale's slots are the least (0.3 cores), over 1 h the commitments are (1.3).
+    // ex-a over 24 h: the sale's slots are the least (0.14 cores), over 1 h the commitments are (1.14).
     const a = cli.get('ex-a')!;
-    expect(a.spans.find((s) => s.hours === 1)!.cpu).toBeCloseTo(1_300, 3);
-    expect(a.spans.find((s) => s.hours === 24)!.cpu).toBeCloseTo(300, 3);
-    // ex-b has nothing on it: 16 x 0.8 = 12.8 cores over any span.
-    expect(cli.get('ex-b')!.spans.every((s) => Math.abs(s.cpu - 12_800) < 1e-6)).toBe(true);
+    expect(a.spans.find((s) => s.hours === 1)!.cpu).toBeCloseTo(1_140, 3);
+    expect(a.spans.find((s) => s.hours === 24)!.cpu).toBeCloseTo(140, 3);
+    // ex-b has nothing on it: 16 x 0.78 = 12.48 cores over any span.
+    expect(cli.get('ex-b')!.spans.every((s) => Math.abs(s.cpu - 12_480) < 1e-6)).toBe(true);
   });
 
   it('the extender (the forecast, its default) answers the same figures on /debug/explain/node/NAME for the same state and time', async () => {

@@ -50,11 +50,12 @@ describe('extender /debug/explain/node', () => {
     expect(r.status).toBe(200);
     const x = (await r.json()) as NodeExplanation;
     const sim = world(policyByName('time-sharing').config);
-    const y = explainNode(sim.state, sim.state.nodes.get('n1')!, sim.engine.timeline, forecastBookOf(sim.engine.handle), NOW, { target: 0.8, quantile: 0.95 });
+    const y = explainNode(sim.state, sim.state.nodes.get('n1')!, sim.engine.timeline, forecastBookOf(sim.engine.handle), NOW, { target: 0.8, admissionMargin: 0.02, quantile: 0.95 });
     expect(x.capacityNow).toEqual(y.capacityNow);
     expect(x.spans).toEqual(y.spans);
-    // 8000 - 3500 (the observed online side: residual 500 over web's 3000m requests) - 1000 (b1) = 3500m.
-    expect(x.capacityNow.cpu).toBe(3500);
+    // 10 cores x (0.8 - 0.02) = 7800 - 3500 (the observed online side: residual 500 over web's 3000m requests) - 1000 (b1) = 3300m.
+    expect(x).toMatchObject({ target: 0.8, admissionMargin: 0.02 });
+    expect(x.capacityNow.cpu).toBeCloseTo(3300, 6);
     expect((await fetch(`${url}/debug/explain/node/nope`)).status).toBe(404);
   });
 

@@ -10,17 +10,19 @@
 // ForecastCapacity filter admits batch by, so a pod the filter admitted is drained only when the
 // forecast changed (a mis-forecast, an event, a pod outliving its runtime), and a pod drained from a
 // node is not admitted back to it while the shortfall lasts (no evict-then-replace loop). Paid down by
-// the victims' commitments; the evictor takes the cheapest victims first (victims.ts compareVictims:
-// checkpointable, then least progress) and stops once the shortfall is met, so a plan never evicts a
-// pod after the shortfall is covered. With batch CPU committed by usage (ForecastCapacity batchCpu), a
+// the victims' commitments, slot by slot (a pod that ends before a slot's excess frees nothing there,
+// and is not evicted for it); the evictor takes the cheapest victims first (victims.ts compareVictims:
+// checkpointable, then least progress) and stops once every slot's shortfall is met, so a plan never
+// evicts a pod after the shortfall is covered. With batch CPU committed by usage (ForecastCapacity batchCpu), a
 // victim pays down the CPU it was committed at, not its request.
 
 import { SLOTS_PER_DAY } from '../../app-curves.ts';
 import type { ForecastBook } from '../../forecast/book.ts';
+import { slotsHeld } from '../../forecast/span-capacity.ts';
 import type { PodInfo, Resources } from '../../model.ts';
 import type { Profile } from '../../profile.ts';
 import type { ClusterState, NodeState } from '../../state.ts';
-import { ExcessNeed } from '../needs.ts';
+import { SlotExcessNeed } from '../needs.ts';
 
 export interface ForecastDrainConfig {
   /** Fraction of allocatable that the online upper band and batch may fill together (the filter's target). */
@@ -45,8 +47,14 @@ export interface Shortfall extends Resources {
   slotMem: number;
 }
 
-/** The node's forecast shortfall over the lead (see the file comment); 0 where it fits. */
-export function forecastShortfall(input: ForecastDrainInput, node: NodeState): Shortfall {
+/** The node's excess in each slot of the lead (upper + committed - allocatable x target; may be negative), from the forecast's start. */
+export interface SlotExcess {
+  start: number;
+  cpu: Float64Array;
+  memory: Float64Array;
+}
+
+export function forecastExcess(input: ForecastDrainInput, node: NodeState): SlotExcess {
   const { state, now, book, profile, config, inFlight } = input;
   const e = book.forecast(state, node, profile, now);
   const f = e.forecast;
@@ -55,35 +63,49 @@ export function forecastShortfall(input: ForecastDrainInput, node: NodeState): S
   for (const p of node.pods.values()) if (p.class === 'batch' && (p.terminating || inFlight.has(p.uid))) (leaving ??= new Set()).add(p.uid);
   const c = book.commitments(state, node.pods.values(), f.start, slots, now, leaving);
   const a = node.spec.allocatable;
-  const out: Shortfall = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
+  const cpu = new Float64Array(slots);
+  const memory = new Float64Array(slots);
   for (let k = 0; k < slots; k++) {
-    const sc = f.upperCpu[k]! + c.cpu[k]! - a.cpu * config.target;
-    const sm = f.upperMem[k]! + c.memory[k]! - a.memory * config.target;
-    if (sc > out.cpu) {
-      out.cpu = sc;
+    cpu[k] = f.upperCpu[k]! + c.cpu[k]! - a.cpu * config.target;
+    memory[k] = f.upperMem[k]! + c.memory[k]! - a.memory * config.target;
+  }
+  return { start: f.start, cpu, memory };
+}
+
+/** The node's forecast shortfall over the lead (see the file comment): its largest slot excess per resource, 0 where it fits. */
+export function forecastShortfall(input: ForecastDrainInput, node: NodeState): Shortfall {
+  const x = forecastExcess(input, node);
+  const out: Shortfall = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };
+  for (let k = 0; k < x.cpu.length; k++) {
+    if (x.cpu[k]! > out.cpu) {
+      out.cpu = x.cpu[k]!;
       out.slotCpu = k;
     }
-    if (sm > out.memory) {
-      out.memory = sm;
+    if (x.memory[k]! > out.memory) {
+      out.memory = x.memory[k]!;
       out.slotMem = k;
     }
   }
   return out;
 }
 
-/** One need per node with a forecast shortfall. */
-export function forecastDrainNeeds(input: ForecastDrainInput): Array<ExcessNeed<'forecast-drain'>> {
+/** One need per node with a forecast shortfall, paid down slot by slot (needs.ts SlotExcessNeed). */
+export function forecastDrainNeeds(input: ForecastDrainInput): Array<SlotExcessNeed<'forecast-drain'>> {
   const pct = Math.round(input.config.target * 100);
   const message = (node: NodeState) =>
     `Tidal forecast drain: ${node.name}'s forecast online usage (upper band) and its batch would exceed ${pct}% of the node within ${(input.config.leadSlots + 1) * 15} minutes; evicting only the shortfall`;
-  // A victim pays down what it is committed at: its memory request, its CPU as the book counts it.
-  const { book, state } = input;
+  // A victim pays down what it is committed at (its memory request, its CPU as the book counts it)
+  // in the slots its commitment covers: a pod ending before the shortfall's slot frees nothing there.
+  const { book, state, now } = input;
   const freed = (p: PodInfo): Resources => ({ cpu: book.podCpu(state, p), memory: p.requests.memory });
-  const out: Array<ExcessNeed<'forecast-drain'>> = [];
+  const out: Array<SlotExcessNeed<'forecast-drain'>> = [];
   for (const node of input.state.nodeList) {
-    const s = forecastShortfall(input, node);
-    if (s.cpu <= 0 && s.memory <= 0) continue;
-    out.push(new ExcessNeed(node, 'forecast-drain', { cpu: s.cpu, memory: s.memory }, freed, message));
+    const x = forecastExcess(input, node);
+    let over = false;
+    for (let k = 0; k < x.cpu.length && !over; k++) over = x.cpu[k]! > 0 || x.memory[k]! > 0;
+    if (!over) continue;
+    const held = (p: PodInfo): number => slotsHeld(book.podEnd(state, p, now), x.start, x.cpu.length);
+    out.push(new SlotExcessNeed(node, 'forecast-drain', x, held, freed, message));
   }
   return out;
 }

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../../profiles/loader.ts';
 import { TIME_SHARING, type PolicyConfig } from '../../../../scheduler/core/config.ts';
+import { FORECAST_PLANNER, planEvictions } from '../../../../scheduler/core/descheduling/plan.ts';
 import { PolicyEngine } from '../../../../scheduler/core/engine.ts';
+import { forecastBookOf } from '../../../../scheduler/core/plugins/forecast-capacity.ts';
 import type { PodInfo } from '../../../../scheduler/core/model.ts';
 import { argsIssues, DEFAULT_FILTERS, filterDefinition } from '../../../../scheduler/core/registry.ts';
 import { ClusterState } from '../../../../scheduler/core/state.ts';
@@ -18,7 +20,7 @@ const HEAD = 'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:
 const EVENT = HEAD + '  windows:\n    - name: sale\n      start: "2026-11-11T01:00"\n      duration: 2h\n      onlineDemand: {factor: 2x, of: requests}\n';
 
 function world(profileText = HEAD, args?: Record<string, unknown>, tenant: PodInfo['class'] = 'online') {
-  const config: PolicyConfig = { ...TIME_SHARING, name: 'forecast-test', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: 0.9, ...args } } };
+  const config: PolicyConfig = { ...TIME_SHARING, name: 'forecast-test', filters: [...DEFAULT_FILTERS, 'ForecastCapacity'], pluginArgs: { ...TIME_SHARING.pluginArgs, ForecastCapacity: { target: 0.9, admissionMargin: 0, ...args } } };
   const state = new ClusterState(config.usage);
   state.upsertNode(node('n1', { allocatable: { cpu: 10_000, memory: 64 * GiB } }), T0 - 60 * MIN);
   state.upsertPod(pod({ uid: 'web-1', app: 'web', class: tenant, requests: { cpu: 4000, memory: 8 * GiB }, nodeName: 'n1', startedAt: T0 - 60 * MIN }), T0 - 60 * MIN);
@@ -59,6 +61,42 @@ describe('ForecastCapacity', () => {
     // A 90 m default span crosses it too.
     expect(placed(world(EVENT, { defaultRuntime: '90m' }), job(1001)).forecast).toBe(1);
     expect(placed(world(EVENT, { target: 1 }), job(2000, 120)).node).toBe('n1');
+  });
+
+  it('admits over the slots the commitment will hold: an estimated runtime at least through the slot after now, so the drain never evicts what was just admitted', () => {
+    // The sale from 00:15 (slot 1: 1000m free); at 00:01 a 5-minute runtime ends in slot 0.
+    const SOON = HEAD + '  windows:\n    - name: sale\n      start: "2026-11-11T00:15"\n      duration: 2h\n      onlineDemand: {factor: 2x, of: requests}\n';
+    const at = T0 + MIN;
+    const w = world(SOON, { defaultRuntime: '5m' });
+    const place = (p: PodInfo) => w.engine.place(p, at);
+    // Declared 5 m: held to 00:06, slot 0 only: 5000m.
+    expect(place(job(5000, 5)).node?.name).toBe('n1');
+    // Estimated 5 m (the default here): the commitment would hold it through 00:16, into the sale: 1000m.
+    expect(place(job(1001)).rejectedBy.get('ForecastCapacity')).toBe(1);
+    const admitted = place(job(1000));
+    expect(admitted.node?.name).toBe('n1');
+    // Bound there, the forecast drain (same book, same target) finds no shortfall to evict it for.
+    w.state.upsertPod({ ...job(1000), uid: 'admitted', name: 'admitted', nodeName: 'n1', startedAt: at }, at);
+    const book = forecastBookOf(w.engine.handle, { target: 0.9, defaultRuntime: '5m' });
+    const plan = planEvictions({ state: w.state, timeline: w.engine.timeline, now: at, config: { ...FORECAST_PLANNER, drain: false, hotSpot: null, forecast: { target: 0.9, leadSlots: 2 } }, rateBudget: Infinity, hotStreaks: new Map(), book });
+    expect(plan.evictions).toEqual([]);
+  });
+
+  it('admissionMargin: admits up to allocatable x (target - margin); the drain, at the target, leaves a node there through a rise smaller than the margin', () => {
+    const w = world(HEAD, { admissionMargin: 0.1 }); // 10 cores x 0.8 = 8000 - 4000 = 4000m
+    expect(w.engine.place(job(4001, 30), T0).rejectedBy.get('ForecastCapacity')).toBe(1);
+    expect(w.engine.place(job(4000, 30), T0).node?.name).toBe('n1');
+    w.state.upsertPod({ ...job(4000, 30), uid: 'b', name: 'b', nodeName: 'n1', startedAt: T0 }, T0);
+    const drain = (now: number) =>
+      planEvictions({ state: w.state, timeline: w.engine.timeline, now, config: { ...FORECAST_PLANNER, drain: false, hotSpot: null, forecast: { target: 0.9, leadSlots: 2 } }, rateBudget: Infinity, hotStreaks: new Map(), book: forecastBookOf(w.engine.handle) }).evictions.length;
+    expect(drain(T0)).toBe(0);
+    // The online side rises 900m above its requests: 4900 + 4000 = 8900 <= 9000, still no drain...
+    w.state.recordNodeUsage('n1', { time: T0 + MIN, online: { cpu: 4900, memory: 8 * GiB }, batch: { cpu: 4000, memory: GiB } });
+    expect(drain(T0 + 2 * MIN)).toBe(0);
+    // ...1100m above: 9100 > 9000, the pod goes.
+    w.state.recordNodeUsage('n1', { time: T0 + 3 * MIN, online: { cpu: 5100, memory: 8 * GiB }, batch: { cpu: 4000, memory: GiB } });
+    expect(drain(T0 + 4 * MIN)).toBe(1);
+    expect(argsIssues(filterDefinition('ForecastCapacity')!, { target: 0.5, admissionMargin: 0.5 }).map((i) => i.message)).toEqual(['must be a number in [0, target 0.5) (got 0.5)']);
   });
 
   it('usage above requests raises the band (the residual)', () => {

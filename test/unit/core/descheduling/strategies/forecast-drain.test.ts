@@ -106,6 +106,24 @@ describe('forecast drain', () => {
     expect(next.p.evictions).toEqual([]);
   });
 
+  it('a victim frees only the slots it still holds: pods ending before the rise are not evicted for it', () => {
+    // From 12:30 (slot 2) the band is 8000m. b0 and b1 (the cheapest: 5-10% done) end at 12:19, in slot 1;
+    // b2-b7 run to about 14:00 (46-48% done). Slots 0-1: 4000 + 8000 = 12,000m, fits; slot 2: 8000 + 6000
+    // - 12,800 = 1200m over.
+    const state = new ClusterState();
+    state.upsertNode(node('n1'), NOW - 60 * MIN);
+    state.upsertPod(pod({ uid: 'web', app: 'web', nodeName: 'n1', requests: { cpu: 4000, memory: 8 * GiB }, startedAt: NOW - 60 * MIN }), NOW - 60 * MIN);
+    for (let i = 0; i < 8; i++) {
+      const startedAt = NOW - (i < 2 ? i + 1 : 100 + i) * MIN;
+      state.upsertPod(batch({ uid: `b${i}`, name: `b${i}`, nodeName: 'n1', requests: { cpu: 1000, memory: GiB }, startedAt, expectedRuntimeMs: (i < 2 ? 20 - i : 220) * MIN }), startedAt);
+    }
+    const { p, shortfall } = plan(state, RISE);
+    expect(shortfall).toMatchObject({ cpu: 1200, slotCpu: 2 });
+    // Paid down by requests alone it would take b0 and b1 (2000m >= 1200m) and leave slot 2 over.
+    expect(p.evictions.map((e) => e.pod.uid)).toEqual(['b2', 'b3']);
+    expect(p.nodes[0]).toMatchObject({ forecastExcess: { cpu: 1200, memory: 0 }, remaining: { cpu: 0, memory: 0 } });
+  });
+
   it('memory is drained against the upper band as CPU is', () => {
     const state = cluster(Array(6).fill(500), { memory: 10 * GiB }); // 8 + 60 GiB > 0.8 x 64 = 51.2 GiB
     const { p, shortfall } = plan(state);
