@@ -2,10 +2,19 @@
 // batch returning in the profile's time zone (from the same ProfileTimeline the extender and
 // descheduler follow), the batch capacity to expect each hour (from the simulation at the planned
 // size), the commands to run at each step, the /metrics series to watch, and how to roll back.
+//
+// For a policy in forecast mode (`time-sharing`: the ForecastCapacity filter) the profile's batch
+// share is not what decides: the timeline lists the profile's online-demand events and when the
+// forecast drain starts ahead of each (its lead), the operator's dated caps (forecastModeProfile),
+// and `tidal explain node` at each step; the hourly table gives the batch admitted and the evictions
+// instead of a share of the cluster.
 
 import { DateTime } from 'luxon';
-import type { Profile } from '../../scheduler/core/profile.ts';
-import { ProfileTimeline } from '../../scheduler/core/timeline.ts';
+import { SLOT_MS } from '../../scheduler/core/app-curves.ts';
+import { isForecastPolicy } from '../../scheduler/core/config.ts';
+import { forecastModeProfile, type Profile } from '../../scheduler/core/profile.ts';
+import { occurrences, ProfileTimeline } from '../../scheduler/core/timeline.ts';
+import { policyByName } from '../policies/index.ts';
 import type { SeriesPoint } from '../engine/metrics.ts';
 import { clusterOfSize, onlineRisk, pct, type EvaluatedProbe, type PlanReport, type PolicyPlan } from '../plan.ts';
 import type { Scenario } from '../scenario/model.ts';
@@ -89,11 +98,22 @@ export function buildRunbook(input: RunbookInput): Doc {
     blocks.push({ kind: 'p', text: 'Added nodes must be Ready and schedulable (not cordoned) by the time shown: the plan counts them from then on. Check with `kubectl get nodes -l` and the template\'s labels.' });
   }
 
-  const steps = timeline(profile, span.start, span.end);
+  const policy = policyByName(plan.policy);
+  const forecast = isForecastPolicy(policy.config);
+  // In forecast mode the policy reads the profile's dated caps and events only (forecastModeProfile).
+  const steps = timeline(forecast ? forecastModeProfile(profile) : profile, span.start, span.end);
+  const leadMs = ((policy.planner?.forecast?.leadSlots ?? 2) + 1) * SLOT_MS;
+  const events = forecast ? demandEvents(profile, span.start, span.end, leadMs) : [];
+  const explain = (t: number) => `tidal explain node NODE --at ${iso(t)}`;
   const dryRun = (t: number) => `tidal deschedule --profile ${input.profileFile} --once --dry-run --at ${iso(t)}`;
   const show = (t: number) => `tidal profile show ${input.profileFile} --at ${iso(t)}`;
   blocks.push({ kind: 'h2', text: `Timeline (${zone})`, id: 'timeline' });
-  blocks.push({ kind: 'p', text: `From ${local(span.start)} to ${local(span.end)}. At each profile step, \`tidal profile show\` says the level in force and \`tidal deschedule --dry-run --at\` lists what the descheduler would evict for it with the cluster as it is now (add \`--config\` and \`--kubeconfig\` as for the deployment).` });
+  blocks.push({
+    kind: 'p',
+    text: forecast
+      ? `From ${local(span.start)} to ${local(span.end)}. Policy \`${plan.policy}\` takes batch capacity from each node's forecast: the profile's online-demand events raise it, and the forecast drain evicts each node's shortfall (upper band + committed batch over allocatable x target) within ${Math.round(leadMs / 60_000)} minutes ahead. At each step \`tidal explain node NODE --at\` gives a node's forecast, commitments and batch capacity with the formula's terms, and \`tidal deschedule --dry-run --at\` what the descheduler would evict (add \`--config\` and \`--kubeconfig\` as for the deployment). The profile's batch shares of recurring windows do not apply in this mode; dated windows without an event stay as the operator's caps and are listed with their share.`
+      : `From ${local(span.start)} to ${local(span.end)}. At each profile step, \`tidal profile show\` says the level in force and \`tidal deschedule --dry-run --at\` lists what the descheduler would evict for it with the cluster as it is now (add \`--config\` and \`--kubeconfig\` as for the deployment).`,
+  });
   blocks.push({
     kind: 'table',
     id: 'timeline-table',
@@ -111,17 +131,28 @@ export function buildRunbook(input: RunbookInput): Doc {
         return { t: b.deadline!, row: [local(b.deadline!), `deadline of batch ${b.name}: ${late ? `${late.pods - late.late} of ${late.pods} pods done in the replay` : 'all pods due'}`, '-', `\`kubectl get pods -n ${b.namespace} --field-selector=status.phase!=Succeeded\``] };
       }),
       ...steps.map((s) => ({ t: s.time, row: [local(s.time), s.what, `${pct0(s.from)} -> ${pct0(s.to)}`, `\`${show(s.time)}\`; \`${dryRun(s.time)}\``] })),
+      ...events.map((e) => ({ t: e.time, row: [local(e.time), e.what, '-', `\`${explain(e.time)}\`; \`${dryRun(e.time)}\``] })),
     ].sort((a, b) => a.t - b.t).map((x) => x.row),
   });
 
   blocks.push({ kind: 'h2', text: 'Batch capacity per hour', id: 'capacity' });
-  blocks.push({ kind: 'p', text: `Simulated at ${size} nodes (${(cores).toFixed(0)} cores). Batch capacity is the profile's batch share of allocatable CPU; batch running and online used are what the replay placed and used, means over the hour.` });
-  blocks.push({ kind: 'table', id: 'capacity-table', head: ['hour', 'batch share', 'batch capacity (cores)', 'batch running (cores)', 'online used (cores)', 'hot nodes (max)', 'batch pending (max pods)'], rows: hourly(probe.series, span, cores, local) });
+  if (forecast) {
+    blocks.push({ kind: 'p', text: `Simulated at ${size} nodes (${(cores).toFixed(0)} cores). In forecast mode batch capacity is per node and moves with its forecast (\`tidal explain node\`); the table gives what the replay admitted (batch CPU requested), what batch and online used, and the evictions (forecast drain, hot-spot relief), means over the hour and the hour's total.` });
+    blocks.push({ kind: 'table', id: 'capacity-table', head: ['hour', 'batch admitted (cores requested)', 'batch running (cores)', 'online used (cores)', 'evictions', 'hot nodes (max)', 'batch pending (max pods)'], rows: hourlyForecast(probe.series, span, cores, local) });
+  } else {
+    blocks.push({ kind: 'p', text: `Simulated at ${size} nodes (${(cores).toFixed(0)} cores). Batch capacity is the profile's batch share of allocatable CPU; batch running and online used are what the replay placed and used, means over the hour.` });
+    blocks.push({ kind: 'table', id: 'capacity-table', head: ['hour', 'batch share', 'batch capacity (cores)', 'batch running (cores)', 'online used (cores)', 'hot nodes (max)', 'batch pending (max pods)'], rows: hourly(probe.series, span, cores, local) });
+  }
 
   const drains = steps.filter((s) => s.to < s.from);
-  const drainEvictions = probe.totals.evictions.byReason['peak-drain'] ?? 0;
+  const drainReasons = forecast ? ['peak-drain', 'forecast-drain'] : ['peak-drain'];
+  const drainEvictions = drainReasons.reduce((n, r) => n + (probe.totals.evictions.byReason[r] ?? 0), 0);
+  const stepCommands = [
+    ...steps.map((s) => ({ t: s.time, lines: [`# ${local(s.time)}: ${s.what}`, show(s.time), dryRun(s.time)] })),
+    ...events.map((e) => ({ t: e.time, lines: [`# ${local(e.time)}: ${e.what}`, explain(e.time), dryRun(e.time)] })),
+  ].sort((a, b) => a.t - b.t);
   blocks.push({ kind: 'h2', text: 'Commands', id: 'commands' });
-  blocks.push({ kind: 'code', text: [`# Reproduce this plan and runbook`, input.command, '', '# At each step of the timeline', ...steps.flatMap((s) => [`# ${local(s.time)}: ${s.what}`, show(s.time), dryRun(s.time)])].join('\n') });
+  blocks.push({ kind: 'code', text: [`# Reproduce this plan and runbook`, input.command, '', '# At each step of the timeline', ...stepCommands.flatMap((c) => c.lines)].join('\n') });
 
   blocks.push({ kind: 'h2', text: 'What to watch', id: 'watch' });
   blocks.push({
@@ -129,7 +160,7 @@ export function buildRunbook(input: RunbookInput): Doc {
     id: 'watch-table',
     head: ['series (/metrics)', 'query', 'expect', 'act when'],
     rows: [
-      ['tidal_descheduler_evictions_total', 'sum by (result) (increase(tidal_descheduler_evictions_total{reason="peak-drain"}[10m]))', `evicted during the drains (${drainEvictions} in the whole replay at this size), then 0`, 'result="blocked" or "error" above 0 while a drain is due; evicted still rising after the drain should be complete'],
+      ['tidal_descheduler_evictions_total', `sum by (result) (increase(tidal_descheduler_evictions_total{reason=~"${drainReasons.join('|')}"}[10m]))`, `evicted during the drains (${drainEvictions} in the whole replay at this size), then 0`, 'result="blocked" or "error" above 0 while a drain is due; evicted still rising after the drain should be complete'],
       ['tidal_descheduler_plan_size', 'max(tidal_descheduler_plan_size)', 'falls to 0 by the end of each drain', 'still above 0 an hour after a drain should be complete'],
       ['tidal_descheduler_cycles_total', 'sum by (outcome) (increase(tidal_descheduler_cycles_total[5m]))', 'outcome="planned" every cycle', 'outcome="not-synced" above 0, or no cycles at all, during a drain'],
       ['tidal_descheduler_leader', 'sum(tidal_descheduler_leader)', '1', 'not 1 for more than a minute'],
@@ -171,6 +202,24 @@ function clusterCores(r: PlanReport, n: number): number {
   let milli = r.layout.base.slice(0, c.baseNodes.length).reduce((s, x) => s + x.allocatable.cpu, 0);
   for (const t of r.layout.templates) milli += (c.templateNodes[t.name] ?? 0) * t.spec.allocatable.cpu;
   return milli / 1000;
+}
+
+/** Steps of the profile's online-demand events in [start, end): the forecast drain's start (lead ahead), the event, its end. */
+export function demandEvents(profile: Profile, start: number, end: number, leadMs: number): TimelineStep[] {
+  const at = (t: number, from: number) => {
+    const z = (x: number) => DateTime.fromMillis(x, { zone: profile.timeZone });
+    return z(t).hasSame(z(from), 'day') ? z(t).toFormat('HH:mm') : z(t).toFormat('yyyy-MM-dd HH:mm');
+  };
+  const out: TimelineStep[] = [];
+  for (const o of occurrences(profile, start - leadMs, end, (w) => w.onlineDemand !== undefined)) {
+    const d = o.window.onlineDemand!;
+    const demand = `online demand x${d.factor} of the ${d.of === 'forecast' ? 'forecast' : 'requests'}`;
+    const drainAt = o.start - leadMs;
+    if (drainAt >= start && drainAt < end) out.push({ time: drainAt, what: `forecast drain ahead of ${o.window.name} (${demand} from ${at(o.start, drainAt)}): each node evicts only its forecast shortfall, cheapest first`, from: 0, to: 0 });
+    if (o.start >= start && o.start < end) out.push({ time: o.start, what: `${o.window.name} begins: ${demand}${d.rampMs > 0 ? `, reached by ${at(o.start + d.rampMs, o.start)}` : ''}, until ${at(o.end, o.start)}`, from: 0, to: 0 });
+    if (o.end >= start && o.end < end) out.push({ time: o.end, what: `${o.window.name} ends: the forecast falls back; batch is admitted again as each node's forecast allows`, from: 0, to: 0 });
+  }
+  return out.sort((a, b) => a.time - b.time);
 }
 
 /** The hours around the scenario's event (its demand, batch and nodes, 12 h either side), or the whole replay. */
@@ -223,20 +272,28 @@ export function timeline(profile: Profile, start: number, end: number): Timeline
   return out;
 }
 
-function hourly(series: SeriesPoint[], span: { start: number; end: number }, cores: number, local: (t: number) => string): string[][] {
-  const rows: string[][] = [];
-  const byHour = new Map<number, SeriesPoint[]>();
+function hourlyForecast(series: SeriesPoint[], span: { start: number; end: number }, cores: number, local: (t: number) => string): string[][] {
+  return byHour(series, span).map(([h, ps]) => [local(h), (mean(ps, (p) => p.cpuRequestedBatch) * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedBatch) * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedOnline) * cores).toFixed(0), String(ps.reduce((n, p) => n + p.evictions, 0)), String(Math.max(...ps.map((p) => p.hotNodes))), String(Math.max(...ps.map((p) => p.pendingBatch)))]);
+}
+
+const mean = (ps: SeriesPoint[], f: (p: SeriesPoint) => number) => ps.reduce((s, p) => s + f(p), 0) / ps.length;
+
+/** The series' points in [span.start, span.end), by hour, in time order. */
+function byHour(series: SeriesPoint[], span: { start: number; end: number }): Array<[number, SeriesPoint[]]> {
+  const out = new Map<number, SeriesPoint[]>();
   for (const p of series) {
     if (p.time < span.start || p.time >= span.end) continue;
     const h = Math.floor(p.time / HOUR) * HOUR;
-    let a = byHour.get(h);
-    if (!a) byHour.set(h, (a = []));
+    let a = out.get(h);
+    if (!a) out.set(h, (a = []));
     a.push(p);
   }
-  const mean = (ps: SeriesPoint[], f: (p: SeriesPoint) => number) => ps.reduce((s, p) => s + f(p), 0) / ps.length;
-  for (const [h, ps] of [...byHour].sort((a, b) => a[0] - b[0])) {
+  return [...out].sort((a, b) => a[0] - b[0]);
+}
+
+function hourly(series: SeriesPoint[], span: { start: number; end: number }, cores: number, local: (t: number) => string): string[][] {
+  return byHour(series, span).map(([h, ps]) => {
     const share = mean(ps, (p) => p.batchShare);
-    rows.push([local(h), pct0(share), (share * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedBatch) * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedOnline) * cores).toFixed(0), String(Math.max(...ps.map((p) => p.hotNodes))), String(Math.max(...ps.map((p) => p.pendingBatch)))]);
-  }
-  return rows;
+    return [local(h), pct0(share), (share * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedBatch) * cores).toFixed(0), (mean(ps, (p) => p.cpuUsedOnline) * cores).toFixed(0), String(Math.max(...ps.map((p) => p.hotNodes))), String(Math.max(...ps.map((p) => p.pendingBatch)))];
+  });
 }

@@ -18,7 +18,7 @@ export const PROFILE_FILE = join(import.meta.dirname, '../../../profiles/double1
 const T0 = Date.parse('2026-11-10T12:00:00+08:00');
 const MIN = 60_000;
 
-export async function fixtureRunbook(): Promise<Doc> {
+export async function fixtureRunbook(policies: string[] = ['time-sharing-timetable', 'kube-default']): Promise<Doc> {
   const dir = mkdtempSync(join(tmpdir(), 'tidal-runbook-test-'));
   try {
     const events: TraceEvent[] = [];
@@ -41,7 +41,7 @@ spec:
   nodes:
     - {name: peak, cpu: "4", memory: 8Gi, zone: zone-a, labels: {tidal.io/pool: peak}, max: 3, readyBy: "2026-11-10T18:00"}
 `);
-    const report = await planNodes({ trace, scenario, profile: PROFILE_FILE, policies: ['time-sharing-timetable', 'kube-default'], bound: { maxRisk: 0.01, maxDelayedOnline: 0 }, runner: probePool(1) });
+    const report = await planNodes({ trace, scenario, profile: PROFILE_FILE, policies, bound: { maxRisk: 0.01, maxDelayedOnline: 0 }, runner: probePool(1) });
     return buildRunbook({ report, profile: loadProfileFile(PROFILE_FILE), profileFile: 'profiles/double11.yaml', scenario: loadScenarioFile(scenario), command: 'tidal plan --fixture' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
