@@ -124,6 +124,41 @@ describe('forecast drain', () => {
     expect(p.nodes[0]).toMatchObject({ forecastExcess: { cpu: 1200, memory: 0 }, remaining: { cpu: 0, memory: 0 } });
   });
 
+  it('per slot, over random runtimes ahead of a rise: every victim held a slot still over when it went, the plan covers every slot, and without its last victim some slot stays over', () => {
+    const SLOT = 15 * MIN;
+    for (let seed = 1; seed <= 30; seed++) {
+      let x = seed * 104_729;
+      const rnd = () => ((x = (x * 48271) % 2147483647) / 2147483647);
+      const state = new ClusterState();
+      state.upsertNode(node('n1'), NOW - 60 * MIN);
+      state.upsertPod(pod({ uid: 'web', app: 'web', nodeName: 'n1', requests: { cpu: 4000, memory: 8 * GiB }, startedAt: NOW - 60 * MIN }), NOW - 60 * MIN);
+      const ends = new Map<string, number>();
+      const n = 4 + Math.floor(rnd() * 16);
+      for (let i = 0; i < n; i++) {
+        const startedAt = NOW - Math.floor(1 + rnd() * 120) * MIN;
+        const runtime = Math.floor(10 + rnd() * 170) * MIN;
+        const cpu = 100 * (1 + Math.floor(rnd() * 20));
+        if (startedAt + runtime <= NOW) continue;
+        state.upsertPod(batch({ uid: `b${i}`, name: `b${i}`, nodeName: 'n1', requests: { cpu, memory: GiB }, startedAt, expectedRuntimeMs: runtime }), startedAt);
+        ends.set(`b${i}`, startedAt + runtime);
+      }
+      const { p } = plan(state, RISE);
+      // The excess per slot (slots 12:00, 12:15, 12:30; the band is 4000m, then 8000m from 12:30), by hand.
+      const band = [4000, 4000, 8000];
+      const excess = band.map((b, k) => b - 12_800 + [...ends].reduce((sum, [uid, end]) => sum + (end > NOW + k * SLOT ? state.pods.get(uid)!.requests.cpu : 0), 0));
+      const holds = (uid: string, k: number) => ends.get(uid)! > NOW + k * SLOT;
+      for (const e of p.evictions) {
+        expect(excess.some((v, k) => v > 0 && holds(e.pod.uid, k))).toBe(true);
+        excess.forEach((_, k) => holds(e.pod.uid, k) && (excess[k]! -= e.pod.requests.cpu));
+      }
+      const candidates = [...ends.keys()].filter((uid) => !p.evictions.some((e) => e.pod.uid === uid));
+      // Covered, or nothing left that holds an uncovered slot.
+      expect(excess.every((v, k) => v <= 0 || candidates.every((uid) => !holds(uid, k)))).toBe(true);
+      const last = p.evictions.at(-1);
+      if (last) expect(excess.some((v, k) => holds(last.pod.uid, k) && v + last.pod.requests.cpu > 0)).toBe(true);
+    }
+  });
+
   it('memory is drained against the upper band as CPU is', () => {
     const state = cluster(Array(6).fill(500), { memory: 10 * GiB }); // 8 + 60 GiB > 0.8 x 64 = 51.2 GiB
     const { p, shortfall } = plan(state);
