@@ -14,7 +14,7 @@ import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
 import type { ForecastBook } from '../core/forecast/book.ts';
-import { ForecastCapacity, newForecastBook, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { admissionTarget, ForecastCapacity, newForecastBook, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
 import { forecastModeProfile } from '../core/profile.ts';
 import { TokenBucket } from '../core/rate.ts';
 import { ClusterState } from '../core/state.ts';
@@ -187,6 +187,12 @@ export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: Plan
   // against 0.85: 26,794 hot-spot evictions in a week, docs/forecast.md).
   if (base.hotSpot && a.target > base.hotSpot.threshold.cpu) {
     warnings.push(`the policy's ForecastCapacity target ${a.target} is above --hot-cpu ${base.hotSpot.threshold.cpu}: batch admitted up to the target can run the node hot, and hot-spot relief would evict what the extender admits again; keep the target at or under the hot-spot threshold`);
+  }
+  // The extender admits up to target - admissionMargin; a drain at or below that evicts what was just
+  // admitted, and the extender puts it back (an evict-then-replace loop).
+  const admitAt = admissionTarget(a);
+  if (target <= admitAt) {
+    warnings.push(`--forecast-target ${target} is not above what the extender admits up to (the policy's ForecastCapacity target ${a.target} less its admissionMargin ${a.admissionMargin ?? 0}: ${+admitAt.toFixed(4)}): the drain would evict batch the extender places again; use a drain target above ${+admitAt.toFixed(4)}, or change the policy's target`);
   }
   return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: newForecastBook(a), warnings };
 }

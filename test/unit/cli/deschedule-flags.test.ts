@@ -57,6 +57,13 @@ describe('tidal deschedule: the forecast mode (the default) and --timetable', ()
     expect(forecastPlanner(flags(['--hot-cpu', '0.75', '--target-cpu', '0.7', '--no-hot-spot']), fc).warnings).toEqual([]);
   });
 
+  it('warns when --forecast-target is not above what the extender admits up to (target 0.8 - admissionMargin 0.02 = 0.78): a loop', () => {
+    expect(forecastPlanner(flags(['--forecast-target', '0.79']), fc).warnings).toEqual([]);
+    expect(forecastPlanner(flags(['--forecast-target', '0.78']), fc).warnings).toEqual([
+      "--forecast-target 0.78 is not above what the extender admits up to (the policy's ForecastCapacity target 0.8 less its admissionMargin 0.02: 0.78): the drain would evict batch the extender places again; use a drain target above 0.78, or change the policy's target",
+    ]);
+  });
+
   it('under the timetable there is no forecast drain; its flags are refused or checked', () => {
     expect(forecastPlanner(flags(['--timetable']), tt)).toMatchObject({ book: undefined });
     expect(forecastPlanner(flags(['--timetable']), tt).planner.forecast).toBeUndefined();
