@@ -109,7 +109,7 @@ export function formatExplanation(x: NodeExplanation, zone: string, nSlots = 16)
   L.push('batch capacity over the coming hours (least over the span, and where):');
   for (const s of x.spans) L.push(`  ${String(s.hours).padStart(2)} h  cpu ${cores(s.cpu).padStart(7)} (at ${t(s.atCpu)})  memory ${gib(s.memory).padStart(6)} GiB (at ${t(s.atMemory)})`);
   L.push(`committed batch (${x.batch.length} pod(s); CPU at ${x.batchCpu === 'usage' ? "its owner's usage per request, its request until seen" : 'its request'}, memory at its request):`);
-  for (const b of x.batch) L.push(`  ${b.pod}  ${cores(b.cpu)} cores${b.cpu !== b.cpuRequest ? ` (of ${cores(b.cpuRequest)} requested)` : ''}, ${gib(b.memory)} GiB until ${t(b.until)} (${b.runtime} runtime)`);
+  for (const b of x.batch) L.push(`  ${b.pod}  ${cores(b.cpu)} cores${b.cpu !== b.cpuRequest ? ` (of ${cores(b.cpuRequest)} requested)` : ''}, ${gib(b.memory)} GiB ${b.until <= x.now + 1 ? 'in this slot only (past its declared runtime)' : `until ${t(b.until)} (${b.runtime} runtime)`}`);
   L.push(`forecast by slot (first ${Math.min(nSlots, x.slots.length)} of ${x.slots.length}; cores / GiB):`);
   L.push('  slot start                 cpu: mean    sd margin  upper commit   free | mem: upper commit   free | events');
   for (const s of x.slots.slice(0, nSlots)) {
