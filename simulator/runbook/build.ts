@@ -205,19 +205,19 @@ function clusterCores(r: PlanReport, n: number): number {
 }
 
 /** Steps of the profile's online-demand events in [start, end): the forecast drain's start (lead ahead), the event, its end. */
-export function demandEvents(profile: Profile, start: number, end: number, leadMs: number): TimelineStep[] {
+export function demandEvents(profile: Profile, start: number, end: number, leadMs: number): Array<{ time: number; what: string }> {
   const at = (t: number, from: number) => {
     const z = (x: number) => DateTime.fromMillis(x, { zone: profile.timeZone });
     return z(t).hasSame(z(from), 'day') ? z(t).toFormat('HH:mm') : z(t).toFormat('yyyy-MM-dd HH:mm');
   };
-  const out: TimelineStep[] = [];
+  const out: Array<{ time: number; what: string }> = [];
   for (const o of occurrences(profile, start - leadMs, end, (w) => w.onlineDemand !== undefined)) {
     const d = o.window.onlineDemand!;
     const demand = `online demand x${d.factor} of the ${d.of === 'forecast' ? 'forecast' : 'requests'}`;
     const drainAt = o.start - leadMs;
-    if (drainAt >= start && drainAt < end) out.push({ time: drainAt, what: `forecast drain ahead of ${o.window.name} (${demand} from ${at(o.start, drainAt)}): each node evicts only its forecast shortfall, cheapest first`, from: 0, to: 0 });
-    if (o.start >= start && o.start < end) out.push({ time: o.start, what: `${o.window.name} begins: ${demand}${d.rampMs > 0 ? `, reached by ${at(o.start + d.rampMs, o.start)}` : ''}, until ${at(o.end, o.start)}`, from: 0, to: 0 });
-    if (o.end >= start && o.end < end) out.push({ time: o.end, what: `${o.window.name} ends: the forecast falls back; batch is admitted again as each node's forecast allows`, from: 0, to: 0 });
+    if (drainAt >= start && drainAt < end) out.push({ time: drainAt, what: `forecast drain ahead of ${o.window.name} (${demand} from ${at(o.start, drainAt)}): each node evicts only its forecast shortfall, cheapest first` });
+    if (o.start >= start && o.start < end) out.push({ time: o.start, what: `${o.window.name} begins: ${demand}${d.rampMs > 0 ? `, reached by ${at(o.start + d.rampMs, o.start)}` : ''}, until ${at(o.end, o.start)}` });
+    if (o.end >= start && o.end < end) out.push({ time: o.end, what: `${o.window.name} ends: the forecast falls back; batch is admitted again as each node's forecast allows` });
   }
   return out.sort((a, b) => a.time - b.time);
 }
