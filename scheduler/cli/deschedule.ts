@@ -14,7 +14,7 @@ import { realClock } from '../core/clock.ts';
 import { parseDuration } from '../core/duration.ts';
 import { DEFAULT_PLANNER, type PlannerConfig } from '../core/descheduling/plan.ts';
 import type { ForecastBook } from '../core/forecast/book.ts';
-import { admissionTarget, ForecastCapacity, newForecastBook, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { admissionTarget, forecastCapacityArgs, newForecastBook } from '../core/plugins/forecast-capacity.ts';
 import { forecastModeProfile } from '../core/profile.ts';
 import { TokenBucket } from '../core/rate.ts';
 import { ClusterState } from '../core/state.ts';
@@ -178,7 +178,7 @@ export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: Plan
     if (f.forecastTarget !== undefined) throw new Error(`--forecast-target needs the forecast mode (policy ${policy.name} has none: drop --timetable, or use base: time-sharing)`);
     return { planner: base, book: undefined, warnings: [] };
   }
-  const a = { ...ForecastCapacity.defaults, ...((policy.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+  const a = forecastCapacityArgs(policy);
   const target = f.forecastTarget === undefined ? a.target : fraction(f.forecastTarget, '--forecast-target');
   const warnings: string[] = [];
   // Admission fills a node to the target against the forecast's upper band; when the band holds and
@@ -192,7 +192,7 @@ export function forecastPlanner(f: Flags, policy: PolicyConfig): { planner: Plan
   // admitted, and the extender puts it back (an evict-then-replace loop).
   const admitAt = admissionTarget(a);
   if (target <= admitAt) {
-    warnings.push(`--forecast-target ${target} is not above what the extender admits up to (the policy's ForecastCapacity target ${a.target} less its admissionMargin ${a.admissionMargin ?? 0}: ${+admitAt.toFixed(4)}): the drain would evict batch the extender places again; use a drain target above ${+admitAt.toFixed(4)}, or change the policy's target`);
+    warnings.push(`--forecast-target ${target} is not above what the extender admits up to (the policy's ForecastCapacity target ${a.target} less its admissionMargin ${a.admissionMargin}: ${+admitAt.toFixed(4)}): the drain would evict batch the extender places again; use a drain target above ${+admitAt.toFixed(4)}, or change the policy's target`);
   }
   return { planner: { ...base, forecast: { target, leadSlots: count(f.forecastLead, '--forecast-lead') } }, book: newForecastBook(a), warnings };
 }

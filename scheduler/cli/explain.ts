@@ -10,7 +10,7 @@ import { resolvePolicyConfig } from '../config/policy-loader.ts';
 import { VirtualClock } from '../core/clock.ts';
 import { PolicyEngine } from '../core/engine.ts';
 import { explainNode, type NodeExplanation } from '../core/forecast/explain.ts';
-import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { forecastBookOf, forecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
 import { constantProfile, forecastModeProfile } from '../core/profile.ts';
 import { ClusterState } from '../core/state.ts';
 import { ProfileTimeline } from '../core/timeline.ts';
@@ -83,12 +83,12 @@ export async function runExplainNodeLive(name: string, f: Flags): Promise<string
 
 function explainLoaded(name: string, f: Flags, s: Setup, from: string): string {
   const { profile, now, config, state } = s;
-  const args = { ...ForecastCapacity.defaults, ...((config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+  const args = forecastCapacityArgs(config);
   const node = state.nodes.get(name);
   if (!node) throw new Error(`node ${JSON.stringify(name)} is not in ${from}; nodes: ${[...state.nodes.keys()].join(', ')}`);
   const timeline = new ProfileTimeline(profile);
   const engine = new PolicyEngine({ config, state, profile: timeline });
-  const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, { target: args.target, admissionMargin: args.admissionMargin, quantile: args.quantile });
+  const x = explainNode(state, node, timeline, forecastBookOf(engine.handle, args), now, args);
   if (f.json) return JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v), 2) + '\n';
   return formatExplanation(x, profile.timeZone, Number(f.slots));
 }

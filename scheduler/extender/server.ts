@@ -23,7 +23,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { realClock, type Clock } from '../core/clock.ts';
 import { explainNode } from '../core/forecast/explain.ts';
-import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
+import { forecastBookOf, forecastCapacityArgs } from '../core/plugins/forecast-capacity.ts';
 import type { PolicyEngine } from '../core/engine.ts';
 import type { AssumedPods } from '../kube/assumed.ts';
 import type { StateSource } from '../kube/source.ts';
@@ -221,8 +221,8 @@ export function createExtenderApp(opts: ExtenderAppOptions): Express {
       sendJson(res, 400, { error: 'at must be an ISO 8601 time' });
       return;
     }
-    const args = { ...ForecastCapacity.defaults, ...((engine.config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
-    const x = explainNode(engine.state, node, engine.timeline, forecastBookOf(engine.handle, args), at, { target: args.target, admissionMargin: args.admissionMargin, quantile: args.quantile });
+    const args = forecastCapacityArgs(engine.config);
+    const x = explainNode(engine.state, node, engine.timeline, forecastBookOf(engine.handle, args), at, args);
     res.status(200).type('application/json').send(JSON.stringify(x, (_k, v) => (v === Infinity ? 'never' : v)));
   });
 

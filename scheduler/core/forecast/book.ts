@@ -16,7 +16,7 @@ import { ForecastErrors, type ErrorConfig } from './errors.ts';
 import { slotEvents, type SlotEvents } from './events.ts';
 import { aboveBand, anchorForecast, compiledCurves, forecastShape, slotAt, zOf, type CurveSource, type ForecastShape, type ForecastTenant, type NodeForecast, type NodeForecastInput } from './node-forecast.ts';
 import { DEFAULT_RUNTIME_ESTIMATE_MS } from './runtime.ts';
-import { admittedEnd, batchCommitments, spanCapacity, spanSlots, type Commitments, type SpanCapacity } from './span-capacity.ts';
+import { batchCommitments, batchEnd, spanCapacity, spanSlots, type Commitments, type SpanCapacity } from './span-capacity.ts';
 
 /** How batch CPU is committed: at the pods' requests, or at what their owners' pods use (batch-usage.ts). */
 export type BatchCpuBasis = 'requests' | 'usage';
@@ -110,12 +110,17 @@ export class ForecastBook {
 
   /** The batch commitments of `pods` from `start` (span-capacity.ts), with this book's runtime default and CPU basis. */
   commitments(state: ClusterState, pods: Iterable<PodInfo>, start: number, slots: number, now: number, skip?: ReadonlySet<string>): Commitments {
-    return batchCommitments(pods, start, slots, now, (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms, skip, (p) => this.podCpu(state, p));
+    return batchCommitments(pods, start, slots, now, this.#estimate(state), skip, (p) => this.podCpu(state, p));
   }
 
-  /** When a batch pod lets go of what it is committed at (span-capacity.ts admittedEnd; a pending pod: if bound now): the end its commitment has. */
-  podEnd(state: ClusterState, p: PodInfo, now: number): number {
-    return admittedEnd(p, now, state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms);
+  /** When a batch pod on a node lets go of what it is committed at (span-capacity.ts batchEnd): the end commitments() gives it. */
+  committedUntil(state: ClusterState, p: PodInfo, now: number): number {
+    return batchEnd(p, now, this.#estimate(state));
+  }
+
+  /** A pod's runtime for commitments: declared, else learned for its owner, else this book's default. */
+  #estimate(state: ClusterState): (p: PodInfo) => number {
+    return (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms;
   }
 
   #learned(state: ClusterState): number {

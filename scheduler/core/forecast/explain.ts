@@ -65,8 +65,8 @@ export const EXPLAIN_SPANS_H: readonly number[] = [1, 2, 4, 8, 12, 24];
 export interface ExplainOptions {
   /** The forecast drain's ceiling (ForecastCapacity target). */
   target: number;
-  /** Batch is admitted up to allocatable x (target - this) (ForecastCapacity admissionMargin; default 0). */
-  admissionMargin?: number;
+  /** Batch is admitted up to allocatable x (target - this) (ForecastCapacity admissionMargin): stated by the caller, so that explain's capacity is the filter's. */
+  admissionMargin: number;
   quantile: number;
   spansH?: readonly number[];
 }
@@ -75,7 +75,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
   const e = book.forecast(state, node, timeline.profile, now);
   const f = e.forecast;
   const a = node.spec.allocatable;
-  const admitAt = o.target - (o.admissionMargin ?? 0);
+  const admitAt = o.target - o.admissionMargin;
   const slots: ExplainedSlot[] = [];
   for (let k = 0; k < f.slots; k++) {
     const ev = f.events?.events[k] ?? [];
@@ -97,7 +97,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
     .filter((p) => p.class === 'batch')
     .map((p) => {
       const r = state.runtimes.runtimeOf(p, book.defaultRuntimeMs);
-      return { pod: `${p.namespace}/${p.name}`, cpu: book.podCpu(state, p), cpuRequest: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: p.startedAt > 0 || p.terminating ? book.podEnd(state, p, now) : Infinity };
+      return { pod: `${p.namespace}/${p.name}`, cpu: book.podCpu(state, p), cpuRequest: p.requests.cpu, memory: p.requests.memory, runtime: r.source, until: book.committedUntil(state, p, now) };
     })
     .sort((x, y) => x.until - y.until || (x.pod < y.pod ? -1 : 1));
   return {
@@ -105,7 +105,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
     now,
     allocatable: { cpu: a.cpu, memory: a.memory },
     target: o.target,
-    admissionMargin: o.admissionMargin ?? 0,
+    admissionMargin: o.admissionMargin,
     quantile: o.quantile,
     z: f.z,
     formula: 'capacity over [now, now + d) = min over its 15-minute slots k of (allocatable x (target - admissionMargin) - upper(k) - committed(k)); the forecast drain evicts only above allocatable x target; upper(k) = mean(k) + z x sd(k) + margin(k)',

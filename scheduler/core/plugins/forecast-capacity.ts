@@ -51,6 +51,14 @@ export interface ForecastCapacityArgs {
 
 const BOOK = stateKey<ForecastBook>('ForecastCapacity/book');
 
+/** ForecastCapacity's args with every default filled in. */
+export type ResolvedForecastCapacityArgs = ForecastCapacityArgs & { admissionMargin: number };
+
+/** A policy's ForecastCapacity args as its filter runs with them: the policy's, over the defaults. */
+export function forecastCapacityArgs(config: { readonly pluginArgs: Readonly<Record<string, unknown>> }): ResolvedForecastCapacityArgs {
+  return { ...ForecastCapacity.defaults, ...((config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) } as ResolvedForecastCapacityArgs;
+}
+
 /** The fraction of allocatable batch is admitted up to: target less the admission margin. */
 export function admissionTarget(a: Partial<Pick<ForecastCapacityArgs, 'target' | 'admissionMargin'>>): number {
   const d = ForecastCapacity.defaults;

@@ -15,7 +15,7 @@
 import { parseDuration } from '../duration.ts';
 import { MAX_SCORE, type PodContext, type ScoreDefinition } from '../framework.ts';
 import { requestsSig } from '../signatures.ts';
-import { ForecastCapacity, forecastBookOf, slotsOf, type ForecastCapacityArgs } from './forecast-capacity.ts';
+import { forecastBookOf, forecastCapacityArgs, slotsOf, type ForecastCapacityArgs } from './forecast-capacity.ts';
 
 interface Resolved {
   target: number;
@@ -33,7 +33,7 @@ export const ForecastSurvival: ScoreDefinition<null> = {
     let memo: { config: object; r: Resolved } | null = null;
     const resolved = (ctx: PodContext): Resolved => {
       if (memo?.config !== ctx.config) {
-        const a = { ...ForecastCapacity.defaults, ...((ctx.config.pluginArgs['ForecastCapacity'] ?? {}) as Partial<ForecastCapacityArgs>) };
+        const a = forecastCapacityArgs(ctx.config);
         memo = { config: ctx.config, r: { target: a.target, defaultMs: parseDuration(a.defaultRuntime) } };
       }
       return memo.r;

@@ -104,7 +104,7 @@ export function forecastDrainNeeds(input: ForecastDrainInput): Array<SlotExcessN
     let over = false;
     for (let k = 0; k < x.cpu.length && !over; k++) over = x.cpu[k]! > 0 || x.memory[k]! > 0;
     if (!over) continue;
-    const held = (p: PodInfo): number => slotsHeld(book.podEnd(state, p, now), x.start, x.cpu.length);
+    const held = (p: PodInfo): number => slotsHeld(book.committedUntil(state, p, now), x.start, x.cpu.length);
     out.push(new SlotExcessNeed(node, 'forecast-drain', x, held, freed, message));
   }
   return out;

@@ -36,7 +36,7 @@ describe('explain node', () => {
     const sim = policyByName('time-sharing');
     const timeline = new ProfileTimeline(sim.profileFor(parseProfile(TEXT)));
     const engine = new PolicyEngine({ config: sim.config, state, profile: timeline });
-    const x = explainNode(state, state.nodes.get('n1')!, timeline, forecastBookOf(engine.handle), T0, { target: 0.8, quantile: 0.95 });
+    const x = explainNode(state, state.nodes.get('n1')!, timeline, forecastBookOf(engine.handle), T0, { target: 0.8, admissionMargin: 0, quantile: 0.95 });
     // Slot 0: 8000 - 3000 (web at requests: cold) - 1000 (b1 until 00:30) = 4000m.
     expect(x.capacityNow.cpu).toBe(4000);
     expect(x.slots[0]!.cpu).toMatchObject({ upper: 3000, committed: 1000, free: 4000 });
