@@ -13,7 +13,7 @@
 
 import type { ForecastEntry } from '../scheduler/core/forecast/book.ts';
 import { slotAt } from '../scheduler/core/forecast/node-forecast.ts';
-import { ForecastCapacity, forecastBookOf, type ForecastCapacityArgs } from '../scheduler/core/plugins/forecast-capacity.ts';
+import { forecastBookOf, forecastCapacityArgs, type ForecastCapacityArgs } from '../scheduler/core/plugins/forecast-capacity.ts';
 import type { PolicySim } from './engine/policy-sim.ts';
 
 /** One node's samples beside the forecast held for them (cpu in millicores, memory in bytes). */
@@ -170,8 +170,7 @@ export class ForecastTracker {
   #track(sim: PolicySim): PolicyTrack | null {
     let t = this.#tracks.get(sim);
     if (t === undefined) {
-      const args = sim.engine.config.pluginArgs['ForecastCapacity'] as Partial<ForecastCapacityArgs> | undefined;
-      t = sim.engine.config.filters.includes('ForecastCapacity') ? { sim, quantile: { ...ForecastCapacity.defaults, ...args }.quantile, nodes: new Map() } : null;
+      t = sim.engine.config.filters.includes('ForecastCapacity') ? { sim, quantile: forecastCapacityArgs(sim.engine.config).quantile, nodes: new Map() } : null;
       this.#tracks.set(sim, t);
     }
     return t;
