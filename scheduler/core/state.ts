@@ -7,6 +7,7 @@ import { NodeCurves } from './node-curves.ts';
 import type { NodeInfo, PdbSpec, PodInfo, Resources, UsageSample, WorkloadClass } from './model.ts';
 import { addInto, nativeCpu, nativeMemory, nonZeroCpu, nonZeroMemory } from './model.ts';
 import { fnv1a, NodeTable } from './node-table.ts';
+import { OnlineShapes } from './online-shapes.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
 import { BatchUsageEstimates } from './forecast/batch-usage.ts';
@@ -168,6 +169,13 @@ export class ClusterState {
   readonly podUsage = new Map<string, Resources>();
   /** app -> zone -> bound pods, for zone spreading. */
   readonly appZoneCounts = new Map<string, Map<string, number>>();
+  /**
+   * app -> table row -> the app's pods bound there (NodeState.appCounts by row): a decision that reads
+   * one app's count on every node (PodTopologySpread) looks in one small map, not in each node's.
+   */
+  readonly #appRows = new Map<string, Map<number, number>>();
+  /** The request shapes of the online pods in `pods` (bound or pending), for the largest of them. */
+  readonly onlineShapes = new OnlineShapes();
   /** PodDisruptionBudgets by namespace, then name. */
   readonly pdbs = new Map<string, Map<string, PdbSpec>>();
   /** Pods bound to a node the state does not know yet (informer event order), by node name. */
@@ -266,6 +274,11 @@ export class ClusterState {
       this.nodeList[i] = last;
       last.index = i;
       this.rows.set(last.name, i);
+      for (const [app, n] of last.appCounts) {
+        const byRow = this.#appRows.get(app)!;
+        byRow.delete(moved);
+        byRow.set(i, n);
+      }
     }
   }
 
@@ -288,8 +301,12 @@ export class ClusterState {
   upsertPod(pod: PodInfo, now: number): void {
     this.version++;
     const old = this.pods.get(pod.uid);
-    if (old) this.#unbind(old);
+    if (old) {
+      this.#unbind(old);
+      if (old.class === 'online') this.onlineShapes.remove(old.requests);
+    }
     this.pods.set(pod.uid, pod);
+    if (pod.class === 'online') this.onlineShapes.add(pod.requests);
     if (!pod.nodeName) return;
     const node = this.nodes.get(pod.nodeName);
     if (node) this.#attach(pod, node, pod.startedAt > 0 ? pod.startedAt : now);
@@ -312,6 +329,7 @@ export class ClusterState {
     this.version++;
     this.#unbind(pod);
     this.pods.delete(uid);
+    if (pod.class === 'online') this.onlineShapes.remove(pod.requests);
     this.podUsage.delete(uid);
   }
 
@@ -415,6 +433,11 @@ export class ClusterState {
     return this.appZoneCounts.get(app)?.get(zone) ?? 0;
   }
 
+  /** The app's bound pods by table row (rows without any are absent); undefined when none is bound. */
+  appRows(app: string): ReadonlyMap<number, number> | undefined {
+    return this.#appRows.get(app);
+  }
+
   #unbind(pod: PodInfo): void {
     if (!pod.nodeName) return;
     const node = this.nodes.get(pod.nodeName);
@@ -426,18 +449,29 @@ export class ClusterState {
     node.attach(pod, boundAt);
     this.#nodeCurves?.attach(pod, node);
     this.#countZone(pod, node.spec.zone, 1);
+    this.#countRow(pod.app, node.index, 1);
   }
 
   #detach(pod: PodInfo, node: NodeState): void {
     node.detach(pod);
     this.#nodeCurves?.detach(pod, node);
     this.#countZone(pod, node.spec.zone, -1);
+    this.#countRow(pod.app, node.index, -1);
   }
 
   #wait(pod: PodInfo): void {
     let set = this.#waitingForNode.get(pod.nodeName);
     if (!set) this.#waitingForNode.set(pod.nodeName, (set = new Set()));
     set.add(pod.uid);
+  }
+
+  #countRow(app: string, row: number, delta: number): void {
+    let byRow = this.#appRows.get(app);
+    if (!byRow) this.#appRows.set(app, (byRow = new Map()));
+    const n = (byRow.get(row) ?? 0) + delta;
+    if (n <= 0) byRow.delete(row);
+    else byRow.set(row, n);
+    if (byRow.size === 0) this.#appRows.delete(app);
   }
 
   #countZone(pod: PodInfo, zone: string, delta: number): void {

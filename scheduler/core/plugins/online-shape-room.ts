@@ -10,7 +10,7 @@
 // that fits it now and would not after this pod scores 100 x min(1, (n - 1) / keep); every other node
 // 100. So the score is flat (no effect) while more than `keep` nodes have the room, and steers pods off
 // the last `keep` of them: a pod that does not need them goes elsewhere, one that does still goes.
-// Never cached (it reads every node's room); per decision O(online pods + nodes).
+// Never cached (it reads every node's room); per decision O(nodes) (the state counts online shapes).
 
 import { MAX_SCORE, type ArgsIssue, type PodContext, type ScoreDefinition } from '../framework.ts';
 import type { Resources } from '../model.ts';
@@ -35,13 +35,10 @@ export function validateOnlineShapeRoomArgs(args: unknown): ArgsIssue[] {
 
 /** The largest online shape the state knows (bound or pending) and the pod's own, by CPU then memory. */
 export function largestOnlineShape(ctx: PodContext): Resources {
-  let best = ctx.pod.class === 'online' ? ctx.pod.requests : { cpu: 0, memory: 0 };
-  for (const p of ctx.state.pods.values()) {
-    if (p.class !== 'online') continue;
-    const r = p.requests;
-    if (r.cpu > best.cpu || (r.cpu === best.cpu && r.memory > best.memory)) best = r;
-  }
-  return { cpu: best.cpu, memory: best.memory };
+  const best = ctx.state.onlineShapes.largest();
+  const r = ctx.pod.requests;
+  if (ctx.pod.class === 'online' && (r.cpu > best.cpu || (r.cpu === best.cpu && r.memory > best.memory))) return { cpu: r.cpu, memory: r.memory };
+  return best;
 }
 
 /** Whether row i has room for `shape` on top of `extra` (online and system requests; batch too without co-location). */

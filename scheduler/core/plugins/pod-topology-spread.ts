@@ -17,12 +17,12 @@
 //   - every node has a hostname label (the kubelet sets it). Nodes without a zone (zone id -1) skip the
 //     zone constraint; they make one more zone value ("") when some feasible node has none, as upstream.
 // Score, exactly as kube-scheduler's: per feasible node, with n_zone = the app's pods in the node's
-// zone over all nodes (ClusterState.appZoneCounts), n_host = on the node (NodeState.appCounts),
+// zone over all nodes (ClusterState.appZoneCounts), n_host = on the node (ClusterState.appRows),
 //   raw = round(n_zone x ln(zones + 2) + (5 - 1) + n_host x ln(feasible nodes + 2) + (3 - 1))
 // where zones = distinct zone values among the feasible nodes; then NormalizeScore over the feasible
 // nodes: 100 x (max + min - raw) / max, integer division (100 for all when max = 0).
-// It normalises over the nodes scored, so it is not cached (no signature); per decision it costs one
-// app-count lookup per feasible node.
+// It normalises over the nodes scored, so it is not cached (no signature); per decision it costs two
+// lookups per feasible node in the app's own by-row counts (one map, small and hot in cache).
 
 import { MAX_SCORE, statelessScore } from '../framework.ts';
 import type { PodContext } from '../framework.ts';
@@ -48,6 +48,8 @@ function roundHalfAway(x: number): number {
 }
 
 interface Prepared {
+  /** The app's pods per table row (ClusterState.appRows): n_host. */
+  hosts: ReadonlyMap<number, number> | undefined;
   /** The app's pods per zone id, over all nodes. */
   zoneCounts: Float64Array;
   zoneWeight: number;
@@ -58,7 +60,7 @@ interface Prepared {
 
 function raw(ctx: PodContext, i: number, p: Prepared): number {
   const z = ctx.t.zone[i]!;
-  let s = ctx.nodes[i]!.appCount(ctx.pod.app) * p.hostWeight + (HOSTNAME_MAX_SKEW - 1);
+  let s = (p.hosts?.get(i) ?? 0) * p.hostWeight + (HOSTNAME_MAX_SKEW - 1);
   if (z >= 0) s += p.zoneCounts[z]! * p.zoneWeight + (ZONE_MAX_SKEW - 1);
   return roundHalfAway(s);
 }
@@ -88,7 +90,7 @@ export const PodTopologySpread = statelessScore<Prepared>(
           zones++;
         }
       }
-      const p: Prepared = { zoneCounts, zoneWeight: topologyNormalizingWeight(zones + noZone), hostWeight: topologyNormalizingWeight(rows.length), min: Infinity, max: 0 };
+      const p: Prepared = { hosts: ctx.state.appRows(ctx.pod.app), zoneCounts, zoneWeight: topologyNormalizingWeight(zones + noZone), hostWeight: topologyNormalizingWeight(rows.length), min: Infinity, max: 0 };
       for (let k = 0; k < rows.length; k++) {
         const s = raw(ctx, rows[k]!, p);
         if (s < p.min) p.min = s;
