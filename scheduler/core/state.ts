@@ -11,7 +11,7 @@ import { OnlineShapes } from './online-shapes.ts';
 import { matchesSelector } from './selector.ts';
 import { DEFAULT_USAGE, UsageHistory, type UsageConfig } from './usage.ts';
 import { BatchUsageEstimates } from './forecast/batch-usage.ts';
-import { RuntimeEstimates, runtimeKey } from './forecast/runtime.ts';
+import { JobKeys, RuntimeEstimates } from './forecast/runtime.ts';
 
 export class NodeState {
   #spec: NodeInfo;
@@ -188,9 +188,10 @@ export class ClusterState {
    */
   readonly curves: AppCurves;
   /** Batch runtimes learned per owner from completed pods (completePod), for pods that declare none. */
-  readonly runtimes = new RuntimeEstimates();
+  readonly #jobKeys = new JobKeys();
+  readonly runtimes = new RuntimeEstimates(undefined, undefined, this.#jobKeys);
   /** Batch CPU usage per request learned per owner from the pods' usage (learnCurves turns it on with the curves). */
-  readonly batchUsage = new BatchUsageEstimates();
+  readonly batchUsage = new BatchUsageEstimates(undefined, this.#jobKeys);
   #nodeCurves: NodeCurves | null = null;
   /**
    * Curves are learned once something has asked for them (nodeCurves, learnCurves()): a policy
@@ -319,7 +320,7 @@ export class ClusterState {
    */
   completePod(uid: string, now: number): void {
     const pod = this.pods.get(uid);
-    if (pod && pod.class === 'batch' && pod.startedAt > 0 && !pod.terminating) this.runtimes.observe(runtimeKey(pod), now - pod.startedAt);
+    if (pod && pod.class === 'batch' && pod.startedAt > 0 && !pod.terminating) this.runtimes.observe(this.#jobKeys.of(pod), now - pod.startedAt);
     this.removePod(uid);
   }
 

@@ -18,32 +18,50 @@
 
 import { LRUCache } from 'lru-cache';
 import type { PodInfo } from '../model.ts';
-import { runtimeKey } from './runtime.ts';
+import { changedSince, JobKeys, type Stamped } from './runtime.ts';
+
+interface Ratio extends Stamped {
+  ratio: number;
+}
 
 export class BatchUsageEstimates {
-  readonly #ratios: LRUCache<string, { ratio: number }>;
-  /** Bumped whenever an owner's ratio rises (commitments made from the older ratios are stale). */
+  readonly keys: JobKeys;
+  readonly #ratios: LRUCache<string, Ratio>;
+  /** Bumped whenever an owner's ratio rises or an owner is dropped (commitments made from the older ratios are stale). */
   version = 0;
+  #evictedAt = -1;
 
-  constructor(maxKeys = 50_000) {
-    this.#ratios = new LRUCache({ max: maxKeys });
+  constructor(maxKeys = 50_000, keys = new JobKeys()) {
+    this.keys = keys;
+    this.#ratios = new LRUCache({
+      max: maxKeys,
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') this.#evictedAt = ++this.version;
+      },
+    });
   }
 
   /** A running batch pod used `cpu` (millicores) at a sample. */
   observe(p: PodInfo, cpu: number): void {
     if (!(cpu > 0) || !(p.requests.cpu > 0) || !Number.isFinite(cpu)) return;
     const r = cpu / p.requests.cpu;
-    const key = runtimeKey(p);
+    const key = this.keys.of(p);
     const t = this.#ratios.get(key);
-    if (!t) this.#ratios.set(key, { ratio: r });
-    else if (r > t.ratio) t.ratio = r;
-    else return;
-    this.version++;
+    if (!t) this.#ratios.set(key, { ratio: r, stamp: ++this.version });
+    else if (r > t.ratio) {
+      t.ratio = r;
+      t.stamp = ++this.version;
+    }
+  }
+
+  /** Whether the ratio of any of `keys` (JobKeys) may have changed since `version` was `since`. */
+  changedSince(keys: readonly string[], since: number): boolean {
+    return changedSince(this.#ratios, this.version, this.#evictedAt, keys, since);
   }
 
   /** The learned usage / request ratio of the pod's owner, or null before any sample. */
   ratioOf(p: PodInfo): number | null {
-    return this.#ratios.peek(runtimeKey(p))?.ratio ?? null;
+    return this.#ratios.peek(this.keys.of(p))?.ratio ?? null;
   }
 
   /** The CPU (millicores) the pod is expected to use: request x the owner's ratio, else its request. */

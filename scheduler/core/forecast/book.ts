@@ -31,8 +31,12 @@ export interface ForecastEntry {
   profile: Profile;
   forecast: NodeForecast;
   committed: Commitments;
-  /** The runtime estimates' and batch usage ratios' versions `committed` was made from. */
+  /** The runtime estimates' and batch usage ratios' versions `committed` was made from (their sum, and each). */
   learned: number;
+  runtimesAt: number;
+  usageAt: number;
+  /** The job keys (JobKeys) of the node's batch pods: the estimates `committed` read. */
+  jobs: string[];
   /** The newest sample time fed into the errors. */
   fed: number;
   /**
@@ -138,8 +142,13 @@ export class ForecastBook {
     const learned = this.#learned(state);
     if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) {
       if (e.learned !== learned) {
-        e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+        // Something was learned somewhere: remake the commitments only if it was of a job on this node.
+        if (state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt))) {
+          e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+        }
         e.learned = learned;
+        e.runtimesAt = state.runtimes.version;
+        e.usageAt = state.batchUsage.version;
       }
       return e;
     }
@@ -178,7 +187,10 @@ export class ForecastBook {
       shape = sameShape ? e!.shape : forecastShape(input, this.#curves.source, this.z, this.errors);
       forecast = anchorForecast(input, shape, this.z);
     }
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed: this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now), learned, fed, above, inputs, shape };
+    const jobs: string[] = [];
+    for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
+    const committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, learned, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
   }

@@ -19,20 +19,64 @@ export function runtimeKey(p: Pick<PodInfo, 'namespace' | 'ownerKind' | 'ownerNa
   return p.ownerName ? `${p.namespace}/${p.ownerKind}/${p.ownerName}` : `${p.namespace}/app/${p.app}`;
 }
 
-class Track {
+/**
+ * Each pod's runtimeKey, built once per PodInfo object (a pod's owner and namespace never change; an
+ * updated pod is a new object). Estimates are read per pod in every commitment, so building and
+ * hashing a fresh key string each time cost more than the lookup itself.
+ */
+export class JobKeys {
+  readonly #keys = new WeakMap<PodInfo, string>();
+
+  of(p: PodInfo): string {
+    let k = this.#keys.get(p);
+    if (k === undefined) this.#keys.set(p, (k = runtimeKey(p)));
+    return k;
+  }
+}
+
+/**
+ * The version of a learned store at which each key last changed, so that a reader of a few keys (a
+ * node's commitments) can tell whether any of them changed since it read them without reading them
+ * again. A key the LRU dropped has changed too (its estimate is gone): any eviction since counts as a
+ * change of every key.
+ */
+export interface Stamped {
+  stamp: number;
+}
+
+export function changedSince<T extends Stamped>(cache: LRUCache<string, T>, version: number, evictedAt: number, keys: readonly string[], since: number): boolean {
+  if (version === since) return false;
+  if (evictedAt > since) return true;
+  for (let k = 0; k < keys.length; k++) {
+    const t = cache.peek(keys[k]!);
+    if (t !== undefined && t.stamp > since) return true;
+  }
+  return false;
+}
+
+class Track implements Stamped {
   readonly ms: number[] = [];
   sum = 0;
+  stamp = 0;
 }
 
 export class RuntimeEstimates {
   readonly keep: number;
+  readonly keys: JobKeys;
   readonly #tracks: LRUCache<string, Track>;
-  /** Bumped on every learned completion (signatures of verdicts that depend on an estimate). */
+  /** Bumped on every learned completion and every key dropped (signatures of verdicts that depend on an estimate). */
   version = 0;
+  #evictedAt = -1;
 
-  constructor(keep = 20, maxKeys = 50_000) {
+  constructor(keep = 20, maxKeys = 50_000, keys = new JobKeys()) {
     this.keep = keep;
-    this.#tracks = new LRUCache({ max: maxKeys });
+    this.keys = keys;
+    this.#tracks = new LRUCache({
+      max: maxKeys,
+      dispose: (_v, _k, reason) => {
+        if (reason === 'evict') this.#evictedAt = ++this.version;
+      },
+    });
   }
 
   /** A pod of `key` ran for `ms` and completed. */
@@ -43,7 +87,12 @@ export class RuntimeEstimates {
     t.ms.push(ms);
     t.sum += ms;
     if (t.ms.length > this.keep) t.sum -= t.ms.shift()!;
-    this.version++;
+    t.stamp = ++this.version;
+  }
+
+  /** Whether the estimate of any of `keys` may have changed since `version` was `since`. */
+  changedSince(keys: readonly string[], since: number): boolean {
+    return changedSince(this.#tracks, this.version, this.#evictedAt, keys, since);
   }
 
   /** The learned runtime of `key` (ms), or null when none of its pods has completed. */
@@ -55,7 +104,7 @@ export class RuntimeEstimates {
   /** The pod's runtime: declared, else learned for its owner, else `defaultMs`. */
   runtimeOf(p: PodInfo, defaultMs: number): { ms: number; source: 'declared' | 'learned' | 'default' } {
     if (p.expectedRuntimeMs > 0) return { ms: p.expectedRuntimeMs, source: 'declared' };
-    const l = this.learned(runtimeKey(p));
+    const l = this.learned(this.keys.of(p));
     return l !== null ? { ms: l, source: 'learned' } : { ms: defaultMs, source: 'default' };
   }
 
