@@ -7,6 +7,9 @@ import { DEFAULT_RUNTIME_ESTIMATE_MS, RuntimeEstimates, runtimeKey } from '../..
 import { forecastModeProfile } from '../../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../../scheduler/core/state.ts';
 import { ProfileTimeline } from '../../../../scheduler/core/timeline.ts';
+import { BatchUsageEstimates } from '../../../../scheduler/core/forecast/batch-usage.ts';
+import { ForecastBook } from '../../../../scheduler/core/forecast/book.ts';
+import { constantProfile } from '../../../../scheduler/core/profile.ts';
 import { batch, GiB, node } from '../../../helpers/core.ts';
 
 const MIN = 60_000;
@@ -39,6 +42,47 @@ describe('runtime estimates', () => {
     s.completePod('a', T0 + 25 * MIN);
     expect(s.runtimes.learned(runtimeKey(a))).toBe(25 * MIN);
     expect(s.pods.size).toBe(0);
+  });
+
+  it('tells whether the estimate of any of some keys changed since a version, an eviction counting as a change of every key', () => {
+    const r = new RuntimeEstimates(20, 2);
+    r.observe('a', 10 * MIN);
+    const v = r.version;
+    expect(r.changedSince(['a', 'b'], v)).toBe(false);
+    r.observe('c', 10 * MIN); // another job's
+    expect(r.changedSince(['a', 'b'], v)).toBe(false);
+    r.observe('b', 10 * MIN); // one of the keys, first seen since
+    expect(r.changedSince(['a', 'b'], v)).toBe(true);
+    const w = r.version;
+    r.observe('d', 10 * MIN); // a third key with room for two: the least recent ('c') is dropped
+    expect(r.learned('c')).toBeNull();
+    expect(r.changedSince(['a'], w)).toBe(true);
+    const u = new BatchUsageEstimates(10);
+    const p = batch({ ownerName: 'j', requests: { cpu: 1000, memory: GiB } });
+    u.observe(p, 500);
+    const x = u.version;
+    u.observe(p, 400); // lower: the ratio stays, nothing changed
+    expect(u.changedSince([runtimeKey(p)], x)).toBe(false);
+    u.observe(p, 700);
+    expect(u.changedSince([runtimeKey(p)], x)).toBe(true);
+  });
+
+  it("a node's forecast commitments are remade when an estimate of a job on it changes, and kept when another job's does", () => {
+    const s = new ClusterState();
+    s.upsertNode(node('n1'), T0);
+    s.upsertNode(node('n2'), T0);
+    s.upsertPod(batch({ uid: 'a', ownerName: 'ja', nodeName: 'n1', startedAt: T0, requests: { cpu: 1000, memory: GiB } }), T0);
+    s.upsertPod(batch({ uid: 'b', ownerName: 'jb', nodeName: 'n2', startedAt: T0, requests: { cpu: 1000, memory: GiB } }), T0);
+    const book = new ForecastBook(0.95, {}, 60 * MIN, 'requests');
+    const profile = constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none');
+    const held = (n: string): number => Array.from(book.forecast(s, s.nodes.get(n)!, profile, T0 + MIN).committed.cpu).filter((c) => c > 0).length;
+    expect([held('n1'), held('n2')]).toEqual([4, 4]); // the 1 h default: 4 slots
+    const n1 = book.forecast(s, s.nodes.get('n1')!, profile, T0 + MIN).committed;
+    s.runtimes.observe(runtimeKey(batch({ ownerName: 'jb' })), 30 * MIN);
+    expect([held('n1'), held('n2')]).toEqual([4, 2]); // jb learned 30 m: n2 remade
+    expect(book.forecast(s, s.nodes.get('n1')!, profile, T0 + MIN).committed).toBe(n1); // n1 kept as it was
+    s.runtimes.observe(runtimeKey(batch({ ownerName: 'ja' })), 45 * MIN);
+    expect([held('n1'), held('n2')]).toEqual([3, 2]);
   });
 
   it('commitments: an undeclared pod holds its requests for its estimate, at least through the next slot; without an estimate until further notice', () => {
