@@ -31,6 +31,12 @@ export interface ForecastEntry {
   profile: Profile;
   forecast: NodeForecast;
   committed: Commitments;
+  /**
+   * Whether `committed` was made at the horizon's start instant: a pod past its runtime estimate holds
+   * through the slot after now, which from the slot's first instant is one slot and from any later
+   * instant in it two. Commitments made at two instants of one slot are otherwise the same.
+   */
+  committedAtStart: boolean;
   /** The runtime estimates' and batch usage ratios' versions `committed` was made from (their sum, and each). */
   learned: number;
   runtimesAt: number;
@@ -117,6 +123,17 @@ export class ForecastBook {
     return batchCommitments(pods, start, slots, now, this.#estimate(state), skip, (p) => this.podCpu(state, p));
   }
 
+  /**
+   * The commitments of the node's batch pods over the first `slots` slots of its forecast entry `e`
+   * (fresh from forecast()) as of `now`, the pods in `leaving` counted as gone: the entry's own when
+   * they would come out the same (nobody leaving, made on the same side of the slot's first instant).
+   * Read only the first `slots` slots.
+   */
+  commitmentsAt(state: ClusterState, node: NodeState, e: ForecastEntry, slots: number, now: number, leaving?: ReadonlySet<string>): Commitments {
+    if (leaving === undefined && (now === e.start) === e.committedAtStart) return e.committed;
+    return this.commitments(state, node.pods.values(), e.start, slots, now, leaving);
+  }
+
   /** When a batch pod on a node lets go of what it is committed at (span-capacity.ts batchEnd): the end commitments() gives it. */
   committedUntil(state: ClusterState, p: PodInfo, now: number): number {
     return batchEnd(p, now, this.#estimate(state));
@@ -145,6 +162,7 @@ export class ForecastBook {
         // Something was learned somewhere: remake the commitments only if it was of a job on this node.
         if (state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt))) {
           e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+          e.committedAtStart = now === start;
         }
         e.learned = learned;
         e.runtimesAt = state.runtimes.version;
@@ -190,7 +208,7 @@ export class ForecastBook {
     const jobs: string[] = [];
     for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
     const committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, learned, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, learned, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
   }

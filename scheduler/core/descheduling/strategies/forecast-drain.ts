@@ -61,7 +61,7 @@ export function forecastExcess(input: ForecastDrainInput, node: NodeState): Slot
   const slots = Math.min(f.slots, SLOTS_PER_DAY, 1 + Math.max(0, Math.floor(config.leadSlots)));
   let leaving: Set<string> | undefined;
   for (const p of node.pods.values()) if (p.class === 'batch' && (p.terminating || inFlight.has(p.uid))) (leaving ??= new Set()).add(p.uid);
-  const c = book.commitments(state, node.pods.values(), f.start, slots, now, leaving);
+  const c = book.commitmentsAt(state, node, e, slots, now, leaving);
   const a = node.spec.allocatable;
   const cpu = new Float64Array(slots);
   const memory = new Float64Array(slots);

@@ -2,11 +2,12 @@
 // from the nodes' own samples, and the above-band signal (a sample over the band the previous
 // forecast gave for its slot).
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ForecastBook, nodeErrorKey } from '../../../../scheduler/core/forecast/book.ts';
 import { constantProfile } from '../../../../scheduler/core/profile.ts';
 import { ClusterState } from '../../../../scheduler/core/state.ts';
-import { GiB, node, pod } from '../../../helpers/core.ts';
+import { batch, GiB, node, pod } from '../../../helpers/core.ts';
 
 const T0 = Date.parse('2026-11-02T00:00:00Z');
 const MIN = 60_000;
@@ -44,5 +45,37 @@ describe('ForecastBook', () => {
     w.sample(T0 + 20 * MIN, 2600); // a later slot: the first slot's error (+600) is folded
     expect(w.book.forecast(w.state, w.n, profile, T0 + 21 * MIN).above).toBeNull();
     expect(w.book.errors.stats(nodeErrorKey('n1'))).toEqual({ n: 1, bias: { cpu: 600, memory: 0 }, sd: { cpu: 0, memory: 0 } });
+  });
+
+  it("commitmentsAt gives what commitments() makes at that instant, for any batch pods and instants of one slot (property)", () => {
+    const pods = fc.array(
+      fc.record({ started: fc.integer({ min: -120, max: 14 }), declared: fc.constantFrom(0, 10, 30, 90), cpu: fc.integer({ min: 1, max: 8 }), leaving: fc.boolean(), terminating: fc.boolean() }),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(pods, fc.integer({ min: 0, max: 14 }), fc.integer({ min: 0, max: 14 }), fc.integer({ min: 0, max: 60 }), (list, first, second, learnedMin) => {
+        const state = new ClusterState();
+        const n = state.upsertNode(node('n1'), T0 - 200 * MIN);
+        const leaving = new Set<string>();
+        list.forEach((p, k) => {
+          const uid = `b${k}`;
+          state.upsertPod(batch({ uid, ownerName: `j${k % 3}`, nodeName: 'n1', startedAt: T0 + p.started * MIN, expectedRuntimeMs: p.declared * MIN, terminating: p.terminating, requests: { cpu: p.cpu * 1000, memory: GiB } }), T0);
+          if (p.leaving) leaving.add(uid);
+        });
+        if (learnedMin > 0) state.runtimes.observe('default/Job/j1', learnedMin * MIN);
+        const book = new ForecastBook(0.95);
+        // The entry is made at one instant of the slot [T0, T0 + 15 m) and read at another.
+        book.forecast(state, n, profile, T0 + first * MIN);
+        const now = T0 + second * MIN;
+        const e = book.forecast(state, n, profile, now);
+        for (const out of [undefined, leaving]) {
+          const got = book.commitmentsAt(state, n, e, 8, now, out);
+          const want = book.commitments(state, n.pods.values(), T0, 8, now, out);
+          expect(Array.from(got.cpu.subarray(0, 8))).toEqual(Array.from(want.cpu));
+          expect(Array.from(got.memory.subarray(0, 8))).toEqual(Array.from(want.memory));
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
