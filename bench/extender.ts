@@ -7,17 +7,18 @@
 //                p50/p99 latency and errors, body parsing and serialisation included.
 // kube-scheduler sends the extender the nodes that passed its own filters, at most
 // numFeasibleNodesToFind of them (adaptive percentageOfNodesToScore: 10% of 5000 nodes), so each
-// size is measured with that list ("adaptive") and with every node ("all"). Tidal's policy
-// (time-sharing over profiles/daily-tidal.yaml) and kube-default run side by side; the ratio is
-// time-sharing / kube-default.
+// size is measured with that list ("adaptive") and with every node ("all"). Tidal's default policy
+// (time-sharing: the forecast mode, over profiles/daily-tidal.yaml read in forecast mode, as `tidal
+// extender` runs it) and kube-default run side by side; the ratio is time-sharing / kube-default.
 //   node bench/extender.ts [--nodes 1000,5000,10000] [--runs 400] [--http] [--http-seconds 8] [--concurrency 4] [--cpu-prof]
 
-import { TIME_SHARING, KUBE_DEFAULT, type PolicyConfig } from '../scheduler/core/config.ts';
+import { isForecastPolicy, PRESETS, type PolicyConfig } from '../scheduler/core/config.ts';
 import { VirtualClock } from '../scheduler/core/clock.ts';
 import { numFeasibleNodesToFind, PolicyEngine } from '../scheduler/core/engine.ts';
 import { ExtenderHandlers } from '../scheduler/extender/handlers.ts';
 import type { ExtenderArgs } from '../scheduler/extender/wire.ts';
 import { loadProfileFile } from '../profiles/loader.ts';
+import { forecastModeProfile } from '../scheduler/core/profile.ts';
 import { extenderArgs, wireNode } from '../test/fixtures/extender/payloads.ts';
 import { buildCluster, NOW } from './cluster.ts';
 import { httpClosedLoop } from './http-closed-loop.ts';
@@ -32,8 +33,8 @@ const httpSeconds = Number(arg('http-seconds', '8'));
 const concurrency = Number(arg('concurrency', '4'));
 const profile = loadProfileFile(new URL('../profiles/daily-tidal.yaml', import.meta.url).pathname);
 const POLICIES: Array<[string, PolicyConfig]> = [
-  ['time-sharing', TIME_SHARING],
-  ['kube-default', KUBE_DEFAULT],
+  ['time-sharing', PRESETS['time-sharing']!],
+  ['kube-default', PRESETS['kube-default']!],
 ];
 
 interface Row {
@@ -65,7 +66,7 @@ for (const nodes of sizes) {
       const bodies = pods.map((p) => extenderArgs(p, cacheCapable ? list.map((n) => ({ metadata: { name: n } })) : nodeObjs, cacheCapable) as unknown as ExtenderArgs);
       POLICIES.forEach(([policy, config], pi) => {
         const { state } = clusters[pi]!;
-        const engine = new PolicyEngine({ config, state, profile });
+        const engine = new PolicyEngine({ config, state, profile: isForecastPolicy(config) ? forecastModeProfile(profile) : profile });
         const handlers = new ExtenderHandlers({ engine, source: new SyncedSource(state), clock: new VirtualClock(NOW) });
         // One call = filter, then prioritize over the nodes that passed (as kube-scheduler does). The
         // prioritize bodies come from one untimed filter answer per pod (the state does not change), so
