@@ -161,15 +161,20 @@ export class SchedulingQueue {
     this.#changed.clear();
     if (names.length === 0 || this.#unschedulableCount === 0) return;
     // Pods are judged by the engine's filter signature (the same key its equivalence cache uses), found
-    // once per shape of pod, shapes in the order their first pod was parked (as a walk over the pods
-    // would meet them). A shape asking for more than its class's filters admit on any changed node
-    // (PolicyEngine.freeBound over those nodes, once per class) is refused there without being judged;
-    // the first shape is always judged, so that the engine's per-instant work (context: the curves
-    // synced to now) is done as before.
+    // once per shape of pod. A shape asking for more than its class's filters admit on any changed node
+    // (PolicyEngine.freeBound over those nodes, once per class) is refused there without being judged.
+    // The shape whose first pod was parked first is always judged first, so that the engine's
+    // per-instant work (context: the curves synced to now) is done as before; the others in any order,
+    // as a verdict does not depend on it and the moved pods go back in park order (#moveToActive).
     const bounds: Partial<Record<PodInfo['class'], Resources>> = {};
     const shapes: ShapeBucket[] = [];
-    for (const b of this.#buckets.values()) if (b.pods.length > 0) shapes.push(b);
-    shapes.sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
+    let first = 0;
+    for (const b of this.#buckets.values()) {
+      if (b.pods.length === 0) continue;
+      if (shapes.length > 0 && b.pods[0]!.parkSeq < shapes[first]!.pods[0]!.parkSeq) first = shapes.length;
+      shapes.push(b);
+    }
+    if (first > 0) [shapes[0], shapes[first]] = [shapes[first]!, shapes[0]!];
     // Filter signatures are found in a trie of their '#'-separated tokens (SigNode), the one node per
     // distinct prefix string filterSignature would build: no string of the whole prefix is built or
     // hashed per shape.
