@@ -9,6 +9,7 @@ import { toExtenderScore, type PolicyConfig } from './config.ts';
 import {
   clampScore,
   CycleState,
+  type BoundQuery,
   type CurveContext,
   type FilterDefinition,
   type FilterPlugin,
@@ -17,7 +18,6 @@ import {
   type PluginHandle,
   type PodContext,
   type RowBound,
-  type BoundQuery,
   type ScoreDefinition,
   type ScorePlugin,
   type SlotLevels,
@@ -583,7 +583,7 @@ export class PolicyEngine {
       let memory = Infinity;
       for (let f = 0; f < bounds.length && (cpu > -Infinity || memory > -Infinity); f++) {
         bounds[f]!(i, row);
-        // A NaN (a figure the filter could not read) bounds nothing: the filter admits by it.
+        // A NaN bounds nothing (a filter comparing requests > NaN admits them).
         if (row.cpu < cpu) cpu = row.cpu;
         if (row.memory < memory) memory = row.memory;
       }
