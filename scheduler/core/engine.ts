@@ -4,11 +4,12 @@
 
 import { LRUCache } from 'lru-cache';
 import { SLOT_MS, SLOTS_PER_DAY } from './app-curves.ts';
-import { batchFreeAt, refreshPredicted, usageEstimate } from './capacity.ts';
+import { refreshPredicted, usageEstimate } from './capacity.ts';
 import { toExtenderScore, type PolicyConfig } from './config.ts';
 import {
   clampScore,
   CycleState,
+  type BoundQuery,
   type CurveContext,
   type FilterDefinition,
   type FilterPlugin,
@@ -16,6 +17,7 @@ import {
   type PluginDefinition,
   type PluginHandle,
   type PodContext,
+  type RowBound,
   type ScoreDefinition,
   type ScorePlugin,
   type SlotLevels,
@@ -555,33 +557,35 @@ export class PolicyEngine {
   }
 
   /**
-   * An upper bound on what one pod of a class could get on any node now: the largest free CPU and the
-   * largest free memory over all schedulable nodes with a free pod slot (each maximised separately, so
-   * a pod asking for more of either fits nowhere). Callers with many pending pods use it to skip
-   * placement attempts that cannot succeed; it never rules out a pod that would fit. `rows`: over
-   * those table rows only (default: every node).
+   * An upper bound on what one pod of a class could ask for and pass the filters on some node now,
+   * from what the filters admit at most (FilterPlugin.bound): per row, the least of the class's
+   * bounding filters' bounds, then the largest over the rows, CPU and memory each maximised
+   * separately, so that a pod asking more of either is refused on every row. -Infinity: every row
+   * refuses every pod of the class; Infinity: no filter bounds it. It never rules out a pod that
+   * would fit. `rows`: over those table rows only (default: every node).
    */
   freeBound(cls: WorkloadClass, now: number, rows: readonly number[] | null = null): Resources {
-    const out = { cpu: 0, memory: 0 };
-    const level = this.timeline.at(now);
-    const scratch = { cpu: 0, memory: 0 };
     const t = this.state.table;
-    const batchOwn = cls === 'batch' && this.config.colocation;
-    const batchCounts = this.config.colocation ? 0 : 1;
+    const q: BoundQuery = { cls, now, config: this.config, t, nodes: this.state.nodeList, level: this.timeline.at(now) };
+    const bounds: RowBound[] = [];
+    for (const f of this.filters) {
+      const b = f.bound?.(q);
+      if (b) bounds.push(b);
+    }
+    if (bounds.length === 0) return { cpu: Infinity, memory: Infinity };
+    const out = { cpu: -Infinity, memory: -Infinity };
+    const row = { cpu: 0, memory: 0 };
     const n = rows === null ? t.size : rows.length;
     for (let k = 0; k < n; k++) {
       const i = rows === null ? k : rows[k]!;
-      if (t.unschedulable[i] || t.pods[i]! >= t.maxPods[i]!) continue;
-      let cpu: number;
-      let memory: number;
-      if (batchOwn) {
-        refreshPredicted(t, i, now);
-        const free = batchFreeAt(t, i, level, scratch);
-        cpu = free.cpu;
-        memory = free.memory;
-      } else {
-        cpu = t.allocCpu[i]! - t.nonBatchCpu[i]! - batchCounts * t.batchCpu[i]!;
-        memory = t.allocMem[i]! - t.nonBatchMem[i]! - batchCounts * t.batchMem[i]!;
+      refreshPredicted(t, i, now);
+      let cpu = Infinity;
+      let memory = Infinity;
+      for (let f = 0; f < bounds.length && (cpu > -Infinity || memory > -Infinity); f++) {
+        bounds[f]!(i, row);
+        // A NaN bounds nothing (a filter comparing requests > NaN admits them).
+        if (row.cpu < cpu) cpu = row.cpu;
+        if (row.memory < memory) memory = row.memory;
       }
       if (cpu > out.cpu) out.cpu = cpu;
       if (memory > out.memory) out.memory = memory;

@@ -10,7 +10,7 @@
 
 import type { PolicyConfig } from './config.ts';
 import type { NodeCurves } from './node-curves.ts';
-import type { PodInfo, Resources } from './model.ts';
+import type { PodInfo, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
 import type { NodeTable } from './node-table.ts';
 import type { ClusterState, NodeState } from './state.ts';
@@ -111,6 +111,41 @@ export interface FilterPlugin {
   appliesTo(ctx: PodContext): boolean;
   /** null when the node passes, else why not (failWith, or a constant verdict made by verdict()). */
   filter(ctx: PodContext, i: number): FilterVerdict | null;
+  /**
+   * What the filter admits at most, for PolicyEngine.freeBound: the row bound of every pod of q.cls at
+   * q.now, or null (or no method) when it has none for the class. Only a filter whose appliesTo holds
+   * for every pod of the class, and that refuses on a row every pod of the class asking more than the
+   * row's bound there (whatever else the pod is: app, runtime, priority), may give one.
+   */
+  bound?(q: BoundQuery): RowBound | null;
+}
+
+/** What a filter's bound reads: the class and the instant, and the cluster's table. */
+export interface BoundQuery {
+  readonly cls: WorkloadClass;
+  readonly now: number;
+  readonly config: PolicyConfig;
+  readonly t: NodeTable;
+  readonly nodes: readonly NodeState[];
+  /** The effective profile level at now (PodContext.level). */
+  readonly level: EffectiveLevel;
+}
+
+/**
+ * Row i's bound (the engine refreshes its prediction first): into out, the most CPU and the most
+ * memory a pod may request and still pass there; a pod asking more of either is refused. -Infinity
+ * (both): the row refuses every pod of the class; Infinity: no bound on that resource. It may be
+ * above what the filter admits (conservative), never below.
+ */
+export type RowBound = (i: number, out: Resources) => void;
+
+/** A row bound for a filter that refuses a row outright or not at all (where `refuses` says). */
+export function refusingRows(refuses: (i: number) => boolean): RowBound {
+  return (i, out) => {
+    const b = refuses(i) ? -Infinity : Infinity;
+    out.cpu = b;
+    out.memory = b;
+  };
 }
 
 export interface ScorePlugin<P = unknown> {

@@ -8,7 +8,7 @@
 // a requeued pod would wait out up to 10 s of backoff there anyway.
 
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
-import type { PodInfo } from '../../scheduler/core/model.ts';
+import type { PodInfo, Resources } from '../../scheduler/core/model.ts';
 import { spanEndOf, type SimPod } from './sim-pod.ts';
 
 const byParkSeq = (a: SimPod, b: SimPod): number => a.parkSeq - b.parkSeq;
@@ -59,21 +59,9 @@ export class SchedulingQueue {
   readonly #changed = new Set<string>();
   #lastHint = -Infinity;
 
-  /**
-   * Whether the policy's filters refuse a batch pod on every node where it asks for more than
-   * PolicyEngine.freeBound counts: NodeUnschedulable and PodCountFit refuse the nodes the bound
-   * leaves out, and the bound is what the class's capacity filter admits at most, BatchCapacityFit's
-   * batchFreeAt at the current level under co-location (a pod held to its span's level gets no more),
-   * RequestsFit's allocatable less all requests without. A policy whose batch capacity is its own
-   * filter (volcano-tdm, crane, katalyst-reclaimed) has no such bound: its shapes are all judged.
-   */
-  readonly #batchBounded: boolean;
-
   constructor(engine: PolicyEngine, hintIntervalMs: number) {
     this.#engine = engine;
     this.#hintIntervalMs = hintIntervalMs;
-    const names = new Set(engine.filters.map((f) => f.name));
-    this.#batchBounded = names.has('NodeUnschedulable') && names.has('PodCountFit') && names.has(engine.config.colocation ? 'BatchCapacityFit' : 'RequestsFit');
   }
 
   /** A pod becomes pending (arrival, recreation): it is tried in the next pass. */
@@ -173,15 +161,20 @@ export class SchedulingQueue {
     this.#changed.clear();
     if (names.length === 0 || this.#unschedulableCount === 0) return;
     // Pods are judged by the engine's filter signature (the same key its equivalence cache uses), found
-    // once per shape of pod, shapes in the order their first pod was parked (as a walk over the pods
-    // would meet them). A batch shape asking for more than any changed node could give a batch pod
-    // (PolicyEngine.freeBound over those nodes) fails there without being judged, where the policy's
-    // filters refuse such a pod (#batchBounded); the first shape is always judged, so that the
-    // engine's per-instant work (context: the curves synced to now) is done as before.
-    const bound = this.#batchBounded ? this.#engine.freeBound('batch', now, changedRows) : null;
+    // once per shape of pod. A shape asking for more than its class's filters admit on any changed node
+    // (PolicyEngine.freeBound over those nodes, once per class) is refused there without being judged.
+    // The shape whose first pod was parked first is always judged first, so that the engine's
+    // per-instant work (context: the curves synced to now) is done as before; the others in any order,
+    // as a verdict does not depend on it and the moved pods go back in park order (#moveToActive).
+    const bounds: Partial<Record<PodInfo['class'], Resources>> = {};
     const shapes: ShapeBucket[] = [];
-    for (const b of this.#buckets.values()) if (b.pods.length > 0) shapes.push(b);
-    shapes.sort((a, b) => a.pods[0]!.parkSeq - b.pods[0]!.parkSeq);
+    let first = 0;
+    for (const b of this.#buckets.values()) {
+      if (b.pods.length === 0) continue;
+      if (shapes.length > 0 && b.pods[0]!.parkSeq < shapes[first]!.pods[0]!.parkSeq) first = shapes.length;
+      shapes.push(b);
+    }
+    if (first > 0) [shapes[0], shapes[first]] = [shapes[first]!, shapes[0]!];
     // Filter signatures are found in a trie of their '#'-separated tokens (SigNode), the one node per
     // distinct prefix string filterSignature would build: no string of the whole prefix is built or
     // hashed per shape.
@@ -195,7 +188,10 @@ export class SchedulingQueue {
     const moving: ShapeBucket[] = [];
     let judged = false;
     for (const b of shapes) {
-      if (judged && bound !== null && b.cls === 'batch' && (b.cpu > bound.cpu || b.memory > bound.memory)) continue;
+      if (judged) {
+        const bound = (bounds[b.cls] ??= this.#engine.freeBound(b.cls, now, changedRows));
+        if (b.cpu > bound.cpu || b.memory > bound.memory) continue;
+      }
       judged = true;
       const ctx = this.#engine.context(b.pods[0]!.spec, now);
       const filters = this.#engine.activeFilters(ctx);

@@ -3,7 +3,7 @@
 // the node but system ones (DaemonSets tolerate them); traced pods carry no tolerations, so online and
 // batch pods alike are refused. The core has no such filter: in a real cluster kube-scheduler runs it.
 
-import { statelessFilter, verdict } from '../../scheduler/core/framework.ts';
+import { refusingRows, statelessFilter, verdict } from '../../scheduler/core/framework.ts';
 
 export const TaintToleration = statelessFilter('TaintToleration', "a node's NoSchedule/NoExecute taints keep untolerating pods off (kube-scheduler's TaintToleration)", {
   name: 'TaintToleration',
@@ -19,4 +19,12 @@ export const TaintToleration = statelessFilter('TaintToleration', "a node's NoSc
     }
     return null;
   },
+  // Traced pods tolerate nothing: a NoSchedule or NoExecute taint refuses every online and batch pod.
+  bound: (q) =>
+    q.cls === 'system'
+      ? null
+      : refusingRows((i) => {
+          const taints = q.nodes[i]!.spec.taints;
+          return !!taints && taints.some((t) => t.effect !== 'PreferNoSchedule');
+        }),
 });

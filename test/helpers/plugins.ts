@@ -5,8 +5,8 @@
 import { refreshPredicted } from '../../scheduler/core/capacity.ts';
 import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
-import type { FilterDefinition, FilterPlugin, FilterVerdict, PodContext, ScoreDefinition, ScorePlugin } from '../../scheduler/core/framework.ts';
-import type { NodeInfo, PodInfo } from '../../scheduler/core/model.ts';
+import type { BoundQuery, FilterDefinition, FilterPlugin, FilterVerdict, PodContext, ScoreDefinition, ScorePlugin } from '../../scheduler/core/framework.ts';
+import type { NodeInfo, PodInfo, Resources, WorkloadClass } from '../../scheduler/core/model.ts';
 import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
 
@@ -62,6 +62,25 @@ export function messageOn(f: FilterPlugin, w: World, ctx: PodContext, name: stri
   const v = verdictOn(f, w, ctx, name);
   return v === null || v === 'n/a' ? v : v.message;
 }
+
+/** The filter's bound (FilterPlugin.bound) for a class on a node at `now`, its prediction refreshed first; null: no bound. */
+export function boundOn(f: FilterPlugin, w: World, cls: WorkloadClass, name: string, now = NOW): Resources | null {
+  const e = w.engine;
+  const q: BoundQuery = { cls, now, config: e.config, t: e.state.table, nodes: e.state.nodeList, level: e.timeline.at(now) };
+  const b = f.bound?.(q) ?? null;
+  if (b === null) return null;
+  const i = e.state.rows.get(name);
+  if (i === undefined) throw new Error(`no node ${name}`);
+  refreshPredicted(q.t, i, now);
+  const out = { cpu: 0, memory: 0 };
+  b(i, out);
+  return out;
+}
+
+/** The bound of a row that refuses every pod of the class (FilterPlugin.bound). */
+export const REFUSES_ALL: Resources = { cpu: -Infinity, memory: -Infinity };
+/** The bound of a row that bounds nothing. */
+export const UNBOUNDED: Resources = { cpu: Infinity, memory: Infinity };
 
 /** The score's raw value per named node (prepare run over those rows, as the engine does). */
 export function scoresOn<P>(s: ScorePlugin<P>, w: World, ctx: PodContext, names: string[]): number[] {

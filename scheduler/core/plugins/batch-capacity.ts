@@ -6,6 +6,7 @@
 
 import { batchFreeAt } from '../capacity.ts';
 import { failWith, type FilterDefinition, type PluginHandle, type PodContext } from '../framework.ts';
+import type { Level } from '../profile.ts';
 import { levelSig, requestsSig } from '../signatures.ts';
 import { formatDuration } from '../duration.ts';
 import { curveBatchApplies, curveBatchShortfall, curveSpanSig, podCurvesOf } from './complementary-peak.ts';
@@ -53,6 +54,23 @@ export const BatchCapacityFit: FilterDefinition<null> = {
           }
         }
         return null;
+      },
+      // batchFreeAt at now's level. A pod held to its span's level gets no more: its share is no higher
+      // and its headroom no lower (the span includes now), and its model is now's or, where the span
+      // crosses a change of model, none (timeline.ts over), hence also the level without its model.
+      bound(q) {
+        if (q.cls !== 'batch' || !q.config.colocation) return null;
+        const t = q.t;
+        const level = q.level;
+        const bare: Level | null = q.config.batch.durationAware && level.model !== undefined ? { batchShare: level.batchShare, onlineHeadroom: level.onlineHeadroom } : null;
+        const other = { cpu: 0, memory: 0 };
+        return (i, out) => {
+          batchFreeAt(t, i, level, out);
+          if (bare === null) return;
+          batchFreeAt(t, i, bare, other);
+          if (other.cpu > out.cpu) out.cpu = other.cpu;
+          if (other.memory > out.memory) out.memory = other.memory;
+        };
       },
     };
   },

@@ -1,7 +1,7 @@
 // Cordoned nodes take no new online or batch pods. (System pods such as DaemonSets tolerate the
 // unschedulable taint in kube-scheduler; Tidal leaves them to it.)
 
-import { statelessFilter, verdict } from '../framework.ts';
+import { refusingRows, statelessFilter, verdict } from '../framework.ts';
 
 const CORDONED = verdict('NodeUnschedulable', 'node is cordoned (spec.unschedulable)', true);
 
@@ -10,4 +10,5 @@ export const NodeUnschedulable = statelessFilter('NodeUnschedulable', 'cordoned 
   signature: () => '',
   appliesTo: (ctx) => ctx.pod.class !== 'system',
   filter: (ctx, i) => (ctx.t.unschedulable[i] ? CORDONED : null),
+  bound: (q) => (q.cls === 'system' ? null : refusingRows((i) => q.t.unschedulable[i] !== 0)),
 });

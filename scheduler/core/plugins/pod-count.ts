@@ -1,7 +1,7 @@
 // A node holds at most status.allocatable.pods pods, whatever their class. Evicting a pod makes room,
 // so the verdict is resolvable.
 
-import { statelessFilter, verdict } from '../framework.ts';
+import { refusingRows, statelessFilter, verdict } from '../framework.ts';
 
 const FULL = verdict('PodCountFit', 'too many pods', false);
 
@@ -10,4 +10,5 @@ export const PodCountFit = statelessFilter('PodCountFit', 'at most status.alloca
   signature: () => '',
   appliesTo: () => true,
   filter: (ctx, i) => (ctx.t.pods[i]! + 1 > ctx.t.maxPods[i]! ? FULL : null),
+  bound: (q) => refusingRows((i) => q.t.pods[i]! + 1 > q.t.maxPods[i]!),
 });

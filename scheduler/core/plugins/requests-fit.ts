@@ -35,4 +35,15 @@ export const RequestsFit = statelessFilter('RequestsFit', 'requests fit allocata
     if (mem + req.memory > t.allocMem[i]!) return r.memory;
     return null;
   },
+  // Allocatable less what counts (requests are whole millicores and bytes: the difference is exact).
+  bound(q) {
+    const colocation = q.config.colocation;
+    if (colocation && q.cls === 'batch') return null;
+    const t = q.t;
+    const batch = colocation ? 0 : 1;
+    return (i, out) => {
+      out.cpu = t.allocCpu[i]! - t.nonBatchCpu[i]! - batch * t.batchCpu[i]!;
+      out.memory = t.allocMem[i]! - t.nonBatchMem[i]! - batch * t.batchMem[i]!;
+    };
+  },
 });

@@ -8,7 +8,7 @@
 //     figures, under the annotation names Crane uses; formula.ts has the thresholds and weights.
 
 import { NativeLeastAllocated } from '../native-least-allocated.ts';
-import { failWith, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import { failWith, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { dynamicOverload, dynamicScore, type DynamicLoad } from './formula.ts';
 
@@ -22,7 +22,7 @@ export const LOAD_KEYS = {
 export const ELASTIC_KEYS = { cpu: 'gocrane.io/cpu', memory: 'gocrane.io/memory' } as const;
 
 /** Elastic resource still free on node i: published figure less batch requests (0 when not published). */
-export function elasticFree(ctx: PodContext, i: number): { cpu: number; memory: number } {
+export function elasticFree(ctx: Pick<PodContext, 't' | 'nodes'>, i: number): { cpu: number; memory: number } {
   const labels = ctx.nodes[i]!.spec.labels;
   return {
     cpu: Math.max(0, (num(labels, ELASTIC_KEYS.cpu) ?? 0) - ctx.t.batchCpu[i]!),
@@ -46,6 +46,14 @@ export const CraneElasticFit: FilterDefinition<null> = {
       if (req.memory > free.memory) return failWith(ctx, 'CraneElasticFit', 'memory', true, () => 'Insufficient gocrane.io/memory');
       return null;
     },
+    bound: (q) =>
+      q.cls !== 'batch'
+        ? null
+        : (i, out) => {
+            const free = elasticFree(q, i);
+            out.cpu = free.cpu;
+            out.memory = free.memory;
+          },
   }),
 };
 
@@ -99,6 +107,7 @@ export const CraneDynamicFilter: FilterDefinition<null> = {
       if (over === null) return null;
       return failWith(ctx, 'CraneDynamic', over, false, () => `load ${over} of the node is too high`);
     },
+    bound: (q) => (q.cls === 'system' ? null : refusingRows((i) => dynamicOverload(loadOf(q.nodes[i]!.spec.labels)) !== null)),
   }),
 };
 

@@ -58,6 +58,15 @@ export const KatalystReclaimedFit: FilterDefinition<KatalystReclaimedArgs> = {
       if (req.memory > free.memory) return failWith(ctx, 'KatalystReclaimedFit', 'memory', true, () => 'not enough resource.katalyst.kubewharf.io/reclaimed_memory');
       return null;
     },
+    bound(q) {
+      if (q.cls !== 'batch') return null;
+      const reserve = reserveAt(args, q.now);
+      return (i, out) => {
+        const free = reclaimedFree(q.t, i, q.nodes[i]!.spec.labels, reserve);
+        out.cpu = free.cpu;
+        out.memory = free.memory;
+      };
+    },
   }),
 };
 

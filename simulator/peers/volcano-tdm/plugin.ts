@@ -7,7 +7,7 @@
 // VolcanoOversubscription / VolcanoOversubscriptionRoom: batch pods request the oversubscription the
 // agent publishes on the node (controller.ts), in place of the core's BatchCapacityFit / BatchRoom.
 
-import { failWith, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import { failWith, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { formatDailyWindow, REVOCABLE_ZONE_LABEL, tdmWindowOpen, type DailyWindow } from './formula.ts';
 
@@ -75,6 +75,17 @@ export const VolcanoTdm: FilterDefinition<VolcanoTdmArgs> = {
         const w = windows.get(zone);
         return failWith(ctx, 'VolcanoTDM', `closed/${zone}`, true, () => `revocable zone ${zone} is closed (window ${w ? formatDailyWindow(w) : 'none'})`);
       },
+      // Batch: refused outright on a node outside every zone or in a closed one. Online (strict): off every zone's nodes.
+      bound(q) {
+        const zoneOf = (i: number): string | undefined => q.nodes[i]!.spec.labels[REVOCABLE_ZONE_LABEL];
+        if (q.cls === 'batch') {
+          return refusingRows((i) => {
+            const zone = zoneOf(i);
+            return zone === undefined || !isOpen(zone, q.now);
+          });
+        }
+        return strict && q.cls === 'online' ? refusingRows((i) => zoneOf(i) !== undefined) : null;
+      },
     };
   },
 };
@@ -98,7 +109,7 @@ function published(labels: Readonly<Record<string, string>>): { cpu: number; mem
 export type PublishedCache = WeakMap<object, { cpu: number; memory: number }>;
 
 /** Oversubscription still free on node i: the published figure less batch requests there (0 before the first report). */
-export function oversubscriptionFree(ctx: PodContext, i: number, cache?: PublishedCache): { cpu: number; memory: number } {
+export function oversubscriptionFree(ctx: Pick<PodContext, 't' | 'nodes'>, i: number, cache?: PublishedCache): { cpu: number; memory: number } {
   const labels = ctx.nodes[i]!.spec.labels;
   let p = cache?.get(labels);
   if (p === undefined) {
@@ -126,6 +137,14 @@ export const VolcanoOversubscriptionFit: FilterDefinition<null> = {
         if (req.memory > free.memory) return failWith(ctx, 'VolcanoOversubscription', 'memory', true, () => 'Insufficient oversubscription memory');
         return null;
       },
+      bound: (q) =>
+        q.cls !== 'batch'
+          ? null
+          : (i, out) => {
+              const free = oversubscriptionFree(q, i, cache);
+              out.cpu = free.cpu;
+              out.memory = free.memory;
+            },
     };
   },
 };
