@@ -3,10 +3,10 @@
 // fits nowhere gets kube-scheduler's PostFilter, preemption (online and system pods only; the victims
 // are the core's choice, planPreemption), and otherwise waits among the unschedulable pods.
 // Two shortcuts keep a long backlog cheap without changing outcomes: a batch pod larger than what any
-// node could give its class is parked untried, and so is a pod a failure of this pass dominates
-// (dominance.ts). maxFailuresPerPass caps the attempts per class as a safety valve.
+// node could give its class (what the policy's own filters admit at most) is parked untried, and so is
+// a pod a failure of this pass dominates (dominance.ts). maxFailuresPerPass caps the attempts per
+// class as a safety valve.
 
-import { batchFreeAt, refreshPredicted } from '../../scheduler/core/capacity.ts';
 import type { PolicyEngine } from '../../scheduler/core/engine.ts';
 import type { Resources } from '../../scheduler/core/model.ts';
 import { planPreemption } from '../../scheduler/core/preemption.ts';
@@ -41,13 +41,13 @@ export class SchedulingCycle {
     const pods = queue.takeActive();
     const failures = { online: 0, batch: 0 };
     const failed = new FailedShapes();
-    // What any node could still give a batch pod (computed once per pass; placements only lower it, so
-    // a stale bound prunes less but never wrongly).
+    // What the policy's own filters could still admit for a batch pod on any node (PolicyEngine.freeBound,
+    // computed once per pass; placements only lower it, so a stale bound prunes less but never wrongly).
     let bound: Resources | null = null;
     for (const p of pods) {
       if (p.gone) continue;
       const cls = p.cls === 'batch' ? 'batch' : 'online';
-      if (cls === 'batch') bound ??= batchRoom(this.#engine, now);
+      if (cls === 'batch') bound ??= this.#engine.freeBound('batch', now);
       const hopeless = cls === 'batch' && (p.cpu > bound!.cpu || p.memory > bound!.memory);
       if (hopeless || failures[cls] >= this.#opts.maxFailuresPerPass || failed.dominates(p, now)) {
         queue.park(p);
@@ -82,38 +82,4 @@ export class SchedulingCycle {
     this.#totals.onlinePreemptions++;
     return true;
   }
-}
-
-/**
- * The batch room the pass parks batch pods untried by (hopeless): over the schedulable nodes with a
- * free pod slot, the largest batch capacity left now by the core's formula (capacity.ts batchFreeAt
- * at now's level) under co-location, the largest allocatable less all requests without; each
- * resource maximised separately, and never below 0. Not PolicyEngine.freeBound, which is what the
- * policy's filters admit: for a policy whose batch capacity is its own filter (volcano-tdm, crane,
- * katalyst-reclaimed) the two differ, and the pass's failures (failedAttempts, the per-pass cap,
- * dominance) count the pods this lets through, so replacing it would change results.
- */
-function batchRoom(engine: PolicyEngine, now: number): Resources {
-  const out = { cpu: 0, memory: 0 };
-  const level = engine.timeline.at(now);
-  const scratch = { cpu: 0, memory: 0 };
-  const t = engine.state.table;
-  const colocation = engine.config.colocation;
-  for (let i = 0; i < t.size; i++) {
-    if (t.unschedulable[i] || t.pods[i]! >= t.maxPods[i]!) continue;
-    let cpu: number;
-    let memory: number;
-    if (colocation) {
-      refreshPredicted(t, i, now);
-      const free = batchFreeAt(t, i, level, scratch);
-      cpu = free.cpu;
-      memory = free.memory;
-    } else {
-      cpu = t.allocCpu[i]! - t.nonBatchCpu[i]! - t.batchCpu[i]!;
-      memory = t.allocMem[i]! - t.nonBatchMem[i]! - t.batchMem[i]!;
-    }
-    if (cpu > out.cpu) out.cpu = cpu;
-    if (memory > out.memory) out.memory = memory;
-  }
-  return out;
 }
