@@ -2,6 +2,7 @@
 // engine's handle, and called on a context the engine prepared, with row i's predicted usage
 // refreshed first (as every engine entry point does before a plugin reads row i).
 
+import { expect } from 'vitest';
 import { refreshPredicted } from '../../scheduler/core/capacity.ts';
 import { TIME_SHARING, type PolicyConfig } from '../../scheduler/core/config.ts';
 import { PolicyEngine } from '../../scheduler/core/engine.ts';
@@ -9,6 +10,7 @@ import type { BoundQuery, FilterDefinition, FilterPlugin, FilterVerdict, PodCont
 import type { NodeInfo, PodInfo, Resources, WorkloadClass } from '../../scheduler/core/model.ts';
 import { constantProfile, type Profile } from '../../scheduler/core/profile.ts';
 import { ClusterState } from '../../scheduler/core/state.ts';
+import { batch, GiB, pod } from './core.ts';
 
 export const NOW = Date.parse('2026-11-10T12:00:00Z');
 
@@ -81,6 +83,33 @@ export function boundOn(f: FilterPlugin, w: World, cls: WorkloadClass, name: str
 export const REFUSES_ALL: Resources = { cpu: -Infinity, memory: -Infinity };
 /** The bound of a row that bounds nothing. */
 export const UNBOUNDED: Resources = { cpu: Infinity, memory: Infinity };
+
+/** The filter's verdict on a node for a pod of the class asking cpu and memory (`over`: more of the pod; `now`: when). */
+export function askOn(f: FilterPlugin, w: World, name: string, cls: WorkloadClass, cpu: number, memory: number, over: Partial<PodInfo> = {}, now = NOW): FilterVerdict | null | 'n/a' {
+  return verdictOn(f, w, w.ctx((cls === 'batch' ? batch : pod)({ class: cls, requests: { cpu, memory }, ...over }), now), name);
+}
+
+/**
+ * A filter that refuses whole nodes (cordoned, tainted, overloaded): every online and batch pod is
+ * refused on `refusing`, even one asking nothing, and bounded nothing on `open`; system pods are not bounded.
+ */
+export function expectRefusesWholeNode(f: FilterPlugin, w: World, refusing: string, open: string): void {
+  for (const cls of ['online', 'batch'] as const) {
+    expect(boundOn(f, w, cls, refusing)).toEqual(REFUSES_ALL);
+    expect(askOn(f, w, refusing, cls, 0, 0)).not.toBeNull();
+    expect(boundOn(f, w, cls, open)).toEqual(UNBOUNDED);
+    expect(askOn(f, w, open, cls, 1000, GiB)).toBeNull();
+  }
+  expect(boundOn(f, w, 'system', refusing)).toBeNull();
+}
+
+/** A profile whose peak window, 2 h to 4 h after NOW, takes the batch share to 0 (0.5 and headroom 0.1 before). */
+export const PEAK_IN_2H: Profile = {
+  name: 'p',
+  timeZone: 'UTC',
+  default: { batchShare: 0.5, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
+  windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 0, rampMs: 0, start: NOW + 2 * 3_600_000, end: NOW + 4 * 3_600_000 }],
+};
 
 /** The score's raw value per named node (prepare run over those rows, as the engine does). */
 export function scoresOn<P>(s: ScorePlugin<P>, w: World, ctx: PodContext, names: string[]): number[] {

@@ -12,10 +12,9 @@ import { TaintToleration } from '../../../simulator/peers/taint-toleration.ts';
 import { parseDailyWindow, REVOCABLE_ZONE_LABEL } from '../../../simulator/peers/volcano-tdm/formula.ts';
 import { OVERSUBSCRIPTION_KEYS, VolcanoOversubscriptionFit, VolcanoTdm } from '../../../simulator/peers/volcano-tdm/plugin.ts';
 import { batch, GiB, node, pod } from '../../helpers/core.ts';
-import { boundOn, buildFilter, NOW, REFUSES_ALL, UNBOUNDED, verdictOn, world, type World } from '../../helpers/plugins.ts';
+import { askOn, boundOn, buildFilter, expectRefusesWholeNode, NOW, REFUSES_ALL, UNBOUNDED, world, type World } from '../../helpers/plugins.ts';
 
-const ask = (f: FilterPlugin, w: World, name: string, cls: WorkloadClass, cpu: number, memory: number, now = NOW) =>
-  verdictOn(f, w, w.ctx((cls === 'batch' ? batch : pod)({ class: cls, requests: { cpu, memory } }), now), name);
+const ask = (f: FilterPlugin, w: World, name: string, cls: WorkloadClass, cpu: number, memory: number, now = NOW) => askOn(f, w, name, cls, cpu, memory, {}, now);
 
 describe('VolcanoTDM bound', () => {
   // Zone rz1 opens 00:00-08:00 UTC; NOW is 12:00 UTC (closed), OPEN 03:00 UTC.
@@ -70,13 +69,7 @@ describe('TaintToleration bound', () => {
   const f = buildFilter(TaintToleration, w);
 
   it('refuses every online and batch pod under a NoSchedule taint, bounds nothing under PreferNoSchedule only', () => {
-    for (const cls of ['online', 'batch'] as const) {
-      expect(boundOn(f, w, cls, 'tainted')).toEqual(REFUSES_ALL);
-      expect(ask(f, w, 'tainted', cls, 0, 0)).not.toBeNull();
-      expect(boundOn(f, w, cls, 'soft')).toEqual(UNBOUNDED);
-      expect(ask(f, w, 'soft', cls, 1000, GiB)).toBeNull();
-    }
-    expect(boundOn(f, w, 'system', 'tainted')).toBeNull();
+    expectRefusesWholeNode(f, w, 'tainted', 'soft');
   });
 });
 
@@ -96,14 +89,7 @@ describe('Crane bounds', () => {
 
   it('CraneDynamic: refuses every online and batch pod on a node over a threshold (5-minute CPU 0.7 > 0.65)', () => {
     const w = world({ nodes: [node('hot', { labels: { [LOAD_KEYS.cpu.avg5m]: '0.7' } }), node('cool', { labels: { [LOAD_KEYS.cpu.avg5m]: '0.6' } })] });
-    const f = buildFilter(CraneDynamicFilter, w);
-    for (const cls of ['online', 'batch'] as const) {
-      expect(boundOn(f, w, cls, 'hot')).toEqual(REFUSES_ALL);
-      expect(ask(f, w, 'hot', cls, 0, 0)).not.toBeNull();
-      expect(boundOn(f, w, cls, 'cool')).toEqual(UNBOUNDED);
-      expect(ask(f, w, 'cool', cls, 1000, GiB)).toBeNull();
-    }
-    expect(boundOn(f, w, 'system', 'hot')).toBeNull();
+    expectRefusesWholeNode(buildFilter(CraneDynamicFilter, w), w, 'hot', 'cool');
   });
 });
 

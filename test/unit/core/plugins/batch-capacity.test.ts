@@ -6,9 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { KUBE_DEFAULT } from '../../../../scheduler/core/config.ts';
 import { BatchCapacityFit } from '../../../../scheduler/core/plugins/batch-capacity.ts';
-import type { Profile } from '../../../../scheduler/core/profile.ts';
 import { batch, GiB, node, pod } from '../../../helpers/core.ts';
-import { buildFilter, NOW, verdictOn, world } from '../../../helpers/plugins.ts';
+import { buildFilter, NOW, PEAK_IN_2H, verdictOn, world } from '../../../helpers/plugins.ts';
 
 const H = 3_600_000;
 
@@ -44,13 +43,7 @@ describe('BatchCapacityFit', () => {
 
 describe('BatchCapacityFit over a declared runtime', () => {
   // A peak window from 2 h to 4 h ahead takes the batch share to 0.
-  const peak: Profile = {
-    name: 'p',
-    timeZone: 'UTC',
-    default: { batchShare: 0.5, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
-    windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 0, rampMs: 0, start: NOW + 2 * H, end: NOW + 4 * H }],
-  };
-  const w = world({ nodes: [node('n1')], profile: peak });
+  const w = world({ nodes: [node('n1')], profile: PEAK_IN_2H });
   const f = buildFilter(BatchCapacityFit, w);
   const job = (runtimeH: number, checkpointable = false) => batch({ requests: { cpu: 1000, memory: GiB }, expectedRuntimeMs: runtimeH * H, checkpointable });
 

@@ -13,24 +13,17 @@ import { PodCountFit } from '../../../../scheduler/core/plugins/pod-count.ts';
 import { RequestsFit } from '../../../../scheduler/core/plugins/requests-fit.ts';
 import type { Profile } from '../../../../scheduler/core/profile.ts';
 import { batch, GiB, node, pod } from '../../../helpers/core.ts';
-import { boundOn, buildFilter, NOW, REFUSES_ALL, UNBOUNDED, verdictOn, world, type World } from '../../../helpers/plugins.ts';
+import { askOn, boundOn, buildFilter, expectRefusesWholeNode, NOW, PEAK_IN_2H, REFUSES_ALL, UNBOUNDED, world, type World } from '../../../helpers/plugins.ts';
 
 const H = 3_600_000;
-const ask = (f: FilterPlugin, w: World, name: string, cls: WorkloadClass, cpu: number, memory: number, over = {}) =>
-  verdictOn(f, w, w.ctx((cls === 'batch' ? batch : pod)({ class: cls, requests: { cpu, memory }, ...over })), name);
+const ask = (f: FilterPlugin, w: World, name: string, cls: WorkloadClass, cpu: number, memory: number, over = {}) => askOn(f, w, name, cls, cpu, memory, over);
 
 describe('NodeUnschedulable bound', () => {
   const w = world({ nodes: [node('cordoned', { unschedulable: true }), node('open')] });
   const f = buildFilter(NodeUnschedulable, w);
 
   it('refuses every online and batch pod on a cordoned node, bounds nothing elsewhere, and leaves system pods alone', () => {
-    for (const cls of ['online', 'batch'] as const) {
-      expect(boundOn(f, w, cls, 'cordoned')).toEqual(REFUSES_ALL);
-      expect(ask(f, w, 'cordoned', cls, 0, 0)).not.toBeNull();
-      expect(boundOn(f, w, cls, 'open')).toEqual(UNBOUNDED);
-      expect(ask(f, w, 'open', cls, 1000, GiB)).toBeNull();
-    }
-    expect(boundOn(f, w, 'system', 'cordoned')).toBeNull();
+    expectRefusesWholeNode(f, w, 'cordoned', 'open');
   });
 });
 
@@ -94,13 +87,7 @@ describe('BatchCapacityFit bound', () => {
   });
 
   it('holds for a pod held to its runtime: a peak 2 h ahead only lowers what it gets (8 cores now, 0 for a 3 h job)', () => {
-    const peak: Profile = {
-      name: 'p',
-      timeZone: 'UTC',
-      default: { batchShare: 0.5, onlineHeadroom: 0.1, drainLeadMs: 0, rampMs: 0 },
-      windows: [{ name: 'peak', priority: 0, index: 0, batchShare: 0, onlineHeadroom: 0.5, drainLeadMs: 0, rampMs: 0, start: NOW + 2 * H, end: NOW + 4 * H }],
-    };
-    const w = world({ nodes: [node('n1')], profile: peak });
+    const w = world({ nodes: [node('n1')], profile: PEAK_IN_2H });
     const f = buildFilter(BatchCapacityFit, w);
     expect(boundOn(f, w, 'batch', 'n1')).toEqual({ cpu: 8000, memory: 32 * GiB });
     expect(ask(f, w, 'n1', 'batch', 8000, 32 * GiB)).toBeNull();
