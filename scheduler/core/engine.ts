@@ -2,7 +2,6 @@
 // pod goes. The extender calls filter/score on the nodes kube-scheduler sends; the simulator calls
 // place(), which scans nodes the way kube-scheduler does (rotating start, stop after enough feasible).
 
-import { LRUCache } from 'lru-cache';
 import { SLOT_MS, SLOTS_PER_DAY } from './app-curves.ts';
 import { refreshPredicted, usageEstimate } from './capacity.ts';
 import { toExtenderScore, type PolicyConfig } from './config.ts';
@@ -25,6 +24,7 @@ import {
 } from './framework.ts';
 import type { PodInfo, Resources, WorkloadClass } from './model.ts';
 import type { Level, Profile } from './profile.ts';
+import { RecentMap } from './recent-map.ts';
 import type { ClusterState, NodeState } from './state.ts';
 import { fnv1a } from './node-table.ts';
 import { ShapeCache, type ActiveScore, type ShapeEntry } from './equivalence.ts';
@@ -100,7 +100,7 @@ export class PolicyEngine {
   readonly scorePlugins: Readonly<Record<string, ScorePlugin<any>>>;
   /** What this engine's plugins share (framework.ts PluginHandle). */
   readonly handle: PluginHandle = new EngineHandle();
-  readonly #spanCache = new LRUCache<string, Level>({ max: 4096 });
+  readonly #spanCache = new RecentMap<string, Level>(4096);
   #nextStart = 0;
   /** Reused buffer of feasible rows for place(). */
   #rows = new Int32Array(0);

@@ -16,8 +16,8 @@
 // commitment can grow (a pod found to use more) but never shrinks because of throttling. A zero
 // reading (no sample since the pod started) teaches nothing.
 
-import { LRUCache } from 'lru-cache';
 import type { PodInfo } from '../model.ts';
+import { RecentMap } from '../recent-map.ts';
 import { changedSince, JobKeys, type Stamped } from './runtime.ts';
 
 interface Ratio extends Stamped {
@@ -26,18 +26,15 @@ interface Ratio extends Stamped {
 
 export class BatchUsageEstimates {
   readonly keys: JobKeys;
-  readonly #ratios: LRUCache<string, Ratio>;
+  readonly #ratios: RecentMap<string, Ratio>;
   /** Bumped whenever an owner's ratio rises or an owner is dropped (commitments made from the older ratios are stale). */
   version = 0;
   #evictedAt = -1;
 
   constructor(maxKeys = 50_000, keys = new JobKeys()) {
     this.keys = keys;
-    this.#ratios = new LRUCache({
-      max: maxKeys,
-      dispose: (_v, _k, reason) => {
-        if (reason === 'evict') this.#evictedAt = ++this.version;
-      },
+    this.#ratios = new RecentMap(maxKeys, () => {
+      this.#evictedAt = ++this.version;
     });
   }
 

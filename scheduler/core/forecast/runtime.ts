@@ -9,8 +9,8 @@
 // (DEFAULT_RUNTIME_ESTIMATE_MS, 1 h, about twice the median runtime of the shipped synthetic batch
 // and the order of a typical Spark/Flink batch task) is documented in the ForecastCapacity plugin.
 
-import { LRUCache } from 'lru-cache';
 import type { PodInfo } from '../model.ts';
+import { RecentMap } from '../recent-map.ts';
 
 export const DEFAULT_RUNTIME_ESTIMATE_MS = 3_600_000;
 
@@ -44,7 +44,7 @@ export interface Stamped {
   stamp: number;
 }
 
-export function changedSince<T extends Stamped>(cache: LRUCache<string, T>, version: number, evictedAt: number, keys: readonly string[], since: number): boolean {
+export function changedSince<T extends Stamped>(cache: RecentMap<string, T>, version: number, evictedAt: number, keys: readonly string[], since: number): boolean {
   if (version === since) return false;
   if (evictedAt > since) return true;
   for (let k = 0; k < keys.length; k++) {
@@ -63,7 +63,7 @@ class Track implements Stamped {
 export class RuntimeEstimates {
   readonly keep: number;
   readonly keys: JobKeys;
-  readonly #tracks: LRUCache<string, Track>;
+  readonly #tracks: RecentMap<string, Track>;
   /** Bumped on every learned completion and every key dropped (signatures of verdicts that depend on an estimate). */
   version = 0;
   #evictedAt = -1;
@@ -71,11 +71,8 @@ export class RuntimeEstimates {
   constructor(keep = 20, maxKeys = 50_000, keys = new JobKeys()) {
     this.keep = keep;
     this.keys = keys;
-    this.#tracks = new LRUCache({
-      max: maxKeys,
-      dispose: (_v, _k, reason) => {
-        if (reason === 'evict') this.#evictedAt = ++this.version;
-      },
+    this.#tracks = new RecentMap(maxKeys, () => {
+      this.#evictedAt = ++this.version;
     });
   }
 
