@@ -37,8 +37,7 @@ export interface ForecastEntry {
    * instant in it two. Commitments made at two instants of one slot are otherwise the same.
    */
   committedAtStart: boolean;
-  /** The runtime estimates' and batch usage ratios' versions `committed` was made from (their sum, and each). */
-  learned: number;
+  /** The runtime estimates' and batch usage ratios' versions `committed` was made from. */
   runtimesAt: number;
   usageAt: number;
   /** The job keys (JobKeys) of the node's batch pods: the estimates `committed` read. */
@@ -144,10 +143,6 @@ export class ForecastBook {
     return (p) => state.runtimes.runtimeOf(p, this.defaultRuntimeMs).ms;
   }
 
-  #learned(state: ClusterState): number {
-    return state.runtimes.version + (this.batchCpu === 'usage' ? state.batchUsage.version : 0);
-  }
-
   /** The node's forecast for the 24 hours from now's slot, and its batch commitments slot by slot. */
   forecast(state: ClusterState, node: NodeState, profile: Profile, now: number): ForecastEntry {
     state.learnCurves();
@@ -156,18 +151,14 @@ export class ForecastBook {
     const epoch = curves.slotOf(now);
     const fresh = now <= node.table.freshUntil[node.index]!;
     const e = this.#entries.get(node);
-    const learned = this.#learned(state);
     if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) {
-      if (e.learned !== learned) {
-        // Something was learned somewhere: remake the commitments only if it was of a job on this node.
-        if (state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt))) {
-          e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
-          e.committedAtStart = now === start;
-        }
-        e.learned = learned;
-        e.runtimesAt = state.runtimes.version;
-        e.usageAt = state.batchUsage.version;
+      // Remake the commitments only if something was learned of a job on this node since.
+      if (state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt))) {
+        e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+        e.committedAtStart = now === start;
       }
+      e.runtimesAt = state.runtimes.version;
+      e.usageAt = state.batchUsage.version;
       return e;
     }
     const { fed, above } = this.#feed(state, node, e);
@@ -208,7 +199,7 @@ export class ForecastBook {
     const jobs: string[] = [];
     for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
     const committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, learned, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
   }
