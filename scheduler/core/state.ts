@@ -234,8 +234,8 @@ export class ClusterState {
     const existing = this.nodes.get(spec.name);
     if (existing) {
       if (existing.spec.zone !== spec.zone) {
-        for (const p of existing.pods.values()) this.#countZone(p, existing.spec.zone, -1);
-        for (const p of existing.pods.values()) this.#countZone(p, spec.zone, 1);
+        for (const p of existing.pods.values()) countIn(this.appZoneCounts, p.app, existing.spec.zone, -1);
+        for (const p of existing.pods.values()) countIn(this.appZoneCounts, p.app, spec.zone, 1);
       }
       existing.setSpec(spec, this.zoneId(spec.zone));
       return existing;
@@ -449,15 +449,15 @@ export class ClusterState {
   #attach(pod: PodInfo, node: NodeState, boundAt: number): void {
     node.attach(pod, boundAt);
     this.#nodeCurves?.attach(pod, node);
-    this.#countZone(pod, node.spec.zone, 1);
-    this.#countRow(pod.app, node.index, 1);
+    countIn(this.appZoneCounts, pod.app, node.spec.zone, 1);
+    countIn(this.#appRows, pod.app, node.index, 1);
   }
 
   #detach(pod: PodInfo, node: NodeState): void {
     node.detach(pod);
     this.#nodeCurves?.detach(pod, node);
-    this.#countZone(pod, node.spec.zone, -1);
-    this.#countRow(pod.app, node.index, -1);
+    countIn(this.appZoneCounts, pod.app, node.spec.zone, -1);
+    countIn(this.#appRows, pod.app, node.index, -1);
   }
 
   #wait(pod: PodInfo): void {
@@ -466,21 +466,14 @@ export class ClusterState {
     set.add(pod.uid);
   }
 
-  #countRow(app: string, row: number, delta: number): void {
-    let byRow = this.#appRows.get(app);
-    if (!byRow) this.#appRows.set(app, (byRow = new Map()));
-    const n = (byRow.get(row) ?? 0) + delta;
-    if (n <= 0) byRow.delete(row);
-    else byRow.set(row, n);
-    if (byRow.size === 0) this.#appRows.delete(app);
-  }
+}
 
-  #countZone(pod: PodInfo, zone: string, delta: number): void {
-    let zones = this.appZoneCounts.get(pod.app);
-    if (!zones) this.appZoneCounts.set(pod.app, (zones = new Map()));
-    const n = (zones.get(zone) ?? 0) + delta;
-    if (n <= 0) zones.delete(zone);
-    else zones.set(zone, n);
-    if (zones.size === 0) this.appZoneCounts.delete(pod.app);
-  }
+/** counts[outer][inner] += delta, dropping counts that reach 0 and inner maps left empty. */
+function countIn<K>(counts: Map<string, Map<K, number>>, outer: string, inner: K, delta: number): void {
+  let m = counts.get(outer);
+  if (!m) counts.set(outer, (m = new Map()));
+  const n = (m.get(inner) ?? 0) + delta;
+  if (n <= 0) m.delete(inner);
+  else m.set(inner, n);
+  if (m.size === 0) counts.delete(outer);
 }
