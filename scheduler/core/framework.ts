@@ -139,6 +139,15 @@ export interface BoundQuery {
  */
 export type RowBound = (i: number, out: Resources) => void;
 
+/** A row bound for a filter that admits a pod while its requests fit what `free` says is left on the row. */
+export function freeRows(free: (i: number) => Readonly<Resources>): RowBound {
+  return (i, out) => {
+    const f = free(i);
+    out.cpu = f.cpu;
+    out.memory = f.memory;
+  };
+}
+
 /** A row bound for a filter that refuses a row outright or not at all (where `refuses` says). */
 export function refusingRows(refuses: (i: number) => boolean): RowBound {
   return (i, out) => {

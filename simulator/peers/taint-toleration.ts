@@ -4,6 +4,7 @@
 // batch pods alike are refused. The core has no such filter: in a real cluster kube-scheduler runs it.
 
 import { refusingRows, statelessFilter, verdict } from '../../scheduler/core/framework.ts';
+import type { NodeInfo, NodeTaint } from '../../scheduler/core/model.ts';
 
 export const TaintToleration = statelessFilter('TaintToleration', "a node's NoSchedule/NoExecute taints keep untolerating pods off (kube-scheduler's TaintToleration)", {
   name: 'TaintToleration',
@@ -11,20 +12,14 @@ export const TaintToleration = statelessFilter('TaintToleration', "a node's NoSc
   signature: () => '',
   appliesTo: (ctx) => ctx.pod.class !== 'system',
   filter(ctx, i) {
-    const taints = ctx.nodes[i]!.spec.taints;
-    if (!taints) return null;
-    for (const t of taints) {
-      if (t.effect === 'PreferNoSchedule') continue;
-      return verdict('TaintToleration', `node(s) had untolerated taint {${t.key}: ${t.value}}`, true);
-    }
-    return null;
+    const t = untolerated(ctx.nodes[i]!.spec);
+    return t === undefined ? null : verdict('TaintToleration', `node(s) had untolerated taint {${t.key}: ${t.value}}`, true);
   },
   // Traced pods tolerate nothing: a NoSchedule or NoExecute taint refuses every online and batch pod.
-  bound: (q) =>
-    q.cls === 'system'
-      ? null
-      : refusingRows((i) => {
-          const taints = q.nodes[i]!.spec.taints;
-          return !!taints && taints.some((t) => t.effect !== 'PreferNoSchedule');
-        }),
+  bound: (q) => (q.cls === 'system' ? null : refusingRows((i) => untolerated(q.nodes[i]!.spec) !== undefined)),
 });
+
+/** The node's first NoSchedule or NoExecute taint (traced pods tolerate none), if any. */
+function untolerated(spec: NodeInfo): NodeTaint | undefined {
+  return spec.taints?.find((t) => t.effect !== 'PreferNoSchedule');
+}

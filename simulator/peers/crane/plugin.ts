@@ -8,7 +8,7 @@
 //     figures, under the annotation names Crane uses; formula.ts has the thresholds and weights.
 
 import { NativeLeastAllocated } from '../native-least-allocated.ts';
-import { failWith, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import { failWith, freeRows, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { dynamicOverload, dynamicScore, type DynamicLoad } from './formula.ts';
 
@@ -46,14 +46,7 @@ export const CraneElasticFit: FilterDefinition<null> = {
       if (req.memory > free.memory) return failWith(ctx, 'CraneElasticFit', 'memory', true, () => 'Insufficient gocrane.io/memory');
       return null;
     },
-    bound: (q) =>
-      q.cls !== 'batch'
-        ? null
-        : (i, out) => {
-            const free = elasticFree(q, i);
-            out.cpu = free.cpu;
-            out.memory = free.memory;
-          },
+    bound: (q) => (q.cls !== 'batch' ? null : freeRows((i) => elasticFree(q, i))),
   }),
 };
 

@@ -7,7 +7,7 @@
 // of pods bound since, or all non-batch requests when the node has no fresh sample.
 
 import { NativeLeastAllocated } from '../native-least-allocated.ts';
-import { failWith, weightedScore, type FilterDefinition, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import { failWith, freeRows, weightedScore, type FilterDefinition, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import type { NodeTable } from '../../../scheduler/core/node-table.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { DEFAULT_HEADROOM_PARAMS, reclaimedCpuNow, reclaimedMemory, type HeadroomParams } from './formula.ts';
@@ -61,11 +61,7 @@ export const KatalystReclaimedFit: FilterDefinition<KatalystReclaimedArgs> = {
     bound(q) {
       if (q.cls !== 'batch') return null;
       const reserve = reserveAt(args, q.now);
-      return (i, out) => {
-        const free = reclaimedFree(q.t, i, q.nodes[i]!.spec.labels, reserve);
-        out.cpu = free.cpu;
-        out.memory = free.memory;
-      };
+      return freeRows((i) => reclaimedFree(q.t, i, q.nodes[i]!.spec.labels, reserve));
     },
   }),
 };

@@ -7,7 +7,7 @@
 // VolcanoOversubscription / VolcanoOversubscriptionRoom: batch pods request the oversubscription the
 // agent publishes on the node (controller.ts), in place of the core's BatchCapacityFit / BatchRoom.
 
-import { failWith, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
+import { failWith, freeRows, refusingRows, weightedScore, type FilterDefinition, type PodContext, type ScoreDefinition } from '../../../scheduler/core/framework.ts';
 import { requestsSig } from '../../../scheduler/core/signatures.ts';
 import { formatDailyWindow, REVOCABLE_ZONE_LABEL, tdmWindowOpen, type DailyWindow } from './formula.ts';
 
@@ -137,14 +137,7 @@ export const VolcanoOversubscriptionFit: FilterDefinition<null> = {
         if (req.memory > free.memory) return failWith(ctx, 'VolcanoOversubscription', 'memory', true, () => 'Insufficient oversubscription memory');
         return null;
       },
-      bound: (q) =>
-        q.cls !== 'batch'
-          ? null
-          : (i, out) => {
-              const free = oversubscriptionFree(q, i, cache);
-              out.cpu = free.cpu;
-              out.memory = free.memory;
-            },
+      bound: (q) => (q.cls !== 'batch' ? null : freeRows((i) => oversubscriptionFree(q, i, cache))),
     };
   },
 };
