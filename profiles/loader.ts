@@ -18,7 +18,7 @@ const DAY_SETS: Record<string, Weekday[]> = {
 };
 const LEVEL_FIELDS = ['batchShare', 'onlineHeadroom', 'drainLeadTime', 'ramp'];
 const WINDOW_FIELDS = ['name', 'priority', 'schedule', 'start', 'end', 'duration', ...LEVEL_FIELDS, 'onlineDemand'];
-const DEMAND_FIELDS = ['factor', 'of', 'ramp'];
+const DEMAND_FIELDS = ['factor', 'memory', 'of', 'ramp'];
 const FACTOR = /^(\d+(?:\.\d+)?|\.\d+)x$/;
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 
@@ -271,13 +271,14 @@ function checkFactor(c: Checker, path: Path): number | null {
 }
 
 /**
- * onlineDemand: a multiplier of the forecast (5x), or a mapping {factor: 5x, of: forecast | requests,
- * ramp: 10m} (the factor rises from 1 over the ramp after the window starts).
+ * onlineDemand: a multiplier of the forecast (5x), or a mapping {factor: 5x, memory: 1.2x, of: forecast |
+ * requests, ramp: 10m}: factor multiplies CPU, memory multiplies memory (default: the factor); both
+ * rise from 1 over the ramp after the window starts.
  */
 function checkDemand(c: Checker, path: Path): OnlineDemand | null {
   if (!c.isMapping(path)) {
     const factor = checkFactor(c, path);
-    return factor === null ? null : { factor, of: 'forecast', rampMs: 0 };
+    return factor === null ? null : { factor, memoryFactor: factor, of: 'forecast', rampMs: 0 };
   }
   c.onlyKeys(path, DEMAND_FIELDS);
   if (c.value([...path, 'factor']) === undefined) {
@@ -285,6 +286,7 @@ function checkDemand(c: Checker, path: Path): OnlineDemand | null {
     return null;
   }
   const factor = checkFactor(c, [...path, 'factor']);
+  const memoryFactor = c.value([...path, 'memory']) === undefined ? factor : checkFactor(c, [...path, 'memory']);
   const of = c.value([...path, 'of']) ?? 'forecast';
   if (of !== 'forecast' && of !== 'requests') c.fail([...path, 'of'], `must be forecast (the learned curves) or requests (got ${JSON.stringify(of)})`);
   const r = c.value([...path, 'ramp']);
@@ -298,6 +300,6 @@ function checkDemand(c: Checker, path: Path): OnlineDemand | null {
       return null;
     }
   }
-  if (factor === null || (of !== 'forecast' && of !== 'requests')) return null;
-  return { factor, of, rampMs };
+  if (factor === null || memoryFactor === null || (of !== 'forecast' && of !== 'requests')) return null;
+  return { factor, memoryFactor, of, rampMs };
 }

@@ -115,7 +115,7 @@ export function formatExplanation(x: NodeExplanation, zone: string, nSlots = 16)
   for (const s of x.slots.slice(0, nSlots)) {
     const c = s.cpu;
     const m = s.memory;
-    const ev = s.events.map((e) => `${e.window} ${e.factor.toFixed(2)}x of ${e.of}`).join(', ');
+    const ev = s.events.map((e) => `${e.window} ${e.factor.toFixed(2)}x${e.memoryFactor !== e.factor ? ` (memory ${e.memoryFactor.toFixed(2)}x)` : ''} of ${e.of}`).join(', ');
     L.push(
       `  ${t(s.start).padEnd(25)} ${[c.mean, c.sd, c.margin, c.upper, c.committed, c.free].map((v) => cores(v).padStart(6)).join(' ')} | ${[m.upper, m.committed, m.free].map((v) => gib(v).padStart(6)).join(' ')} | ${ev}`,
     );

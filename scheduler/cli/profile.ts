@@ -89,7 +89,7 @@ function levelText(l: { batchShare: number; onlineHeadroom: number; drainLeadMs:
 /** A window's level (none for one that states only a demand) and its online demand, if any. */
 function windowText(w: WindowSpec): string {
   const d = w.onlineDemand;
-  const demand = d ? `online demand ${d.factor}x of ${d.of}${d.rampMs ? ` (ramp ${formatDuration(d.rampMs)})` : ''}` : '';
+  const demand = d ? `online demand ${d.factor}x${d.memoryFactor !== d.factor ? ` (memory ${d.memoryFactor}x)` : ''} of ${d.of}${d.rampMs ? ` (ramp ${formatDuration(d.rampMs)})` : ''}` : '';
   if (w.demandOnly) return `${demand} (no level of its own)`;
   return demand ? `${levelText(w)}; ${demand}` : levelText(w);
 }

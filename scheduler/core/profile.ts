@@ -50,12 +50,19 @@ export interface Recurrence {
 
 /**
  * The online demand a window expects (a flash sale, a launch): what history cannot know. The
- * forecast (forecast/events.ts) multiplies the online tenants' part of a node's usage by `factor`
- * while the window is in force, rising linearly from 1 over `rampMs` after it starts.
+ * forecast (forecast/events.ts) multiplies the online tenants' part of a node's CPU by `factor` and
+ * of its memory by `memoryFactor` while the window is in force, each rising linearly from 1 over
+ * `rampMs` after it starts.
  */
 export interface OnlineDemand {
-  /** Multiplier, > 0 (5 for "5x"; below 1 for an expected lull). */
+  /** Multiplier of CPU, > 0 (5 for "5x"; below 1 for an expected lull). */
   factor: number;
+  /**
+   * Multiplier of memory, > 0: the profile's `memory`, else `factor`. Traffic shows in CPU; a
+   * service's memory per pod usually moves far less (its heap and caches are sized ahead), and a
+   * scale-out's new pods are tenants the forecast counts anyway, so an operator states it apart.
+   */
+  memoryFactor: number;
   /** What it multiplies: the tenants' learned curves, or their requests. */
   of: 'forecast' | 'requests';
   rampMs: number;

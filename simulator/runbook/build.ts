@@ -213,7 +213,7 @@ export function demandEvents(profile: Profile, start: number, end: number, leadM
   const out: Array<{ time: number; what: string }> = [];
   for (const o of occurrences(profile, start - leadMs, end, (w) => w.onlineDemand !== undefined)) {
     const d = o.window.onlineDemand!;
-    const demand = `online demand x${d.factor} of the ${d.of === 'forecast' ? 'forecast' : 'requests'}`;
+    const demand = `online demand x${d.factor}${d.memoryFactor !== d.factor ? ` (memory x${d.memoryFactor})` : ''} of the ${d.of === 'forecast' ? 'forecast' : 'requests'}`;
     const drainAt = o.start - leadMs;
     if (drainAt >= start && drainAt < end) out.push({ time: drainAt, what: `forecast drain ahead of ${o.window.name} (${demand} from ${at(o.start, drainAt)}): each node evicts only its forecast shortfall, cheapest first` });
     if (o.start >= start && o.start < end) out.push({ time: o.start, what: `${o.window.name} begins: ${demand}${d.rampMs > 0 ? `, reached by ${at(o.start + d.rampMs, o.start)}` : ''}, until ${at(o.end, o.start)}` });

@@ -14,7 +14,7 @@ const T0 = Date.parse('2026-11-02T00:00:00Z'); // Monday 00:00 UTC
 
 describe('forecast properties', () => {
   it('capacity over a span is the least of its slots\' limits, never more than any of them', () => {
-    const slotEvent = fc.option(fc.record({ window: fc.constant('e'), factor: fc.double({ min: 0.1, max: 6, noNaN: true }), of: fc.constantFrom('forecast' as const, 'requests' as const) }), { nil: undefined });
+    const slotEvent = fc.option(fc.record({ window: fc.constant('e'), factor: fc.double({ min: 0.1, max: 6, noNaN: true }), memoryFactor: fc.double({ min: 0.1, max: 6, noNaN: true }), of: fc.constantFrom('forecast' as const, 'requests' as const) }), { nil: undefined });
     fc.assert(
       fc.property(
         fc.array(fc.record({ app: fc.constantFrom('a', 'b', 'c'), cpu: fc.integer({ min: 0, max: 4000 }), leaves: fc.integer({ min: 0, max: 12 }) }), { maxLength: 6 }),

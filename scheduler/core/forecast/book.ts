@@ -7,6 +7,9 @@
 // forecast gave for that sample's slot, for the node and, where a metrics source gave per-pod usage,
 // for each online app on it (per pod). Every front end that records usage therefore feeds the errors
 // without code of its own; samples between two forecasts of a node beyond the newest are not fed.
+// Nor is a sample from a slot a profile event covered: there the forecast was the operator's stated
+// demand, not the curves, and its miss (a 5x that came as 3x) says nothing of the curves' error; fed,
+// it would widen every node's band for hours after the event.
 
 import { SLOTS_PER_DAY } from '../app-curves.ts';
 import type { PodInfo, Resources } from '../model.ts';
@@ -230,6 +233,8 @@ export class ForecastBook {
     const f = prev.forecast;
     const k = slotAt(f, s.time);
     if (k < 0) return { fed: s.time, above: null };
+    const above = aboveBand(f, s.time, s.online);
+    if ((f.events?.events[k]?.length ?? 0) > 0) return { fed: s.time, above };
     this.errors.observe(f.key, s.time, s.online, { cpu: f.meanCpu[k]!, memory: f.meanMem[k]! });
     const src = this.#curves?.source;
     if (src) {
@@ -241,7 +246,7 @@ export class ForecastBook {
         if (c) this.errors.observe(appErrorKey(app), s.time, { cpu: used.cpu / n, memory: used.memory / n }, { cpu: c.cpu[d]!, memory: c.memory[d]! });
       }
     }
-    return { fed: s.time, above: aboveBand(f, s.time, s.online) };
+    return { fed: s.time, above };
   }
 
   #addAppUsage(state: ClusterState, p: PodInfo, perApp: Map<string, { n: number; used: Resources }>): void {

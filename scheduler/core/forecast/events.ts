@@ -2,9 +2,10 @@
 // which no learned curve can foresee. For each 15-minute slot of the horizon, the events in force at
 // some instant of it and the largest factor each reaches there.
 //
-// Within an occurrence [start, end) the factor is f(t) = 1 + (F - 1) x min(1, (t - start) / ramp): it
-// rises (or falls, F < 1) from 1 over the ramp and holds F until the end. f is monotonic, so its
-// largest value over a slot is at one end of the part of the slot the occurrence covers. A slot the
+// Within an occurrence [start, end) a factor is f(t) = 1 + (F - 1) x min(1, (t - start) / ramp): it
+// rises (or falls, F < 1) from 1 over the ramp and holds F until the end; CPU's F is the event's
+// factor, memory's its memoryFactor, on the same ramp. f is monotonic, so its largest value over a
+// slot is at one end of the part of the slot the occurrence covers. A slot the
 // events cover only in part keeps its plain forecast as a candidate too (the forecaster takes the
 // largest candidate per resource: conservative for online, whatever the events' precedence).
 
@@ -15,8 +16,10 @@ import { occurrences } from '../timeline.ts';
 export interface SlotEvent {
   /** The window's name, for explanations. */
   readonly window: string;
-  /** The largest factor the event reaches within the slot. */
+  /** The largest CPU factor the event reaches within the slot. */
   readonly factor: number;
+  /** The largest memory factor the event reaches within the slot. */
+  readonly memoryFactor: number;
   readonly of: OnlineDemand['of'];
 }
 
@@ -29,10 +32,19 @@ export interface SlotEvents {
 
 const hasDemand = (w: { onlineDemand?: OnlineDemand }): boolean => w.onlineDemand !== undefined;
 
-/** The factor of an event at instant t within its occurrence. */
+/** The CPU factor of an event at instant t within its occurrence. */
 export function factorAt(d: OnlineDemand, start: number, t: number): number {
-  if (d.rampMs <= 0) return d.factor;
-  return 1 + (d.factor - 1) * Math.min(1, Math.max(0, (t - start) / d.rampMs));
+  return ramped(d.factor, d.rampMs, start, t);
+}
+
+/** The memory factor of an event at instant t within its occurrence. */
+export function memoryFactorAt(d: OnlineDemand, start: number, t: number): number {
+  return ramped(d.memoryFactor, d.rampMs, start, t);
+}
+
+function ramped(f: number, rampMs: number, start: number, t: number): number {
+  if (rampMs <= 0) return f;
+  return 1 + (f - 1) * Math.min(1, Math.max(0, (t - start) / rampMs));
 }
 
 /** The events of `slots` slots starting at `start` (a slot boundary). */
@@ -51,7 +63,12 @@ export function slotEvents(profile: Profile, start: number, slots: number): Slot
       const a = Math.max(o.start, start + k * SLOT_MS);
       const b = Math.min(o.end, start + (k + 1) * SLOT_MS) - 1;
       if (b < a) continue;
-      events[k]!.push({ window: o.window.name, factor: Math.max(factorAt(d, o.start, a), factorAt(d, o.start, b)), of: d.of });
+      events[k]!.push({
+        window: o.window.name,
+        factor: Math.max(factorAt(d, o.start, a), factorAt(d, o.start, b)),
+        memoryFactor: Math.max(memoryFactorAt(d, o.start, a), memoryFactorAt(d, o.start, b)),
+        of: d.of,
+      });
       spans[k]!.push([a, b + 1]);
     }
   }

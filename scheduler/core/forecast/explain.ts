@@ -19,7 +19,7 @@ export interface ExplainedSlot {
   cpu: { mean: number; sd: number; margin: number; upper: number; committed: number; free: number };
   memory: { mean: number; sd: number; margin: number; upper: number; committed: number; free: number };
   /** The profile events in force in the slot, with the largest factor each reaches there. */
-  events: { window: string; factor: number; of: string }[];
+  events: { window: string; factor: number; memoryFactor: number; of: string }[];
 }
 
 export interface ExplainedSpan {
@@ -83,7 +83,7 @@ export function explainNode(state: ClusterState, node: NodeState, timeline: Prof
       start: f.start + k * SLOT_MS,
       cpu: { mean: f.meanCpu[k]!, sd: f.sdCpu[k]!, margin: f.marginCpu[k]!, upper: f.upperCpu[k]!, committed: e.committed.cpu[k]!, free: a.cpu * admitAt - f.upperCpu[k]! - e.committed.cpu[k]! },
       memory: { mean: f.meanMem[k]!, sd: f.sdMem[k]!, margin: f.marginMem[k]!, upper: f.upperMem[k]!, committed: e.committed.memory[k]!, free: a.memory * admitAt - f.upperMem[k]! - e.committed.memory[k]! },
-      events: ev.map((x) => ({ window: x.window, factor: x.factor, of: x.of })),
+      events: ev.map((x) => ({ window: x.window, factor: x.factor, memoryFactor: x.memoryFactor, of: x.of })),
     });
   }
   const out: SpanCapacity = { cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 };

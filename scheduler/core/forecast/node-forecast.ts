@@ -13,8 +13,9 @@
 // least 0; with no fresh observation, the system pods' requests.
 //
 // Profile events (events.ts) replace online(k) and var(k) in the slots they cover: x F for an event
-// of the forecast (variance x F^2), F x the tenants' requests for an event of requests (variance 0);
-// per resource the largest upper value among the candidates counts.
+// of the forecast (variance x F^2), F x the tenants' requests for an event of requests (variance 0),
+// F being the event's CPU factor for CPU and its memory factor for memory; per resource the largest
+// upper value among the candidates counts.
 
 import { probit } from 'simple-statistics';
 import { SLOT_MS, SLOTS_PER_DAY, newDayCurve, type AppCurves, type DayCurve } from '../app-curves.ts';
@@ -233,15 +234,16 @@ export function forecastShape(input: NodeForecastInput, curveOf: CurveSource, z:
   const meanMem = new Float64Array(S);
   const sdCpu = new Float64Array(S);
   const sdMem = new Float64Array(S);
-  const pick = (k: number, base: number, v: number, req: number, mean: Float64Array, sd: Float64Array): void => {
+  const pick = (k: number, memory: boolean, base: number, v: number, req: number, mean: Float64Array, sd: Float64Array): void => {
     const ev = input.events?.events[k];
     let bestMean = base;
     let bestSd = Math.sqrt(Math.max(0, v));
     if (ev && ev.length > 0) {
       let best = input.events!.covered[k] ? -Infinity : bestMean + z * bestSd;
       for (const e of ev) {
-        const m = e.of === 'requests' ? e.factor * req : e.factor * base;
-        const s = e.of === 'requests' ? 0 : e.factor * Math.sqrt(Math.max(0, v));
+        const f = memory ? e.memoryFactor : e.factor;
+        const m = e.of === 'requests' ? f * req : f * base;
+        const s = e.of === 'requests' ? 0 : f * Math.sqrt(Math.max(0, v));
         if (m + z * s > best) {
           best = m + z * s;
           bestMean = m;
@@ -253,8 +255,8 @@ export function forecastShape(input: NodeForecastInput, curveOf: CurveSource, z:
     sd[k] = bestSd;
   };
   for (let k = 0; k < S; k++) {
-    pick(k, baseCpu[k]!, varCpu[k]!, reqCpu[k]!, meanCpu, sdCpu);
-    pick(k, baseMem[k]!, varMem[k]!, reqMem[k]!, meanMem, sdMem);
+    pick(k, false, baseCpu[k]!, varCpu[k]!, reqCpu[k]!, meanCpu, sdCpu);
+    pick(k, true, baseMem[k]!, varMem[k]!, reqMem[k]!, meanMem, sdMem);
   }
   const marginCpu = new Float64Array(S);
   const marginMem = new Float64Array(S);

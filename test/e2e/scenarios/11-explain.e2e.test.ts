@@ -75,7 +75,7 @@ interface Explained {
     start: number;
     cpu: { mean: number; sd: number; margin: number; upper: number; committed: number; free: number };
     memory: { mean: number; sd: number; margin: number; upper: number; committed: number; free: number };
-    events: { window: string; factor: number; of: string }[];
+    events: { window: string; factor: number; memoryFactor: number; of: string }[];
   }[];
 }
 
@@ -195,7 +195,7 @@ describe.skipIf(skip !== undefined)('scenario 11: tidal explain node against the
           expect({ node: n.name, slot: i, r, mean: s[r].mean, upper: s[r].upper, committed: s[r].committed }).toEqual({ node: n.name, slot: i, r, mean: h[r].mean, upper: h[r].upper, committed: h[r].committed });
           expect(s[r].free).toBeCloseTo(h[r].free, 3);
         }
-        expect(s.events.map((e) => `${e.window} ${e.factor}x ${e.of}`)).toEqual(h.factor === 2 ? ['sale 2x requests'] : []);
+        expect(s.events.map((e) => `${e.window} ${e.factor}x/${e.memoryFactor}x ${e.of}`)).toEqual(h.factor === 2 ? ['sale 2x/2x requests'] : []);
       });
     }
   });

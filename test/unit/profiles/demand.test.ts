@@ -22,11 +22,19 @@ describe('onlineDemand', () => {
   it('5x, a plain number and the mapping form; start + duration gives the end', () => {
     const start = Date.parse('2026-11-11T00:00+08:00');
     const a = parseProfile(W + '      duration: 2h\n      onlineDemand: 5x\n').windows[0]!;
-    expect(a).toMatchObject({ start, end: start + 2 * 3_600_000, onlineDemand: { factor: 5, of: 'forecast', rampMs: 0 }, demandOnly: true });
-    expect(parseProfile(W + '      end: "2026-11-11T02:00"\n      onlineDemand: 1.5\n').windows[0]!.onlineDemand).toEqual({ factor: 1.5, of: 'forecast', rampMs: 0 });
+    expect(a).toMatchObject({ start, end: start + 2 * 3_600_000, onlineDemand: { factor: 5, memoryFactor: 5, of: 'forecast', rampMs: 0 }, demandOnly: true });
+    expect(parseProfile(W + '      end: "2026-11-11T02:00"\n      onlineDemand: 1.5\n').windows[0]!.onlineDemand).toEqual({ factor: 1.5, memoryFactor: 1.5, of: 'forecast', rampMs: 0 });
     const c = parseProfile(W + '      duration: 90m\n      onlineDemand:\n        factor: 0.5x\n        of: requests\n        ramp: 10m\n').windows[0]!;
-    expect(c.onlineDemand).toEqual({ factor: 0.5, of: 'requests', rampMs: 600_000 });
+    expect(c.onlineDemand).toEqual({ factor: 0.5, memoryFactor: 0.5, of: 'requests', rampMs: 600_000 });
     expect(c.end! - c.start!).toBe(90 * 60_000);
+  });
+
+  it('memory states its own factor (default: the factor), checked like it', () => {
+    const d = parseProfile(W + '      duration: 2h\n      onlineDemand: {factor: 5x, memory: 1.2x, ramp: 1h}\n').windows[0]!.onlineDemand;
+    expect(d).toEqual({ factor: 5, memoryFactor: 1.2, of: 'forecast', rampMs: 3_600_000 });
+    expect(errors(W + '      duration: 2h\n      onlineDemand: {factor: 5x, memory: none}\n')[0]).toMatch(
+      /^bad\.yaml:14:\d+: spec\.windows\[0\]\.onlineDemand\.memory: must be a multiplier greater than 0 such as 5x or 1\.5x \(got "none"\)/,
+    );
   });
 
   it('a profile with no windows is valid (the forecast alone), with or without the key', () => {

@@ -47,10 +47,10 @@ describe('runbook', () => {
     const cmds = (t: string) => `\`tidal explain node NODE --at ${t}\`; \`tidal deschedule --profile profiles/double11.yaml --once --dry-run --at ${t}\``;
     expect(forecastMd).toMatch(/^# Peak runbook: fixture-peak with time-sharing$/m);
     // The drain's lead is 3 slots (now's and 2 ahead): 45 minutes before 23:00.
-    expect(forecastMd).toContain(row(['2026-11-10 22:15', 'forecast drain ahead of double11-peak (online demand x5 of the forecast from 23:00): each node evicts only its forecast shortfall, cheapest first', '-', cmds('2026-11-10T22:15')]));
-    expect(forecastMd).toContain(row(['2026-11-10 23:00', 'double11-peak begins: online demand x5 of the forecast, reached by 2026-11-11 00:00, until 2026-11-11 02:00', '-', cmds('2026-11-10T23:00')]));
+    expect(forecastMd).toContain(row(['2026-11-10 22:15', 'forecast drain ahead of double11-peak (online demand x5 (memory x1.2) of the forecast from 23:00): each node evicts only its forecast shortfall, cheapest first', '-', cmds('2026-11-10T22:15')]));
+    expect(forecastMd).toContain(row(['2026-11-10 23:00', 'double11-peak begins: online demand x5 (memory x1.2) of the forecast, reached by 2026-11-11 00:00, until 2026-11-11 02:00', '-', cmds('2026-11-10T23:00')]));
     expect(forecastMd).toContain(row(['2026-11-11 02:00', "double11-peak ends: the forecast falls back; batch is admitted again as each node's forecast allows", '-', cmds('2026-11-11T02:00')]));
-    expect(forecastMd).toContain(row(['2026-11-11 02:00', 'double11-day begins: online demand x2 of the forecast, until 2026-11-12 00:00', '-', cmds('2026-11-11T02:00')]));
+    expect(forecastMd).toContain(row(['2026-11-11 02:00', 'double11-day begins: online demand x2 (memory x1.2) of the forecast, until 2026-11-12 00:00', '-', cmds('2026-11-11T02:00')]));
     // The recurring windows' shares (night 70%, evening 20%) are the timetable's: not in this runbook.
     expect(forecastMd).not.toMatch(/batch share ramps|share steps/);
     expect(forecastMd).toContain('| hour | batch admitted (cores requested) | batch running (cores) | online used (cores) | evictions | hot nodes (max) | batch pending (max pods) |');

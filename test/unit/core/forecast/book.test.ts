@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ForecastBook, nodeErrorKey } from '../../../../scheduler/core/forecast/book.ts';
 import { constantProfile } from '../../../../scheduler/core/profile.ts';
+import { parseProfile } from '../../../../profiles/loader.ts';
 import { ClusterState } from '../../../../scheduler/core/state.ts';
 import { batch, GiB, node, pod } from '../../../helpers/core.ts';
 
@@ -45,6 +46,25 @@ describe('ForecastBook', () => {
     w.sample(T0 + 20 * MIN, 2600); // a later slot: the first slot's error (+600) is folded
     expect(w.book.forecast(w.state, w.n, profile, T0 + 21 * MIN).above).toBeNull();
     expect(w.book.errors.stats(nodeErrorKey('n1'))).toEqual({ n: 1, bias: { cpu: 600, memory: 0 }, sd: { cpu: 0, memory: 0 } });
+  });
+
+  it('a sample from a slot a profile event covered feeds no error (the operator\'s statement, not the curves\'), and still raises the signal', () => {
+    const w = world();
+    const flash = parseProfile(
+      'apiVersion: tidal.io/v1alpha1\nkind: TimeSharingProfile\nmetadata:\n  name: p\nspec:\n  timeZone: UTC\n  default:\n    batchShare: 1\n    onlineHeadroom: 0\n' +
+        '  windows:\n    - name: flash\n      start: "2026-11-02T00:15"\n      duration: 30m\n      onlineDemand: 5x\n',
+    );
+    w.sample(T0, 2000);
+    w.book.forecast(w.state, w.n, flash, T0 + MIN);
+    w.sample(T0 + 16 * MIN, 2600); // slot 1, the event's: 600 over the band, not fed
+    expect(w.book.forecast(w.state, w.n, flash, T0 + 17 * MIN).above).toEqual({ cpu: 600, memory: 0 });
+    w.sample(T0 + 31 * MIN, 3600); // slot 2, the event's: not fed
+    w.book.forecast(w.state, w.n, flash, T0 + 32 * MIN);
+    w.sample(T0 + 46 * MIN, 3700); // slot 3, after it: 100 over the forecast anchored on 3600, fed
+    w.book.forecast(w.state, w.n, flash, T0 + 47 * MIN);
+    w.sample(T0 + 61 * MIN, 3700); // slot 4 folds slot 3
+    w.book.forecast(w.state, w.n, flash, T0 + 62 * MIN);
+    expect(w.book.errors.stats(nodeErrorKey('n1'))).toEqual({ n: 1, bias: { cpu: 100, memory: 0 }, sd: { cpu: 0, memory: 0 } });
   });
 
   it("commitmentsAt gives what commitments() makes at that instant, for any batch pods and instants of one slot (property)", () => {

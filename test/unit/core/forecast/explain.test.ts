@@ -42,7 +42,7 @@ describe('explain node', () => {
     expect(x.slots[0]!.cpu).toMatchObject({ upper: 3000, committed: 1000, free: 4000 });
     expect(x.slots[2]!.cpu).toMatchObject({ committed: 0, free: 5000 });
     // From 01:00 the sale doubles web: 8000 - 6000 = 2000m over any span reaching it.
-    expect(x.slots[4]!.events).toEqual([{ window: 'sale', factor: 2, of: 'requests' }]);
+    expect(x.slots[4]!.events).toEqual([{ window: 'sale', factor: 2, memoryFactor: 2, of: 'requests' }]);
     expect(x.spans.find((s) => s.hours === 1)).toMatchObject({ cpu: 4000 });
     expect(x.spans.find((s) => s.hours === 2)).toMatchObject({ cpu: 2000, atCpu: T0 + 60 * MIN });
     expect(x.level).toMatchObject({ batchShare: 1, onlineHeadroom: 0 }); // forecast mode: no timetable caps

@@ -86,15 +86,27 @@ describe('forecastNode', () => {
     expect(warm.sdCpu[0]).toBe(2 * 20);
   });
 
-  it('events: x F of the forecast (sd x F), F x requests (sd 0), the plain forecast kept where an event covers a slot in part', () => {
+  it('events: x F of the forecast (sd x F), F x requests (sd 0), the plain forecast kept where an event covers a slot in part; memory by its own factor', () => {
     const events: SlotEvents = {
-      events: [[], [{ window: 'flash', factor: 5, of: 'forecast' }], [{ window: 'sale', factor: 2, of: 'requests' }], [{ window: 'lull', factor: 0.5, of: 'forecast' }], [], [], [], []],
+      events: [
+        [],
+        [{ window: 'flash', factor: 5, memoryFactor: 1.5, of: 'forecast' }],
+        [{ window: 'sale', factor: 2, memoryFactor: 2, of: 'requests' }],
+        [{ window: 'lull', factor: 0.5, memoryFactor: 0.5, of: 'forecast' }],
+        [],
+        [],
+        [],
+        [],
+      ],
       covered: Uint8Array.from([0, 1, 1, 0, 0, 0, 0, 0]),
     };
     const f = forecastNode(input({ events }), source, 2, null);
     // Slot 1: online 5 x 500 = 2500, sd 5 x 40 = 200; + residual 200 (slot 0 has no event).
     expect(f.meanCpu[1]).toBe(2700);
     expect(f.upperCpu[1]).toBe(3100);
+    // Memory there by 1.5, not 5: 1.5 x (2 x 1 GiB of web's curve + api's 2 GiB requests) + residual
+    // 1 GiB (5 GiB observed - 4 GiB in slot 0); the curves' memory variance is 0.
+    expect(f.upperMem[1]).toBe(7 * GiB);
     // Slot 2: 2 x (500 + 500 + 300) requests = 2600, sd 0; memory 2 x 4 GiB.
     expect(f.upperCpu[2]).toBe(2800);
     expect(f.upperMem[2]).toBe(8 * GiB + GiB);

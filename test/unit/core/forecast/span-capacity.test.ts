@@ -12,7 +12,7 @@ const out = (): SpanCapacity => ({ cpu: 0, memory: 0, slotCpu: 0, slotMem: 0 });
 
 /** A forecast whose upper band is 2000m in slots 0-3 and 6000m from slot 4 (a tenant's events), memory 8 GiB. */
 function forecast() {
-  const events = { events: Array.from({ length: 8 }, (_, k) => (k >= 4 ? [{ window: 'rise', factor: 3, of: 'requests' as const }] : [])), covered: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]) };
+  const events = { events: Array.from({ length: 8 }, (_, k) => (k >= 4 ? [{ window: 'rise', factor: 3, memoryFactor: 3, of: 'requests' as const }] : [])), covered: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]) };
   return forecastNode(
     { key: 'n', start: T0, epoch: 0, slots: 8, tenants: [{ app: 'web', requests: { cpu: 2000, memory: 8 * GiB }, leavesAt: Infinity }], system: { cpu: 0, memory: 0 }, observed: null, events },
     () => null,
