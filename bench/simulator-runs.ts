@@ -120,6 +120,6 @@ export function threadsTable(t: ThreadsResult): string {
   const row = (name: string, r: DemoRun) => [name, r.threads, r.wallSeconds, r.cpuSeconds, r.processCpuSeconds, r.peakRssMiB, r.events, `${(t.single.wallSeconds / r.wallSeconds).toFixed(2)}x`];
   return [
     table(['run', 'threads', 'wall s', 'CPU s', 'process CPU s', 'peak RSS MiB', 'events', 'speed-up'], [row('single thread', t.single), row('worker threads', t.parallel)]),
-    `totals and series identical: ${t.differ.length === 0 ? 'yes' : `NO (${t.differ.join(', ')} differ)`}`,
+    `totals and series identical: ${t.differ.length === 0 ? 'yes' : `NO (differ: ${t.differ.join(', ')})`}`,
   ].join('\n');
 }
