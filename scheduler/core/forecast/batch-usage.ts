@@ -18,7 +18,7 @@
 
 import type { PodInfo } from '../model.ts';
 import { RecentMap } from '../recent-map.ts';
-import { changedSince, JobKeys, type Stamped } from './runtime.ts';
+import { ChangeLog, changedSince, JobKeys, type Stamped } from './runtime.ts';
 
 interface Ratio extends Stamped {
   ratio: number;
@@ -30,11 +30,13 @@ export class BatchUsageEstimates {
   /** Bumped whenever an owner's ratio rises or an owner is dropped (commitments made from the older ratios are stale). */
   version = 0;
   #evictedAt = -1;
+  readonly #log = new ChangeLog();
 
   constructor(maxKeys = 50_000, keys = new JobKeys()) {
     this.keys = keys;
     this.#ratios = new RecentMap(maxKeys, () => {
       this.#evictedAt = ++this.version;
+      this.#log.record(this.version, null);
     });
   }
 
@@ -44,16 +46,21 @@ export class BatchUsageEstimates {
     const r = cpu / p.requests.cpu;
     const key = this.keys.of(p);
     const t = this.#ratios.get(key);
-    if (!t) this.#ratios.set(key, { ratio: r, stamp: ++this.version });
-    else if (r > t.ratio) {
+    let stamp: number;
+    if (!t) {
+      stamp = ++this.version;
+      // Setting a new key may drop another (a version of its own, after this one).
+      this.#ratios.set(key, { ratio: r, stamp });
+    } else if (r > t.ratio) {
       t.ratio = r;
-      t.stamp = ++this.version;
-    }
+      t.stamp = stamp = ++this.version;
+    } else return;
+    this.#log.record(stamp, key);
   }
 
   /** Whether the ratio of any of `keys` (JobKeys) may have changed since `version` was `since`. */
   changedSince(keys: readonly string[], since: number): boolean {
-    return changedSince(this.#ratios, this.version, this.#evictedAt, keys, since);
+    return changedSince(this.#ratios, this.version, this.#evictedAt, this.#log, keys, since);
   }
 
   /** The learned usage / request ratio of the pod's owner, or null before any sample. */

@@ -1,5 +1,6 @@
 // Runtime estimates for batch pods that declare none, and what they commit on a node.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../../../profiles/loader.ts';
 import { batchCommitments, batchEnd } from '../../../../scheduler/core/forecast/span-capacity.ts';
@@ -65,6 +66,53 @@ describe('runtime estimates', () => {
     expect(u.changedSince([runtimeKey(p)], x)).toBe(false);
     u.observe(p, 700);
     expect(u.changedSince([runtimeKey(p)], x)).toBe(true);
+  });
+
+  it('changedSince answers as each key\'s own stamp does, whether from the log of recent changes or from the stamps', () => {
+    // A reference that keeps every key's last change and every eviction; random observations over a
+    // few keys with room for three of them, asked after 0 to 40 changes (the log remembers 16).
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    fc.assert(
+      fc.property(fc.array(fc.record({ key: fc.constantFrom(...keys), ms: fc.integer({ min: 1, max: 5 }) }), { maxLength: 60 }), fc.array(fc.subarray(keys), { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 60 }), (steps, asked, at) => {
+        const r = new RuntimeEstimates(20, 3);
+        const u = new BatchUsageEstimates(3);
+        const versions = { r: [r.version], u: [u.version] };
+        for (const { key, ms } of steps) {
+          r.observe(key, ms * MIN);
+          u.observe(batch({ ownerKind: 'Job', ownerName: key, namespace: 'n', requests: { cpu: 1000, memory: GiB } }), ms * 100);
+          versions.r.push(r.version);
+          versions.u.push(u.version);
+        }
+        const i = Math.min(at, steps.length);
+        // Changed after step i: a key observed (runtimes: always; usage: when new or its ratio rose),
+        // or any key dropped since.
+        for (const ks of asked) {
+          expect(r.changedSince(ks, versions.r[i]!)).toBe(reference(steps, i, ks, () => true));
+          expect(u.changedSince(ks.map((k) => `n/Job/${k}`), versions.u[i]!)).toBe(reference(steps, i, ks, (had, ms) => ms > had));
+        }
+      }),
+    );
+    /** Replays a store's rule (three keys kept by recency, `changes` telling whether a known key's value changed): whether one of `ks` changed or any key was dropped after step i. */
+    function reference(steps: { key: string; ms: number }[], i: number, ks: string[], changes: (had: number, ms: number) => boolean): boolean {
+      const value = new Map<string, number>();
+      let changed = false;
+      steps.forEach(({ key, ms }, n) => {
+        const had = value.get(key);
+        if (had === undefined) {
+          if (value.size >= 3) {
+            value.delete(value.keys().next().value!);
+            if (n >= i) changed = true;
+          }
+          value.set(key, ms);
+          if (n >= i && ks.includes(key)) changed = true;
+          return;
+        }
+        value.delete(key);
+        value.set(key, Math.max(had, ms));
+        if (n >= i && changes(had, ms) && ks.includes(key)) changed = true;
+      });
+      return changed;
+    }
   });
 
   it("a node's forecast commitments are remade when an estimate of a job on it changes, and kept when another job's does", () => {
