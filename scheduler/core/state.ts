@@ -36,6 +36,8 @@ export class NodeState {
   readonly usage: UsageHistory;
   /** Bumped on every change to the node, its pods or its usage. */
   version = 0;
+  /** Bumped when a pod is bound to or leaves the node (a changed pod is a new object: one of each). */
+  podsVersion = 0;
 
   /** Interned zone id (ClusterState.zoneNames), -1 for none. */
   #zoneId: number;
@@ -85,6 +87,7 @@ export class NodeState {
       addInto(this.unmeteredRequests, pod.requests);
     }
     this.version++;
+    this.podsVersion++;
     this.#sync();
   }
 
@@ -98,6 +101,7 @@ export class NodeState {
     else this.appCounts.set(pod.app, n);
     if (this.#unmetered.delete(pod.uid)) addInto(this.unmeteredRequests, pod.requests, -1);
     this.version++;
+    this.podsVersion++;
     this.#sync();
   }
 

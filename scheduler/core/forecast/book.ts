@@ -45,6 +45,8 @@ export interface ForecastEntry {
   usageAt: number;
   /** The job keys (JobKeys) of the node's batch pods: the estimates `committed` read. */
   jobs: string[];
+  /** The node's podsVersion `committed` and `jobs` were made from. */
+  podsVersion: number;
   /** The newest sample time fed into the errors. */
   fed: number;
   /**
@@ -156,7 +158,7 @@ export class ForecastBook {
     const e = this.#entries.get(node);
     if (e && e.version === node.version && e.curves === curves.version && e.start === start && e.fresh === fresh && e.profile === profile) {
       // Remake the commitments only if something was learned of a job on this node since.
-      if (state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt))) {
+      if (this.#estimatesChanged(state, e)) {
         e.committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
         e.committedAtStart = now === start;
       }
@@ -199,12 +201,27 @@ export class ForecastBook {
       shape = sameShape ? e!.shape : forecastShape(input, this.#curves.source, this.z, this.errors);
       forecast = anchorForecast(input, shape, this.z);
     }
-    const jobs: string[] = [];
-    for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
-    const committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, fed, above, inputs, shape };
+    // The commitments read the node's batch pods, the horizon's start (and whether now is its first
+    // instant) and their jobs' estimates: kept when none of these changed (a new usage sample, an
+    // online pod's change), as the cached path above keeps them.
+    let jobs: string[];
+    let committed: Commitments;
+    if (e && e.podsVersion === node.podsVersion && e.start === start && e.committedAtStart === (now === start) && !this.#estimatesChanged(state, e)) {
+      jobs = e.jobs;
+      committed = e.committed;
+    } else {
+      jobs = [];
+      for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
+      committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
+    }
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, podsVersion: node.podsVersion, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
+  }
+
+  /** Whether an estimate the entry's commitments read (its jobs' runtimes, their CPU usage ratios when committed by usage) changed since they were made. */
+  #estimatesChanged(state: ClusterState, e: ForecastEntry): boolean {
+    return state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt));
   }
 
   /**
