@@ -47,6 +47,8 @@ export class UsageSampler {
   readonly #out = new ContentionResult();
   /** The SimPod behind each buffer index (index 0 may be the node's background). */
   #bufPods: (SimPod | null)[] = [];
+  /** Per node, its pods' SimPods and OOM score adjustments, kept while its pods and memory stay the same. */
+  readonly #nodePods = new WeakMap<NodeState, NodePods>();
 
   constructor(state: ClusterState, timeline: ProfileTimeline, usage: TraceUsage, lifecycle: PodLifecycle, queue: SchedulingQueue, totals: RunTotals, opts: SimOptions, suppression: BeSuppressionConfig | null = null) {
     this.#state = state;
@@ -177,9 +179,11 @@ export class UsageSampler {
       buf.push(SYSTEM, bgCpu, bgCpu, bgMem, NEVER_OOM_KILL, 0, NODE_BACKGROUND_ID);
       bufPods.push(null);
     }
-    for (const spec of node.pods.values()) {
-      const p = this.#lifecycle.pods.get(spec.uid);
-      if (!p) continue;
+    const np = this.#podsOf(node);
+    const sims = np.sims;
+    for (let k = 0; k < sims.length; k++) {
+      const p = sims[k]!;
+      const spec = p.spec;
       let cpu: number;
       let mem: number;
       const abs = p.observed;
@@ -192,7 +196,7 @@ export class UsageSampler {
         cpu = p.trace.requests.cpu * (f?.cpu ?? (batch ? def.batch : def.online));
         mem = p.trace.requests.memory * (f?.memory ?? (batch ? def.batch : def.online));
       }
-      buf.push(CLASS_CODE[spec.class], cpu, spec.requests.cpu, mem, podOomScoreAdj(spec, a.memory), spec.priority, spec.uid);
+      buf.push(CLASS_CODE[spec.class], cpu, spec.requests.cpu, mem, np.oomScoreAdj[k]!, spec.priority, spec.uid);
       bufPods.push(p);
     }
     let cap: number | undefined;
@@ -203,6 +207,29 @@ export class UsageSampler {
     }
     this.#out.ensure(buf.count);
     return resolveNode({ cpu: a.cpu, memory: a.memory }, buf, { intervalMs: this.#opts.sampleIntervalMs, batchCpuCap: cap, interferenceFraction: this.#opts.interferenceFraction }, this.#ws, this.#out);
+  }
+
+  /**
+   * The node's pods that the replay runs (in the node's order) and their OOM score adjustments: looked
+   * up again only when a pod was bound to or left the node (NodeState.podsVersion; a pod the lifecycle
+   * drops leaves its node in the same step) or its memory changed. A sample visits every pod of every
+   * node; looking each up by uid among all the replay's pods was a tenth of a 1000-node day.
+   */
+  #podsOf(node: NodeState): NodePods {
+    const memory = node.spec.allocatable.memory;
+    let np = this.#nodePods.get(node);
+    if (np && np.podsVersion === node.podsVersion && np.memory === memory) return np;
+    const sims: SimPod[] = [];
+    const oomScoreAdj: number[] = [];
+    for (const spec of node.pods.values()) {
+      const p = this.#lifecycle.pods.get(spec.uid);
+      if (!p) continue;
+      sims.push(p);
+      oomScoreAdj.push(podOomScoreAdj(spec, memory));
+    }
+    np = { podsVersion: node.podsVersion, memory, sims, oomScoreAdj };
+    this.#nodePods.set(node, np);
+    return np;
   }
 
   /**
@@ -226,4 +253,12 @@ export class UsageSampler {
       if (oMem > last[1]) last[1] = oMem;
     }
   }
+}
+
+/** UsageSampler's view of a node's pods (UsageSampler.#podsOf). */
+interface NodePods {
+  podsVersion: number;
+  memory: number;
+  sims: SimPod[];
+  oomScoreAdj: number[];
 }
