@@ -43,8 +43,10 @@ export interface ForecastEntry {
   /** The runtime estimates' and batch usage ratios' versions `committed` was made from. */
   runtimesAt: number;
   usageAt: number;
-  /** The job keys (JobKeys) of the node's batch pods: the estimates `committed` read. */
+  /** The job keys (JobKeys) of the node's batch pods: the CPU usage ratios `committed` read. */
   jobs: string[];
+  /** The job keys of those that declare no runtime: the runtime estimates `committed` read. */
+  estimated: string[];
   /** The node's podsVersion `committed` and `jobs` were made from. */
   podsVersion: number;
   /** The newest sample time fed into the errors. */
@@ -205,23 +207,35 @@ export class ForecastBook {
     // instant) and their jobs' estimates: kept when none of these changed (a new usage sample, an
     // online pod's change), as the cached path above keeps them.
     let jobs: string[];
+    let estimated: string[];
     let committed: Commitments;
     if (e && e.podsVersion === node.podsVersion && e.start === start && e.committedAtStart === (now === start) && !this.#estimatesChanged(state, e)) {
       jobs = e.jobs;
+      estimated = e.estimated;
       committed = e.committed;
     } else {
       jobs = [];
-      for (const p of node.pods.values()) if (p.class === 'batch') jobs.push(state.runtimes.keys.of(p));
+      estimated = [];
+      for (const p of node.pods.values()) {
+        if (p.class !== 'batch') continue;
+        const key = state.runtimes.keys.of(p);
+        jobs.push(key);
+        if (!(p.expectedRuntimeMs > 0)) estimated.push(key);
+      }
       committed = this.commitments(state, node.pods.values(), start, SLOTS_PER_DAY, now);
     }
-    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, podsVersion: node.podsVersion, fed, above, inputs, shape };
+    const entry: ForecastEntry = { version: node.version, curves: curves.version, start, fresh, profile, forecast, committed, committedAtStart: now === start, runtimesAt: state.runtimes.version, usageAt: state.batchUsage.version, jobs, estimated, podsVersion: node.podsVersion, fed, above, inputs, shape };
     this.#entries.set(node, entry);
     return entry;
   }
 
-  /** Whether an estimate the entry's commitments read (its jobs' runtimes, their CPU usage ratios when committed by usage) changed since they were made. */
+  /**
+   * Whether an estimate the entry's commitments read changed since they were made: the runtime of a
+   * job whose pod there declares none (a declared runtime is read instead), the CPU usage ratio of
+   * any of its jobs when batch CPU is committed by usage.
+   */
   #estimatesChanged(state: ClusterState, e: ForecastEntry): boolean {
-    return state.runtimes.changedSince(e.jobs, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt));
+    return state.runtimes.changedSince(e.estimated, e.runtimesAt) || (this.batchCpu === 'usage' && state.batchUsage.changedSince(e.jobs, e.usageAt));
   }
 
   /**

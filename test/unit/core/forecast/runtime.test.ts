@@ -133,6 +133,25 @@ describe('runtime estimates', () => {
     expect([held('n1'), held('n2')]).toEqual([3, 2]);
   });
 
+  it("a pod that declares its runtime is committed for it: its job's learned estimate changing leaves the node's commitments as they were, a usage sample too", () => {
+    const s = new ClusterState();
+    s.upsertNode(node('n1'), T0);
+    s.upsertPod(batch({ uid: 'a', ownerName: 'ja', nodeName: 'n1', startedAt: T0, expectedRuntimeMs: 20 * MIN, requests: { cpu: 1000, memory: GiB } }), T0);
+    const book = new ForecastBook(0.95, {}, 60 * MIN, 'requests');
+    const profile = constantProfile({ batchShare: 1, onlineHeadroom: 0 }, 'none');
+    const at = () => book.forecast(s, s.nodes.get('n1')!, profile, T0 + MIN).committed;
+    const before = at();
+    expect(Array.from(before.cpu.slice(0, 3))).toEqual([1000, 1000, 0]); // 20 m declared: 2 slots
+    s.runtimes.observe(runtimeKey(batch({ ownerName: 'ja' })), 90 * MIN);
+    expect(at()).toBe(before);
+    // A usage sample remakes the forecast (the node changed) but not the commitments (its pods did not).
+    s.recordNodeUsage('n1', { time: T0 + MIN, online: { cpu: 500, memory: GiB }, batch: { cpu: 900, memory: GiB } });
+    expect(at()).toBe(before);
+    // A pod bound there does.
+    s.upsertPod(batch({ uid: 'b', ownerName: 'jb', nodeName: 'n1', startedAt: T0 + MIN, expectedRuntimeMs: 20 * MIN, requests: { cpu: 500, memory: GiB } }), T0 + MIN);
+    expect(Array.from(at().cpu.slice(0, 3))).toEqual([1500, 1500, 0]);
+  });
+
   it('commitments: an undeclared pod holds its requests for its estimate, at least through the next slot; without an estimate until further notice', () => {
     const p = batch({ requests: { cpu: 1000, memory: GiB }, startedAt: T0 });
     expect(batchEnd(p, T0 + MIN)).toBe(Infinity);
