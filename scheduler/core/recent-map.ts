@@ -41,6 +41,11 @@ export class RecentMap<K, V> {
     this.#map.set(key, value);
   }
 
+  /** The values, least recently used first; recency untouched. */
+  values(): IterableIterator<V> {
+    return this.#map.values();
+  }
+
   get size(): number {
     return this.#map.size;
   }

@@ -12,9 +12,9 @@
 // curves claim is widened to the spread actually seen. Until a key has minSamples folded slots the
 // margin is 0 (nothing is known of its error yet).
 
-import { LRUCache } from 'lru-cache';
 import { SLOT_MS } from '../app-curves.ts';
 import type { Resources } from '../model.ts';
+import { RecentMap } from '../recent-map.ts';
 
 export interface ErrorConfig {
   /** Weight of a new slot's error once a key has 1/alpha slots (EWMA). */
@@ -62,11 +62,13 @@ class Track {
 
 export class ForecastErrors {
   readonly config: ErrorConfig;
-  readonly #tracks: LRUCache<string, Track>;
+  // RecentMap, not lru-cache: a node's errors are observed on every remake of its forecast, and each of
+  // its apps' too; lru-cache's get was most of that (recent-map.ts).
+  readonly #tracks: RecentMap<string, Track>;
 
   constructor(config: Partial<ErrorConfig> = {}) {
     this.config = { ...DEFAULT_ERRORS, ...config };
-    this.#tracks = new LRUCache({ max: this.config.maxKeys });
+    this.#tracks = new RecentMap(this.config.maxKeys);
   }
 
   /** `key` used `observed` at t where the forecast mean for t's slot was `forecast`. Late data for a folded slot is ignored. */
