@@ -18,7 +18,7 @@
 
 import type { PodInfo } from '../model.ts';
 import { RecentMap } from '../recent-map.ts';
-import { ChangeLog, changedSince, JobKeys, type Stamped } from './runtime.ts';
+import { ChangeLog, JobKeys, type Stamped } from './runtime.ts';
 
 interface Ratio extends Stamped {
   ratio: number;
@@ -27,17 +27,16 @@ interface Ratio extends Stamped {
 export class BatchUsageEstimates {
   readonly keys: JobKeys;
   readonly #ratios: RecentMap<string, Ratio>;
-  /** Bumped whenever an owner's ratio rises or an owner is dropped (commitments made from the older ratios are stale). */
-  version = 0;
-  #evictedAt = -1;
   readonly #log = new ChangeLog();
 
   constructor(maxKeys = 50_000, keys = new JobKeys()) {
     this.keys = keys;
-    this.#ratios = new RecentMap(maxKeys, () => {
-      this.#evictedAt = ++this.version;
-      this.#log.record(this.version, null);
-    });
+    this.#ratios = new RecentMap(maxKeys, () => this.#log.evicted());
+  }
+
+  /** Bumped whenever an owner's ratio rises or an owner is dropped (commitments made from the older ratios are stale). */
+  get version(): number {
+    return this.#log.version;
   }
 
   /** A running batch pod used `cpu` (millicores) at a sample. */
@@ -46,21 +45,17 @@ export class BatchUsageEstimates {
     const r = cpu / p.requests.cpu;
     const key = this.keys.of(p);
     const t = this.#ratios.get(key);
-    let stamp: number;
-    if (!t) {
-      stamp = ++this.version;
-      // Setting a new key may drop another (a version of its own, after this one).
-      this.#ratios.set(key, { ratio: r, stamp });
-    } else if (r > t.ratio) {
+    // A new key's version comes before the one of the key its setting may drop.
+    if (!t) this.#ratios.set(key, { ratio: r, stamp: this.#log.changed(key) });
+    else if (r > t.ratio) {
       t.ratio = r;
-      t.stamp = stamp = ++this.version;
-    } else return;
-    this.#log.record(stamp, key);
+      t.stamp = this.#log.changed(key);
+    }
   }
 
   /** Whether the ratio of any of `keys` (JobKeys) may have changed since `version` was `since`. */
   changedSince(keys: readonly string[], since: number): boolean {
-    return changedSince(this.#ratios, this.version, this.#evictedAt, this.#log, keys, since);
+    return this.#log.changedSince(this.#ratios, keys, since);
   }
 
   /** The learned usage / request ratio of the pod's owner, or null before any sample. */

@@ -48,44 +48,51 @@ export interface Stamped {
 const LOG_SIZE = 16;
 
 /**
- * Which key each of a learned store's latest LOG_SIZE versions changed (every version is one key's
- * change or one eviction), so that changedSince can look at the few keys that changed rather than
- * every key it was asked about. A replay checks a node's jobs on every filter call after any job in
- * the cluster completed: one or two changes against a node's tens of jobs.
+ * A learned store's versions: each is one key's change or one key dropped by the store's LRU (which
+ * counts as a change of every key: its estimate is gone). It keeps which key each of the latest
+ * LOG_SIZE versions changed, so that changedSince looks at the few keys that changed rather than
+ * every key it was asked about: a replay checks a node's jobs on every filter call after any job in
+ * the cluster completed, one or two changes against a node's tens of jobs.
  */
 export class ChangeLog {
+  /** The latest version (0: nothing learned yet). */
+  version = 0;
+  #evictedAt = -1;
   readonly #keys: (string | null)[] = new Array<string | null>(LOG_SIZE).fill(null);
 
-  /** Version `version` changed `key` (null: an eviction). */
-  record(version: number, key: string | null): void {
-    this.#keys[version % LOG_SIZE] = key;
+  /** `key` changed: its new version (the key's stamp). */
+  changed(key: string): number {
+    const v = ++this.version;
+    this.#keys[v % LOG_SIZE] = key;
+    return v;
   }
 
-  /**
-   * Whether one of `keys` changed in a version of (since, version], or null when the log does not
-   * remember them all or reading it would cost more than reading the keys' stamps.
-   */
-  changedIn(since: number, version: number, keys: readonly string[]): boolean | null {
+  /** The store dropped a key. */
+  evicted(): void {
+    this.#evictedAt = ++this.version;
+    this.#keys[this.version % LOG_SIZE] = null;
+  }
+
+  /** Whether any of `keys` changed since version `since`, their stamps kept in `cache`. */
+  changedSince<T extends Stamped>(cache: RecentMap<string, T>, keys: readonly string[], since: number): boolean {
+    const version = this.version;
+    if (version === since) return false;
+    if (this.#evictedAt > since) return true;
     const n = version - since;
-    if (n > LOG_SIZE || n > keys.length) return null;
-    for (let v = since + 1; v <= version; v++) {
-      const k = this.#keys[v % LOG_SIZE]!;
-      if (k === null || keys.includes(k)) return true;
+    // The log remembers every version since, and reading it costs less than the keys' stamps.
+    if (n <= LOG_SIZE && n <= keys.length) {
+      for (let v = since + 1; v <= version; v++) {
+        const k = this.#keys[v % LOG_SIZE]!;
+        if (k === null || keys.includes(k)) return true;
+      }
+      return false;
+    }
+    for (let k = 0; k < keys.length; k++) {
+      const t = cache.peek(keys[k]!);
+      if (t !== undefined && t.stamp > since) return true;
     }
     return false;
   }
-}
-
-export function changedSince<T extends Stamped>(cache: RecentMap<string, T>, version: number, evictedAt: number, log: ChangeLog, keys: readonly string[], since: number): boolean {
-  if (version === since) return false;
-  if (evictedAt > since) return true;
-  const fromLog = log.changedIn(since, version, keys);
-  if (fromLog !== null) return fromLog;
-  for (let k = 0; k < keys.length; k++) {
-    const t = cache.peek(keys[k]!);
-    if (t !== undefined && t.stamp > since) return true;
-  }
-  return false;
 }
 
 class Track implements Stamped {
@@ -98,18 +105,17 @@ export class RuntimeEstimates {
   readonly keep: number;
   readonly keys: JobKeys;
   readonly #tracks: RecentMap<string, Track>;
-  /** Bumped on every learned completion and every key dropped (signatures of verdicts that depend on an estimate). */
-  version = 0;
-  #evictedAt = -1;
   readonly #log = new ChangeLog();
 
   constructor(keep = 20, maxKeys = 50_000, keys = new JobKeys()) {
     this.keep = keep;
     this.keys = keys;
-    this.#tracks = new RecentMap(maxKeys, () => {
-      this.#evictedAt = ++this.version;
-      this.#log.record(this.version, null);
-    });
+    this.#tracks = new RecentMap(maxKeys, () => this.#log.evicted());
+  }
+
+  /** Bumped on every learned completion and every key dropped (signatures of verdicts that depend on an estimate). */
+  get version(): number {
+    return this.#log.version;
   }
 
   /** A pod of `key` ran for `ms` and completed. */
@@ -120,13 +126,12 @@ export class RuntimeEstimates {
     t.ms.push(ms);
     t.sum += ms;
     if (t.ms.length > this.keep) t.sum -= t.ms.shift()!;
-    t.stamp = ++this.version;
-    this.#log.record(t.stamp, key);
+    t.stamp = this.#log.changed(key);
   }
 
   /** Whether the estimate of any of `keys` may have changed since `version` was `since`. */
   changedSince(keys: readonly string[], since: number): boolean {
-    return changedSince(this.#tracks, this.version, this.#evictedAt, this.#log, keys, since);
+    return this.#log.changedSince(this.#tracks, keys, since);
   }
 
   /** The learned runtime of `key` (ms), or null when none of its pods has completed. */
