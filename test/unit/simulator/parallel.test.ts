@@ -66,7 +66,7 @@ describe('parallel replay', () => {
     const trace = () => generate({ seed: 3, days: 0.5, start: '2026-11-10T18:00:00+08:00', nodes: { count: 5 }, online: { apps: 5 }, batch: { jobsPerHour: 8 } });
     const policies = DEFAULT_POLICIES.map(policyByName);
     const base = { profile: PEAK, policies, options: { sampleIntervalMs: 2 * 60_000 } };
-    const single = await csvs({ ...base, trace: trace(), threads: 1 });
+    const single = await csvs({ ...base, trace: trace(), threads: 1, lockstep: true });
     expect(single.events).toBeGreaterThan(1000);
     // Small batches and a small window: many batches, and the reader held back by flow control.
     let stats: ParallelStats | undefined;
