@@ -136,7 +136,7 @@ export function register(program: Command): void {
       .description('replay a trace through the policy core under one or more policies; write report.json, series.csv, totals.csv and report.html')
       .addOption(new Option('--policy <name...>', 'policies to compare (static-colocation: former name of koordinator)').choices([...POLICY_NAMES]).default([...DEFAULT_POLICIES]))
       .option('--out <dir>', 'report folder', 'out/simulation')
-      .option('--threads <n>', "worker threads for the policies, the trace read once (auto: one per policy when there are several policies and cores; 1: every policy in this thread; the results are the same)", 'auto')
+      .option('--threads <n>', "worker threads for the policies, the trace read once (auto: one per policy up to the cores when there are several policies and cores; 1: every policy in this thread; the results are the same)", 'auto')
       .option('--calibrate <recorded-trace>', 'instead of a replay: decide each pod of a trace recorded with `tidal trace record` under each --policy (random tie-breaking, as kube-scheduler) and report the share placed on the node the cluster chose or one of the same score; exits 1 below --min-agreement')
       .option('--min-agreement <fraction>', 'with --calibrate: the share each policy must reach (0..1)', '0')
       .option('--seed <n>', 'with --calibrate: seed of the random tie-breaker', '1')

@@ -17,6 +17,8 @@ export interface WorkerInit {
   trackForecast?: { leadMs: number };
   /** What the engine reads of the trace's info (after its first event, as simulate() reads it). */
   info: Pick<TraceInfo, 'format' | 'source' | 'start' | 'end'>;
+  /** With more workers than cores: the slots they share (gate.ts CoreGate). */
+  gate?: SharedArrayBuffer;
 }
 
 export type ToWorker =
@@ -32,6 +34,8 @@ export interface WorkerStats {
   decodeMs: number;
   /** Time the replay waited for the next batch (the main thread behind, or flow control). */
   waitMs: number;
+  /** Time the worker waited for a core (gate.ts), with more workers than cores. */
+  gateMs: number;
   /** The worker's whole replay. */
   runMs: number;
   /** CPU time of the worker's thread (user + system) over its life, module loading included. */

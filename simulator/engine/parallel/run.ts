@@ -1,5 +1,6 @@
 // A replay on several cores: each worker thread (worker.ts) replays its share of the policies
-// (one each when there are threads enough), while this thread reads and parses the trace once and
+// (one each when there are threads enough; several in lanes, lanes.ts, grouped by what each costs:
+// groupPolicies), while this thread reads and parses the trace once and
 // hands its events to every worker in batches of shared memory (encode.ts). The results are the
 // single-thread run's: a policy steps on the trace's events and the common ticks, and on its own
 // timers otherwise, never on another policy's (simulation.ts), so a policy replayed alone gives
@@ -16,7 +17,8 @@
 //
 // Flow control: a worker acknowledges each batch it has decoded, and the reader waits while any
 // worker has WINDOW batches unacknowledged, so memory stays bounded however far the reader could
-// run ahead; the fastest worker may run that far ahead of the slowest.
+// run ahead; the fastest worker may run that far ahead of the slowest. With more workers than cores
+// (threads asked for), they take turns at the cores batch by batch (gate.ts).
 //
 // The reader stops where the single-thread replay stops reading: after the first event past
 // `until` (the replay's look-ahead), so the trace's skipped and dropped counts are the same.
@@ -29,6 +31,7 @@ import { siblingWorker } from '../../worker-url.ts';
 import type { PolicyResult, SimulationInput, SimulationResult } from '../simulation.ts';
 import type { SimOptions } from '../options.ts';
 import { BatchEncoder } from './encode.ts';
+import { CoreGate } from './gate.ts';
 import type { ToMain, ToWorker, WorkerInit, WorkerStats } from './protocol.ts';
 
 /** Events per batch. */
@@ -41,6 +44,8 @@ export interface ParallelTuning {
   batchEvents?: number;
   /** Batches a worker may hold unacknowledged (default WINDOW). */
   window?: number;
+  /** Workers that may compute at once (default: the machine's cores); fewer than the workers puts them through the gate (gate.ts). */
+  cores?: number;
   /** Called once at the end with what the run measured. */
   onStats?: (s: ParallelStats) => void;
 }
@@ -76,16 +81,17 @@ function isRegistered(p: SimPolicy): boolean {
 }
 
 /**
- * How many worker threads a replay uses: input.threads as given ('auto': one per policy when there
- * is more than one policy and more than one core, in the main thread only, so that replays inside a
- * sweep's or plan's worker pool stay single-threaded), 1 when the replay cannot cross threads.
- * Throws when threads > 1 is asked for a replay that cannot run on workers.
+ * How many worker threads a replay uses: input.threads as given ('auto': one per policy up to the
+ * cores when there is more than one policy and more than one core, in the main thread only, so that
+ * replays inside a sweep's or plan's worker pool stay single-threaded), 1 when the replay cannot
+ * cross threads. A worker with several policies replays them in lanes (lanes.ts). Throws when
+ * threads > 1 is asked for a replay that cannot run on workers.
  */
 export function threadsFor(input: SimulationInput): number {
   const asked = input.threads ?? 1;
   if (asked === 'auto') {
     if (input.policies.length < 2 || availableParallelism() < 2 || !isMainThread || whyNotParallel(input) !== null) return 1;
-    return input.policies.length;
+    return Math.min(input.policies.length, availableParallelism());
   }
   if (!(Number.isInteger(asked) && asked >= 1)) throw new Error(`threads must be a whole number of at least 1 or 'auto' (got ${asked})`);
   const n = Math.min(asked, input.policies.length);
@@ -94,6 +100,32 @@ export function threadsFor(input: SimulationInput): number {
     if (why) throw new Error(`cannot replay on ${n} threads: ${why}; use threads: 1`);
   }
   return n;
+}
+
+/**
+ * What each named policy costs to replay, relative to the others: about its CPU-s for the demo alone
+ * (bench/simulator.ts --only overhead; 5 for the policies not listed). It only puts policies on
+ * workers so that each has about as much to do; a run's results never depend on it.
+ */
+const REPLAY_WEIGHT: Readonly<Record<string, number>> = { 'kube-default': 4, koordinator: 2, 'volcano-tdm': 5, 'katalyst-tide': 6, 'time-sharing': 6 };
+
+/**
+ * The policies (indexes) of each of `threads` workers: heaviest first, each to the worker with the
+ * least weight so far (longest processing time first), each worker's in the input's order.
+ */
+export function groupPolicies(policies: readonly SimPolicy[], threads: number): number[][] {
+  const weight = (i: number) => REPLAY_WEIGHT[policies[i]!.name] ?? 5;
+  const order = policies.map((_, i) => i).sort((a, b) => weight(b) - weight(a) || a - b);
+  const groups: number[][] = Array.from({ length: threads }, () => []);
+  const load = new Array<number>(threads).fill(0);
+  for (const i of order) {
+    let w = 0;
+    for (let k = 1; k < threads; k++) if (load[k]! < load[w]!) w = k;
+    groups[w]!.push(i);
+    load[w]! += weight(i);
+  }
+  for (const g of groups) g.sort((a, b) => a - b);
+  return groups.filter((g) => g.length > 0);
 }
 
 interface Slot {
@@ -121,8 +153,10 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
   const start = next.value.time;
   const until = input.until ?? Infinity;
 
-  const groups: number[][] = Array.from({ length: threads }, () => []);
-  input.policies.forEach((_, i) => groups[i % threads]!.push(i));
+  const groups = groupPolicies(input.policies, threads);
+  // More workers than cores: they take turns at the cores (gate.ts), a few thousand events at a time.
+  const cores = input.parallel?.cores ?? availableParallelism();
+  const gate = threads > cores ? CoreGate.shared(cores) : undefined;
   const info: WorkerInit['info'] = { format: trace.info.format, source, start: trace.info.start, end: trace.info.end };
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -173,7 +207,7 @@ export async function simulateParallel(input: SimulationInput, opts: SimOptions,
     worker.on('exit', (code) => {
       if (!slot.done) fail(new Error(`simulation worker for ${policies.map((i) => input.policies[i]!.name).join(', ')} exited (code ${code}) before its replay ended`));
     });
-    const init: WorkerInit = { type: 'init', policies: policies.map((i) => input.policies[i]!.name), profile: input.profile, options: input.options, until: input.until, maxTicks: input.maxTicks, trackForecast: input.trackForecast, info };
+    const init: WorkerInit = { type: 'init', policies: policies.map((i) => input.policies[i]!.name), profile: input.profile, options: input.options, until: input.until, maxTicks: input.maxTicks, trackForecast: input.trackForecast, info, ...(gate ? { gate } : {}) };
     worker.postMessage(init satisfies ToWorker);
     return slot;
   });

@@ -9,6 +9,7 @@ import type { Trace, TraceEvent } from '../../traces/events.ts';
 import { policyByName } from '../../policies/index.ts';
 import { simulate } from '../simulation.ts';
 import { BatchDecoder } from './encode.ts';
+import { CoreGate } from './gate.ts';
 import type { ToMain, ToWorker, WorkerInit } from './protocol.ts';
 
 const port = parentPort!;
@@ -17,6 +18,8 @@ const inbox: Streamed[] = [];
 let waiting: ((m: Streamed) => void) | null = null;
 let decodeMs = 0;
 let waitMs = 0;
+/** With more workers than cores: the slot this worker computes in (gate.ts). */
+let gate: CoreGate | null = null;
 
 const post = (m: ToMain) => port.postMessage(m);
 
@@ -35,7 +38,10 @@ function nextMessage(): Promise<Streamed> {
 async function* events(): AsyncGenerator<TraceEvent> {
   const decoder = new BatchDecoder();
   for (;;) {
+    // A turn at a core per batch (gate.ts): given back before the next message, taken after it.
+    gate?.release();
     const m = await nextMessage();
+    gate?.acquire();
     if (m.type === 'end') return;
     if (m.type === 'fail') throw new Error(m.message);
     const t0 = performance.now();
@@ -48,6 +54,7 @@ async function* events(): AsyncGenerator<TraceEvent> {
 
 async function run(init: WorkerInit): Promise<void> {
   const trace: Trace = { info: { ...init.info, skipped: new Map() }, events };
+  if (init.gate) gate = new CoreGate(init.gate);
   const t0 = performance.now();
   const r = await simulate({
     trace,
@@ -61,12 +68,16 @@ async function run(init: WorkerInit): Promise<void> {
     onProgress: (now, n) => post({ type: 'progress', now, events: n }),
   });
   const cpu = process.threadCpuUsage();
-  post({ type: 'done', start: r.start, end: r.end, events: r.events, policies: r.policies, stats: { decodeMs, waitMs, runMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 } });
+  post({ type: 'done', start: r.start, end: r.end, events: r.events, policies: r.policies, stats: { decodeMs, waitMs, gateMs: gate?.waitedMs ?? 0, runMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 } });
+  gate?.release();
 }
 
 port.on('message', (m: ToWorker) => {
   if (m.type === 'init') {
-    run(m).catch((e: Error) => post({ type: 'error', message: e.message, stack: e.stack ?? e.message }));
+    run(m).catch((e: Error) => {
+      post({ type: 'error', message: e.message, stack: e.stack ?? e.message });
+      gate?.release();
+    });
     return;
   }
   const w = waiting;

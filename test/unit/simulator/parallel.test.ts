@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchDecoder, BatchEncoder } from '../../../simulator/engine/parallel/encode.ts';
-import type { ParallelStats } from '../../../simulator/engine/parallel/run.ts';
+import { groupPolicies, type ParallelStats } from '../../../simulator/engine/parallel/run.ts';
 import { simulate, type SimulationInput } from '../../../simulator/engine/simulation.ts';
 import { koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
 import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
@@ -78,7 +78,28 @@ describe('parallel replay', () => {
     const grouped = await csvs({ ...base, trace: trace(), threads: 2, parallel: { batchEvents: 500 } });
     expect(grouped.totals).toBe(single.totals);
     expect(grouped.series).toBe(single.series);
+    // More workers than cores: they take turns through the gate, batch by batch.
+    for (const cores of [1, 2]) {
+      let gated: ParallelStats | undefined;
+      const r = await csvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 150, window: 3, cores, onStats: (s) => (gated = s) } });
+      expect(r.totals).toBe(single.totals);
+      expect(r.series).toBe(single.series);
+      expect(gated!.workers.reduce((t, w) => t + w.gateMs, 0)).toBeGreaterThan(0);
+    }
   }, 240_000);
+
+  it('puts the heaviest policies on workers first, each to the least loaded, keeping the input order within a worker', () => {
+    const named = (names: string[]) => names.map(policyByName);
+    // Weights 4, 2, 5, 6, 6 (run.ts REPLAY_WEIGHT). Heaviest first, ties by input order: katalyst-tide
+    // (6) to worker 0, time-sharing (6) to worker 1, volcano-tdm (5) to worker 0 (6 against 6: the
+    // first), kube-default (4) to worker 1 (11 against 6), koordinator (2) to worker 1 (11 against 10).
+    expect(groupPolicies(named(['kube-default', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'time-sharing']), 2)).toStrictEqual([
+      [2, 3],
+      [0, 1, 4],
+    ]);
+    expect(groupPolicies(named(['kube-default', 'time-sharing']), 2)).toStrictEqual([[1], [0]]);
+    expect(groupPolicies(named(['kube-default', 'koordinator', 'time-sharing']), 5)).toStrictEqual([[2], [0], [1]]);
+  });
 
   it('stops reading where the single-thread replay does (until) and keeps the order of the policies', async () => {
     const events: TraceEvent[] = [];
@@ -130,5 +151,8 @@ describe('parallel replay', () => {
     const par = await simulate({ trace: bad, profile: PEAK, policies, threads: 2 }).catch((e: Error) => e.message);
     expect(single).toMatch(/out of order/);
     expect(par).toBe(single);
+    // Through the gate (one core for two workers): the other worker may be waiting for its turn.
+    const gated = await simulate({ trace: bad, profile: PEAK, policies, threads: 2, parallel: { cores: 1, batchEvents: 1 } }).catch((e: Error) => e.message);
+    expect(gated).toBe(single);
   });
 });
