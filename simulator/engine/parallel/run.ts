@@ -107,7 +107,7 @@ export function threadsFor(input: SimulationInput): number {
  * (bench/simulator.ts --only overhead; 5 for the policies not listed). It only puts policies on
  * workers so that each has about as much to do; a run's results never depend on it.
  */
-const REPLAY_WEIGHT: Readonly<Record<string, number>> = { 'kube-default': 4, koordinator: 2, 'volcano-tdm': 5, 'katalyst-tide': 6, 'time-sharing': 6 };
+const REPLAY_WEIGHT: Readonly<Record<string, number>> = { 'kube-default': 4.3, koordinator: 1.8, 'volcano-tdm': 5.3, 'katalyst-tide': 5.2, 'time-sharing': 7 };
 
 /**
  * The policies (indexes) of each of `threads` workers: heaviest first, each to the worker with the

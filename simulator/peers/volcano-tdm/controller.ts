@@ -38,20 +38,30 @@ export interface VolcanoControllerOptions {
   watermarks: boolean;
 }
 
-/** The node's whole usage as the agent reads it (file comment), or null without a sample. */
-export function agentUsage(node: NodeState, podUsage: ReadonlyMap<string, { cpu: number; memory: number }>): { cpu: number; memory: number } | null {
+/**
+ * The node's whole usage as the agent reads it (file comment), or null without a sample. `batchUids`:
+ * the uids of the node's batch pods in the order node.pods holds them (batchUidsOf), when the caller
+ * keeps them between periods.
+ */
+export function agentUsage(node: NodeState, podUsage: ReadonlyMap<string, { cpu: number; memory: number }>, batchUids: readonly string[] = batchUidsOf(node)): { cpu: number; memory: number } | null {
   const s = node.usage.latest();
   if (!s) return null;
   const u = { cpu: s.online.cpu, memory: s.online.memory };
-  for (const p of node.pods.values()) {
-    if (p.class !== 'batch') continue;
-    const x = podUsage.get(p.uid);
+  for (const uid of batchUids) {
+    const x = podUsage.get(uid);
     if (x) {
       u.cpu += x.cpu;
       u.memory += x.memory;
     }
   }
   return u;
+}
+
+/** The uids of the node's batch pods, in the order node.pods holds them. */
+export function batchUidsOf(node: NodeState): string[] {
+  const out: string[] = [];
+  for (const p of node.pods.values()) if (p.class === 'batch') out.push(p.uid);
+  return out;
 }
 
 /** The agent's victim for a pressured resource: the evictable batch pod with the largest request of it. */
@@ -66,6 +76,14 @@ export function watermarkVictim(node: NodeState, r: 'cpu' | 'memory', now: numbe
 
 export function volcanoController(o: VolcanoControllerOptions): PeerController {
   const agents = new Map<string, AgentNode>();
+  // Each node's batch pods as of its podsVersion: the agent reads them every 10 s, and they change
+  // only when a pod is bound or leaves.
+  const batchPods = new WeakMap<NodeState, { version: number; uids: string[] }>();
+  const batchUids = (node: NodeState): string[] => {
+    let c = batchPods.get(node);
+    if (c === undefined || c.version !== node.podsVersion) batchPods.set(node, (c = { version: node.podsVersion, uids: batchUidsOf(node) }));
+    return c.uids;
+  };
   let nextWindowEvict = -Infinity;
   return {
     intervalMs: VOLCANO_AGENT.periodMs,
@@ -79,10 +97,8 @@ export function volcanoController(o: VolcanoControllerOptions): PeerController {
           for (const v of victims) api.evict(v.pod.uid, 'window-close');
         }
       }
-      const live = new Set<string>();
       for (const node of [...api.state.nodeList]) {
-        live.add(node.name);
-        const usage = agentUsage(node, api.state.podUsage);
+        const usage = agentUsage(node, api.state.podUsage, batchUids(node));
         if (usage === null) continue;
         let a = agents.get(node.name);
         if (!a) agents.set(node.name, (a = newAgentNode()));
@@ -103,7 +119,8 @@ export function volcanoController(o: VolcanoControllerOptions): PeerController {
         }
         if (!evicted && tainted && step.allLow) api.setNodeTaints(node.name, (node.spec.taints ?? []).filter((t) => t.key !== EVICTING.key));
       }
-      for (const name of agents.keys()) if (!live.has(name)) agents.delete(name);
+      // Agents of nodes that left (the node list is the one the loop walked: a tick adds and removes none).
+      for (const name of agents.keys()) if (!api.state.nodes.has(name)) agents.delete(name);
     },
   };
 }

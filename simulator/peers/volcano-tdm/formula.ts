@@ -165,6 +165,14 @@ export function usagePercent(used: number, allocatable: number): number {
   return allocatable > 0 ? Math.trunc((used * 100) / allocatable) : 0;
 }
 
+/** The agent's eviction watermarks, percent of allocatable. */
+export interface Watermarks {
+  high: { cpu: number; memory: number };
+  low: { cpu: number; memory: number };
+}
+
+const DEFAULT_WATERMARKS: Watermarks = { high: VOLCANO_DEFAULTS.highWatermark, low: VOLCANO_DEFAULTS.lowWatermark };
+
 /** One node as the agent keeps it between its 10-s periods. */
 export interface AgentNode {
   readings: { cpu: number; memory: number }[];
@@ -188,7 +196,7 @@ export interface AgentStep {
  * One 10-s period of the agent on one node (mutates `n`): the oversubscription reading and report,
  * the watermark counts and what they call for (file comment). `usage` is the node's whole usage.
  */
-export function agentStep(n: AgentNode, allocatable: { cpu: number; memory: number }, usage: { cpu: number; memory: number }, ratio: number, marks: { high: { cpu: number; memory: number }; low: { cpu: number; memory: number } } = { high: VOLCANO_DEFAULTS.highWatermark, low: VOLCANO_DEFAULTS.lowWatermark }): AgentStep {
+export function agentStep(n: AgentNode, allocatable: { cpu: number; memory: number }, usage: { cpu: number; memory: number }, ratio: number, marks: Watermarks = DEFAULT_WATERMARKS): AgentStep {
   n.readings.push({ cpu: oversubscriptionReading(allocatable.cpu, usage.cpu, ratio), memory: oversubscriptionReading(allocatable.memory, usage.memory, ratio) });
   if (n.readings.length > VOLCANO_AGENT.historySize) n.readings.shift();
   // weightedHistory of each resource's readings, in one pass (the agent runs on every node every 10 s).

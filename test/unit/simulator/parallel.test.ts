@@ -90,12 +90,13 @@ describe('parallel replay', () => {
 
   it('puts the heaviest policies on workers first, each to the least loaded, keeping the input order within a worker', () => {
     const named = (names: string[]) => names.map(policyByName);
-    // Weights 4, 2, 5, 6, 6 (run.ts REPLAY_WEIGHT). Heaviest first, ties by input order: katalyst-tide
-    // (6) to worker 0, time-sharing (6) to worker 1, volcano-tdm (5) to worker 0 (6 against 6: the
-    // first), kube-default (4) to worker 1 (11 against 6), koordinator (2) to worker 1 (11 against 10).
+    // Weights 4.3, 1.8, 5.3, 5.2, 7 (run.ts REPLAY_WEIGHT). Heaviest first, each to the lighter worker:
+    // time-sharing (7) to worker 0; volcano-tdm (5.3) to worker 1; katalyst-tide (5.2) to worker 1 (5.3
+    // against 7); kube-default (4.3) to worker 0 (7 against 10.5); koordinator (1.8) to worker 1 (10.5
+    // against 11.3).
     expect(groupPolicies(named(['kube-default', 'koordinator', 'volcano-tdm', 'katalyst-tide', 'time-sharing']), 2)).toStrictEqual([
-      [2, 3],
-      [0, 1, 4],
+      [0, 4],
+      [1, 2, 3],
     ]);
     expect(groupPolicies(named(['kube-default', 'time-sharing']), 2)).toStrictEqual([[1], [0]]);
     expect(groupPolicies(named(['kube-default', 'koordinator', 'time-sharing']), 5)).toStrictEqual([[2], [0], [1]]);
