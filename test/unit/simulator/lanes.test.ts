@@ -2,33 +2,19 @@
 // the lockstep replay's totals.csv and series.csv byte for byte, the same forecast tracking, the node
 // filter asked once per node-add as lockstep asks it, and the same errors.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { simulate, type SimulationInput, type SimulationResult } from '../../../simulator/engine/simulation.ts';
 import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
-import { writeCsvSeries } from '../../../simulator/report/csv.ts';
 import type { Trace, TraceEvent } from '../../../simulator/traces/events.ts';
 import { generate } from '../../../simulator/traces/synthetic.ts';
 import { GiB, node } from '../../helpers/core.ts';
+import { replayCsvs } from '../../helpers/csv.ts';
 import { arrayTrace, PEAK_PROFILE, SIM_START, tracePod } from '../../helpers/trace.ts';
 
 const H = 3_600_000;
 const START = SIM_START;
 const PEAK = PEAK_PROFILE;
 const PAIR = ['time-sharing', 'kube-default'];
-
-const dirs: string[] = [];
-afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-
-async function csvs(input: SimulationInput): Promise<{ totals: string; series: string; events: number }> {
-  const r = await simulate(input);
-  const dir = await mkdtemp(join(tmpdir(), 'tidal-lanes-'));
-  dirs.push(dir);
-  const paths = await writeCsvSeries(r, dir);
-  return { totals: await readFile(paths.totals, 'utf8'), series: await readFile(paths.series, 'utf8'), events: r.events };
-}
 
 /** Batch pods every 15 minutes on three nodes, with online tenants. */
 function smallEvents(): TraceEvent[] {
@@ -52,13 +38,13 @@ describe('replay in lanes', () => {
     // run, so a lane steps on timers the others do not have.
     const trace = () => generate({ seed: 5, days: 0.5, start: '2026-11-10T18:00:00+08:00', nodes: { count: 5 }, online: { apps: 5 }, batch: { jobsPerHour: 8 } });
     const base = { profile: PEAK, policies: DEFAULT_POLICIES.map(policyByName), options: { sampleIntervalMs: 2 * 60_000 }, threads: 1 };
-    const lockstep = await csvs({ ...base, trace: trace(), lockstep: true });
+    const lockstep = await replayCsvs({ ...base, trace: trace(), lockstep: true });
     expect(lockstep.events).toBeGreaterThan(1000);
-    const lanes = await csvs({ ...base, trace: trace() });
+    const lanes = await replayCsvs({ ...base, trace: trace() });
     expect(lanes.totals).toBe(lockstep.totals);
     expect(lanes.series).toBe(lockstep.series);
     // Batches much smaller than the trace: each lane stops and resumes many times mid-replay.
-    const small = await csvs({ ...base, trace: trace(), parallel: { batchEvents: 37 } });
+    const small = await replayCsvs({ ...base, trace: trace(), parallel: { batchEvents: 37 } });
     expect(small.totals).toBe(lockstep.totals);
     expect(small.series).toBe(lockstep.series);
   }, 240_000);

@@ -2,35 +2,21 @@
 // exactly, and a replay on worker threads writes the single-thread run's totals.csv and series.csv
 // byte for byte.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchDecoder, BatchEncoder } from '../../../simulator/engine/parallel/encode.ts';
 import { groupPolicies, type ParallelStats } from '../../../simulator/engine/parallel/run.ts';
-import { simulate, type SimulationInput } from '../../../simulator/engine/simulation.ts';
+import { simulate } from '../../../simulator/engine/simulation.ts';
 import { koordinatorPolicy } from '../../../simulator/peers/koordinator/policy.ts';
 import { DEFAULT_POLICIES, policyByName } from '../../../simulator/policies/index.ts';
-import { writeCsvSeries } from '../../../simulator/report/csv.ts';
 import type { TraceEvent } from '../../../simulator/traces/events.ts';
 import { generate } from '../../../simulator/traces/synthetic.ts';
 import { GiB, node } from '../../helpers/core.ts';
+import { replayCsvs } from '../../helpers/csv.ts';
 import { arrayTrace, PEAK_PROFILE, SIM_START, tracePod } from '../../helpers/trace.ts';
 
 const H = 3_600_000;
 const START = SIM_START;
 const PEAK = PEAK_PROFILE;
-
-const dirs: string[] = [];
-afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-
-async function csvs(input: SimulationInput): Promise<{ totals: string; series: string; events: number }> {
-  const r = await simulate(input);
-  const dir = await mkdtemp(join(tmpdir(), 'tidal-parallel-'));
-  dirs.push(dir);
-  const paths = await writeCsvSeries(r, dir);
-  return { totals: await readFile(paths.totals, 'utf8'), series: await readFile(paths.series, 'utf8'), events: r.events };
-}
 
 describe('batch encoding', () => {
   it('gives back every event type exactly, optional fields and interned strings included', () => {
@@ -66,22 +52,22 @@ describe('parallel replay', () => {
     const trace = () => generate({ seed: 3, days: 0.5, start: '2026-11-10T18:00:00+08:00', nodes: { count: 5 }, online: { apps: 5 }, batch: { jobsPerHour: 8 } });
     const policies = DEFAULT_POLICIES.map(policyByName);
     const base = { profile: PEAK, policies, options: { sampleIntervalMs: 2 * 60_000 } };
-    const single = await csvs({ ...base, trace: trace(), threads: 1, lockstep: true });
+    const single = await replayCsvs({ ...base, trace: trace(), threads: 1, lockstep: true });
     expect(single.events).toBeGreaterThan(1000);
     // Small batches and a small window: many batches, and the reader held back by flow control.
     let stats: ParallelStats | undefined;
-    const one = await csvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 200, window: 2, onStats: (s) => (stats = s) } });
+    const one = await replayCsvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 200, window: 2, onStats: (s) => (stats = s) } });
     expect(stats!.threads).toBe(policies.length);
     expect(stats!.batches).toBeGreaterThan(5);
     expect(one.totals).toBe(single.totals);
     expect(one.series).toBe(single.series);
-    const grouped = await csvs({ ...base, trace: trace(), threads: 2, parallel: { batchEvents: 500 } });
+    const grouped = await replayCsvs({ ...base, trace: trace(), threads: 2, parallel: { batchEvents: 500 } });
     expect(grouped.totals).toBe(single.totals);
     expect(grouped.series).toBe(single.series);
     // More workers than cores: they take turns through the gate, batch by batch.
     for (const cores of [1, 2]) {
       let gated: ParallelStats | undefined;
-      const r = await csvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 150, window: 3, cores, onStats: (s) => (gated = s) } });
+      const r = await replayCsvs({ ...base, trace: trace(), threads: policies.length, parallel: { batchEvents: 150, window: 3, cores, onStats: (s) => (gated = s) } });
       expect(r.totals).toBe(single.totals);
       expect(r.series).toBe(single.series);
       expect(gated!.workers.reduce((t, w) => t + w.gateMs, 0)).toBeGreaterThan(0);
@@ -110,8 +96,8 @@ describe('parallel replay', () => {
     }
     const until = START + 6 * H;
     const input = (threads: number) => ({ trace: arrayTrace(events), profile: PEAK, policies: ['time-sharing', 'kube-default'].map(policyByName), until, threads });
-    const a = await csvs(input(1));
-    const b = await csvs(input(2));
+    const a = await replayCsvs(input(1));
+    const b = await replayCsvs(input(2));
     expect(b).toStrictEqual(a);
   }, 60_000);
 
