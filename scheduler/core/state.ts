@@ -46,7 +46,7 @@ export class NodeState {
     this.#spec = spec;
     this.#zoneId = zoneId;
     this.table = table;
-    this.usage = new UsageHistory(table.usage.maxSamples);
+    this.usage = new UsageHistory(table.usage.maxSamples, table.usage.windowMs);
     this.index = table.add(this.usage);
     table.nameHash[this.index] = fnv1a(spec.name);
     this.#sync();
