@@ -6,6 +6,7 @@ import { quantileSorted } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { UsageHistory } from '../../../scheduler/core/usage.ts';
 import type { Resources, UsageSample } from '../../../scheduler/core/model.ts';
+import { Rng } from '../../../simulator/traces/rng.ts';
 
 const T0 = Date.parse('2026-11-10T00:00:00Z');
 const MIN = 60_000;
@@ -20,21 +21,11 @@ function reference(all: readonly UsageSample[], maxSamples: number, windowMs: nu
   return { cpu: Math.max(q(inWindow.map((s) => s.online.cpu)), last.online.cpu), memory: Math.max(q(inWindow.map((s) => s.online.memory)), last.online.memory) };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('usage history', () => {
   it('predicts as a list of every sample would, for windows up to the one it keeps, capped at maxSamples', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const r = rng(seed);
+      const rand = new Rng(seed, 'usage-history');
+      const r = () => rand.next();
       const maxSamples = [5, 30, 720][seed % 3]!;
       const keepMs = 60 * MIN;
       const h = new UsageHistory(maxSamples, keepMs);
