@@ -1,11 +1,11 @@
 // Every simulator figure in one run, each measured in a child process of its own. Sections:
 //   threads      the demo (simulator/samples/double11-small.jsonl, profiles/double11.yaml, the five
 //                DEFAULT_POLICIES, forecast tracking on as `tidal simulate` has it) replayed in one
-//                thread and on worker threads (--threads, default auto: one per policy up to the cores): wall time
-//                and CPU time of the simulate() call, peak RSS, and a check that both runs' totals
-//                and series are identical (the bench fails, exit code 1, when they are not). Target:
-//                the demo in < 15 s. bench/simulator-threads.ts adds what the threads cost in
-//                messages and the codec alone.
+//                thread and on worker threads (--threads, default auto: one per policy up to the
+//                cores): wall time and CPU time of the simulate() call, peak RSS, and a check that
+//                both runs' totals and series are identical (the bench fails, exit code 1, when they
+//                are not). Target: the demo in < 15 s. bench/simulator-threads.ts adds what the
+//                threads cost in messages and the codec alone.
 //   overhead     the multi-policy overhead: the demo's policies each alone in one thread, CPU time
 //                of simulate(), against all of them together in one thread (the threads section's
 //                single-thread run when both sections run). Ratio = CPU of all together / the sum

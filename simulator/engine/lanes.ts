@@ -30,8 +30,6 @@ class Lane {
   events = 0;
   result: SimulationResult | null = null;
   failure: Error | null = null;
-  /** Settles when the replay ends, either way. */
-  readonly settled: Promise<void>;
   /** The replay's stream, waiting for its next feed. */
   #give: ((f: Feed) => void) | null = null;
   /** A feed handed before the stream asked for it. */
@@ -41,7 +39,7 @@ class Lane {
 
   constructor(name: string, replay: (trace: Trace['events']) => Promise<SimulationResult>) {
     this.name = name;
-    this.settled = replay(() => this.#stream()).then(
+    void replay(() => this.#stream()).then(
       (r) => {
         this.result = r;
         this.#wantsMore?.();
@@ -57,7 +55,7 @@ class Lane {
     return this.result !== null || this.failure !== null;
   }
 
-  /** Hands the lane a feed; resolves once it has replayed it and asks for more, or has ended. */
+  /** Hands the lane a feed; resolves once it has replayed it and asks for more, or has ended (after 'end': once it has ended). */
   run(feed: Feed): Promise<void> {
     if (this.done) return Promise.resolve();
     return new Promise((resolve) => {
@@ -180,11 +178,9 @@ export async function simulateInLanes(input: SimulationInput, opts: SimOptions, 
       if (batch.length > 0) await feedAll(batch);
       if (!failed()) await feedAll(e as Error);
     }
+    // Every lane has ended here: a lane handed 'end' resolves run() only once its replay is over.
     const failure = failed();
     if (failure) throw failure;
-    await Promise.all(lanes.map((l) => l.settled));
-    const again = failed();
-    if (again) throw again;
   } finally {
     if (reading) await it.return?.();
   }

@@ -51,11 +51,15 @@ export interface SimulationInput {
    * Worker threads to replay the policies on (parallel/run.ts): 1 (the default) replays them all in
    * this thread; n > 1 spreads them over min(n, policies) workers, the trace read once here; 'auto'
    * takes one per policy up to the cores when there are several policies and cores (the CLI's
-   * default; a worker with several replays them in lanes). The results are the same either way. A replay with onStep or nodeFilter (functions of this thread) or a
-   * policy that is not a named one stays in this thread under 'auto' and is refused for n > 1.
+   * default; a worker with several replays them in lanes). The results are the same either way. A
+   * replay with onStep or nodeFilter (functions of this thread) or a policy that is not a named one
+   * stays in this thread under 'auto' and is refused for n > 1.
    */
   threads?: number | 'auto';
-  /** With threads > 1: the batch size and flow-control window (tests), and what the run measured; in lanes, the batch size. */
+  /**
+   * With threads > 1: the batch size and flow-control window (tests), and what the run measured; in
+   * lanes, the batch size.
+   */
   parallel?: ParallelTuning;
   /**
    * Step every policy at every instant in one loop (the lockstep replay), rather than each policy

@@ -27,6 +27,11 @@ function smallEvents(): TraceEvent[] {
   return events;
 }
 
+/** time-sharing and kube-default over the events in one thread until `until`, in lockstep or in lanes of `batchEvents`. */
+function pairInput(events: TraceEvent[], until: number, lockstep: boolean, batchEvents: number): SimulationInput {
+  return { trace: arrayTrace(events), profile: PEAK, policies: PAIR.map(policyByName), until, threads: 1, lockstep, parallel: { batchEvents } };
+}
+
 /** A result without what the wall clock measured (wallSeconds, each policy's cpuSeconds). */
 function withoutClock(r: SimulationResult): unknown {
   return { ...r, wallSeconds: 0, policies: r.policies.map((p) => ({ ...p, totals: { ...p.totals, cpuSeconds: null } })) };
@@ -50,16 +55,7 @@ describe('replay in lanes', () => {
   }, 240_000);
 
   it('stops where lockstep stops (until), keeps the policies in order and tracks the forecast as lockstep does', async () => {
-    const input = (lockstep: boolean, batchEvents: number): SimulationInput => ({
-      trace: arrayTrace(smallEvents()),
-      profile: PEAK,
-      policies: PAIR.map(policyByName),
-      until: START + 6 * H,
-      threads: 1,
-      lockstep,
-      trackForecast: { leadMs: 0 },
-      parallel: { batchEvents },
-    });
+    const input = (lockstep: boolean, batchEvents: number): SimulationInput => ({ ...pairInput(smallEvents(), START + 6 * H, lockstep, batchEvents), trackForecast: { leadMs: 0 } });
     const a = await simulate(input(true, 1));
     const b = await simulate(input(false, 5));
     expect(b.policies.map((p) => p.policy)).toStrictEqual(PAIR);
@@ -75,13 +71,7 @@ describe('replay in lanes', () => {
     const run = async (lockstep: boolean) => {
       const asked: string[] = [];
       const r = await simulate({
-        trace: arrayTrace(events),
-        profile: PEAK,
-        policies: PAIR.map(policyByName),
-        until: START + 8 * H,
-        threads: 1,
-        lockstep,
-        parallel: { batchEvents: 4 },
+        ...pairInput(events, START + 8 * H, lockstep, 4),
         // Stateful, as plan.ts's is: n0 is kept the first time only.
         nodeFilter: (name) => asked.push(name) > 0 && !(name === 'n0' && asked.filter((n) => n === 'n0').length > 1),
       });
